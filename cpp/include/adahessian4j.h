@@ -1,0 +1,105 @@
+/*
+ * AdaHessian4J native core: the whole C API.
+ *
+ * Every entry point works on lists of tensors for all parameters at once (one call per step).
+ * Tensors are passed as borrowed handles: each `void*` is an `AtenTensorHandle` of libtorch's
+ * stable C shim (an `at::Tensor*`, which is what a JavaCPP `org.bytedeco.pytorch.Tensor`'s
+ * address() is). The core never takes ownership of, frees or keeps a handle after returning.
+ *
+ * Every function returns AH4J_OK or an error code; no C++ exception crosses this boundary. On an
+ * error nothing has been written to any tensor; ah4j_last_error() and ah4j_last_error_index()
+ * (thread-local) tell what was wrong and with which parameter.
+ */
+#ifndef ADAHESSIAN4J_H
+#define ADAHESSIAN4J_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Status codes. */
+#define AH4J_OK 0
+#define AH4J_INVALID_ARGUMENT 1 /* input rejected before anything was written */
+#define AH4J_TORCH_ERROR 2      /* libtorch's C shim reported a failure while reading a tensor */
+
+/* Bumped whenever a signature or the meaning of an argument changes. */
+#define AH4J_ABI_VERSION 1
+
+/* Columns of the per-parameter hyperparameter table: a row-major double[count * AH4J_HP_COUNT]. */
+#define AH4J_HP_LR 0
+#define AH4J_HP_BETA1 1
+#define AH4J_HP_BETA2 2
+#define AH4J_HP_EPS 3
+#define AH4J_HP_WEIGHT_DECAY 4
+#define AH4J_HP_HESSIAN_POWER 5 /* AdaHessian only; ignored by the Adam step */
+#define AH4J_HP_COUNT 6
+
+/* Per-parameter flags of the Adam step (bitwise or). */
+#define AH4J_ADAM_AMSGRAD 1
+#define AH4J_ADAM_MAXIMIZE 2
+#define AH4J_ADAM_DECOUPLED_WEIGHT_DECAY 4 /* AdamW: p *= 1 - lr * weight_decay */
+
+/* The version this library was built with (AH4J_ABI_VERSION). */
+int ah4j_abi_version(void);
+
+/* Message of the last failed call on this thread ("" when none). Borrowed; valid until the next call. */
+const char* ah4j_last_error(void);
+
+/* Index (into the lists of the last failed call) of the culprit parameter, or -1 if none. */
+int64_t ah4j_last_error_index(void);
+
+/*
+ * Reads a tensor through the C shim, for the load-time self-check that the handle convention
+ * still holds: numel, dtype (the shim's code) and data pointer. `tensor` is borrowed.
+ */
+int ah4j_tensor_info(void* tensor, int64_t* numel, int32_t* dtype, void** data);
+
+/* The shim's dtype code of float32 (to compare with ah4j_tensor_info's). */
+int32_t ah4j_dtype_float32(void);
+
+/*
+ * Fills each zs[i] with Rademacher +-1 probes drawn from the counter-based generator
+ *   z[e] = bit(e) ? +1 : -1, bit(e) = (mix64(stream ^ (e >> 6)) >> (e & 63)) & 1,
+ *   stream = mix64(mix64(mix64(seed) ^ counter) ^ param_ids[i])
+ * where mix64 is SplitMix64's step (add 0x9E3779B97F4A7C15, then its finaliser). The same
+ * (seed, counter, param id) gives the same z for any thread count and device.
+ */
+int ah4j_rademacher_(void* const* zs, const int64_t* param_ids, int64_t count, uint64_t seed,
+                     uint64_t counter);
+
+/*
+ * Hutchinson accumulation: diags[i] = (overwrite ? 0 : diags[i]) + scale * zs[i] * hzs[i].
+ * diags are float32 for half/bfloat16/float32 inputs and float64 for float64 ones.
+ */
+int ah4j_hutchinson_accumulate_(void* const* diags, void* const* zs, void* const* hzs,
+                                int64_t count, double scale, int32_t overwrite);
+
+/*
+ * Fused AdaHessian step (the authors' update) for `count` parameters. hessian_diags[i] is the
+ * Hutchinson estimate D (its sign is ignored: |D| is used), of the parameter's dtype or its
+ * state dtype. With b = block_sizes[i] (a divisor of numel), D is averaged over consecutive
+ * blocks of b elements:  Dbar = mean_block |D|. Then, with t = steps[i] (already incremented):
+ *   m = b1 m + (1 - b1) g;   v = b2 v + (1 - b2) Dbar^2
+ *   denom = sqrt(v)^k / sqrt(1 - b2^t)^k + eps
+ *   p = p - lr (m / (1 - b1^t) / denom + weight_decay p)
+ * exp_avgs and exp_hessian_diag_sqs are float32 (float64 for float64 params).
+ */
+int ah4j_adahessian_step_(void* const* params, void* const* grads, void* const* hessian_diags,
+                          void* const* exp_avgs, void* const* exp_hessian_diag_sqs, int64_t count,
+                          const int64_t* block_sizes, const int64_t* steps, const double* hyper);
+
+/*
+ * Fused Adam / AdamW step with torch::optim::Adam's and AdamW's formulas. max_exp_avg_sqs may
+ * hold null handles for parameters without AH4J_ADAM_AMSGRAD. steps[i] is already incremented.
+ */
+int ah4j_adam_step_(void* const* params, void* const* grads, void* const* exp_avgs,
+                    void* const* exp_avg_sqs, void* const* max_exp_avg_sqs, int64_t count,
+                    const int64_t* steps, const double* hyper, const int32_t* flags);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ADAHESSIAN4J_H */

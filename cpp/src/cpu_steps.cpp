@@ -1,0 +1,286 @@
+// The C entry points: validate every input first, then run the shared element math over all
+// parameters' chunks on the CPU.
+#include <c10/util/BFloat16.h>
+#include <c10/util/Half.h>
+
+#include <cmath>
+#include <sstream>
+#include <vector>
+
+#include "adahessian4j.h"
+#include "parallel.h"
+#include "step_math.h"
+#include "tensors.h"
+
+namespace ah4j {
+namespace {
+
+constexpr int64_t kProbeWordBits = 64;
+
+// Calls body<P, S>() with the C++ types of a parameter dtype and of its state.
+template <typename F>
+void dispatch_param(DType dtype, F&& body) {
+  switch (dtype) {
+    case DType::kFloat32: body(float{}, float{}); break;
+    case DType::kFloat64: body(double{}, double{}); break;
+    case DType::kFloat16: body(c10::Half{}, float{}); break;
+    case DType::kBFloat16: body(c10::BFloat16{}, float{}); break;
+    default: break;  // rejected by check_param before any kernel runs
+  }
+}
+
+void require_lists(int64_t count, std::initializer_list<const void*> lists) {
+  if (count < 0) fail(-1, "count must be >= 0, got " + std::to_string(count));
+  if (count == 0) return;
+  for (const void* list : lists) {
+    if (list == nullptr) fail(-1, "a list argument is null while count is " + std::to_string(count));
+  }
+}
+
+std::vector<TensorView> read_params(void* const* params, int64_t count) {
+  std::vector<TensorView> views;
+  views.reserve(count);
+  for (int64_t i = 0; i < count; ++i) {
+    views.push_back(read_tensor(params[i], "params", i));
+    check_param(views.back(), i);
+  }
+  return views;
+}
+
+std::vector<TensorView> read_matching(void* const* list, const char* role,
+                                      const std::vector<TensorView>& params, bool state) {
+  std::vector<TensorView> views;
+  views.reserve(params.size());
+  for (size_t i = 0; i < params.size(); ++i) {
+    const int64_t index = static_cast<int64_t>(i);
+    views.push_back(read_tensor(list[i], role, index));
+    check_matches(params[i], views.back(), state ? state_dtype(params[i].dtype) : params[i].dtype,
+                  role, index);
+  }
+  return views;
+}
+
+std::vector<int64_t> numels_of(const std::vector<TensorView>& views) {
+  std::vector<int64_t> numels;
+  for (const auto& v : views) numels.push_back(v.numel);
+  return numels;
+}
+
+void check_hyper(const double* hyper, int64_t count, bool adahessian) {
+  for (int64_t i = 0; i < count; ++i) {
+    const double* row = hyper + i * AH4J_HP_COUNT;
+    const int columns = adahessian ? AH4J_HP_COUNT : AH4J_HP_HESSIAN_POWER;
+    for (int c = 0; c < columns; ++c) {
+      if (!std::isfinite(row[c])) {
+        static const char* names[] = {"lr", "beta1", "beta2", "eps", "weight_decay", "hessian_power"};
+        std::ostringstream out;
+        out << "params[" << i << "]: hyperparameter " << names[c] << " must be finite, got " << row[c];
+        fail(i, out.str());
+      }
+    }
+  }
+}
+
+void check_steps(const int64_t* steps, int64_t count) {
+  for (int64_t i = 0; i < count; ++i) {
+    if (steps[i] < 1) {
+      fail(i, "params[" + std::to_string(i) + "]: step must be >= 1, got " + std::to_string(steps[i]));
+    }
+  }
+}
+
+template <typename P, typename S, typename D>
+void adahessian_range(P* p, const P* g, const D* d, S* m, S* v, int64_t begin, int64_t end,
+                      int64_t block, const AdaHessianScalars<S>& s) {
+  if (block == 1) {
+    for (int64_t i = begin; i < end; ++i) {
+      S pi = static_cast<S>(p[i]), mi = m[i], vi = v[i];
+      adahessian_element<S>(pi, static_cast<S>(g[i]), std::abs(static_cast<S>(d[i])), mi, vi, s);
+      p[i] = static_cast<P>(pi);
+      m[i] = mi;
+      v[i] = vi;
+    }
+    return;
+  }
+  for (int64_t b = begin; b < end; b += block) {
+    double sum = 0;
+    for (int64_t i = b; i < b + block; ++i) sum += std::abs(static_cast<double>(static_cast<S>(d[i])));
+    const S mean = static_cast<S>(sum / static_cast<double>(block));
+    for (int64_t i = b; i < b + block; ++i) {
+      S pi = static_cast<S>(p[i]), mi = m[i], vi = v[i];
+      adahessian_element<S>(pi, static_cast<S>(g[i]), mean, mi, vi, s);
+      p[i] = static_cast<P>(pi);
+      m[i] = mi;
+      v[i] = vi;
+    }
+  }
+}
+
+template <typename P, typename S>
+void adam_range(P* p, const P* g, S* m, S* v, S* vmax, int64_t begin, int64_t end,
+                const AdamScalars<S>& s) {
+  S unused = 0;
+  for (int64_t i = begin; i < end; ++i) {
+    S pi = static_cast<S>(p[i]), mi = m[i], vi = v[i];
+    adam_element<S>(pi, static_cast<S>(g[i]), mi, vi, vmax ? vmax + i : &unused, s);
+    p[i] = static_cast<P>(pi);
+    m[i] = mi;
+    v[i] = vi;
+  }
+}
+
+}  // namespace
+}  // namespace ah4j
+
+using namespace ah4j;
+
+extern "C" {
+
+int ah4j_rademacher_(void* const* zs, const int64_t* param_ids, int64_t count, uint64_t seed,
+                     uint64_t counter) {
+  return guarded([&] {
+    require_lists(count, {zs, param_ids});
+    std::vector<TensorView> views = read_params(zs, count);
+    std::vector<uint64_t> streams;
+    for (int64_t i = 0; i < count; ++i) streams.push_back(probe_stream(seed, counter, param_ids[i]));
+    int64_t total = 0;
+    auto chunks = make_chunks(numels_of(views), std::vector<int64_t>(count, kProbeWordBits), &total);
+    for_each_chunk(chunks, total, [&](const Chunk& c) {
+      const TensorView& z = views[c.tensor];
+      dispatch_param(z.dtype, [&](auto p_tag, auto) {
+        using P = decltype(p_tag);
+        P* out = static_cast<P*>(z.data);
+        const P plus(1.0f), minus(-1.0f);
+        for (int64_t w = c.begin / kProbeWordBits; w * kProbeWordBits < c.end; ++w) {
+          const uint64_t word = probe_word(streams[c.tensor], w);
+          const int64_t first = w * kProbeWordBits;
+          const int64_t last = std::min(c.end, first + kProbeWordBits);
+          for (int64_t e = first; e < last; ++e) out[e] = ((word >> (e - first)) & 1) ? plus : minus;
+        }
+      });
+    });
+  });
+}
+
+int ah4j_hutchinson_accumulate_(void* const* diags, void* const* zs, void* const* hzs,
+                                int64_t count, double scale, int32_t overwrite) {
+  return guarded([&] {
+    require_lists(count, {diags, zs, hzs});
+    std::vector<TensorView> z = read_params(zs, count);
+    std::vector<TensorView> hz = read_matching(hzs, "hzs", z, false);
+    std::vector<TensorView> d = read_matching(diags, "diags", z, true);
+    int64_t total = 0;
+    auto chunks = make_chunks(numels_of(z), std::vector<int64_t>(count, 1), &total);
+    for_each_chunk(chunks, total, [&](const Chunk& c) {
+      dispatch_param(z[c.tensor].dtype, [&](auto p_tag, auto s_tag) {
+        using P = decltype(p_tag);
+        using S = decltype(s_tag);
+        const P* zp = static_cast<const P*>(z[c.tensor].data);
+        const P* hp = static_cast<const P*>(hz[c.tensor].data);
+        S* dp = static_cast<S*>(d[c.tensor].data);
+        const S sc = static_cast<S>(scale);
+        for (int64_t i = c.begin; i < c.end; ++i) {
+          const S term = static_cast<S>(zp[i]) * static_cast<S>(hp[i]) * sc;
+          dp[i] = overwrite ? term : dp[i] + term;
+        }
+      });
+    });
+  });
+}
+
+int ah4j_adahessian_step_(void* const* params, void* const* grads, void* const* hessian_diags,
+                          void* const* exp_avgs, void* const* exp_hessian_diag_sqs, int64_t count,
+                          const int64_t* block_sizes, const int64_t* steps, const double* hyper) {
+  return guarded([&] {
+    require_lists(count, {params, grads, hessian_diags, exp_avgs, exp_hessian_diag_sqs,
+                          block_sizes, steps, hyper});
+    std::vector<TensorView> p = read_params(params, count);
+    std::vector<TensorView> g = read_matching(grads, "grads", p, false);
+    std::vector<TensorView> m = read_matching(exp_avgs, "exp_avgs", p, true);
+    std::vector<TensorView> v = read_matching(exp_hessian_diag_sqs, "exp_hessian_diag_sqs", p, true);
+    std::vector<TensorView> d;
+    std::vector<bool> d_is_state;
+    for (int64_t i = 0; i < count; ++i) {
+      d.push_back(read_tensor(hessian_diags[i], "hessian_diags", i));
+      const bool is_state = d.back().dtype == state_dtype(p[i].dtype) && d.back().dtype != p[i].dtype;
+      check_matches(p[i], d.back(), is_state ? state_dtype(p[i].dtype) : p[i].dtype,
+                    "hessian_diags", i);
+      d_is_state.push_back(is_state);
+    }
+    for (int64_t i = 0; i < count; ++i) {
+      const int64_t b = block_sizes[i];
+      if (b < 1 || (p[i].numel > 0 && p[i].numel % b != 0)) {
+        std::ostringstream out;
+        out << "params[" << i << "]: block size " << b << " does not divide the parameter's "
+            << p[i].numel << " elements (shape " << shape_string(p[i].sizes) << ")";
+        fail(i, out.str());
+      }
+    }
+    check_steps(steps, count);
+    check_hyper(hyper, count, true);
+    int64_t total = 0;
+    auto chunks = make_chunks(numels_of(p), std::vector<int64_t>(block_sizes, block_sizes + count), &total);
+    for_each_chunk(chunks, total, [&](const Chunk& c) {
+      const int64_t i = c.tensor;
+      const double* h = hyper + i * AH4J_HP_COUNT;
+      dispatch_param(p[i].dtype, [&](auto p_tag, auto s_tag) {
+        using P = decltype(p_tag);
+        using S = decltype(s_tag);
+        const auto s = adahessian_scalars<S>(h[AH4J_HP_LR], h[AH4J_HP_BETA1], h[AH4J_HP_BETA2],
+                                             h[AH4J_HP_EPS], h[AH4J_HP_WEIGHT_DECAY],
+                                             h[AH4J_HP_HESSIAN_POWER], steps[i]);
+        P* pp = static_cast<P*>(p[i].data);
+        const P* gp = static_cast<const P*>(g[i].data);
+        S* mp = static_cast<S*>(m[i].data);
+        S* vp = static_cast<S*>(v[i].data);
+        if (d_is_state[i]) {
+          adahessian_range(pp, gp, static_cast<const S*>(d[i].data), mp, vp, c.begin, c.end, block_sizes[i], s);
+        } else {
+          adahessian_range(pp, gp, static_cast<const P*>(d[i].data), mp, vp, c.begin, c.end, block_sizes[i], s);
+        }
+      });
+    });
+  });
+}
+
+int ah4j_adam_step_(void* const* params, void* const* grads, void* const* exp_avgs,
+                    void* const* exp_avg_sqs, void* const* max_exp_avg_sqs, int64_t count,
+                    const int64_t* steps, const double* hyper, const int32_t* flags) {
+  return guarded([&] {
+    require_lists(count, {params, grads, exp_avgs, exp_avg_sqs, steps, hyper, flags});
+    std::vector<TensorView> p = read_params(params, count);
+    std::vector<TensorView> g = read_matching(grads, "grads", p, false);
+    std::vector<TensorView> m = read_matching(exp_avgs, "exp_avgs", p, true);
+    std::vector<TensorView> v = read_matching(exp_avg_sqs, "exp_avg_sqs", p, true);
+    std::vector<TensorView> vmax(count);
+    for (int64_t i = 0; i < count; ++i) {
+      if (flags[i] & AH4J_ADAM_AMSGRAD) {
+        if (max_exp_avg_sqs == nullptr) fail(i, "max_exp_avg_sqs is null but params[" + std::to_string(i) + "] uses amsgrad");
+        vmax[i] = read_tensor(max_exp_avg_sqs[i], "max_exp_avg_sqs", i);
+        check_matches(p[i], vmax[i], state_dtype(p[i].dtype), "max_exp_avg_sqs", i);
+      }
+    }
+    check_steps(steps, count);
+    check_hyper(hyper, count, false);
+    int64_t total = 0;
+    auto chunks = make_chunks(numels_of(p), std::vector<int64_t>(count, 1), &total);
+    for_each_chunk(chunks, total, [&](const Chunk& c) {
+      const int64_t i = c.tensor;
+      const double* h = hyper + i * AH4J_HP_COUNT;
+      dispatch_param(p[i].dtype, [&](auto p_tag, auto s_tag) {
+        using P = decltype(p_tag);
+        using S = decltype(s_tag);
+        const auto s = adam_scalars<S>(h[AH4J_HP_LR], h[AH4J_HP_BETA1], h[AH4J_HP_BETA2],
+                                       h[AH4J_HP_EPS], h[AH4J_HP_WEIGHT_DECAY], steps[i],
+                                       flags[i] & AH4J_ADAM_AMSGRAD, flags[i] & AH4J_ADAM_MAXIMIZE,
+                                       flags[i] & AH4J_ADAM_DECOUPLED_WEIGHT_DECAY);
+        adam_range(static_cast<P*>(p[i].data), static_cast<const P*>(g[i].data),
+                   static_cast<S*>(m[i].data), static_cast<S*>(v[i].data),
+                   (flags[i] & AH4J_ADAM_AMSGRAD) ? static_cast<S*>(vmax[i].data) : nullptr,
+                   c.begin, c.end, s);
+      });
+    });
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,180 @@
+#include "tensors.h"
+
+#include <torch/csrc/inductor/aoti_torch/c/shim.h>
+
+#include <sstream>
+
+#include "adahessian4j.h"
+
+namespace ah4j {
+
+namespace {
+
+thread_local std::string last_error_message;
+thread_local int64_t last_error_index = -1;
+
+DType dtype_of(int32_t code) {
+  if (code == aoti_torch_dtype_float32()) return DType::kFloat32;
+  if (code == aoti_torch_dtype_float64()) return DType::kFloat64;
+  if (code == aoti_torch_dtype_float16()) return DType::kFloat16;
+  if (code == aoti_torch_dtype_bfloat16()) return DType::kBFloat16;
+  return DType::kOther;
+}
+
+std::string prefix(const char* role, int64_t index) {
+  std::ostringstream out;
+  out << role << "[" << index << "]";
+  return out.str();
+}
+
+void shim(AOTITorchError status, const char* role, int64_t index, const char* what) {
+  if (status != AOTI_TORCH_SUCCESS) {
+    throw CoreError{AH4J_TORCH_ERROR, index,
+                    prefix(role, index) + ": libtorch could not read its " + what +
+                        " (an undefined, sparse or otherwise non-strided tensor?)"};
+  }
+}
+
+const char* device_name(Device device) {
+  switch (device) {
+    case Device::kCpu: return "cpu";
+    case Device::kCuda: return "cuda";
+    default: return "other";
+  }
+}
+
+}  // namespace
+
+const char* dtype_name(DType dtype) {
+  switch (dtype) {
+    case DType::kFloat32: return "float32";
+    case DType::kFloat64: return "float64";
+    case DType::kFloat16: return "float16";
+    case DType::kBFloat16: return "bfloat16";
+    default: return "a non-floating dtype";
+  }
+}
+
+void fail(int64_t index, const std::string& message) {
+  throw CoreError{AH4J_INVALID_ARGUMENT, index, message};
+}
+
+void set_error(int code, int64_t index, const std::string& message) {
+  (void)code;
+  last_error_message = message;
+  last_error_index = index;
+}
+
+void clear_error() {
+  last_error_message.clear();
+  last_error_index = -1;
+}
+
+std::string shape_string(const std::vector<int64_t>& sizes) {
+  std::ostringstream out;
+  out << "[";
+  for (size_t i = 0; i < sizes.size(); ++i) out << (i ? ", " : "") << sizes[i];
+  out << "]";
+  return out.str();
+}
+
+TensorView read_tensor(void* handle, const char* role, int64_t index) {
+  if (handle == nullptr) fail(index, prefix(role, index) + ": expected a tensor, got null");
+  auto tensor = static_cast<AtenTensorHandle>(handle);
+  TensorView view;
+  int64_t dim = 0;
+  int64_t* sizes = nullptr;
+  int64_t* strides = nullptr;
+  int32_t dtype = 0;
+  int32_t device = 0;
+  shim(aoti_torch_get_dim(tensor, &dim), role, index, "dimensions");
+  shim(aoti_torch_get_sizes(tensor, &sizes), role, index, "sizes");
+  shim(aoti_torch_get_strides(tensor, &strides), role, index, "strides");
+  shim(aoti_torch_get_numel(tensor, &view.numel), role, index, "numel");
+  shim(aoti_torch_get_dtype(tensor, &dtype), role, index, "dtype");
+  shim(aoti_torch_get_device_type(tensor, &device), role, index, "device");
+  shim(aoti_torch_get_device_index(tensor, &view.device_index), role, index, "device index");
+  view.sizes.assign(sizes, sizes + dim);
+  view.dtype = dtype_of(dtype);
+  view.device = device == aoti_torch_device_type_cpu()    ? Device::kCpu
+                : device == aoti_torch_device_type_cuda() ? Device::kCuda
+                                                          : Device::kOther;
+  int64_t expected_stride = 1;
+  for (int64_t d = dim - 1; d >= 0; --d) {
+    if (sizes[d] != 1 && strides[d] != expected_stride) {
+      std::ostringstream out;
+      out << prefix(role, index) << ": expected a contiguous tensor, got shape "
+          << shape_string(view.sizes) << " with strides "
+          << shape_string(std::vector<int64_t>(strides, strides + dim))
+          << " (call contiguous() first)";
+      fail(index, out.str());
+    }
+    expected_stride *= sizes[d];
+  }
+  if (view.numel > 0) {
+    shim(aoti_torch_get_data_ptr(tensor, &view.data), role, index, "data pointer");
+    if (view.data == nullptr) fail(index, prefix(role, index) + ": tensor has no storage");
+  }
+  return view;
+}
+
+DType state_dtype(DType param_dtype) {
+  return param_dtype == DType::kFloat64 ? DType::kFloat64 : DType::kFloat32;
+}
+
+void check_param(const TensorView& param, int64_t index) {
+  if (param.dtype == DType::kOther) {
+    fail(index, prefix("params", index) +
+                    ": expected a floating dtype (float32, float64, float16 or bfloat16), got " +
+                    dtype_name(param.dtype));
+  }
+  if (param.device != Device::kCpu) {
+    fail(index, prefix("params", index) + ": expected a cpu tensor, got a " +
+                    device_name(param.device) +
+                    " tensor (this build of the core has no kernels for that device)");
+  }
+}
+
+void check_matches(const TensorView& param, const TensorView& other, DType expected,
+                   const char* role, int64_t index) {
+  if (other.sizes != param.sizes) {
+    fail(index, prefix(role, index) + ": expected shape " + shape_string(param.sizes) +
+                    " (the parameter's), got " + shape_string(other.sizes));
+  }
+  if (other.dtype != expected) {
+    fail(index, prefix(role, index) + ": expected dtype " + dtype_name(expected) + ", got " +
+                    dtype_name(other.dtype));
+  }
+  if (other.device != param.device || other.device_index != param.device_index) {
+    fail(index, prefix(role, index) + ": expected the parameter's device (" +
+                    device_name(param.device) + "), got " + device_name(other.device));
+  }
+}
+
+}  // namespace ah4j
+
+extern "C" {
+
+int ah4j_abi_version(void) { return AH4J_ABI_VERSION; }
+
+const char* ah4j_last_error(void) { return ah4j::last_error_message.c_str(); }
+
+int64_t ah4j_last_error_index(void) { return ah4j::last_error_index; }
+
+int32_t ah4j_dtype_float32(void) { return aoti_torch_dtype_float32(); }
+
+int ah4j_tensor_info(void* tensor, int64_t* numel, int32_t* dtype, void** data) {
+  return ah4j::guarded([&] {
+    if (tensor == nullptr || numel == nullptr || dtype == nullptr || data == nullptr) {
+      ah4j::fail(-1, "ah4j_tensor_info: null argument");
+    }
+    auto handle = static_cast<AtenTensorHandle>(tensor);
+    if (aoti_torch_get_numel(handle, numel) != AOTI_TORCH_SUCCESS ||
+        aoti_torch_get_dtype(handle, dtype) != AOTI_TORCH_SUCCESS ||
+        aoti_torch_get_data_ptr(handle, data) != AOTI_TORCH_SUCCESS) {
+      throw ah4j::CoreError{AH4J_TORCH_ERROR, -1, "ah4j_tensor_info: libtorch could not read the tensor"};
+    }
+  });
+}
+
+}  // extern "C"

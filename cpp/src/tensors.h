@@ -1,0 +1,77 @@
+// Reading tensors through libtorch's stable C shim, and the checks every entry point runs on its
+// inputs before it writes anything.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ah4j {
+
+enum class DType { kFloat32, kFloat64, kFloat16, kBFloat16, kOther };
+enum class Device { kCpu, kCuda, kOther };
+
+const char* dtype_name(DType dtype);
+
+// What the core needs to know of one tensor.
+struct TensorView {
+  void* data = nullptr;
+  int64_t numel = 0;
+  DType dtype = DType::kOther;
+  Device device = Device::kOther;
+  int32_t device_index = 0;
+  std::vector<int64_t> sizes;
+};
+
+// Raised inside the core, turned into an error code and message at the C boundary.
+struct CoreError {
+  int code;
+  int64_t index;
+  std::string message;
+};
+
+[[noreturn]] void fail(int64_t index, const std::string& message);
+
+std::string shape_string(const std::vector<int64_t>& sizes);
+
+// Reads `handle`, which must be a defined, dense, contiguous tensor. `role` and `index` name it
+// in error messages ("grads", 3).
+TensorView read_tensor(void* handle, const char* role, int64_t index);
+
+// The dtype the optimizer state of a parameter of `dtype` has: float64 for float64, else float32.
+DType state_dtype(DType param_dtype);
+
+// Checks that `other` (a grad or state tensor of parameter `index`) matches the parameter's
+// shape and device, and has dtype `expected`.
+void check_matches(const TensorView& param, const TensorView& other, DType expected,
+                   const char* role, int64_t index);
+
+// Checks that a parameter has a floating dtype the core computes with, on a supported device.
+void check_param(const TensorView& param, int64_t index);
+
+// Runs `body` and converts a CoreError into the C status code, storing the message.
+template <typename F>
+int guarded(F&& body);
+
+void set_error(int code, int64_t index, const std::string& message);
+void clear_error();
+
+template <typename F>
+int guarded(F&& body) {
+  clear_error();
+  try {
+    body();
+    return 0;
+  } catch (const CoreError& e) {
+    set_error(e.code, e.index, e.message);
+    return e.code;
+  } catch (const std::exception& e) {
+    set_error(2, -1, std::string("internal error: ") + e.what());
+    return 2;
+  } catch (...) {
+    set_error(2, -1, "internal error: unknown exception");
+    return 2;
+  }
+}
+
+}  // namespace ah4j

@@ -1,0 +1,385 @@
+package io.github.adahessian4j;
+
+import io.github.adahessian4j.nativecore.ah4j;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Supplier;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.BoolOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * AdaHessian (Yao, Gholami, Shen, Mustafa, Keutzer, Mahoney: "ADAHESSIAN: An Adaptive Second
+ * Order Optimizer for Machine Learning", AAAI 2021, arXiv:2006.00719): Adam whose second moment is
+ * a moving average of the squared Hessian diagonal, estimated with Hutchinson's method.
+ *
+ * <p>Each {@link #step(Supplier)} evaluates the closure's loss, computes the gradient {@code g}
+ * with {@code torch.grad(loss, params, create_graph=true)} (never {@code backward(create_graph)},
+ * which leaks through a parameter-gradient cycle), draws Rademacher probes {@code z} from its own
+ * counter-based generator (the global RNG is untouched), computes {@code Hz} with a second
+ * {@code torch.grad}, and then, in one native call for all parameters:
+ * <pre>
+ *   D    = mean over samples of z * Hz,  Dbar = block mean of |D|   (see {@link BlockAveraging})
+ *   m    = b1 m + (1 - b1) g
+ *   v    = b2 v + (1 - b2) Dbar^2
+ *   p    = p - lr (m / (1 - b1^t) / ((sqrt(v) / sqrt(1 - b2^t))^k + eps) + weightDecay p)
+ * </pre>
+ * This is the authors' update ({@code image_classification/optim_adahessian.py}). With
+ * {@code nSamples > 1} the estimate is davda54/ada-hessian's mean of the signed z * Hz before the
+ * absolute value (the unbiased Hutchinson estimate); with one sample it equals the authors' |Hz|.
+ * With {@code updateEach > 1} the estimate is refreshed every {@code updateEach} steps of a
+ * parameter and reused in between, as in davda54/ada-hessian; the moments are updated every step.
+ *
+ * <p>Parameters whose gradient is undefined (not used by the loss) are skipped: their state and
+ * step count do not change. A step that throws changes nothing.
+ *
+ * <pre>{@code
+ * try (AdaHessian opt = AdaHessian.builder().lr(0.15).build(model.parameters())) {
+ *   Tensor loss = opt.step(() -> torch.cross_entropy(model.forward(x), y));
+ * }
+ * }</pre>
+ */
+public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
+  private final BlockAveraging blockAveraging;
+  private final int updateEach;
+  private final int nSamples;
+  private final long seed;
+  private final long[] blockSizes;
+  private final long[] hessianSteps;
+  private final Tensor[] expAvgs;
+  private final Tensor[] expHessianDiagSqs;
+  private final Tensor[] hessianDiags;
+  private long probeCounter;
+
+  private AdaHessian(Builder b, List<GroupSpec<AdaHessianOptions>> groups) {
+    super(groups);
+    this.blockAveraging = b.blockAveraging;
+    this.updateEach = b.updateEach;
+    this.nSamples = b.nSamples;
+    this.seed = b.seed;
+    int n = params.length;
+    this.blockSizes = new long[n];
+    for (int i = 0; i < n; i++) {
+      long numel = params[i].numel();
+      long block = blockAveraging.blockSize(shapes[i]);
+      if (numel > 0 && numel % block != 0) {
+        close();
+        throw new IllegalArgumentException(describe(i) + ": block averaging " + blockAveraging.rule(shapes[i].length)
+            + " gives block size " + block + ", which does not divide its " + numel + " elements");
+      }
+      blockSizes[i] = block;
+    }
+    this.hessianSteps = new long[n];
+    this.expAvgs = new Tensor[n];
+    this.expHessianDiagSqs = new Tensor[n];
+    this.hessianDiags = new Tensor[n];
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Spatial averaging in use. */
+  public BlockAveraging blockAveraging() {
+    return blockAveraging;
+  }
+
+  public int updateEach() {
+    return updateEach;
+  }
+
+  public int nSamples() {
+    return nSamples;
+  }
+
+  /** The probe generator's seed; with {@link #probeCounter()} it fixes every future probe. */
+  public long seed() {
+    return seed;
+  }
+
+  /** How many probe draws the generator has made (each Hutchinson sample is one draw). */
+  public long probeCounter() {
+    return probeCounter;
+  }
+
+  @Override
+  AdaHessianOptions withLr(AdaHessianOptions options, double lr) {
+    return options.withLr(lr);
+  }
+
+  /**
+   * One AdaHessian step. {@code closure} computes and returns the loss (a scalar that requires
+   * grad) without calling backward; the optimizer computes the gradients itself. Returns that loss.
+   */
+  public Tensor step(Supplier<Tensor> closure) {
+    Objects.requireNonNull(closure, "closure");
+    enter();
+    try {
+      Tensor loss = closure.get();
+      checkLoss(loss);
+      doStep(loss);
+      return loss;
+    } finally {
+      exit();
+    }
+  }
+
+  static void checkLoss(Tensor loss) {
+    if (loss == null || loss.isNull() || !loss.defined()) {
+      throw new OptimizerException("closure returned no loss (null or undefined tensor)");
+    }
+    if (loss.numel() != 1) {
+      throw new OptimizerException("closure must return a scalar loss, got shape "
+          + Natives.shape(shapeOf(loss)));
+    }
+    if (!loss.requires_grad()) {
+      throw new OptimizerException("the loss does not require grad: compute it from the "
+          + "optimizer's parameters, outside NoGradGuard");
+    }
+  }
+
+  private void doStep(Tensor loss) {
+    final int n = params.length;
+    try (PointerScope scope = new PointerScope()) {
+      TensorVector grads = torch.grad(new TensorVector(loss), new TensorVector(params),
+          new TensorVector(), new BoolOptional(true), true, true);
+      Tensor[] g = new Tensor[n];
+      List<Integer> active = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        Tensor gi = grads.get(i);
+        if (gi.defined()) {
+          g[i] = gi.is_contiguous() ? gi : gi.contiguous();
+          active.add(i);
+        }
+      }
+      if (active.isEmpty()) {
+        return;
+      }
+      Estimate estimate = estimateDiagonals(g, active);
+      Tensor[] freshDiags = estimate.diagonals();
+
+      Tensor[] newExpAvgs = new Tensor[n];
+      Tensor[] newExpHessianDiagSqs = new Tensor[n];
+      int count = active.size();
+      for (int k = 0; k < count; k++) {
+        int i = active.get(k);
+        if (expAvgs[i] == null) {
+          newExpAvgs[i] = zerosState(i);
+          newExpHessianDiagSqs[i] = zerosState(i);
+        }
+        Tensor diag = freshDiags[i] != null ? freshDiags[i] : hessianDiags[i];
+        argParams.put(k, params[i]);
+        argGrads.put(k, g[i]);
+        argA.put(k, diag);
+        argB.put(k, expAvgs[i] != null ? expAvgs[i] : newExpAvgs[i]);
+        argC.put(k, expHessianDiagSqs[i] != null ? expHessianDiagSqs[i] : newExpHessianDiagSqs[i]);
+        argLongs.put(k, blockSizes[i]);
+        argSteps.put(k, steps[i] + 1);
+        AdaHessianOptions o = groupOf(i).options();
+        argHyper.put((long) k * HP, o.lr(), o.beta1(), o.beta2(), o.eps(), o.weightDecay(), o.hessianPower());
+      }
+      int status = ah4j.ah4j_adahessian_step_(argParams, argGrads, argA, argB, argC, count,
+          argLongs, argSteps, argHyper);
+      NativeCore.check(status, "AdaHessian step", k -> describe(active.get((int) k)));
+
+      // Commit: only now does the optimizer's state change.
+      for (int i : active) {
+        steps[i]++;
+        hessianSteps[i]++;
+        if (newExpAvgs[i] != null) {
+          expAvgs[i] = keepFrom(scope, newExpAvgs[i]);
+          expHessianDiagSqs[i] = keepFrom(scope, newExpHessianDiagSqs[i]);
+        }
+        if (freshDiags[i] != null) {
+          if (hessianDiags[i] != null) {
+            hessianDiags[i].close();
+          }
+          hessianDiags[i] = keepFrom(scope, freshDiags[i]);
+        }
+      }
+      probeCounter += estimate.draws();
+    }
+  }
+
+  /** Fresh Hessian-diagonal estimates (null where none was due) and the probe draws they used. */
+  private record Estimate(Tensor[] diagonals, long draws) {}
+
+  private boolean refreshes(int i) {
+    return hessianSteps[i] % updateEach == 0;
+  }
+
+  private static Tensor keepFrom(PointerScope scope, Tensor t) {
+    scope.detach(t);
+    return t;
+  }
+
+  /**
+   * Hutchinson estimates D for the active parameters due for a refresh (null for the others):
+   * one sample is Hz itself (|z * Hz| = |Hz| for Rademacher z); several are averaged natively.
+   */
+  private Estimate estimateDiagonals(Tensor[] g, List<Integer> active) {
+    int n = params.length;
+    Tensor[] fresh = new Tensor[n];
+    List<Integer> hvp = new ArrayList<>();
+    for (int i : active) {
+      if (!refreshes(i)) {
+        continue;
+      }
+      if (g[i].requires_grad()) {
+        hvp.add(i);
+      } else {
+        fresh[i] = zerosState(i); // the gradient is constant in every parameter: H's rows are 0
+      }
+    }
+    if (hvp.isEmpty()) {
+      return new Estimate(fresh, 0);
+    }
+    int[] ids = hvp.stream().mapToInt(Integer::intValue).toArray();
+    TensorVector outputs = new TensorVector();
+    TensorVector inputs = new TensorVector();
+    for (int i : ids) {
+      outputs.push_back(g[i]);
+      inputs.push_back(params[i]);
+    }
+    for (int s = 0; s < nSamples; s++) {
+      Tensor[] zs = Probes.draw(params, ids, seed, probeCounter + s, argA, argLongs, "AdaHessian probe");
+      TensorVector hzs = torch.grad(outputs, inputs, new TensorVector(zs),
+          new BoolOptional(s < nSamples - 1), false, true);
+      if (nSamples == 1) {
+        for (int k = 0; k < ids.length; k++) {
+          Tensor hz = hzs.get(k);
+          fresh[ids[k]] = !hz.defined() ? zerosState(ids[k]) : hz.is_contiguous() ? hz : hz.contiguous();
+        }
+        continue;
+      }
+      int count = 0;
+      int[] accumulated = new int[ids.length];
+      for (int k = 0; k < ids.length; k++) {
+        int i = ids[k];
+        Tensor hz = hzs.get(k);
+        if (s == 0) {
+          fresh[i] = zerosState(i);
+        }
+        if (hz.defined()) {
+          argA.put(count, fresh[i]);
+          argB.put(count, zs[k]);
+          argC.put(count, hz.is_contiguous() ? hz : hz.contiguous());
+          accumulated[count++] = i;
+        }
+      }
+      int status = ah4j.ah4j_hutchinson_accumulate_(argA, argB, argC, count, 1.0 / nSamples, 0);
+      NativeCore.check(status, "AdaHessian Hessian estimate", k -> describe(accumulated[(int) k]));
+    }
+    return new Estimate(fresh, nSamples);
+  }
+
+  @Override
+  void releaseState() {
+    closeAll(expAvgs);
+    closeAll(expHessianDiagSqs);
+    closeAll(hessianDiags);
+  }
+
+  /** Builds an {@link AdaHessian}; defaults are the authors'. */
+  public static final class Builder {
+    private AdaHessianOptions defaults = AdaHessianOptions.DEFAULTS;
+    private BlockAveraging blockAveraging = BlockAveraging.OFFICIAL;
+    private int updateEach = 1;
+    private int nSamples = 1;
+    private long seed = 0x5EED_AD4E_551AL;
+    private final List<Object[]> groups = new ArrayList<>();
+
+    private Builder() {}
+
+    /** Learning rate (default 0.15, the paper's for CIFAR ResNets). */
+    public Builder lr(double lr) {
+      defaults = defaults.withLr(lr);
+      return this;
+    }
+
+    /** Moment decays (default 0.9, 0.999). */
+    public Builder betas(double beta1, double beta2) {
+      defaults = defaults.withBetas(beta1, beta2);
+      return this;
+    }
+
+    /** Denominator term (default 1e-4, the authors' and torch_optimizer's; davda54's is 1e-8). */
+    public Builder eps(double eps) {
+      defaults = defaults.withEps(eps);
+      return this;
+    }
+
+    /** Decoupled weight decay, multiplied by lr (default 0). */
+    public Builder weightDecay(double weightDecay) {
+      defaults = defaults.withWeightDecay(weightDecay);
+      return this;
+    }
+
+    /** Hessian power k in [0, 1] (default 1, the authors'; torch_optimizer uses 0.5). */
+    public Builder hessianPower(double hessianPower) {
+      defaults = defaults.withHessianPower(hessianPower);
+      return this;
+    }
+
+    /** Spatial averaging of the Hessian diagonal (default {@link BlockAveraging#OFFICIAL}). */
+    public Builder blockAveraging(BlockAveraging blockAveraging) {
+      this.blockAveraging = Objects.requireNonNull(blockAveraging, "blockAveraging");
+      return this;
+    }
+
+    /** Refresh the Hessian estimate every this many steps (default 1: every step). */
+    public Builder updateEach(int updateEach) {
+      Checks.positive("updateEach", updateEach);
+      this.updateEach = updateEach;
+      return this;
+    }
+
+    /** Hutchinson samples per refresh (default 1). */
+    public Builder nSamples(int nSamples) {
+      Checks.positive("nSamples", nSamples);
+      this.nSamples = nSamples;
+      return this;
+    }
+
+    /** Seed of the probe generator. */
+    public Builder seed(long seed) {
+      this.seed = seed;
+      return this;
+    }
+
+    /** Adds a group that uses the builder's options as they are when {@link #build()} runs. */
+    public Builder group(List<Tensor> params) {
+      groups.add(new Object[] {List.copyOf(params), null});
+      return this;
+    }
+
+    /** Adds a group with its own options. */
+    public Builder group(List<Tensor> params, AdaHessianOptions options) {
+      groups.add(new Object[] {List.copyOf(params), Objects.requireNonNull(options, "options")});
+      return this;
+    }
+
+    /** Builds the optimizer over the groups added so far. */
+    @SuppressWarnings("unchecked")
+    public AdaHessian build() {
+      List<GroupSpec<AdaHessianOptions>> specs = new ArrayList<>();
+      for (Object[] g : groups) {
+        specs.add(new GroupSpec<>((List<Tensor>) g[0], g[1] != null ? (AdaHessianOptions) g[1] : defaults));
+      }
+      return new AdaHessian(this, specs);
+    }
+
+    /** Builds the optimizer over one group: {@code params} (e.g. {@code module.parameters()}). */
+    public AdaHessian build(TensorVector params) {
+      return group(List.of(params.get())).build();
+    }
+
+    /** Builds the optimizer over one group: {@code params}. */
+    public AdaHessian build(List<Tensor> params) {
+      return group(params).build();
+    }
+  }
+}

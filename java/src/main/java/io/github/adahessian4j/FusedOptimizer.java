@@ -1,0 +1,254 @@
+package io.github.adahessian4j;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.PointerPointer;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * What AdaHessian, Adam and AdamW share: parameter groups, per-parameter step counts, and the
+ * native argument arrays that carry one step for all parameters into the core in a single call.
+ * The arrays are allocated once, so a step allocates no native memory of its own.
+ */
+abstract class FusedOptimizer<O> implements AutoCloseable {
+  static final int HP = 6; // columns of the core's hyperparameter table (AH4J_HP_COUNT)
+
+  private final List<ParamGroup<O>> groups;
+  final Tensor[] params;
+  final long[][] shapes;
+  private final int[] groupOf;
+  private final int[] indexInGroup;
+  final long[] steps;
+
+  final PointerPointer<Tensor> argParams;
+  final PointerPointer<Tensor> argGrads;
+  final PointerPointer<Tensor> argA;
+  final PointerPointer<Tensor> argB;
+  final PointerPointer<Tensor> argC;
+  final LongPointer argSteps;
+  final LongPointer argLongs;
+  final DoublePointer argHyper;
+  final IntPointer argFlags;
+
+  private final AtomicBoolean busy = new AtomicBoolean();
+  private volatile boolean closed;
+
+  FusedOptimizer(List<GroupSpec<O>> specs) {
+    NativeCore.load();
+    if (specs.isEmpty()) {
+      throw new IllegalArgumentException("optimizer got an empty parameter list");
+    }
+    List<ParamGroup<O>> built = new ArrayList<>();
+    List<Tensor> flat = new ArrayList<>();
+    List<int[]> origin = new ArrayList<>();
+    Map<Long, Integer> byData = new HashMap<>();
+    for (int g = 0; g < specs.size(); g++) {
+      GroupSpec<O> spec = specs.get(g);
+      List<Tensor> own = new ArrayList<>();
+      for (int k = 0; k < spec.params().size(); k++) {
+        Tensor p = spec.params().get(k);
+        checkParam(p, g, k);
+        Integer seen = byData.put(p.data_ptr().address() ^ (p.numel() << 48), flat.size());
+        if (seen != null && flat.get(seen).is_same(p)) {
+          int[] first = origin.get(seen);
+          throw new IllegalArgumentException("parameter (group " + g + ", index " + k
+              + ") appears twice: it is also parameter (group " + first[0] + ", index " + first[1] + ")");
+        }
+        Tensor mine = Natives.keep(new Tensor(p));
+        own.add(mine);
+        flat.add(mine);
+        origin.add(new int[] {g, k});
+      }
+      built.add(new ParamGroup<>(own, spec.options()));
+    }
+    this.groups = List.copyOf(built);
+    int n = flat.size();
+    this.params = flat.toArray(new Tensor[0]);
+    this.shapes = new long[n][];
+    this.groupOf = new int[n];
+    this.indexInGroup = new int[n];
+    for (int i = 0; i < n; i++) {
+      shapes[i] = shapeOf(params[i]);
+      groupOf[i] = origin.get(i)[0];
+      indexInGroup[i] = origin.get(i)[1];
+    }
+    this.steps = new long[n];
+    this.argParams = Natives.keep(new PointerPointer<>(n));
+    this.argGrads = Natives.keep(new PointerPointer<>(n));
+    this.argA = Natives.keep(new PointerPointer<>(n));
+    this.argB = Natives.keep(new PointerPointer<>(n));
+    this.argC = Natives.keep(new PointerPointer<>(n));
+    this.argSteps = Natives.keep(new LongPointer(n));
+    this.argLongs = Natives.keep(new LongPointer(n));
+    this.argHyper = Natives.keep(new DoublePointer((long) n * HP));
+    this.argFlags = Natives.keep(new IntPointer(n));
+  }
+
+  /** A group as the builder collected it. */
+  record GroupSpec<O>(List<Tensor> params, O options) {
+    GroupSpec {
+      params = List.copyOf(params);
+      Objects.requireNonNull(options, "options");
+    }
+  }
+
+  private static void checkParam(Tensor p, int g, int k) {
+    String who = "parameter (group " + g + ", index " + k + ")";
+    if (p == null || p.isNull()) {
+      throw new IllegalArgumentException(who + " is null");
+    }
+    if (!p.defined()) {
+      throw new IllegalArgumentException(who + " is an undefined tensor");
+    }
+    if (p.is_sparse() || p.layout() != torch.Layout.Strided) {
+      throw new IllegalArgumentException(who + ": expected a dense (strided) tensor, got layout " + p.layout());
+    }
+    if (!p.is_floating_point()) {
+      throw new IllegalArgumentException(who + ": expected a floating dtype (float32, float64, "
+          + "float16 or bfloat16), got " + p.scalar_type());
+    }
+    if (!p.requires_grad()) {
+      throw new IllegalArgumentException(who + " does not require grad: call requires_grad_(true) "
+          + "on it or leave it out of the optimizer");
+    }
+    if (!p.is_contiguous()) {
+      throw new IllegalArgumentException(who + ": expected a contiguous tensor (call contiguous() "
+          + "before making it a parameter)");
+    }
+    if (!p.is_cpu()) {
+      throw new IllegalArgumentException(who + ": expected a cpu tensor, got " + p.device().str().getString()
+          + " (this build of the core has kernels for the CPU only)");
+    }
+  }
+
+  static long[] shapeOf(Tensor t) {
+    long[] shape = new long[(int) t.dim()];
+    for (int d = 0; d < shape.length; d++) {
+      shape[d] = t.size(d);
+    }
+    return shape;
+  }
+
+  /** "parameter 3 (group 1, index 0, shape [10, 5])": the user's name for flat index {@code i}. */
+  String describe(int i) {
+    return "parameter " + i + " (group " + groupOf[i] + ", index " + indexInGroup[i] + ", shape "
+        + Natives.shape(shapes[i]) + ")";
+  }
+
+  ParamGroup<O> groupOf(int i) {
+    return groups.get(groupOf[i]);
+  }
+
+  /** The parameter groups, in the order they were added. */
+  public List<ParamGroup<O>> paramGroups() {
+    return groups;
+  }
+
+  /** Sets the learning rate of every group. */
+  public void setLr(double lr) {
+    Checks.learningRate(lr);
+    for (ParamGroup<O> group : groups) {
+      group.setOptions(withLr(group.options(), lr));
+    }
+  }
+
+  abstract O withLr(O options, double lr);
+
+  /** The number of steps taken by parameter {@code i} (flat index over all groups). */
+  public long stepCount(int i) {
+    return steps[i];
+  }
+
+  /** Resets every parameter's gradient to undefined (PyTorch's {@code set_to_none}). */
+  public void zeroGrad() {
+    ensureOpen();
+    for (Tensor p : params) {
+      Tensor grad = p.grad();
+      if (grad.defined()) {
+        p.mutable_grad().reset();
+      }
+      grad.close();
+    }
+  }
+
+  /** Enters a step: refuses a closed optimizer and a second thread using it concurrently. */
+  void enter() {
+    ensureOpen();
+    if (!busy.compareAndSet(false, true)) {
+      throw new IllegalStateException("optimizer is already stepping on another thread: "
+          + "one optimizer must not be used by two threads at once");
+    }
+  }
+
+  void exit() {
+    busy.set(false);
+  }
+
+  void ensureOpen() {
+    if (closed) {
+      throw new IllegalStateException("optimizer is closed");
+    }
+  }
+
+  /** Frees the optimizer's state and its handles to the parameters (not the parameters). */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    enter();
+    try {
+      closed = true;
+      releaseState();
+      for (Tensor p : params) {
+        p.close();
+      }
+      argParams.close();
+      argGrads.close();
+      argA.close();
+      argB.close();
+      argC.close();
+      argSteps.close();
+      argLongs.close();
+      argHyper.close();
+      argFlags.close();
+    } finally {
+      exit();
+    }
+  }
+
+  abstract void releaseState();
+
+  static void closeAll(Tensor[] tensors) {
+    for (int i = 0; i < tensors.length; i++) {
+      if (tensors[i] != null) {
+        tensors[i].close();
+        tensors[i] = null;
+      }
+    }
+  }
+
+  /**
+   * A float32 (float64 for float64 parameters) zero tensor shaped like parameter {@code i}, owned
+   * by the caller's scope until the step commits it.
+   */
+  Tensor zerosState(int i) {
+    Tensor p = params[i];
+    torch.ScalarType dtype = p.scalar_type() == torch.ScalarType.Double
+        ? torch.ScalarType.Double : torch.ScalarType.Float;
+    Tensor zeros = torch.zeros_like(p);
+    Tensor state = zeros.to(dtype);
+    if (state != zeros) {
+      zeros.close();
+    }
+    return state;
+  }
+}

@@ -1,0 +1,35 @@
+package io.github.adahessian4j;
+
+import java.util.List;
+import java.util.Objects;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * Parameters that share hyperparameters. The options can be replaced between steps (learning-rate
+ * schedules); the parameter list is fixed when the optimizer is built.
+ *
+ * @param <O> {@link AdaHessianOptions} or {@link AdamOptions}
+ */
+public final class ParamGroup<O> {
+  private final List<Tensor> params;
+  private volatile O options;
+
+  ParamGroup(List<Tensor> params, O options) {
+    this.params = List.copyOf(params);
+    this.options = Objects.requireNonNull(options, "options");
+  }
+
+  /** The group's parameters, in the order given. */
+  public List<Tensor> params() {
+    return params;
+  }
+
+  public O options() {
+    return options;
+  }
+
+  /** Replaces the group's options; takes effect at the next step. */
+  public void setOptions(O options) {
+    this.options = Objects.requireNonNull(options, "options");
+  }
+}
