@@ -190,14 +190,14 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
         steps[i]++;
         hessianSteps[i]++;
         if (newExpAvgs[i] != null) {
-          expAvgs[i] = keepFrom(scope, newExpAvgs[i]);
-          expHessianDiagSqs[i] = keepFrom(scope, newExpHessianDiagSqs[i]);
+          expAvgs[i] = Natives.keep(scope, newExpAvgs[i]);
+          expHessianDiagSqs[i] = Natives.keep(scope, newExpHessianDiagSqs[i]);
         }
         if (freshDiags[i] != null) {
           if (hessianDiags[i] != null) {
             hessianDiags[i].close();
           }
-          hessianDiags[i] = keepFrom(scope, freshDiags[i]);
+          hessianDiags[i] = Natives.keep(scope, freshDiags[i]);
         }
       }
       probeCounter += estimate.draws();
@@ -209,11 +209,6 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
 
   private boolean refreshes(int i) {
     return hessianSteps[i] % updateEach == 0;
-  }
-
-  private static Tensor keepFrom(PointerScope scope, Tensor t) {
-    scope.detach(t);
-    return t;
   }
 
   /**

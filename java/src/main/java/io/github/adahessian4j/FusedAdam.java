@@ -93,21 +93,16 @@ public abstract sealed class FusedAdam extends FusedOptimizer<AdamOptions> permi
       for (int i : active) {
         steps[i]++;
         if (newM[i] != null) {
-          expAvgs[i] = keep(scope, newM[i]);
-          expAvgSqs[i] = keep(scope, newV[i]);
+          expAvgs[i] = Natives.keep(scope, newM[i]);
+          expAvgSqs[i] = Natives.keep(scope, newV[i]);
         }
         if (newMax[i] != null) {
-          maxExpAvgSqs[i] = keep(scope, newMax[i]);
+          maxExpAvgSqs[i] = Natives.keep(scope, newMax[i]);
         }
       }
     } finally {
       exit();
     }
-  }
-
-  private static Tensor keep(PointerScope scope, Tensor t) {
-    scope.detach(t);
-    return t;
   }
 
   @Override

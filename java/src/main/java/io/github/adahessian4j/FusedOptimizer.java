@@ -108,7 +108,7 @@ abstract class FusedOptimizer<O> implements AutoCloseable {
     if (!p.defined()) {
       throw new IllegalArgumentException(who + " is an undefined tensor");
     }
-    if (p.is_sparse() || p.layout() != torch.Layout.Strided) {
+    if (p.is_sparse() || p.layout().value != torch.Layout.Strided.value) {
       throw new IllegalArgumentException(who + ": expected a dense (strided) tensor, got layout " + p.layout());
     }
     if (!p.is_floating_point()) {
@@ -241,14 +241,6 @@ abstract class FusedOptimizer<O> implements AutoCloseable {
    * by the caller's scope until the step commits it.
    */
   Tensor zerosState(int i) {
-    Tensor p = params[i];
-    torch.ScalarType dtype = p.scalar_type() == torch.ScalarType.Double
-        ? torch.ScalarType.Double : torch.ScalarType.Float;
-    Tensor zeros = torch.zeros_like(p);
-    Tensor state = zeros.to(dtype);
-    if (state != zeros) {
-      zeros.close();
-    }
-    return state;
+    return Natives.zerosState(params[i]);
   }
 }

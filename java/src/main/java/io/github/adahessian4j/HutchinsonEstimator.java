@@ -54,9 +54,7 @@ public final class HutchinsonEstimator {
         if (p[i] == null || !p[i].defined() || !p[i].requires_grad()) {
           throw new OptimizerException("parameter " + i + " must be a defined tensor that requires grad");
         }
-        Tensor zeros = torch.zeros_like(p[i]);
-        diags[i] = zeros.to(p[i].scalar_type() == torch.ScalarType.Double
-            ? torch.ScalarType.Double : torch.ScalarType.Float);
+        diags[i] = Natives.zerosState(p[i]);
       }
       TensorVector grads = torch.grad(new TensorVector(loss), new TensorVector(p),
           new TensorVector(), new BoolOptional(true), true, true);
@@ -94,8 +92,7 @@ public final class HutchinsonEstimator {
       }
       List<Tensor> result = new ArrayList<>(n);
       for (Tensor d : diags) {
-        scope.detach(d);
-        result.add(d);
+        result.add(Natives.keep(scope, d));
       }
       return result;
     }

@@ -2,6 +2,8 @@ package io.github.adahessian4j;
 
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
 
 /** Helpers for native objects an optimizer keeps across steps. */
 final class Natives {
@@ -12,11 +14,31 @@ final class Natives {
    * (or our own per-step) scope does not free an object the optimizer still holds.
    */
   static <P extends Pointer> P keep(P pointer) {
-    PointerScope scope = PointerScope.getInnerScope();
+    return keep(PointerScope.getInnerScope(), pointer);
+  }
+
+  /** Takes {@code pointer} out of {@code scope} (if not null) without freeing it. */
+  static <P extends Pointer> P keep(PointerScope scope, P pointer) {
     if (scope != null) {
+      pointer.retainReference(); // detach() releases the scope's reference
       scope.detach(pointer);
     }
     return pointer;
+  }
+
+  /**
+   * Zeros shaped like {@code p} in its state dtype: float64 for float64 parameters, else float32
+   * (half-precision parameters keep their optimizer state in float32).
+   */
+  static Tensor zerosState(Tensor p) {
+    Tensor zeros = torch.zeros_like(p);
+    int dtype = p.scalar_type().value;
+    if (dtype == torch.ScalarType.Double.value || dtype == torch.ScalarType.Float.value) {
+      return zeros;
+    }
+    Tensor state = zeros.to(torch.ScalarType.Float);
+    zeros.close();
+    return state;
   }
 
   static String shape(long[] shape) {
