@@ -179,7 +179,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
         argLongs.put(k, blockSizes[i]);
         argSteps.put(k, steps[i] + 1);
         AdaHessianOptions o = groupOf(i).options();
-        argHyper.put((long) k * HP, o.lr(), o.beta1(), o.beta2(), o.eps(), o.weightDecay(), o.hessianPower());
+        putHyper(k, o.lr(), o.beta1(), o.beta2(), o.eps(), o.weightDecay(), o.hessianPower());
       }
       int status = ah4j.ah4j_adahessian_step_(argParams, argGrads, argA, argB, argC, count,
           argLongs, argSteps, argHyper);
@@ -245,8 +245,9 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
           new BoolOptional(s < nSamples - 1), false, true);
       if (nSamples == 1) {
         for (int k = 0; k < ids.length; k++) {
+          // get() is a reference into hzs; the estimate outlives it (updateEach), so own a copy.
           Tensor hz = hzs.get(k);
-          fresh[ids[k]] = !hz.defined() ? zerosState(ids[k]) : hz.is_contiguous() ? hz : hz.contiguous();
+          fresh[ids[k]] = !hz.defined() ? zerosState(ids[k]) : hz.is_contiguous() ? new Tensor(hz) : hz.contiguous();
         }
         continue;
       }

@@ -79,7 +79,7 @@ public abstract sealed class FusedAdam extends FusedOptimizer<AdamOptions> permi
         argB.put(k, expAvgSqs[i] != null ? expAvgSqs[i] : newV[i]);
         argC.put(k, !o.amsgrad() ? null : maxExpAvgSqs[i] != null ? maxExpAvgSqs[i] : newMax[i]);
         argSteps.put(k, steps[i] + 1);
-        argHyper.put((long) k * HP, o.lr(), o.beta1(), o.beta2(), o.eps(), o.weightDecay(), 0.0);
+        putHyper(k, o.lr(), o.beta1(), o.beta2(), o.eps(), o.weightDecay(), 0.0);
         argFlags.put(k, (o.amsgrad() ? ah4j.AH4J_ADAM_AMSGRAD : 0)
             | (o.maximize() ? ah4j.AH4J_ADAM_MAXIMIZE : 0)
             | (decoupled ? ah4j.AH4J_ADAM_DECOUPLED_WEIGHT_DECAY : 0));

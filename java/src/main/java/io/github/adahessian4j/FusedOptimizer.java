@@ -137,6 +137,17 @@ abstract class FusedOptimizer<O> implements AutoCloseable {
     return shape;
   }
 
+  /** Writes row {@code k} of the core's hyperparameter table (AH4J_HP_LR ... AH4J_HP_HESSIAN_POWER). */
+  void putHyper(int k, double lr, double beta1, double beta2, double eps, double weightDecay, double hessianPower) {
+    long row = (long) k * HP;
+    argHyper.put(row, lr);
+    argHyper.put(row + 1, beta1);
+    argHyper.put(row + 2, beta2);
+    argHyper.put(row + 3, eps);
+    argHyper.put(row + 4, weightDecay);
+    argHyper.put(row + 5, hessianPower);
+  }
+
   /** "parameter 3 (group 1, index 0, shape [10, 5])": the user's name for flat index {@code i}. */
   String describe(int i) {
     return "parameter " + i + " (group " + groupOf[i] + ", index " + indexInGroup[i] + ", shape "
