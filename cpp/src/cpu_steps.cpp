@@ -74,7 +74,7 @@ void check_hyper(const double* hyper, int64_t count, bool adahessian) {
       if (!std::isfinite(row[c])) {
         static const char* names[] = {"lr", "beta1", "beta2", "eps", "weight_decay", "hessian_power"};
         std::ostringstream out;
-        out << "params[" << i << "]: hyperparameter " << names[c] << " must be finite, got " << row[c];
+        out << "hyperparameter " << names[c] << " must be finite, got " << row[c];
         fail(i, out.str());
       }
     }
@@ -84,7 +84,7 @@ void check_hyper(const double* hyper, int64_t count, bool adahessian) {
 void check_steps(const int64_t* steps, int64_t count) {
   for (int64_t i = 0; i < count; ++i) {
     if (steps[i] < 1) {
-      fail(i, "params[" + std::to_string(i) + "]: step must be >= 1, got " + std::to_string(steps[i]));
+      fail(i, "step must be >= 1, got " + std::to_string(steps[i]));
     }
   }
 }
@@ -211,7 +211,7 @@ int ah4j_adahessian_step_(void* const* params, void* const* grads, void* const* 
       const int64_t b = block_sizes[i];
       if (b < 1 || (p[i].numel > 0 && p[i].numel % b != 0)) {
         std::ostringstream out;
-        out << "params[" << i << "]: block size " << b << " does not divide the parameter's "
+        out << "block size " << b << " does not divide the parameter's "
             << p[i].numel << " elements (shape " << shape_string(p[i].sizes) << ")";
         fail(i, out.str());
       }
@@ -255,7 +255,7 @@ int ah4j_adam_step_(void* const* params, void* const* grads, void* const* exp_av
     std::vector<TensorView> vmax(count);
     for (int64_t i = 0; i < count; ++i) {
       if (flags[i] & AH4J_ADAM_AMSGRAD) {
-        if (max_exp_avg_sqs == nullptr) fail(i, "max_exp_avg_sqs is null but params[" + std::to_string(i) + "] uses amsgrad");
+        if (max_exp_avg_sqs == nullptr) fail(i, "max_exp_avg_sqs: the list is null but the parameter uses amsgrad");
         vmax[i] = read_tensor(max_exp_avg_sqs[i], "max_exp_avg_sqs", i);
         check_matches(p[i], vmax[i], state_dtype(p[i].dtype), "max_exp_avg_sqs", i);
       }

@@ -21,16 +21,10 @@ DType dtype_of(int32_t code) {
   return DType::kOther;
 }
 
-std::string prefix(const char* role, int64_t index) {
-  std::ostringstream out;
-  out << role << "[" << index << "]";
-  return out.str();
-}
-
 void shim(AOTITorchError status, const char* role, int64_t index, const char* what) {
   if (status != AOTI_TORCH_SUCCESS) {
     throw CoreError{AH4J_TORCH_ERROR, index,
-                    prefix(role, index) + ": libtorch could not read its " + what +
+                    std::string(role) + ": libtorch could not read its " + what +
                         " (an undefined, sparse or otherwise non-strided tensor?)"};
   }
 }
@@ -79,7 +73,7 @@ std::string shape_string(const std::vector<int64_t>& sizes) {
 }
 
 TensorView read_tensor(void* handle, const char* role, int64_t index) {
-  if (handle == nullptr) fail(index, prefix(role, index) + ": expected a tensor, got null");
+  if (handle == nullptr) fail(index, std::string(role) + ": expected a tensor, got null");
   auto tensor = static_cast<AtenTensorHandle>(handle);
   TensorView view;
   int64_t dim = 0;
@@ -103,7 +97,7 @@ TensorView read_tensor(void* handle, const char* role, int64_t index) {
   for (int64_t d = dim - 1; d >= 0; --d) {
     if (sizes[d] != 1 && strides[d] != expected_stride) {
       std::ostringstream out;
-      out << prefix(role, index) << ": expected a contiguous tensor, got shape "
+      out << std::string(role) << ": expected a contiguous tensor, got shape "
           << shape_string(view.sizes) << " with strides "
           << shape_string(std::vector<int64_t>(strides, strides + dim))
           << " (call contiguous() first)";
@@ -113,7 +107,7 @@ TensorView read_tensor(void* handle, const char* role, int64_t index) {
   }
   if (view.numel > 0) {
     shim(aoti_torch_get_data_ptr(tensor, &view.data), role, index, "data pointer");
-    if (view.data == nullptr) fail(index, prefix(role, index) + ": tensor has no storage");
+    if (view.data == nullptr) fail(index, std::string(role) + ": tensor has no storage");
   }
   return view;
 }
@@ -124,12 +118,12 @@ DType state_dtype(DType param_dtype) {
 
 void check_param(const TensorView& param, int64_t index) {
   if (param.dtype == DType::kOther) {
-    fail(index, prefix("params", index) +
+    fail(index, std::string("params") +
                     ": expected a floating dtype (float32, float64, float16 or bfloat16), got " +
                     dtype_name(param.dtype));
   }
   if (param.device != Device::kCpu) {
-    fail(index, prefix("params", index) + ": expected a cpu tensor, got a " +
+    fail(index, std::string("params") + ": expected a cpu tensor, got a " +
                     device_name(param.device) +
                     " tensor (this build of the core has no kernels for that device)");
   }
@@ -138,15 +132,15 @@ void check_param(const TensorView& param, int64_t index) {
 void check_matches(const TensorView& param, const TensorView& other, DType expected,
                    const char* role, int64_t index) {
   if (other.sizes != param.sizes) {
-    fail(index, prefix(role, index) + ": expected shape " + shape_string(param.sizes) +
+    fail(index, std::string(role) + ": expected shape " + shape_string(param.sizes) +
                     " (the parameter's), got " + shape_string(other.sizes));
   }
   if (other.dtype != expected) {
-    fail(index, prefix(role, index) + ": expected dtype " + dtype_name(expected) + ", got " +
+    fail(index, std::string(role) + ": expected dtype " + dtype_name(expected) + ", got " +
                     dtype_name(other.dtype));
   }
   if (other.device != param.device || other.device_index != param.device_index) {
-    fail(index, prefix(role, index) + ": expected the parameter's device (" +
+    fail(index, std::string(role) + ": expected the parameter's device (" +
                     device_name(param.device) + "), got " + device_name(other.device));
   }
 }

@@ -61,21 +61,22 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
     this.nSamples = b.nSamples;
     this.seed = b.seed;
     int n = params.length;
+    this.hessianSteps = new long[n];
+    this.expAvgs = new Tensor[n];
+    this.expHessianDiagSqs = new Tensor[n];
+    this.hessianDiags = new Tensor[n];
     this.blockSizes = new long[n];
     for (int i = 0; i < n; i++) {
       long numel = params[i].numel();
       long block = blockAveraging.blockSize(shapes[i]);
       if (numel > 0 && numel % block != 0) {
+        String message = describe(i) + ": block averaging " + blockAveraging.rule(shapes[i].length)
+            + " gives block size " + block + ", which does not divide its " + numel + " elements";
         close();
-        throw new IllegalArgumentException(describe(i) + ": block averaging " + blockAveraging.rule(shapes[i].length)
-            + " gives block size " + block + ", which does not divide its " + numel + " elements");
+        throw new IllegalArgumentException(message);
       }
       blockSizes[i] = block;
     }
-    this.hessianSteps = new long[n];
-    this.expAvgs = new Tensor[n];
-    this.expHessianDiagSqs = new Tensor[n];
-    this.hessianDiags = new Tensor[n];
   }
 
   public static Builder builder() {
