@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <sstream>
+#include <type_traits>
 #include <vector>
 
 #include "adahessian4j.h"
@@ -89,13 +90,13 @@ void check_steps(const int64_t* steps, int64_t count) {
   }
 }
 
-template <typename P, typename S, typename D>
+template <Power K, typename P, typename S, typename D>
 void adahessian_range(P* p, const P* g, const D* d, S* m, S* v, int64_t begin, int64_t end,
                       int64_t block, const AdaHessianScalars<S>& s) {
   if (block == 1) {
     for (int64_t i = begin; i < end; ++i) {
       S pi = static_cast<S>(p[i]), mi = m[i], vi = v[i];
-      adahessian_element<S>(pi, static_cast<S>(g[i]), std::abs(static_cast<S>(d[i])), mi, vi, s);
+      adahessian_element<K, S>(pi, static_cast<S>(g[i]), std::abs(static_cast<S>(d[i])), mi, vi, s);
       p[i] = static_cast<P>(pi);
       m[i] = mi;
       v[i] = vi;
@@ -108,7 +109,7 @@ void adahessian_range(P* p, const P* g, const D* d, S* m, S* v, int64_t begin, i
     const S mean = static_cast<S>(sum / static_cast<double>(block));
     for (int64_t i = b; i < b + block; ++i) {
       S pi = static_cast<S>(p[i]), mi = m[i], vi = v[i];
-      adahessian_element<S>(pi, static_cast<S>(g[i]), mean, mi, vi, s);
+      adahessian_element<K, S>(pi, static_cast<S>(g[i]), mean, mi, vi, s);
       p[i] = static_cast<P>(pi);
       m[i] = mi;
       v[i] = vi;
@@ -233,10 +234,18 @@ int ah4j_adahessian_step_(void* const* params, void* const* grads, void* const* 
         const P* gp = static_cast<const P*>(g[i].data);
         S* mp = static_cast<S*>(m[i].data);
         S* vp = static_cast<S*>(v[i].data);
-        if (d_is_state[i]) {
-          adahessian_range(pp, gp, static_cast<const S*>(d[i].data), mp, vp, c.begin, c.end, block_sizes[i], s);
-        } else {
-          adahessian_range(pp, gp, static_cast<const P*>(d[i].data), mp, vp, c.begin, c.end, block_sizes[i], s);
+        const auto run = [&](auto kind) {
+          constexpr Power K = decltype(kind)::value;
+          if (d_is_state[i]) {
+            adahessian_range<K>(pp, gp, static_cast<const S*>(d[i].data), mp, vp, c.begin, c.end, block_sizes[i], s);
+          } else {
+            adahessian_range<K>(pp, gp, static_cast<const P*>(d[i].data), mp, vp, c.begin, c.end, block_sizes[i], s);
+          }
+        };
+        switch (power_kind(h[AH4J_HP_HESSIAN_POWER])) {
+          case Power::kOne: run(std::integral_constant<Power, Power::kOne>{}); break;
+          case Power::kHalf: run(std::integral_constant<Power, Power::kHalf>{}); break;
+          default: run(std::integral_constant<Power, Power::kGeneral>{}); break;
         }
       });
     });

@@ -38,8 +38,14 @@ struct AdaHessianScalars {
   T beta1, one_minus_beta1, beta2, one_minus_beta2;
   T bias_correction1, bias_correction2_pow;  // 1 - b1^t and sqrt(1 - b2^t)^k
   T power, eps, lr, weight_decay;
-  bool power_is_one, power_is_half;
 };
+
+// The Hessian power k, as a compile-time kind so each loop is branch-free and vectorises.
+enum class Power { kOne, kHalf, kGeneral };
+
+inline Power power_kind(double power) {
+  return power == 1.0 ? Power::kOne : power == 0.5 ? Power::kHalf : Power::kGeneral;
+}
 
 template <typename T>
 AdaHessianScalars<T> adahessian_scalars(double lr, double beta1, double beta2, double eps,
@@ -56,28 +62,30 @@ AdaHessianScalars<T> adahessian_scalars(double lr, double beta1, double beta2, d
   s.eps = static_cast<T>(eps);
   s.lr = static_cast<T>(lr);
   s.weight_decay = static_cast<T>(weight_decay);
-  s.power_is_one = power == 1.0;
-  s.power_is_half = power == 0.5;
   return s;
 }
 
-// sqrt(v)^k, with the two common powers spelled out so the loop vectorises.
-template <typename T>
-AH4J_HD T sqrt_pow(T v, const AdaHessianScalars<T>& s) {
-  T r = std::sqrt(v);
-  if (s.power_is_one) return r;
-  if (s.power_is_half) return std::sqrt(r);
-  return std::pow(r, s.power);
+// sqrt(v)^k, with the two common powers spelled out.
+template <Power K, typename T>
+AH4J_HD T sqrt_pow(T v, T power) {
+  const T r = std::sqrt(v);
+  if constexpr (K == Power::kOne) {
+    return r;
+  } else if constexpr (K == Power::kHalf) {
+    return std::sqrt(r);
+  } else {
+    return std::pow(r, power);
+  }
 }
 
 // The authors' update, in the order of their PyTorch ops:
 //   exp_avg.mul_(b1).add_(1 - b1, g); exp_hessian_diag_sq.mul_(b2).addcmul_(1 - b2, D, D)
 //   denom = (v.sqrt() ** k) / sqrt(bc2) ** k + eps;  p = p - lr * (m / bc1 / denom + wd * p)
-template <typename T>
+template <Power K, typename T>
 AH4J_HD void adahessian_element(T& p, T g, T d, T& m, T& v, const AdaHessianScalars<T>& s) {
   m = m * s.beta1 + s.one_minus_beta1 * g;
   v = v * s.beta2 + s.one_minus_beta2 * d * d;
-  T denom = sqrt_pow(v, s) / s.bias_correction2_pow + s.eps;
+  T denom = sqrt_pow<K>(v, s.power) / s.bias_correction2_pow + s.eps;
   p = p - s.lr * (m / s.bias_correction1 / denom + s.weight_decay * p);
 }
 

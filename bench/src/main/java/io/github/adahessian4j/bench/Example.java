@@ -1,0 +1,122 @@
+package io.github.adahessian4j.bench;
+
+import io.github.adahessian4j.AdaHessian;
+import io.github.adahessian4j.Adam;
+import java.util.Random;
+import java.util.function.BiFunction;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.AbstractTensor;
+import org.bytedeco.pytorch.LinearImpl;
+import org.bytedeco.pytorch.LongOptional;
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * A small end-to-end training run: an MLP (20-64-4, tanh) on a synthetic 4-class data set, once
+ * with Adam and once with AdaHessian, printing the loss and accuracy after every epoch.
+ * Usage: {@code Example [epochs] [threads]}.
+ */
+public final class Example {
+  private static final int FEATURES = 20;
+  private static final int CLASSES = 4;
+  private static final int SAMPLES = 2000;
+  private static final int BATCH = 100;
+
+  private Example() {}
+
+  /** The MLP; {@code forward} maps a batch of features to class logits. */
+  private static final class Mlp extends Module {
+    final LinearImpl hidden = register_module("hidden", new LinearImpl(FEATURES, 64));
+    final LinearImpl out = register_module("out", new LinearImpl(64, CLASSES));
+
+    Tensor forward(Tensor x) {
+      return out.forward(torch.tanh(hidden.forward(x)));
+    }
+  }
+
+  /** Gaussian clusters: class c has mean 1.5 on features c, c + 4, c + 8, ... */
+  private static Tensor[] data(long seed) {
+    Random r = new Random(seed);
+    float[] xs = new float[SAMPLES * FEATURES];
+    long[] ys = new long[SAMPLES];
+    for (int i = 0; i < SAMPLES; i++) {
+      ys[i] = r.nextInt(CLASSES);
+      for (int f = 0; f < FEATURES; f++) {
+        xs[i * FEATURES + f] = (float) (r.nextGaussian() + (f % CLASSES == ys[i] ? 1.5 : 0.0));
+      }
+    }
+    return new Tensor[] {AbstractTensor.create(xs, SAMPLES, FEATURES), AbstractTensor.create(ys, SAMPLES)};
+  }
+
+  private interface Trainer extends AutoCloseable {
+    void step(Tensor x, Tensor y);
+
+    @Override
+    void close();
+  }
+
+  private static void train(String name, int epochs, Tensor[] data, BiFunction<Mlp, Tensor[], Trainer> make) {
+    torch.manual_seed(1);
+    Mlp model = new Mlp();
+    System.out.printf("%n%s%n epoch      loss  accuracy  ms/step%n", name);
+    try (Trainer trainer = make.apply(model, data)) {
+      for (int epoch = 1; epoch <= epochs; epoch++) {
+        long start = System.nanoTime();
+        for (int b = 0; b < SAMPLES / BATCH; b++) {
+          try (PointerScope scope = new PointerScope()) {
+            trainer.step(data[0].narrow(0, b * BATCH, BATCH), data[1].narrow(0, b * BATCH, BATCH));
+          }
+        }
+        double msPerStep = (System.nanoTime() - start) / 1e6 / (SAMPLES / BATCH);
+        try (PointerScope scope = new PointerScope()) {
+          Tensor logits = model.forward(data[0]);
+          double loss = torch.cross_entropy_loss(logits, data[1]).item_double();
+          double accuracy = torch.argmax(logits, new LongOptional(1), false).eq(data[1])
+              .to(torch.ScalarType.Double).mean().item_double();
+          System.out.printf(" %5d  %8.4f  %7.2f%%  %7.2f%n", epoch, loss, 100 * accuracy, msPerStep);
+        }
+      }
+    }
+  }
+
+  public static void main(String[] args) {
+    int epochs = args.length > 0 ? Integer.parseInt(args[0]) : 5;
+    if (args.length > 1) {
+      torch.set_num_threads(Integer.parseInt(args[1]));
+    }
+    System.out.printf("MLP %d-64-%d on %d synthetic samples, batch %d, %d libtorch thread(s)%n",
+        FEATURES, CLASSES, SAMPLES, BATCH, torch.get_num_threads());
+    Tensor[] data = data(42);
+    train("Adam (lr 0.01)", epochs, data, (model, d) -> {
+      Adam adam = Adam.builder().lr(0.01).build(model.parameters());
+      return new Trainer() {
+        @Override
+        public void step(Tensor x, Tensor y) {
+          adam.zeroGrad();
+          torch.cross_entropy_loss(model.forward(x), y).backward();
+          adam.step();
+        }
+
+        @Override
+        public void close() {
+          adam.close();
+        }
+      };
+    });
+    train("AdaHessian (lr 0.15)", epochs, data, (model, d) -> {
+      AdaHessian adaHessian = AdaHessian.builder().lr(0.15).build(model.parameters());
+      return new Trainer() {
+        @Override
+        public void step(Tensor x, Tensor y) {
+          adaHessian.step(() -> torch.cross_entropy_loss(model.forward(x), y));
+        }
+
+        @Override
+        public void close() {
+          adaHessian.close();
+        }
+      };
+    });
+  }
+}

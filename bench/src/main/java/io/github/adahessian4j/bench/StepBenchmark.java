@@ -1,0 +1,194 @@
+package io.github.adahessian4j.bench;
+
+import io.github.adahessian4j.Adam;
+import io.github.adahessian4j.nativecore.ah4j;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.PointerPointer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.AdamOptions;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * The optimizer step alone (gradients and Hessian estimates given), on 10M float32 parameters in
+ * 62 tensors (31 matrices 512x630 and 31 vectors of 20), at 1 and 2 libtorch threads:
+ * <ul>
+ *   <li>{@code copy}: a STREAM-like copy of all 10M parameters (libtorch's copy_): the machine's
+ *       bandwidth, moving 2 x 4 bytes per element;
+ *   <li>{@code fusedAdaHessian}: the core's fused step (what AdaHessian.step runs after its two
+ *       torch.grad calls), moving 8 x 4 bytes per element (reads p, g, D, m, v; writes p, m, v);
+ *   <li>{@code fusedAdam}: our Adam.step(), 7 x 4 bytes per element;
+ *   <li>{@code libtorchAdam}: libtorch's torch::optim::Adam through bytedeco;
+ *   <li>{@code opByOpAdaHessian}: the same AdaHessian update written with in-place bytedeco ops,
+ *       what a Java user could write without this library.
+ * </ul>
+ * bench/run-step-benchmarks.sh runs it and turns times into GB/s and % of the copy's bandwidth.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+public class StepBenchmark {
+  static final int MATRICES = 31;
+  static final long ROWS = 512;
+  static final long COLS = 630;
+  static final long BIAS = 20;
+
+  @Param({"1", "2"})
+  public int threads;
+
+  private PointerScope scope;
+  private final List<Tensor> params = new ArrayList<>();
+  private final List<Tensor> grads = new ArrayList<>();
+  private final List<Tensor> diags = new ArrayList<>();
+  private final List<Tensor> m = new ArrayList<>();
+  private final List<Tensor> v = new ArrayList<>();
+  private Tensor copySource;
+  private Tensor copyTarget;
+  private PointerPointer<Tensor> argParams;
+  private PointerPointer<Tensor> argGrads;
+  private PointerPointer<Tensor> argDiags;
+  private PointerPointer<Tensor> argM;
+  private PointerPointer<Tensor> argV;
+  private LongPointer argBlocks;
+  private LongPointer argSteps;
+  private DoublePointer argHyper;
+  private Adam ours;
+  private org.bytedeco.pytorch.Adam libtorch;
+  private long step;
+
+  @Setup(Level.Trial)
+  public void setUp() {
+    torch.set_num_threads(threads);
+    scope = new PointerScope();
+    torch.manual_seed(0);
+    for (int i = 0; i < MATRICES; i++) {
+      addParam(ROWS, COLS);
+      addParam(BIAS);
+    }
+    int n = params.size();
+    copySource = torch.randn(numel());
+    copyTarget = torch.empty(numel());
+    argParams = list(params);
+    argGrads = list(grads);
+    argDiags = list(diags);
+    argM = list(m);
+    argV = list(v);
+    argBlocks = new LongPointer(n);
+    argSteps = new LongPointer(n);
+    argHyper = new DoublePointer(6L * n);
+    for (int i = 0; i < n; i++) {
+      argBlocks.put(i, 1);
+      double[] row = {0.15, 0.9, 0.999, 1e-4, 1e-4, 1.0};
+      for (int c = 0; c < row.length; c++) {
+        argHyper.put(6L * i + c, row[c]);
+      }
+    }
+    ours = Adam.builder().lr(1e-3).build(params);
+    libtorch = new org.bytedeco.pytorch.Adam(new TensorVector(params.toArray(new Tensor[0])), new AdamOptions(1e-3));
+  }
+
+  private void addParam(long... shape) {
+    Tensor p = torch.randn(shape);
+    p.requires_grad_(true);
+    Tensor g = torch.randn(shape);
+    p.mutable_grad().put(g);
+    params.add(p);
+    grads.add(g);
+    diags.add(torch.randn(shape));
+    m.add(torch.zeros(shape));
+    v.add(torch.zeros(shape));
+  }
+
+  private long numel() {
+    long total = 0;
+    for (Tensor p : params) {
+      total += p.numel();
+    }
+    return total;
+  }
+
+  private static PointerPointer<Tensor> list(List<Tensor> tensors) {
+    PointerPointer<Tensor> list = new PointerPointer<>(tensors.size());
+    for (int i = 0; i < tensors.size(); i++) {
+      list.put(i, tensors.get(i));
+    }
+    return list;
+  }
+
+  @TearDown(Level.Trial)
+  public void tearDown() {
+    ours.close();
+    scope.close();
+  }
+
+  @Benchmark
+  public void copy() {
+    copyTarget.copy_(copySource);
+  }
+
+  @Benchmark
+  public int fusedAdaHessian() {
+    step++;
+    for (int i = 0; i < params.size(); i++) {
+      argSteps.put(i, step);
+    }
+    return ah4j.ah4j_adahessian_step_(argParams, argGrads, argDiags, argM, argV, params.size(),
+        argBlocks, argSteps, argHyper);
+  }
+
+  @Benchmark
+  public void fusedAdam() {
+    ours.step();
+  }
+
+  @Benchmark
+  public void libtorchAdam() {
+    try (PointerScope s = new PointerScope()) {
+      libtorch.step();
+    }
+  }
+
+  @Benchmark
+  public void opByOpAdaHessian() {
+    step++;
+    double lr = 0.15;
+    double b1 = 0.9;
+    double b2 = 0.999;
+    double bc1 = 1 - Math.pow(b1, step);
+    double bc2 = 1 - Math.pow(b2, step);
+    try (PointerScope s = new PointerScope(); NoGradGuard guard = new NoGradGuard()) {
+      Scalar beta1 = new Scalar(b1);
+      Scalar oneMinusBeta1 = new Scalar(1 - b1);
+      Scalar beta2 = new Scalar(b2);
+      Scalar oneMinusBeta2 = new Scalar(1 - b2);
+      Scalar sqrtBc2 = new Scalar(Math.sqrt(bc2));
+      Scalar eps = new Scalar(1e-4);
+      Scalar stepSize = new Scalar(-lr / bc1);
+      Scalar decay = new Scalar(1 - lr * 1e-4);
+      for (int i = 0; i < params.size(); i++) {
+        Tensor p = params.get(i);
+        m.get(i).mul_(beta1).add_(grads.get(i), oneMinusBeta1);
+        v.get(i).mul_(beta2).addcmul_(diags.get(i), diags.get(i), oneMinusBeta2);
+        Tensor denom = v.get(i).sqrt().div_(sqrtBc2).add_(eps);
+        p.mul_(decay).addcdiv_(m.get(i), denom, stepSize);
+      }
+    }
+  }
+}
