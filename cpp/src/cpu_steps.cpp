@@ -91,8 +91,9 @@ void check_steps(const int64_t* steps, int64_t count) {
 }
 
 template <Power K, typename P, typename S, typename D>
-void adahessian_range(P* p, const P* g, const D* d, S* m, S* v, int64_t begin, int64_t end,
-                      int64_t block, const AdaHessianScalars<S>& s) {
+void adahessian_range(P* __restrict p, const P* __restrict g, const D* __restrict d, S* __restrict m,
+                      S* __restrict v, int64_t begin, int64_t end, int64_t block,
+                      const AdaHessianScalars<S> s) {  // by value: stores cannot alias it
   if (block == 1) {
     for (int64_t i = begin; i < end; ++i) {
       S pi = static_cast<S>(p[i]), mi = m[i], vi = v[i];
@@ -118,8 +119,9 @@ void adahessian_range(P* p, const P* g, const D* d, S* m, S* v, int64_t begin, i
 }
 
 template <typename P, typename S>
-void adam_range(P* p, const P* g, S* m, S* v, S* vmax, int64_t begin, int64_t end,
-                const AdamScalars<S>& s) {
+void adam_range(P* __restrict p, const P* __restrict g, S* __restrict m, S* __restrict v,
+                S* __restrict vmax, int64_t begin, int64_t end,
+                const AdamScalars<S> s) {  // by value: stores cannot alias it
   S unused = 0;
   for (int64_t i = begin; i < end; ++i) {
     S pi = static_cast<S>(p[i]), mi = m[i], vi = v[i];
