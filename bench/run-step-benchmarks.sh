@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Runs the JMH step benchmarks (bench/src/main/java/.../StepBenchmark.java) at 1 and 2 libtorch
 # threads and prints time, GB/s and % of the copy's bandwidth for each step, side by side.
-# Extra arguments go to JMH (e.g. -p threads=1). Build first: mvn -B install -DskipTests
+# An optional argument selects benchmarks by regular expression (e.g. 'StepBenchmark.fused').
+# Build first: mvn -B install -DskipTests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OPENBLAS_NUM_THREADS=1 # OpenBLAS's own pool fights libtorch's OpenMP threads (README)
 cp_file="$PWD/bench/target/classpath.txt"
 mvn -B -q -pl bench dependency:build-classpath -Dmdep.outputFile="$cp_file" >/dev/null
-java -cp "bench/target/classes:$(cat "$cp_file")" org.openjdk.jmh.Main StepBenchmark \
-  -f 1 -wi 3 -i 7 -w 1s -r 1s -rf json -rff bench/target/step-benchmarks.json "$@"
+java -cp "bench/target/classes:$(cat "$cp_file")" org.openjdk.jmh.Main "${1:-StepBenchmark}" \
+  -f 1 -wi 3 -i 7 -w 1s -r 1s -rf json -rff bench/target/step-benchmarks.json
 python3 bench/step_report.py bench/target/step-benchmarks.json

@@ -15,7 +15,8 @@ for run in runs:
     rows[(name, threads)] = ms
 
 print(f"{ELEMENTS:,} float32 parameters in 62 tensors; mean of JMH iterations")
-print(f"{'step':<18}{'threads':>8}{'ms':>9}{'GB/s':>8}{'% copy':>8}{'vs libtorch Adam':>18}")
+print("% bw: of the STREAM copy's GB/s at the same thread count")
+print(f"{'step':<18}{'threads':>8}{'ms':>9}{'GB/s':>8}{'% bw':>8}{'vs libtorch Adam':>18}")
 for threads in sorted({t for (_, t) in rows}):
     copy_gbs = BYTES["copy"] * ELEMENTS / (rows[("copy", threads)] * 1e-3) / 1e9
     for name in BYTES:

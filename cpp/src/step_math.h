@@ -36,7 +36,9 @@ AH4J_HD uint64_t probe_word(uint64_t stream, int64_t word_index) {
 template <typename T>
 struct AdaHessianScalars {
   T beta1, one_minus_beta1, beta2, one_minus_beta2;
-  T bias_correction1, bias_correction2_pow;  // 1 - b1^t and sqrt(1 - b2^t)^k
+  // 1 / (1 - b1^t) and 1 / sqrt(1 - b2^t)^k: multiplying by reciprocals instead of dividing keeps
+  // the loop memory-bound (one division per element is left); it moves results by an ulp at most.
+  T inv_bias_correction1, inv_bias_correction2_pow;
   T power, eps, lr, weight_decay;
 };
 
@@ -55,9 +57,9 @@ AdaHessianScalars<T> adahessian_scalars(double lr, double beta1, double beta2, d
   s.one_minus_beta1 = static_cast<T>(1.0 - beta1);
   s.beta2 = static_cast<T>(beta2);
   s.one_minus_beta2 = static_cast<T>(1.0 - beta2);
-  s.bias_correction1 = static_cast<T>(1.0 - std::pow(beta1, static_cast<double>(step)));
-  s.bias_correction2_pow =
-      static_cast<T>(std::pow(std::sqrt(1.0 - std::pow(beta2, static_cast<double>(step))), power));
+  s.inv_bias_correction1 = static_cast<T>(1.0 / (1.0 - std::pow(beta1, static_cast<double>(step))));
+  s.inv_bias_correction2_pow = static_cast<T>(
+      1.0 / std::pow(std::sqrt(1.0 - std::pow(beta2, static_cast<double>(step))), power));
   s.power = static_cast<T>(power);
   s.eps = static_cast<T>(eps);
   s.lr = static_cast<T>(lr);
@@ -85,14 +87,14 @@ template <Power K, typename T>
 AH4J_HD void adahessian_element(T& p, T g, T d, T& m, T& v, const AdaHessianScalars<T>& s) {
   m = m * s.beta1 + s.one_minus_beta1 * g;
   v = v * s.beta2 + s.one_minus_beta2 * d * d;
-  T denom = sqrt_pow<K>(v, s.power) / s.bias_correction2_pow + s.eps;
-  p = p - s.lr * (m / s.bias_correction1 / denom + s.weight_decay * p);
+  T denom = sqrt_pow<K>(v, s.power) * s.inv_bias_correction2_pow + s.eps;
+  p = p - s.lr * (m * s.inv_bias_correction1 / denom + s.weight_decay * p);
 }
 
 template <typename T>
 struct AdamScalars {
   T beta1, one_minus_beta1, beta2, one_minus_beta2;
-  T sqrt_bias_correction2, step_size, eps, weight_decay, decay_factor;
+  T inv_sqrt_bias_correction2, step_size, eps, weight_decay, decay_factor;
   bool amsgrad, maximize, decoupled;
 };
 
@@ -104,8 +106,8 @@ AdamScalars<T> adam_scalars(double lr, double beta1, double beta2, double eps, d
   s.one_minus_beta1 = static_cast<T>(1.0 - beta1);
   s.beta2 = static_cast<T>(beta2);
   s.one_minus_beta2 = static_cast<T>(1.0 - beta2);
-  s.sqrt_bias_correction2 =
-      static_cast<T>(std::sqrt(1.0 - std::pow(beta2, static_cast<double>(step))));
+  s.inv_sqrt_bias_correction2 =
+      static_cast<T>(1.0 / std::sqrt(1.0 - std::pow(beta2, static_cast<double>(step))));
   s.step_size = static_cast<T>(lr / (1.0 - std::pow(beta1, static_cast<double>(step))));
   s.eps = static_cast<T>(eps);
   s.weight_decay = static_cast<T>(weight_decay);
@@ -135,7 +137,7 @@ AH4J_HD void adam_element(T& p, T g, T& m, T& v, T* vmax, const AdamScalars<T>& 
     *vmax = *vmax > v ? *vmax : v;
     second = *vmax;
   }
-  T denom = std::sqrt(second) / s.sqrt_bias_correction2 + s.eps;
+  T denom = std::sqrt(second) * s.inv_sqrt_bias_correction2 + s.eps;
   p = p - s.step_size * (m / denom);
 }
 
