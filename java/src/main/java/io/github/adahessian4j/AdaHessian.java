@@ -1,7 +1,11 @@
 package io.github.adahessian4j;
 
 import io.github.adahessian4j.nativecore.ah4j;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Supplier;
@@ -46,7 +50,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
   private final BlockAveraging blockAveraging;
   private final int updateEach;
   private final int nSamples;
-  private final long seed;
+  private long seed;
   private final long[] blockSizes;
   private final long[] hessianSteps;
   private final Tensor[] expAvgs;
@@ -278,6 +282,77 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
     closeAll(expAvgs);
     closeAll(expHessianDiagSqs);
     closeAll(hessianDiags);
+  }
+
+  @Override
+  Checkpoint.Codec<AdaHessianOptions> codec() {
+    return new Checkpoint.Codec<>() {
+      @Override
+      public String kind() {
+        return "AdaHessian";
+      }
+
+      @Override
+      public LinkedHashMap<String, Tensor[]> stateArrays() {
+        LinkedHashMap<String, Tensor[]> arrays = new LinkedHashMap<>();
+        arrays.put("exp_avg", expAvgs);
+        arrays.put("exp_hessian_diag_sq", expHessianDiagSqs);
+        arrays.put("hessian_diag", hessianDiags);
+        return arrays;
+      }
+
+      @Override
+      public void writeOptions(DataOutputStream out, AdaHessianOptions o) throws IOException {
+        for (double v : new double[] {o.lr(), o.beta1(), o.beta2(), o.eps(), o.weightDecay(), o.hessianPower()}) {
+          out.writeDouble(v);
+        }
+      }
+
+      @Override
+      public AdaHessianOptions readOptions(DataInputStream in) throws IOException {
+        return new AdaHessianOptions(in.readDouble(), in.readDouble(), in.readDouble(), in.readDouble(),
+            in.readDouble(), in.readDouble());
+      }
+
+      @Override
+      public void writeExtra(DataOutputStream out) throws IOException {
+        out.writeLong(seed);
+        out.writeLong(probeCounter);
+        out.writeInt(updateEach);
+        out.writeInt(nSamples);
+        for (int i = 0; i < params.length; i++) {
+          out.writeLong(blockSizes[i]);
+          out.writeLong(hessianSteps[i]);
+        }
+      }
+
+      @Override
+      public Runnable readExtra(DataInputStream in) throws IOException {
+        long savedSeed = in.readLong();
+        long savedCounter = in.readLong();
+        int savedUpdateEach = in.readInt();
+        int savedSamples = in.readInt();
+        if (savedUpdateEach != updateEach || savedSamples != nSamples) {
+          throw new CheckpointException("the checkpoint was saved with updateEach " + savedUpdateEach
+              + " and nSamples " + savedSamples + ", this optimizer has " + updateEach + " and "
+              + nSamples + "; nothing was loaded");
+        }
+        long[] savedHessianSteps = new long[params.length];
+        for (int i = 0; i < params.length; i++) {
+          long block = in.readLong();
+          if (block != blockSizes[i]) {
+            throw new CheckpointException("the checkpoint averages " + describe(i) + " in blocks of "
+                + block + ", this optimizer in blocks of " + blockSizes[i] + "; nothing was loaded");
+          }
+          savedHessianSteps[i] = in.readLong();
+        }
+        return () -> {
+          seed = savedSeed;
+          probeCounter = savedCounter;
+          System.arraycopy(savedHessianSteps, 0, hessianSteps, 0, params.length);
+        };
+      }
+    };
   }
 
   /** Builds an {@link AdaHessian}; defaults are the authors'. */

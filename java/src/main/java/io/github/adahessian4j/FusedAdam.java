@@ -1,7 +1,11 @@
 package io.github.adahessian4j;
 
 import io.github.adahessian4j.nativecore.ah4j;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Supplier;
@@ -110,6 +114,48 @@ public abstract sealed class FusedAdam extends FusedOptimizer<AdamOptions> permi
     closeAll(expAvgs);
     closeAll(expAvgSqs);
     closeAll(maxExpAvgSqs);
+  }
+
+  @Override
+  Checkpoint.Codec<AdamOptions> codec() {
+    return new Checkpoint.Codec<>() {
+      @Override
+      public String kind() {
+        return decoupled ? "AdamW" : "Adam";
+      }
+
+      @Override
+      public LinkedHashMap<String, Tensor[]> stateArrays() {
+        LinkedHashMap<String, Tensor[]> arrays = new LinkedHashMap<>();
+        arrays.put("exp_avg", expAvgs);
+        arrays.put("exp_avg_sq", expAvgSqs);
+        arrays.put("max_exp_avg_sq", maxExpAvgSqs);
+        return arrays;
+      }
+
+      @Override
+      public void writeOptions(DataOutputStream out, AdamOptions o) throws IOException {
+        for (double v : new double[] {o.lr(), o.beta1(), o.beta2(), o.eps(), o.weightDecay()}) {
+          out.writeDouble(v);
+        }
+        out.writeBoolean(o.amsgrad());
+        out.writeBoolean(o.maximize());
+      }
+
+      @Override
+      public AdamOptions readOptions(DataInputStream in) throws IOException {
+        return new AdamOptions(in.readDouble(), in.readDouble(), in.readDouble(), in.readDouble(),
+            in.readDouble(), in.readBoolean(), in.readBoolean());
+      }
+
+      @Override
+      public void writeExtra(DataOutputStream out) {}
+
+      @Override
+      public Runnable readExtra(DataInputStream in) {
+        return () -> { };
+      }
+    };
   }
 
   /** The builder both Adam and AdamW use; {@code B} is the concrete builder. */

@@ -1,5 +1,7 @@
 package io.github.adahessian4j;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -237,6 +239,36 @@ abstract class FusedOptimizer<O> implements AutoCloseable {
   }
 
   abstract void releaseState();
+
+  abstract Checkpoint.Codec<O> codec();
+
+  /**
+   * Saves the whole optimizer (moments, step counts, probe generator, group options) to
+   * {@code file}, atomically: a temporary file is written, forced to disk and renamed over it.
+   * The parameters themselves are the model's to save.
+   */
+  public void save(Path file) throws IOException {
+    enter();
+    try {
+      Checkpoint.save(this, codec(), file);
+    } finally {
+      exit();
+    }
+  }
+
+  /**
+   * Replaces this optimizer's state with a checkpoint written by {@link #save} for the same
+   * parameter shapes. A truncated, corrupted or mismatched file throws
+   * {@link CheckpointException} and changes nothing.
+   */
+  public void load(Path file) throws IOException {
+    enter();
+    try {
+      Checkpoint.load(this, codec(), file);
+    } finally {
+      exit();
+    }
+  }
 
   static void closeAll(Tensor[] tensors) {
     for (int i = 0; i < tensors.length; i++) {
