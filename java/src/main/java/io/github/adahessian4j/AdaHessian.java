@@ -165,6 +165,17 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
       }
       Estimate estimate = estimateDiagonals(g, active);
       Tensor[] freshDiags = estimate.diagonals();
+      Tensor[] stepGrads = new Tensor[n];
+      for (int i : active) {
+        stepGrads[i] = unscale(g[i]);
+        if (freshDiags[i] != null) {
+          freshDiags[i] = unscale(freshDiags[i]);
+        }
+      }
+      if (!finiteOrSkip("AdaHessian step", "gradient", active, stepGrads)
+          || !finiteOrSkip("AdaHessian step", "Hessian-diagonal estimate", active, freshDiags)) {
+        return;
+      }
 
       Tensor[] newExpAvgs = new Tensor[n];
       Tensor[] newExpHessianDiagSqs = new Tensor[n];
@@ -177,7 +188,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
         }
         Tensor diag = freshDiags[i] != null ? freshDiags[i] : hessianDiags[i];
         argParams.put(k, params[i]);
-        argGrads.put(k, g[i]);
+        argGrads.put(k, stepGrads[i]);
         argA.put(k, diag);
         argB.put(k, expAvgs[i] != null ? expAvgs[i] : newExpAvgs[i]);
         argC.put(k, expHessianDiagSqs[i] != null ? expHessianDiagSqs[i] : newExpHessianDiagSqs[i]);

@@ -59,9 +59,12 @@ public abstract sealed class FusedAdam extends FusedOptimizer<AdamOptions> permi
       for (int i = 0; i < n; i++) {
         Tensor g = params[i].grad();
         if (g.defined()) {
-          grads[i] = g;
+          grads[i] = unscale(g);
           active.add(i);
         }
+      }
+      if (!finiteOrSkip(decoupled ? "AdamW step" : "Adam step", "gradient", active, grads)) {
+        return;
       }
       Tensor[] newM = new Tensor[n];
       Tensor[] newV = new Tensor[n];

@@ -41,6 +41,10 @@ abstract class FusedOptimizer<O> implements AutoCloseable {
   final IntPointer argFlags;
 
   private final AtomicBoolean busy = new AtomicBoolean();
+  private volatile NonFinitePolicy nonFinitePolicy = NonFinitePolicy.SKIP;
+  private volatile double lossScale = 1.0;
+  private long skippedSteps;
+  private boolean lastStepSkipped;
   private volatile boolean closed;
 
   FusedOptimizer(List<GroupSpec<O>> specs) {
@@ -174,6 +178,76 @@ abstract class FusedOptimizer<O> implements AutoCloseable {
   }
 
   abstract O withLr(O options, double lr);
+
+  /** What a step does with NaN or infinite gradients and Hessian estimates (default SKIP). */
+  public NonFinitePolicy nonFinitePolicy() {
+    return nonFinitePolicy;
+  }
+
+  public void setNonFinitePolicy(NonFinitePolicy policy) {
+    this.nonFinitePolicy = Objects.requireNonNull(policy, "policy");
+  }
+
+  /**
+   * The factor the loss was multiplied by (mixed-precision loss scaling; default 1). Gradients
+   * and Hessian-vector products are divided by it before the non-finite check and the update.
+   */
+  public double lossScale() {
+    return lossScale;
+  }
+
+  public void setLossScale(double scale) {
+    if (!(scale > 0) || Double.isInfinite(scale)) {
+      throw new IllegalArgumentException("Invalid loss scale value: " + scale);
+    }
+    this.lossScale = scale;
+  }
+
+  /** Steps skipped because of non-finite numbers, since construction. */
+  public long skippedSteps() {
+    return skippedSteps;
+  }
+
+  /** Whether the most recent step was skipped because of non-finite numbers. */
+  public boolean lastStepSkipped() {
+    return lastStepSkipped;
+  }
+
+  /** Divides {@code t} by the loss scale (a new tensor), or returns it as it is at scale 1. */
+  Tensor unscale(Tensor t) {
+    return lossScale == 1.0 ? t : t.mul(new org.bytedeco.pytorch.Scalar(1.0 / lossScale));
+  }
+
+  /**
+   * Applies the non-finite policy to {@code tensors[k]} (belonging to parameter
+   * {@code active.get(k)}); returns true when the step may go on.
+   */
+  boolean finiteOrSkip(String operation, String what, List<Integer> active, Tensor[] tensors) {
+    lastStepSkipped = false;
+    if (nonFinitePolicy == NonFinitePolicy.IGNORE) {
+      return true;
+    }
+    for (int k = 0; k < active.size(); k++) {
+      Tensor t = tensors[active.get(k)];
+      if (t == null) {
+        continue;
+      }
+      boolean finite;
+      try (Tensor flags = torch.isfinite(t); Tensor all = flags.all()) {
+        finite = all.item_bool();
+      }
+      if (!finite) {
+        if (nonFinitePolicy == NonFinitePolicy.THROW) {
+          throw new OptimizerException(operation + " failed: " + describe(active.get(k)) + ": its "
+              + what + " holds NaN or infinity; nothing was changed");
+        }
+        skippedSteps++;
+        lastStepSkipped = true;
+        return false;
+      }
+    }
+    return true;
+  }
 
   /** The number of steps taken by parameter {@code i} (flat index over all groups). */
   public long stepCount(int i) {
