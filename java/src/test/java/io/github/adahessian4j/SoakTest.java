@@ -1,0 +1,96 @@
+package io.github.adahessian4j;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.LinearImpl;
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Native memory stays flat over many AdaHessian steps (each one builds a double-backward graph).
+ * The run happens in a second JVM whose Java heap is fixed and pre-touched
+ * ({@code -Xms128m -Xmx128m -XX:+AlwaysPreTouch}), so RSS growth there is native growth. CI runs
+ * 3,000 steps; {@code -Dsoak.steps=100000} runs the long version. RSS is sampled after warm-up;
+ * the least-squares slope and the total growth are printed and bounded.
+ */
+class SoakTest {
+
+  @Test
+  void rssIsFlatOverThousandsOfSteps() throws Exception {
+    int steps = Integer.getInteger("soak.steps", 3000);
+    String java = ProcessHandle.current().info().command().orElse("java");
+    Process child = new ProcessBuilder(java, "-Xms128m", "-Xmx128m", "-XX:+AlwaysPreTouch",
+        "-cp", System.getProperty("java.class.path"), SoakTest.class.getName(), Integer.toString(steps))
+        .redirectErrorStream(true).start();
+    String output = new String(child.getInputStream().readAllBytes());
+    assertTrue(child.waitFor(600, TimeUnit.SECONDS), "the soak JVM did not finish");
+    System.out.print(output);
+    String[] result = output.lines().filter(l -> l.startsWith("soak-result ")).findFirst()
+        .orElseThrow(() -> new AssertionError("the soak JVM printed no result:\n" + output)).split(" ");
+    double slopeKbPerStep = Double.parseDouble(result[1]);
+    double growthKb = Double.parseDouble(result[2]);
+    // A leak of one small tensor per step (>= 1 KiB) would show as a slope of >= 1 KiB/step.
+    assertTrue(slopeKbPerStep < 0.25, "RSS grows by " + slopeKbPerStep + " KiB per step");
+    assertTrue(growthKb < 16 * 1024, "RSS grew by " + growthKb + " KiB after warm-up");
+  }
+
+  static long rssKb() throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+      if (line.startsWith("VmRSS:")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", ""));
+      }
+    }
+    throw new IllegalStateException("no VmRSS in /proc/self/status");
+  }
+
+  /** The second JVM: trains, samples RSS, prints "soak-result SLOPE GROWTH". */
+  public static void main(String[] args) throws IOException {
+    int steps = Integer.parseInt(args[0]);
+    int warmUp = 2000; // JIT compilation and allocator pools settle within ~1,500 steps
+    torch.manual_seed(0);
+    Module model = new Module();
+    LinearImpl l1 = model.register_module("l1", new LinearImpl(32, 64));
+    LinearImpl l2 = model.register_module("l2", new LinearImpl(64, 8));
+    Tensor x = torch.randn(64, 32);
+    Tensor y = torch.randint(8, new long[] {64});
+    int samples = 20;
+    double[] at = new double[samples];
+    double[] rss = new double[samples];
+    try (AdaHessian opt = AdaHessian.builder().lr(0.05).nSamples(2).build(model.parameters())) {
+      int sample = 0;
+      for (int i = 1; i <= warmUp + steps; i++) {
+        try (PointerScope scope = new PointerScope()) {
+          opt.step(() -> torch.cross_entropy_loss(l2.forward(torch.tanh(l1.forward(x))), y));
+        }
+        if (i > warmUp && (i - warmUp) % (steps / samples) == 0 && sample < samples) {
+          at[sample] = i;
+          rss[sample++] = rssKb();
+        }
+      }
+    }
+    double meanAt = 0;
+    double meanRss = 0;
+    for (int s = 0; s < samples; s++) {
+      meanAt += at[s] / samples;
+      meanRss += rss[s] / samples;
+    }
+    double num = 0;
+    double den = 0;
+    for (int s = 0; s < samples; s++) {
+      num += (at[s] - meanAt) * (rss[s] - meanRss);
+      den += (at[s] - meanAt) * (at[s] - meanAt);
+    }
+    double slopeKbPerStep = num / den;
+    double growthKb = rss[samples - 1] - rss[0];
+    System.out.printf("soak: %d steps after %d warm-up; RSS %.0f -> %.0f KiB; slope %.4f KiB/step%n",
+        steps, warmUp, rss[0], rss[samples - 1], slopeKbPerStep);
+    System.out.printf("soak-result %f %f%n", slopeKbPerStep, growthKb);
+  }
+}
