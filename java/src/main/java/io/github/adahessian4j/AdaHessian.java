@@ -288,6 +288,19 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
     return new Estimate(fresh, nSamples);
   }
 
+  /**
+   * For tests: state {@code name} ("exp_avg", "exp_hessian_diag_sq" or "hessian_diag", the
+   * estimate D in use) of parameter {@code i} (flat index), not a copy; null before its first step.
+   */
+  Tensor stateTensor(String name, int i) {
+    return switch (name) {
+      case "exp_avg" -> expAvgs[i];
+      case "exp_hessian_diag_sq" -> expHessianDiagSqs[i];
+      case "hessian_diag" -> hessianDiags[i];
+      default -> throw new IllegalArgumentException("no AdaHessian state named " + name);
+    };
+  }
+
   @Override
   void releaseState() {
     closeAll(expAvgs);

@@ -112,6 +112,19 @@ public abstract sealed class FusedAdam extends FusedOptimizer<AdamOptions> permi
     }
   }
 
+  /**
+   * For tests: state {@code name} ("exp_avg", "exp_avg_sq" or "max_exp_avg_sq") of parameter
+   * {@code i} (flat index), not a copy; null before its first step (and without amsgrad).
+   */
+  Tensor stateTensor(String name, int i) {
+    return switch (name) {
+      case "exp_avg" -> expAvgs[i];
+      case "exp_avg_sq" -> expAvgSqs[i];
+      case "max_exp_avg_sq" -> maxExpAvgSqs[i];
+      default -> throw new IllegalArgumentException("no Adam state named " + name);
+    };
+  }
+
   @Override
   void releaseState() {
     closeAll(expAvgs);
