@@ -115,11 +115,14 @@ class AdaHessian(torch.optim.Optimizer):
         update_each: refresh the Hessian estimate every this many steps of a parameter.
         n_samples: Hutchinson samples per refresh.
         seed: the probe generator's seed.
+        probes: "counter" (default): the counter-based generator, identical to AdaHessian4J's;
+            "torch": ``2 * torch.randint_like(p, high=2) - 1`` on torch's global RNG, as the
+            authors' code draws them (used to time the authors' algorithm as they run it).
     """
 
     def __init__(self, params, lr=0.15, betas=(0.9, 0.999), eps=1e-4, weight_decay=0.0,
                  hessian_power=1.0, block_averaging="official", update_each=1, n_samples=1,
-                 seed=DEFAULT_SEED):
+                 seed=DEFAULT_SEED, probes="counter"):
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= eps:
@@ -131,6 +134,8 @@ class AdaHessian(torch.optim.Optimizer):
             raise ValueError(f"Invalid Hessian power value: {hessian_power}")
         if block_averaging not in BLOCK_AVERAGING:
             raise ValueError(f"Invalid block averaging: {block_averaging}")
+        if probes not in ("counter", "torch"):
+            raise ValueError(f"Invalid probes: {probes}")
         if update_each < 1 or n_samples < 1:
             raise ValueError("update_each and n_samples must be >= 1")
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
@@ -140,6 +145,7 @@ class AdaHessian(torch.optim.Optimizer):
         self.update_each = update_each
         self.n_samples = n_samples
         self.seed = seed
+        self.probes = probes
         self.probe_counter = 0  # probe draws made so far
 
     def _flat(self):
@@ -165,8 +171,11 @@ class AdaHessian(torch.optim.Optimizer):
         outputs = [grads[i] for i in hvp]
         inputs = [flat[i][0] for i in hvp]
         for s in range(self.n_samples):
-            zs = [torch.from_numpy(rademacher(self.seed, self.probe_counter + s, i, p.numel()))
-                  .to(p.dtype).reshape(p.shape) for i, p in zip(hvp, inputs)]
+            if self.probes == "torch":
+                zs = [2 * torch.randint_like(p, high=2) - 1 for p in inputs]
+            else:
+                zs = [torch.from_numpy(rademacher(self.seed, self.probe_counter + s, i, p.numel()))
+                      .to(p.dtype).reshape(p.shape) for i, p in zip(hvp, inputs)]
             hzs = torch.autograd.grad(outputs, inputs, grad_outputs=zs,
                                       retain_graph=s < self.n_samples - 1, allow_unused=True)
             for i, z, hz in zip(hvp, zs, hzs):

@@ -32,8 +32,12 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * The optimizer step alone (gradients and Hessian estimates given), on 10M float32 parameters in
- * 62 tensors (31 matrices 512x630 and 31 vectors of 20), at 1 and 2 libtorch threads:
+ * The optimizer step alone (gradients and Hessian estimates given), at 1 and 2 libtorch threads,
+ * on two parameter sets: {@code 10M}, 10M float32 parameters in 62 tensors (31 matrices 512x630
+ * and 31 vectors of 20), and {@code resnet20}, the 269,722 parameters in 59 tensors of a CIFAR
+ * ResNet-20 (19 3x3 convolutions, their batch-norm weights and biases, the classifier), where the
+ * per-tensor overhead matters. AdaHessian averages the 3x3 kernels in blocks of 9 (the authors'
+ * spatial averaging).
  * <ul>
  *   <li>{@code copy}: STREAM's copy ({@code b = a}) of 10M floats, split into one memcpy per
  *       thread, moving 2 x 4 bytes per element: the machine's bandwidth at that thread count
@@ -58,6 +62,9 @@ public class StepBenchmark {
 
   @Param({"1", "2"})
   public int threads;
+
+  @Param({"10M", "resnet20"})
+  public String shapes;
 
   private PointerScope scope;
   private final List<Tensor> params = new ArrayList<>();
@@ -88,9 +95,13 @@ public class StepBenchmark {
     torch.set_num_threads(threads);
     scope = new PointerScope();
     torch.manual_seed(0);
-    for (int i = 0; i < MATRICES; i++) {
-      addParam(ROWS, COLS);
-      addParam(BIAS);
+    if (shapes.equals("10M")) {
+      for (int i = 0; i < MATRICES; i++) {
+        addParam(ROWS, COLS);
+        addParam(BIAS);
+      }
+    } else {
+      addResNet20();
     }
     int n = params.size();
     copySource = torch.randn(numel());
@@ -115,7 +126,7 @@ public class StepBenchmark {
     argSteps = new LongPointer(n);
     argHyper = new DoublePointer(6L * n);
     for (int i = 0; i < n; i++) {
-      argBlocks.put(i, 1);
+      argBlocks.put(i, params.get(i).dim() == 4 ? 9 : 1);
       double[] row = {0.15, 0.9, 0.999, 1e-4, 1e-4, 1.0};
       for (int c = 0; c < row.length; c++) {
         argHyper.put(6L * i + c, row[c]);
@@ -135,6 +146,26 @@ public class StepBenchmark {
     diags.add(torch.randn(shape));
     m.add(torch.zeros(shape));
     v.add(torch.zeros(shape));
+  }
+
+  /** CIFAR ResNet-20: 3x3 convolutions 3->16, 3 stages of 3 blocks (16, 32, 64 channels), fc. */
+  private void addResNet20() {
+    addConv(16, 3);
+    long in = 16;
+    for (long width : new long[] {16, 32, 64}) {
+      for (int conv = 0; conv < 6; conv++) {
+        addConv(width, in);
+        in = width;
+      }
+    }
+    addParam(10, 64);
+    addParam(10);
+  }
+
+  private void addConv(long out, long in) {
+    addParam(out, in, 3, 3);
+    addParam(out); // batch-norm weight
+    addParam(out); // batch-norm bias
   }
 
   private long numel() {

@@ -1,0 +1,101 @@
+"""Times whole training iterations of the Python reference, for bench/compare.sh.
+
+One configuration per process (so the peak RSS is that configuration's):
+
+    iteration_bench.py MODEL OPTIMIZER THREADS [--warmup N] [--iterations N]
+
+MODEL: mlp (784-256-10, ReLU) or cnn (conv3x3 1->16, ReLU, maxpool 2, conv3x3 16->32, ReLU,
+maxpool 2, linear 1568->10; padding 1), the models of bench/.../compare/Model.java, on a fixed
+random batch of 128 28x28 images. OPTIMIZER: adam (torch.optim.Adam, lr 1e-3) or adahessian (the
+authors' algorithm: adahessian_reference.AdaHessian with the authors' defaults and their
+torch.randint_like probes; gradient and Hz with torch.autograd.grad). An iteration is: forward,
+loss, gradient (create_graph for AdaHessian), Hz, step. Prints one JSON line: the median and the
+quartiles of the iteration times in ms and the peak RSS in MiB.
+"""
+import argparse
+import json
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from adahessian_reference import AdaHessian  # noqa: E402
+
+
+class Mlp(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.hidden = nn.Linear(28 * 28, 256)
+        self.out = nn.Linear(256, 10)
+
+    def forward(self, x):
+        return self.out(F.relu(self.hidden(torch.flatten(x, 1))))
+
+
+class SmallCnn(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 16, 3, padding=1)
+        self.conv2 = nn.Conv2d(16, 32, 3, padding=1)
+        self.out = nn.Linear(32 * 7 * 7, 10)
+
+    def forward(self, x):
+        h = F.max_pool2d(F.relu(self.conv1(x)), 2, 2)
+        h = F.max_pool2d(F.relu(self.conv2(h)), 2, 2)
+        return self.out(torch.flatten(h, 1))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("model", choices=["mlp", "cnn"])
+    parser.add_argument("optimizer", choices=["adam", "adahessian"])
+    parser.add_argument("threads", type=int)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--iterations", type=int, default=30)
+    parser.add_argument("--batch", type=int, default=128)
+    args = parser.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    model = Mlp() if args.model == "mlp" else SmallCnn()
+    x = torch.randn(args.batch, 1, 28, 28)
+    y = torch.randint(0, 10, (args.batch,))
+
+    if args.optimizer == "adam":
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+        def iteration():
+            opt.zero_grad(set_to_none=True)
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+    else:
+        opt = AdaHessian(model.parameters(), probes="torch")
+
+        def iteration():
+            opt.step(lambda: F.cross_entropy(model(x), y))
+
+    times = []
+    for i in range(args.warmup + args.iterations):
+        start = time.perf_counter()
+        iteration()
+        elapsed = (time.perf_counter() - start) * 1e3
+        if i >= args.warmup:
+            times.append(elapsed)
+    q = statistics.quantiles(times, n=4)
+    print(json.dumps({
+        "language": "python", "model": args.model, "optimizer": args.optimizer,
+        "threads": args.threads, "median_ms": statistics.median(times), "q1_ms": q[0], "q3_ms": q[2],
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        "torch": torch.__version__,
+    }))
+
+
+if __name__ == "__main__":
+    main()
