@@ -23,6 +23,9 @@ extern "C" {
 #define AH4J_OK 0
 #define AH4J_INVALID_ARGUMENT 1 /* input rejected before anything was written */
 #define AH4J_TORCH_ERROR 2      /* libtorch's C shim reported a failure while reading a tensor */
+#define AH4J_CUDA_ERROR 3       /* the CUDA runtime failed (no stream, launch failure); all inputs
+                                   were valid, and kernels launched before the failure may have
+                                   written their tensors */
 
 /* Bumped whenever a signature or the meaning of an argument changes. */
 #define AH4J_ABI_VERSION 1
@@ -60,6 +63,17 @@ int ah4j_tensor_info(void* tensor, int64_t* numel, int32_t* dtype, void** data);
 int32_t ah4j_dtype_float32(void);
 
 /*
+ * 1 if this build of the core has the CUDA kernels, else 0. Every entry point below dispatches on
+ * its tensors' device: all tensors of one call must be on one device (cpu, or one cuda device).
+ * CUDA work is launched asynchronously, multi-tensor, on the device's current stream of libtorch
+ * (the stream torch.cuda.current_stream() / c10::cuda::getCurrentCUDAStream() names), and gives
+ * the same bits as the CPU loops (except a Hessian power other than 1 and 0.5, and block averaging
+ * over blocks of more than 64 elements, which may differ in the last bit). Without the kernels, a
+ * call with cuda tensors fails with AH4J_INVALID_ARGUMENT and writes nothing.
+ */
+int ah4j_has_cuda_kernels(void);
+
+/*
  * Fills each zs[i] with Rademacher +-1 probes drawn from the counter-based generator
  *   z[e] = bit(e) ? +1 : -1, bit(e) = (mix64(stream ^ (e >> 6)) >> (e & 63)) & 1,
  *   stream = mix64(mix64(mix64(seed) ^ counter) ^ param_ids[i])
@@ -68,6 +82,13 @@ int32_t ah4j_dtype_float32(void);
  */
 int ah4j_rademacher_(void* const* zs, const int64_t* param_ids, int64_t count, uint64_t seed,
                      uint64_t counter);
+
+/*
+ * Finds the first of `count` floating tensors that holds NaN or infinity: *first_non_finite is
+ * its index, or -1 when all are finite. Reads each element once (the cheap check a step runs
+ * before it writes anything). CPU tensors only in this version.
+ */
+int ah4j_find_non_finite(void* const* tensors, int64_t count, int64_t* first_non_finite);
 
 /*
  * Hutchinson accumulation: diags[i] = (overwrite ? 0 : diags[i]) + scale * zs[i] * hzs[i].

@@ -1,5 +1,6 @@
-// The C entry points: validate every input first, then run the shared element math over all
-// parameters' chunks on the CPU.
+// The C entry points: validate every input first (the same checks for every device), then run
+// the shared element math over all parameters' chunks: on the CPU here, or, for cuda tensors, in
+// the CUDA kernels (cuda/kernels.cu, built with -DAH4J_CUDA=ON).
 #include <c10/util/BFloat16.h>
 #include <c10/util/Half.h>
 
@@ -12,6 +13,9 @@
 #include "parallel.h"
 #include "step_math.h"
 #include "tensors.h"
+#ifdef AH4J_WITH_CUDA
+#include "cuda/cuda_steps.h"
+#endif
 
 namespace ah4j {
 namespace {
@@ -44,9 +48,17 @@ std::vector<TensorView> read_params(void* const* params, int64_t count) {
   for (int64_t i = 0; i < count; ++i) {
     views.push_back(read_tensor(params[i], "params", i));
     check_param(views.back(), i);
+    check_same_device(views.front(), views.back(), i);
   }
   return views;
 }
+
+#ifdef AH4J_WITH_CUDA
+// Whether a call's tensors (all on one device, checked) are cuda tensors.
+bool on_cuda(const std::vector<TensorView>& params) {
+  return !params.empty() && params.front().device == Device::kCuda;
+}
+#endif
 
 std::vector<TensorView> read_matching(void* const* list, const char* role,
                                       const std::vector<TensorView>& params, bool state) {
@@ -139,6 +151,8 @@ using namespace ah4j;
 
 extern "C" {
 
+int ah4j_has_cuda_kernels(void) { return kHasCudaKernels ? 1 : 0; }
+
 int ah4j_rademacher_(void* const* zs, const int64_t* param_ids, int64_t count, uint64_t seed,
                      uint64_t counter) {
   return guarded([&] {
@@ -146,6 +160,9 @@ int ah4j_rademacher_(void* const* zs, const int64_t* param_ids, int64_t count, u
     std::vector<TensorView> views = read_params(zs, count);
     std::vector<uint64_t> streams;
     for (int64_t i = 0; i < count; ++i) streams.push_back(probe_stream(seed, counter, param_ids[i]));
+#ifdef AH4J_WITH_CUDA
+    if (on_cuda(views)) return cuda::rademacher(views, streams);
+#endif
     int64_t total = 0;
     auto chunks = make_chunks(numels_of(views), std::vector<int64_t>(count, kProbeWordBits), &total);
     for_each_chunk(chunks, total, [&](const Chunk& c) {
@@ -165,6 +182,45 @@ int ah4j_rademacher_(void* const* zs, const int64_t* param_ids, int64_t count, u
   });
 }
 
+int ah4j_find_non_finite(void* const* tensors, int64_t count, int64_t* first_non_finite) {
+  return guarded([&] {
+    require_lists(count, {tensors, first_non_finite});
+    if (first_non_finite == nullptr) fail(-1, "first_non_finite is null");
+    *first_non_finite = -1;
+    std::vector<TensorView> t = read_params(tensors, count);
+    for (int64_t i = 0; i < count; ++i) {
+      if (t[i].device != Device::kCpu) {
+        fail(i, "tensors: expected a cpu tensor, got " + device_string(t[i]) +
+                    " (the non-finite check has no CUDA kernel yet)");
+      }
+    }
+    int64_t total = 0;
+    auto chunks = make_chunks(numels_of(t), std::vector<int64_t>(count, 1), &total);
+    std::vector<unsigned char> bad(chunks.size(), 0);
+    const Chunk* first = chunks.data();
+    for_each_chunk(chunks, total, [&](const Chunk& c) {
+      dispatch_param(t[c.tensor].dtype, [&](auto p_tag, auto) {
+        using P = decltype(p_tag);
+        using O = std::conditional_t<std::is_same_v<P, double>, double, float>;
+        const P* x = static_cast<const P*>(t[c.tensor].data);
+        bool finite = true;
+        // x - x is 0 for finite x and NaN for NaN and +-inf; the loop vectorises.
+        for (int64_t i = c.begin; i < c.end; ++i) {
+          const O v = static_cast<O>(x[i]);
+          finite &= (v - v == O(0));
+        }
+        bad[&c - first] = !finite;
+      });
+    });
+    for (size_t k = 0; k < chunks.size(); ++k) {
+      if (bad[k]) {
+        *first_non_finite = chunks[k].tensor;
+        return;
+      }
+    }
+  });
+}
+
 int ah4j_hutchinson_accumulate_(void* const* diags, void* const* zs, void* const* hzs,
                                 int64_t count, double scale, int32_t overwrite) {
   return guarded([&] {
@@ -172,6 +228,9 @@ int ah4j_hutchinson_accumulate_(void* const* diags, void* const* zs, void* const
     std::vector<TensorView> z = read_params(zs, count);
     std::vector<TensorView> hz = read_matching(hzs, "hzs", z, false);
     std::vector<TensorView> d = read_matching(diags, "diags", z, true);
+#ifdef AH4J_WITH_CUDA
+    if (on_cuda(z)) return cuda::hutchinson(d, z, hz, scale, overwrite != 0);
+#endif
     int64_t total = 0;
     auto chunks = make_chunks(numels_of(z), std::vector<int64_t>(count, 1), &total);
     for_each_chunk(chunks, total, [&](const Chunk& c) {
@@ -215,12 +274,15 @@ int ah4j_adahessian_step_(void* const* params, void* const* grads, void* const* 
       if (b < 1 || (p[i].numel > 0 && p[i].numel % b != 0)) {
         std::ostringstream out;
         out << "block size " << b << " does not divide the parameter's "
-            << p[i].numel << " elements (shape " << shape_string(p[i].sizes) << ")";
+            << p[i].numel << " elements (shape " << shape_string(p[i]) << ")";
         fail(i, out.str());
       }
     }
     check_steps(steps, count);
     check_hyper(hyper, count, true);
+#ifdef AH4J_WITH_CUDA
+    if (on_cuda(p)) return cuda::adahessian(p, g, d, d_is_state, m, v, block_sizes, steps, hyper);
+#endif
     int64_t total = 0;
     auto chunks = make_chunks(numels_of(p), std::vector<int64_t>(block_sizes, block_sizes + count), &total);
     for_each_chunk(chunks, total, [&](const Chunk& c) {
@@ -273,6 +335,9 @@ int ah4j_adam_step_(void* const* params, void* const* grads, void* const* exp_av
     }
     check_steps(steps, count);
     check_hyper(hyper, count, false);
+#ifdef AH4J_WITH_CUDA
+    if (on_cuda(p)) return cuda::adam(p, g, m, v, vmax, steps, hyper, flags);
+#endif
     int64_t total = 0;
     auto chunks = make_chunks(numels_of(p), std::vector<int64_t>(count, 1), &total);
     for_each_chunk(chunks, total, [&](const Chunk& c) {

@@ -2,6 +2,7 @@
 
 #include <torch/csrc/inductor/aoti_torch/c/shim.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include "adahessian4j.h"
@@ -39,6 +40,11 @@ const char* device_name(Device device) {
 
 }  // namespace
 
+std::string device_string(const TensorView& view) {
+  return view.device == Device::kCuda ? "cuda:" + std::to_string(view.device_index)
+                                      : std::string(device_name(view.device));
+}
+
 const char* dtype_name(DType dtype) {
   switch (dtype) {
     case DType::kFloat32: return "float32";
@@ -64,10 +70,12 @@ void clear_error() {
   last_error_index = -1;
 }
 
-std::string shape_string(const std::vector<int64_t>& sizes) {
+std::string shape_string(const TensorView& view) { return shape_string(view.sizes, view.dim); }
+
+std::string shape_string(const int64_t* sizes, int64_t dim) {
   std::ostringstream out;
   out << "[";
-  for (size_t i = 0; i < sizes.size(); ++i) out << (i ? ", " : "") << sizes[i];
+  for (int64_t i = 0; i < dim; ++i) out << (i ? ", " : "") << sizes[i];
   out << "]";
   return out.str();
 }
@@ -87,19 +95,21 @@ TensorView read_tensor(void* handle, const char* role, int64_t index) {
   shim(aoti_torch_get_numel(tensor, &view.numel), role, index, "numel");
   shim(aoti_torch_get_dtype(tensor, &dtype), role, index, "dtype");
   shim(aoti_torch_get_device_type(tensor, &device), role, index, "device");
-  shim(aoti_torch_get_device_index(tensor, &view.device_index), role, index, "device index");
-  view.sizes.assign(sizes, sizes + dim);
+  view.sizes = sizes;
+  view.dim = dim;
   view.dtype = dtype_of(dtype);
   view.device = device == aoti_torch_device_type_cpu()    ? Device::kCpu
                 : device == aoti_torch_device_type_cuda() ? Device::kCuda
                                                           : Device::kOther;
+  if (view.device == Device::kCuda) {
+    shim(aoti_torch_get_device_index(tensor, &view.device_index), role, index, "device index");
+  }
   int64_t expected_stride = 1;
   for (int64_t d = dim - 1; d >= 0; --d) {
     if (sizes[d] != 1 && strides[d] != expected_stride) {
       std::ostringstream out;
       out << std::string(role) << ": expected a contiguous tensor, got shape "
-          << shape_string(view.sizes) << " with strides "
-          << shape_string(std::vector<int64_t>(strides, strides + dim))
+          << shape_string(view) << " with strides " << shape_string(strides, dim)
           << " (call contiguous() first)";
       fail(index, out.str());
     }
@@ -122,18 +132,31 @@ void check_param(const TensorView& param, int64_t index) {
                     ": expected a floating dtype (float32, float64, float16 or bfloat16), got " +
                     dtype_name(param.dtype));
   }
-  if (param.device != Device::kCpu) {
-    fail(index, std::string("params") + ": expected a cpu tensor, got a " +
+  if (param.device == Device::kCuda && !kHasCudaKernels) {
+    fail(index, std::string("params: got a cuda tensor, but this build of the core has no CUDA "
+                            "kernels (use the linux-x86_64-gpu build, or build cpp/ with "
+                            "-DAH4J_CUDA=ON)"));
+  }
+  if (param.device != Device::kCpu && param.device != Device::kCuda) {
+    fail(index, std::string("params") + ": expected a cpu or cuda tensor, got a " +
                     device_name(param.device) +
-                    " tensor (this build of the core has no kernels for that device)");
+                    " tensor (the core has no kernels for that device)");
+  }
+}
+
+void check_same_device(const TensorView& first, const TensorView& param, int64_t index) {
+  if (param.device != first.device || param.device_index != first.device_index) {
+    fail(index, std::string("params: expected all tensors of one call on one device (parameter "
+                            "0's, ") +
+                    device_string(first) + "), got " + device_string(param));
   }
 }
 
 void check_matches(const TensorView& param, const TensorView& other, DType expected,
                    const char* role, int64_t index) {
-  if (other.sizes != param.sizes) {
-    fail(index, std::string(role) + ": expected shape " + shape_string(param.sizes) +
-                    " (the parameter's), got " + shape_string(other.sizes));
+  if (other.dim != param.dim || !std::equal(param.sizes, param.sizes + param.dim, other.sizes)) {
+    fail(index, std::string(role) + ": expected shape " + shape_string(param) +
+                    " (the parameter's), got " + shape_string(other));
   }
   if (other.dtype != expected) {
     fail(index, std::string(role) + ": expected dtype " + dtype_name(expected) + ", got " +
@@ -141,7 +164,7 @@ void check_matches(const TensorView& param, const TensorView& other, DType expec
   }
   if (other.device != param.device || other.device_index != param.device_index) {
     fail(index, std::string(role) + ": expected the parameter's device (" +
-                    device_name(param.device) + "), got " + device_name(other.device));
+                    device_string(param) + "), got " + device_string(other));
   }
 }
 

@@ -20,7 +20,9 @@ struct TensorView {
   DType dtype = DType::kOther;
   Device device = Device::kOther;
   int32_t device_index = 0;
-  std::vector<int64_t> sizes;
+  // Borrowed from the tensor (valid while the caller's handle is): no allocation per tensor.
+  const int64_t* sizes = nullptr;
+  int64_t dim = 0;
 };
 
 // Raised inside the core, turned into an error code and message at the C boundary.
@@ -32,7 +34,8 @@ struct CoreError {
 
 [[noreturn]] void fail(int64_t index, const std::string& message);
 
-std::string shape_string(const std::vector<int64_t>& sizes);
+std::string shape_string(const int64_t* sizes, int64_t dim);
+std::string shape_string(const TensorView& view);
 
 // Reads `handle`, which must be a defined, dense, contiguous tensor. `role` and `index` name it
 // in error messages ("grads", 3).
@@ -46,8 +49,22 @@ DType state_dtype(DType param_dtype);
 void check_matches(const TensorView& param, const TensorView& other, DType expected,
                    const char* role, int64_t index);
 
-// Checks that a parameter has a floating dtype the core computes with, on a supported device.
+// Whether this build has the CUDA kernels (cmake -DAH4J_CUDA=ON defines AH4J_WITH_CUDA).
+#ifdef AH4J_WITH_CUDA
+constexpr bool kHasCudaKernels = true;
+#else
+constexpr bool kHasCudaKernels = false;
+#endif
+
+// "cpu", "cuda:1": a tensor's device as error messages name it.
+std::string device_string(const TensorView& view);
+
+// Checks that a parameter has a floating dtype the core computes with, on a device this build
+// has kernels for (cpu; cuda when built with AH4J_CUDA).
 void check_param(const TensorView& param, int64_t index);
+
+// Checks that parameter `index` is on the device of parameter 0 (`first`): one call, one device.
+void check_same_device(const TensorView& first, const TensorView& param, int64_t index);
 
 // Runs `body` and converts a CoreError into the C status code, storing the message.
 template <typename F>

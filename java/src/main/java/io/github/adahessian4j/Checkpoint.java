@@ -183,6 +183,11 @@ final class Checkpoint {
         Tensor[] array = new Tensor[n];
         for (int i = 0; i < n; i++) {
           array[i] = readTensor(in, file, e.getKey(), i, opt.shapes[i]);
+          if (array[i] != null && !opt.params[i].is_cpu()) {
+            Tensor host = array[i];
+            array[i] = host.to(opt.params[i].device(), host.scalar_type());
+            host.close();
+          }
           if (array[i] != null) {
             staged.add(array[i]);
           }
@@ -249,6 +254,12 @@ final class Checkpoint {
   private static void writeTensor(DataOutputStream out, Tensor t) throws IOException {
     if (t == null) {
       out.writeByte(0);
+      return;
+    }
+    if (!t.is_cpu()) {
+      try (Tensor host = t.cpu()) {
+        writeTensor(out, host);
+      }
       return;
     }
     out.writeByte(1);

@@ -59,7 +59,7 @@ public abstract sealed class FusedAdam extends FusedOptimizer<AdamOptions> permi
       for (int i = 0; i < n; i++) {
         Tensor g = params[i].grad();
         if (g.defined()) {
-          grads[i] = unscale(g);
+          grads[i] = unscale(g.is_contiguous() ? g : g.contiguous());
           active.add(i);
         }
       }

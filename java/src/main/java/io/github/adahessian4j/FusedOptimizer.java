@@ -1,5 +1,6 @@
 package io.github.adahessian4j;
 
+import io.github.adahessian4j.nativecore.ah4j;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -12,6 +13,7 @@ import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.PointerPointer;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
@@ -39,6 +41,8 @@ abstract class FusedOptimizer<O> implements AutoCloseable {
   final LongPointer argLongs;
   final DoublePointer argHyper;
   final IntPointer argFlags;
+  private final PointerPointer<Tensor> argCheck;
+  private final LongPointer argIndex;
 
   private final AtomicBoolean busy = new AtomicBoolean();
   private volatile NonFinitePolicy nonFinitePolicy = NonFinitePolicy.SKIP;
@@ -62,6 +66,11 @@ abstract class FusedOptimizer<O> implements AutoCloseable {
       for (int k = 0; k < spec.params().size(); k++) {
         Tensor p = spec.params().get(k);
         checkParam(p, g, k);
+        if (!flat.isEmpty() && !device(p).equals(device(flat.get(0)))) {
+          throw new IllegalArgumentException("parameter (group " + g + ", index " + k + ") is on "
+              + device(p) + ", the first parameter on " + device(flat.get(0))
+              + ": one optimizer steps parameters of one device");
+        }
         Integer seen = byData.put(p.data_ptr().address() ^ (p.numel() << 48), flat.size());
         if (seen != null && flat.get(seen).is_same(p)) {
           int[] first = origin.get(seen);
@@ -96,6 +105,8 @@ abstract class FusedOptimizer<O> implements AutoCloseable {
     this.argLongs = Natives.keep(new LongPointer(n));
     this.argHyper = Natives.keep(new DoublePointer((long) n * HP));
     this.argFlags = Natives.keep(new IntPointer(n));
+    this.argCheck = Natives.keep(new PointerPointer<>(n));
+    this.argIndex = Natives.keep(new LongPointer(1));
   }
 
   /** A group as the builder collected it. */
@@ -129,9 +140,12 @@ abstract class FusedOptimizer<O> implements AutoCloseable {
       throw new IllegalArgumentException(who + ": expected a contiguous tensor (call contiguous() "
           + "before making it a parameter)");
     }
-    if (!p.is_cpu()) {
-      throw new IllegalArgumentException(who + ": expected a cpu tensor, got " + p.device().str().getString()
-          + " (this build of the core has kernels for the CPU only)");
+    if (p.is_cuda() && ah4j.ah4j_has_cuda_kernels() == 0) {
+      throw new IllegalArgumentException(who + ": expected a cpu tensor, got " + device(p)
+          + " (these natives have no CUDA kernels: depend on the linux-x86_64-gpu natives)");
+    }
+    if (!p.is_cpu() && !p.is_cuda()) {
+      throw new IllegalArgumentException(who + ": expected a cpu or cuda tensor, got " + device(p));
     }
   }
 
@@ -152,6 +166,12 @@ abstract class FusedOptimizer<O> implements AutoCloseable {
     argHyper.put(row + 3, eps);
     argHyper.put(row + 4, weightDecay);
     argHyper.put(row + 5, hessianPower);
+  }
+
+  static String device(Tensor t) {
+    try (org.bytedeco.pytorch.Device d = t.device()) {
+      return d.str().getString();
+    }
   }
 
   /** "parameter 3 (group 1, index 0, shape [10, 5])": the user's name for flat index {@code i}. */
@@ -227,26 +247,54 @@ abstract class FusedOptimizer<O> implements AutoCloseable {
     if (nonFinitePolicy == NonFinitePolicy.IGNORE) {
       return true;
     }
-    for (int k = 0; k < active.size(); k++) {
-      Tensor t = tensors[active.get(k)];
-      if (t == null) {
-        continue;
-      }
-      boolean finite;
-      try (Tensor flags = torch.isfinite(t); Tensor all = flags.all()) {
-        finite = all.item_bool();
-      }
-      if (!finite) {
-        if (nonFinitePolicy == NonFinitePolicy.THROW) {
-          throw new OptimizerException(operation + " failed: " + describe(active.get(k)) + ": its "
-              + what + " holds NaN or infinity; nothing was changed");
-        }
-        skippedSteps++;
-        lastStepSkipped = true;
-        return false;
+    int count = 0;
+    int[] owner = new int[active.size()];
+    for (int i : active) {
+      if (tensors[i] != null) {
+        argCheck.put(count, tensors[i]);
+        owner[count++] = i;
       }
     }
-    return true;
+    int bad = params.length > 0 && params[0].is_cuda()
+        ? firstNonFiniteWithTorch(tensors, owner, count) : firstNonFinite(operation, owner, count);
+    if (bad < 0) {
+      return true;
+    }
+    if (nonFinitePolicy == NonFinitePolicy.THROW) {
+      throw new OptimizerException(operation + " failed: " + describe(bad) + ": its " + what
+          + " holds NaN or infinity; nothing was changed");
+    }
+    skippedSteps++;
+    lastStepSkipped = true;
+    return false;
+  }
+
+  /** The core's one-pass check over argCheck[0, count): the culprit's flat index, or -1. */
+  private int firstNonFinite(String operation, int[] owner, int count) {
+    int status = ah4j.ah4j_find_non_finite(argCheck, count, argIndex);
+    NativeCore.check(status, operation, k -> describe(owner[(int) k]));
+    long k = argIndex.get();
+    return k < 0 ? -1 : owner[(int) k];
+  }
+
+  /** The same with libtorch ops, for CUDA tensors: one synchronisation when all are finite. */
+  private static int firstNonFiniteWithTorch(Tensor[] tensors, int[] owner, int count) {
+    try (PointerScope scope = new PointerScope()) {
+      Tensor all = null;
+      for (int k = 0; k < count; k++) {
+        Tensor finite = torch.isfinite(tensors[owner[k]]).all();
+        all = all == null ? finite : all.logical_and(finite);
+      }
+      if (all == null || all.item_bool()) {
+        return -1;
+      }
+      for (int k = 0; k < count; k++) {
+        if (!torch.isfinite(tensors[owner[k]]).all().item_bool()) {
+          return owner[k];
+        }
+      }
+      return -1;
+    }
   }
 
   /** The number of steps taken by parameter {@code i} (flat index over all groups). */
@@ -307,6 +355,8 @@ abstract class FusedOptimizer<O> implements AutoCloseable {
       argLongs.close();
       argHyper.close();
       argFlags.close();
+      argCheck.close();
+      argIndex.close();
     } finally {
       exit();
     }

@@ -1,0 +1,479 @@
+// CUDA kernels of every fused step, multi-tensor (multi_tensor.h), on libtorch's current stream.
+// The per-element math is step_math.h's, shared with the CPU loops; with --fmad=false (CMake sets
+// it) float and double arithmetic rounds as on the CPU, so results are bit-identical to the CPU
+// path except where noted in adahessian4j.h.
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+#include <dlfcn.h>
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "adahessian4j.h"
+#include "cuda_steps.h"
+#include "multi_tensor.h"
+#include "../step_math.h"
+
+namespace ah4j {
+namespace cuda {
+namespace {
+
+constexpr int kThreads = 512;
+constexpr int kWarps = kThreads / 32;
+// Elements each thread loads before it computes and stores: more bytes in flight per SM.
+constexpr int kIlp = 4;
+
+static_assert(sizeof(Batch<5, AdamScalars<double>>) <= 32000, "kernel argument too large");
+
+template <typename T>
+struct Tag {
+  using type = T;
+};
+
+__device__ __forceinline__ float abs_of(float x) { return fabsf(x); }
+__device__ __forceinline__ double abs_of(double x) { return fabs(x); }
+
+__device__ __forceinline__ double warp_sum(double x) {
+#pragma unroll
+  for (int offset = 16; offset > 0; offset >>= 1) x += __shfl_xor_sync(0xffffffffu, x, offset);
+  return x;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Probes. A warp writes 2,048 consecutive elements at a time: lane l computes random word l of
+// them, and each of the 64 store rounds broadcasts the word its 32 elements share.
+
+struct ProbeExtra {
+  uint64_t stream;
+};
+
+template <typename P>
+__global__ void __launch_bounds__(kThreads) rademacher_kernel(const Batch<1, ProbeExtra> b) {
+  const ChunkRef c = b.chunk[blockIdx.x];
+  const int t = b.chunk_tensor[blockIdx.x];
+  P* __restrict__ out = static_cast<P*>(b.ptr[0][t]);
+  const uint64_t stream = b.extra[t].stream;
+  const int lane = threadIdx.x & 31;
+  const P plus = static_cast<P>(1.0f), minus = static_cast<P>(-1.0f);
+  constexpr int64_t kSpan = 32 * kProbeWordBits;
+  for (int64_t first = c.begin + (threadIdx.x >> 5) * kSpan; first < c.end; first += kWarps * kSpan) {
+    const uint64_t word = probe_word(stream, first / kProbeWordBits + lane);
+#pragma unroll 8
+    for (int j = 0; j < 64; ++j) {
+      const uint64_t w = __shfl_sync(0xffffffffu, word, j >> 1);
+      const int64_t e = first + j * 32 + lane;
+      if (e < c.end) out[e] = ((w >> ((j & 1) * 32 + lane)) & 1) ? plus : minus;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hutchinson accumulation: d = (overwrite ? 0 : d) + z * hz * scale.
+
+struct NoExtra {
+  int32_t unused;
+};
+
+template <typename P, typename S>
+__global__ void __launch_bounds__(kThreads)
+    hutchinson_kernel(const Batch<3, NoExtra> b, const S scale, const int overwrite) {
+  const ChunkRef c = b.chunk[blockIdx.x];
+  const int t = b.chunk_tensor[blockIdx.x];
+  S* __restrict__ d = static_cast<S*>(b.ptr[0][t]);
+  const P* __restrict__ z = static_cast<const P*>(b.ptr[1][t]);
+  const P* __restrict__ hz = static_cast<const P*>(b.ptr[2][t]);
+  for (int64_t base = c.begin + threadIdx.x; base < c.end; base += int64_t(kThreads) * kIlp) {
+    S term[kIlp], old[kIlp];
+#pragma unroll
+    for (int k = 0; k < kIlp; ++k) {
+      const int64_t i = base + int64_t(k) * kThreads;
+      if (i < c.end) {
+        term[k] = static_cast<S>(z[i]) * static_cast<S>(hz[i]) * scale;
+        old[k] = overwrite ? S(0) : d[i];
+      }
+    }
+#pragma unroll
+    for (int k = 0; k < kIlp; ++k) {
+      const int64_t i = base + int64_t(k) * kThreads;
+      if (i < c.end) d[i] = overwrite ? term[k] : old[k] + term[k];
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// AdaHessian.
+
+template <typename S>
+struct AdaHessianExtra {
+  AdaHessianScalars<S> s;
+  int64_t block;
+  int32_t power;       // Power
+  int32_t group;       // MeanGroup
+  int32_t d_is_state;  // the diagonal has the state dtype S, else the param dtype P
+  int32_t unused;
+};
+
+static_assert(sizeof(Batch<5, AdaHessianExtra<double>>) <= 32000, "kernel argument too large");
+
+// means[j] = mean |D| over block j of the chunk: summed in double, in element order for
+// kThreadPerBlock (exactly as the CPU loop), else per lane then across lanes.
+template <int G, typename S, typename D>
+__device__ __forceinline__ void block_means(const D* __restrict__ d, int64_t begin, int64_t end,
+                                            int64_t block, S* means) {
+  constexpr int kGroup = G > 0 ? G : kThreads;
+  __shared__ double warp_sums[kWarps];
+  const int64_t count = (end - begin) / block;
+  const int lane = threadIdx.x % kGroup;
+  for (int64_t j = threadIdx.x / kGroup; j < count; j += kThreads / kGroup) {
+    const int64_t first = begin + j * block;
+    double sum = 0;
+    for (int64_t e = first + lane; e < first + block; e += kGroup) {
+      sum += abs_of(static_cast<double>(static_cast<S>(d[e])));
+    }
+    if constexpr (kGroup >= 32) sum = warp_sum(sum);
+    if constexpr (kGroup == kThreads) {
+      if ((threadIdx.x & 31) == 0) warp_sums[threadIdx.x >> 5] = sum;
+      __syncthreads();
+      if (threadIdx.x < 32) sum = warp_sum(threadIdx.x < kWarps ? warp_sums[threadIdx.x] : 0.0);
+      __syncthreads();
+    }
+    if (lane == 0) means[j] = static_cast<S>(sum / static_cast<double>(block));
+  }
+}
+
+template <Power K, typename P, typename S, typename D>
+__device__ __forceinline__ void adahessian_chunk(P* __restrict__ p, const P* __restrict__ g,
+                                                 const D* __restrict__ d, S* __restrict__ m,
+                                                 S* __restrict__ v, const ChunkRef c,
+                                                 const AdaHessianExtra<S>& x, const S* means) {
+  const bool averaged = x.group != kNoMeans;
+  const bool one_block = c.end - c.begin == x.block;
+  const uint32_t block = static_cast<uint32_t>(averaged && !one_block ? x.block : 1);
+  for (int64_t base = c.begin + threadIdx.x; base < c.end; base += int64_t(kThreads) * kIlp) {
+    S pr[kIlp], gr[kIlp], dr[kIlp], mr[kIlp], vr[kIlp];
+#pragma unroll
+    for (int k = 0; k < kIlp; ++k) {
+      const int64_t i = base + int64_t(k) * kThreads;
+      if (i < c.end) {
+        pr[k] = static_cast<S>(p[i]);
+        gr[k] = static_cast<S>(g[i]);
+        if (!averaged) {
+          dr[k] = abs_of(static_cast<S>(d[i]));
+        } else {
+          dr[k] = means[one_block ? 0 : static_cast<uint32_t>(i - c.begin) / block];
+        }
+        mr[k] = m[i];
+        vr[k] = v[i];
+      }
+    }
+#pragma unroll
+    for (int k = 0; k < kIlp; ++k) {
+      const int64_t i = base + int64_t(k) * kThreads;
+      if (i < c.end) {
+        adahessian_element<K, S>(pr[k], gr[k], dr[k], mr[k], vr[k], x.s);
+        p[i] = static_cast<P>(pr[k]);
+        m[i] = mr[k];
+        v[i] = vr[k];
+      }
+    }
+  }
+}
+
+template <typename P, typename S, typename D>
+__device__ __forceinline__ void adahessian_tensor(P* p, const P* g, const D* d, S* m, S* v,
+                                                  const ChunkRef c, const AdaHessianExtra<S>& x,
+                                                  S* means) {
+  switch (x.group) {
+    case kThreadPerBlock: block_means<kThreadPerBlock>(d, c.begin, c.end, x.block, means); break;
+    case kWarpPerBlock: block_means<kWarpPerBlock>(d, c.begin, c.end, x.block, means); break;
+    case kAllPerBlock: block_means<kAllPerBlock>(d, c.begin, c.end, x.block, means); break;
+    default: break;
+  }
+  if (x.group != kNoMeans) __syncthreads();
+  switch (static_cast<Power>(x.power)) {
+    case Power::kOne: adahessian_chunk<Power::kOne>(p, g, d, m, v, c, x, means); break;
+    case Power::kHalf: adahessian_chunk<Power::kHalf>(p, g, d, m, v, c, x, means); break;
+    default: adahessian_chunk<Power::kGeneral>(p, g, d, m, v, c, x, means); break;
+  }
+}
+
+template <typename P, typename S>
+__global__ void __launch_bounds__(kThreads)
+    adahessian_kernel(const Batch<5, AdaHessianExtra<S>> b) {
+  __shared__ S means[kMaxMeans];
+  const ChunkRef c = b.chunk[blockIdx.x];
+  const int t = b.chunk_tensor[blockIdx.x];
+  const AdaHessianExtra<S> x = b.extra[t];
+  P* p = static_cast<P*>(b.ptr[0][t]);
+  const P* g = static_cast<const P*>(b.ptr[1][t]);
+  const void* d = b.ptr[2][t];
+  S* m = static_cast<S*>(b.ptr[3][t]);
+  S* v = static_cast<S*>(b.ptr[4][t]);
+  if (x.d_is_state) {
+    adahessian_tensor(p, g, static_cast<const S*>(d), m, v, c, x, means);
+  } else {
+    adahessian_tensor(p, g, static_cast<const P*>(d), m, v, c, x, means);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Adam / AdamW.
+
+template <typename P, typename S>
+__global__ void __launch_bounds__(kThreads) adam_kernel(const Batch<5, AdamScalars<S>> b) {
+  const ChunkRef c = b.chunk[blockIdx.x];
+  const int t = b.chunk_tensor[blockIdx.x];
+  const AdamScalars<S> s = b.extra[t];
+  P* __restrict__ p = static_cast<P*>(b.ptr[0][t]);
+  const P* __restrict__ g = static_cast<const P*>(b.ptr[1][t]);
+  S* __restrict__ m = static_cast<S*>(b.ptr[2][t]);
+  S* __restrict__ v = static_cast<S*>(b.ptr[3][t]);
+  S* __restrict__ vmax = static_cast<S*>(b.ptr[4][t]);  // null without amsgrad
+  for (int64_t base = c.begin + threadIdx.x; base < c.end; base += int64_t(kThreads) * kIlp) {
+    S pr[kIlp], gr[kIlp], mr[kIlp], vr[kIlp], xr[kIlp];
+#pragma unroll
+    for (int k = 0; k < kIlp; ++k) {
+      const int64_t i = base + int64_t(k) * kThreads;
+      if (i < c.end) {
+        pr[k] = static_cast<S>(p[i]);
+        gr[k] = static_cast<S>(g[i]);
+        mr[k] = m[i];
+        vr[k] = v[i];
+        xr[k] = s.amsgrad ? vmax[i] : S(0);
+      }
+    }
+#pragma unroll
+    for (int k = 0; k < kIlp; ++k) {
+      const int64_t i = base + int64_t(k) * kThreads;
+      if (i < c.end) {
+        adam_element<S>(pr[k], gr[k], mr[k], vr[k], &xr[k], s);
+        p[i] = static_cast<P>(pr[k]);
+        m[i] = mr[k];
+        v[i] = vr[k];
+        if (s.amsgrad) vmax[i] = xr[k];
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Host side.
+
+[[noreturn]] void cuda_fail(const std::string& what, cudaError_t status) {
+  throw CoreError{AH4J_CUDA_ERROR, -1,
+                  "CUDA " + what + " failed: " + cudaGetErrorName(status) + " (" +
+                      cudaGetErrorString(status) + ")"};
+}
+
+void check(cudaError_t status, const char* what) {
+  if (status != cudaSuccess) cuda_fail(what, status);
+}
+
+// libtorch's aoti_torch_get_current_cuda_stream lives in libtorch_cuda.so, which the process has
+// loaded whenever it has cuda tensors. It is looked up at run time (the global scope first, then
+// the loaded libtorch_cuda.so by name) so the core links against libtorch_cpu alone.
+using CurrentStreamFn = int32_t (*)(int32_t, void**);
+
+CurrentStreamFn current_stream_fn() {
+  static std::atomic<CurrentStreamFn> cached{nullptr};
+  if (CurrentStreamFn known = cached.load()) return known;
+  void* symbol = dlsym(RTLD_DEFAULT, "aoti_torch_get_current_cuda_stream");
+  if (symbol == nullptr) {
+    if (void* library = dlopen("libtorch_cuda.so", RTLD_LAZY | RTLD_NOLOAD)) {
+      symbol = dlsym(library, "aoti_torch_get_current_cuda_stream");
+    }
+  }
+  cached.store(reinterpret_cast<CurrentStreamFn>(symbol));
+  return reinterpret_cast<CurrentStreamFn>(symbol);
+}
+
+// Makes `device` current for the launches and restores the caller's device afterwards.
+class DeviceScope {
+ public:
+  explicit DeviceScope(int32_t device) {
+    check(cudaGetDevice(&previous_), "cudaGetDevice");
+    if (previous_ != device) check(cudaSetDevice(device), "cudaSetDevice");
+    device_ = device;
+  }
+  ~DeviceScope() {
+    if (previous_ != device_) cudaSetDevice(previous_);
+  }
+  DeviceScope(const DeviceScope&) = delete;
+  DeviceScope& operator=(const DeviceScope&) = delete;
+
+ private:
+  int previous_ = 0;
+  int device_ = 0;
+};
+
+cudaStream_t current_stream(int32_t device) {
+  CurrentStreamFn fn = current_stream_fn();
+  if (fn == nullptr) {
+    throw CoreError{AH4J_CUDA_ERROR, -1,
+                    "cuda tensors, but libtorch's CUDA library (libtorch_cuda.so, which has "
+                    "aoti_torch_get_current_cuda_stream) is not loaded in this process"};
+  }
+  void* stream = nullptr;
+  if (fn(device, &stream) != 0) {
+    throw CoreError{AH4J_CUDA_ERROR, -1,
+                    "libtorch could not tell the current CUDA stream of device " +
+                        std::to_string(device)};
+  }
+  return static_cast<cudaStream_t>(stream);
+}
+
+// Calls body(Tag<P>, Tag<S>) with the CUDA types of a parameter dtype and of its state.
+template <typename F>
+void dispatch_param(DType dtype, F&& body) {
+  switch (dtype) {
+    case DType::kFloat32: body(Tag<float>{}, Tag<float>{}); break;
+    case DType::kFloat64: body(Tag<double>{}, Tag<double>{}); break;
+    case DType::kFloat16: body(Tag<__half>{}, Tag<float>{}); break;
+    case DType::kBFloat16: body(Tag<__nv_bfloat16>{}, Tag<float>{}); break;
+    default: break;  // rejected by check_param
+  }
+}
+
+constexpr DType kDTypes[] = {DType::kFloat32, DType::kFloat64, DType::kFloat16, DType::kBFloat16};
+
+// Runs body(dtype, indices) for each dtype the params have, with the indices of its params:
+// a launch handles one dtype.
+template <typename F>
+void by_dtype(const std::vector<TensorView>& params, F&& body) {
+  for (DType dtype : kDTypes) {
+    std::vector<size_t> indices;
+    for (size_t i = 0; i < params.size(); ++i) {
+      if (params[i].dtype == dtype && params[i].numel > 0) indices.push_back(i);
+    }
+    if (!indices.empty()) body(dtype, indices);
+  }
+}
+
+// The device of a call (all its tensors are on it), or -1 if no tensor has elements.
+int32_t device_of(const std::vector<TensorView>& params) {
+  for (const auto& p : params) {
+    if (p.numel > 0) return p.device_index;
+  }
+  return -1;
+}
+
+template <int kDepth, typename Extra, typename Launch>
+void launch_batches(const std::vector<Item<kDepth, Extra>>& items, Launch&& launch) {
+  Batch<kDepth, Extra> batch;
+  plan_batches(items, batch, [&](const Batch<kDepth, Extra>& full, int chunks) {
+    launch(full, chunks);
+    check(cudaGetLastError(), "kernel launch");
+  });
+}
+
+}  // namespace
+
+void rademacher(const std::vector<TensorView>& zs, const std::vector<uint64_t>& streams) {
+  const int32_t device = device_of(zs);
+  if (device < 0) return;
+  cudaStream_t stream = current_stream(device);
+  DeviceScope scope(device);
+  by_dtype(zs, [&](DType dtype, const std::vector<size_t>& indices) {
+    std::vector<Item<1, ProbeExtra>> items;
+    for (size_t i : indices) {
+      items.push_back({{zs[i].data}, zs[i].numel, kChunkElements, {streams[i]}});
+    }
+    dispatch_param(dtype, [&](auto p_tag, auto) {
+      using P = typename decltype(p_tag)::type;
+      launch_batches(items, [&](const Batch<1, ProbeExtra>& b, int chunks) {
+        rademacher_kernel<P><<<chunks, kThreads, 0, stream>>>(b);
+      });
+    });
+  });
+}
+
+void hutchinson(const std::vector<TensorView>& diags, const std::vector<TensorView>& zs,
+                const std::vector<TensorView>& hzs, double scale, bool overwrite) {
+  const int32_t device = device_of(zs);
+  if (device < 0) return;
+  cudaStream_t stream = current_stream(device);
+  DeviceScope scope(device);
+  by_dtype(zs, [&](DType dtype, const std::vector<size_t>& indices) {
+    std::vector<Item<3, NoExtra>> items;
+    for (size_t i : indices) {
+      items.push_back({{diags[i].data, zs[i].data, hzs[i].data}, zs[i].numel, kChunkElements, {0}});
+    }
+    dispatch_param(dtype, [&](auto p_tag, auto s_tag) {
+      using P = typename decltype(p_tag)::type;
+      using S = typename decltype(s_tag)::type;
+      launch_batches(items, [&](const Batch<3, NoExtra>& b, int chunks) {
+        hutchinson_kernel<P, S><<<chunks, kThreads, 0, stream>>>(b, static_cast<S>(scale),
+                                                                  overwrite ? 1 : 0);
+      });
+    });
+  });
+}
+
+void adahessian(const std::vector<TensorView>& p, const std::vector<TensorView>& g,
+                const std::vector<TensorView>& d, const std::vector<bool>& d_is_state,
+                const std::vector<TensorView>& m, const std::vector<TensorView>& v,
+                const int64_t* block_sizes, const int64_t* steps, const double* hyper) {
+  const int32_t device = device_of(p);
+  if (device < 0) return;
+  cudaStream_t stream = current_stream(device);
+  DeviceScope scope(device);
+  by_dtype(p, [&](DType dtype, const std::vector<size_t>& indices) {
+    dispatch_param(dtype, [&](auto p_tag, auto s_tag) {
+      using P = typename decltype(p_tag)::type;
+      using S = typename decltype(s_tag)::type;
+      std::vector<Item<5, AdaHessianExtra<S>>> items;
+      for (size_t i : indices) {
+        const double* h = hyper + i * AH4J_HP_COUNT;
+        AdaHessianExtra<S> x{};
+        x.s = adahessian_scalars<S>(h[AH4J_HP_LR], h[AH4J_HP_BETA1], h[AH4J_HP_BETA2],
+                                    h[AH4J_HP_EPS], h[AH4J_HP_WEIGHT_DECAY],
+                                    h[AH4J_HP_HESSIAN_POWER], steps[i]);
+        x.block = block_sizes[i];
+        x.power = static_cast<int32_t>(power_kind(h[AH4J_HP_HESSIAN_POWER]));
+        x.group = mean_group(block_sizes[i]);
+        x.d_is_state = d_is_state[i] ? 1 : 0;
+        items.push_back({{p[i].data, g[i].data, d[i].data, m[i].data, v[i].data}, p[i].numel,
+                         adahessian_chunk_length(block_sizes[i]), x});
+      }
+      launch_batches(items, [&](const Batch<5, AdaHessianExtra<S>>& b, int chunks) {
+        adahessian_kernel<P, S><<<chunks, kThreads, 0, stream>>>(b);
+      });
+    });
+  });
+}
+
+void adam(const std::vector<TensorView>& p, const std::vector<TensorView>& g,
+          const std::vector<TensorView>& m, const std::vector<TensorView>& v,
+          const std::vector<TensorView>& vmax, const int64_t* steps, const double* hyper,
+          const int32_t* flags) {
+  const int32_t device = device_of(p);
+  if (device < 0) return;
+  cudaStream_t stream = current_stream(device);
+  DeviceScope scope(device);
+  by_dtype(p, [&](DType dtype, const std::vector<size_t>& indices) {
+    dispatch_param(dtype, [&](auto p_tag, auto s_tag) {
+      using P = typename decltype(p_tag)::type;
+      using S = typename decltype(s_tag)::type;
+      std::vector<Item<5, AdamScalars<S>>> items;
+      for (size_t i : indices) {
+        const double* h = hyper + i * AH4J_HP_COUNT;
+        const bool amsgrad = flags[i] & AH4J_ADAM_AMSGRAD;
+        const auto s = adam_scalars<S>(h[AH4J_HP_LR], h[AH4J_HP_BETA1], h[AH4J_HP_BETA2],
+                                       h[AH4J_HP_EPS], h[AH4J_HP_WEIGHT_DECAY], steps[i], amsgrad,
+                                       flags[i] & AH4J_ADAM_MAXIMIZE,
+                                       flags[i] & AH4J_ADAM_DECOUPLED_WEIGHT_DECAY);
+        items.push_back({{p[i].data, g[i].data, m[i].data, v[i].data,
+                          amsgrad ? vmax[i].data : nullptr},
+                         p[i].numel, kChunkElements, s});
+      }
+      launch_batches(items, [&](const Batch<5, AdamScalars<S>>& b, int chunks) {
+        adam_kernel<P, S><<<chunks, kThreads, 0, stream>>>(b);
+      });
+    });
+  });
+}
+
+}  // namespace cuda
+}  // namespace ah4j

@@ -1,0 +1,104 @@
+// Multi-tensor launches, like PyTorch's multi_tensor_apply: the host cuts every tensor of a call
+// into chunks and packs up to kMaxTensors tensors and kMaxChunks chunks into one kernel argument
+// (a Batch, passed by value: CUDA >= 12.1 takes up to 32,764 bytes of kernel parameters on sm_70
+// and newer); each CUDA block does one chunk. Plain C++ (no CUDA), so the planner is tested on
+// machines without a GPU (cpp/test/host_test.cpp).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+namespace ah4j {
+namespace cuda {
+
+constexpr int kMaxTensors = 48;
+// 1,024 chunks of 65,536 elements: 100M parameters take 2 launches, each several waves deep.
+constexpr int kMaxChunks = 1024;
+// Elements per chunk (per CUDA block): 65,536, as in PyTorch's multi_tensor_apply.
+constexpr int64_t kChunkElements = 1 << 16;
+// Block averaging: per-block means a chunk keeps in shared memory.
+constexpr int64_t kMaxMeans = 4096;
+// Probes: 64 elements share one random word; chunks start at multiples of 64.
+constexpr int64_t kProbeWordBits = 64;
+
+// One chunk: elements [begin, end) of the batch's tensor chunk_tensor[c].
+struct ChunkRef {
+  int64_t begin;
+  int64_t end;
+};
+
+// The kernel argument: kDepth pointers per tensor (params, grads, states...), the tensor's
+// per-parameter scalars, and the chunk table (kept compact: the tensor of a chunk is a byte).
+template <int kDepth, typename Extra>
+struct Batch {
+  void* ptr[kDepth][kMaxTensors];
+  Extra extra[kMaxTensors];
+  ChunkRef chunk[kMaxChunks];
+  uint8_t chunk_tensor[kMaxChunks];
+};
+static_assert(kMaxTensors <= 256, "chunk_tensor is a byte");
+
+// One tensor of a call, as the planner sees it.
+template <int kDepth, typename Extra>
+struct Item {
+  void* ptr[kDepth];
+  int64_t numel;
+  int64_t chunk_length;  // > 0; a multiple of the tensor's granule (block size, probe word)
+  Extra extra;
+};
+
+// Elements per chunk for an AdaHessian parameter averaged over blocks of `block` elements: whole
+// blocks only, at most kMaxMeans of them; a block larger than kChunkElements is one chunk.
+inline int64_t adahessian_chunk_length(int64_t block) {
+  if (block <= 1) return kChunkElements;
+  const int64_t blocks = std::min<int64_t>(kChunkElements / block, kMaxMeans);
+  return blocks >= 1 ? blocks * block : block;
+}
+
+// How the threads of a CUDA block share the sums of one chunk's block means: 1 thread per block
+// (summed in order, as the CPU does: bit-identical), a warp per block, or all threads on one block.
+enum MeanGroup : int32_t { kNoMeans = 0, kThreadPerBlock = 1, kWarpPerBlock = 32, kAllPerBlock = -1 };
+
+inline MeanGroup mean_group(int64_t block) {
+  if (block <= 1) return kNoMeans;
+  if (block <= 64) return kThreadPerBlock;
+  if (block <= kChunkElements) return kWarpPerBlock;
+  return kAllPerBlock;
+}
+
+// Calls launch(batch, chunk_count) for each batch that covers the items' elements, in order.
+// Items with no elements are skipped. `batch` is reused between calls.
+template <int kDepth, typename Extra, typename Launch>
+void plan_batches(const std::vector<Item<kDepth, Extra>>& items, Batch<kDepth, Extra>& batch,
+                  Launch&& launch) {
+  int tensors = 0;
+  int chunks = 0;
+  for (const auto& item : items) {
+    if (item.numel <= 0) continue;
+    bool in_batch = false;
+    for (int64_t begin = 0; begin < item.numel; begin += item.chunk_length) {
+      if (!in_batch) {
+        if (tensors == kMaxTensors) {
+          launch(static_cast<const Batch<kDepth, Extra>&>(batch), chunks);
+          tensors = chunks = 0;
+        }
+        for (int d = 0; d < kDepth; ++d) batch.ptr[d][tensors] = item.ptr[d];
+        batch.extra[tensors] = item.extra;
+        ++tensors;
+        in_batch = true;
+      }
+      batch.chunk[chunks] = {begin, std::min(item.numel, begin + item.chunk_length)};
+      batch.chunk_tensor[chunks++] = static_cast<uint8_t>(tensors - 1);
+      if (chunks == kMaxChunks) {
+        launch(static_cast<const Batch<kDepth, Extra>&>(batch), chunks);
+        tensors = chunks = 0;
+        in_batch = false;
+      }
+    }
+  }
+  if (chunks > 0) launch(static_cast<const Batch<kDepth, Extra>&>(batch), chunks);
+}
+
+}  // namespace cuda
+}  // namespace ah4j

@@ -1,0 +1,313 @@
+// Tests of the core's device dispatch and of the CUDA launch planner that run without a GPU:
+//   host_test            (linked against libah4j.so, CPU or CUDA build, and libtorch_cpu.so)
+// - the planner (cuda/multi_tensor.h) covers every element once, in whole blocks/probe words,
+//   within the kernel argument's limits;
+// - one call, one device: cpu and cuda tensors mixed are rejected, naming the culprit;
+// - cuda tensors: a CPU build says it has no CUDA kernels; a CUDA build validates them like cpu
+//   ones and then fails cleanly (AH4J_CUDA_ERROR) on a machine without libtorch_cuda or a GPU;
+//   no call writes anything when it fails.
+// "cuda" tensors are cpu tensors that this program reports as cuda: it interposes the shim's
+// aoti_torch_get_device_type / _index (exported with -rdynamic, so the core binds to these).
+#include <dlfcn.h>
+#include <torch/csrc/inductor/aoti_torch/c/shim.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "adahessian4j.h"
+#include "../src/cuda/multi_tensor.h"
+
+namespace {
+
+std::set<AtenTensorHandle> fake_cuda;  // handles this program reports as cuda:0
+int fake_stream_status = 1;            // what the fake current-stream function returns
+
+int passed = 0, failed = 0;
+
+void expect(bool ok, const std::string& what) {
+  if (ok) {
+    ++passed;
+    if (std::getenv("HOST_TEST_VERBOSE")) std::printf("ok: %s\n", what.c_str());
+  } else {
+    ++failed;
+    std::printf("FAILED: %s\n", what.c_str());
+  }
+}
+
+template <typename F>
+F next_symbol(const char* name) {
+  return reinterpret_cast<F>(dlsym(RTLD_NEXT, name));
+}
+
+}  // namespace
+
+extern "C" {
+
+AOTITorchError aoti_torch_get_device_type(AtenTensorHandle tensor, int32_t* ret) {
+  static auto real = next_symbol<AOTITorchError (*)(AtenTensorHandle, int32_t*)>(
+      "aoti_torch_get_device_type");
+  if (fake_cuda.count(tensor)) {
+    *ret = aoti_torch_device_type_cuda();
+    return AOTI_TORCH_SUCCESS;
+  }
+  return real(tensor, ret);
+}
+
+AOTITorchError aoti_torch_get_device_index(AtenTensorHandle tensor, int32_t* ret) {
+  static auto real = next_symbol<AOTITorchError (*)(AtenTensorHandle, int32_t*)>(
+      "aoti_torch_get_device_index");
+  if (fake_cuda.count(tensor)) {
+    *ret = 0;
+    return AOTI_TORCH_SUCCESS;
+  }
+  return real(tensor, ret);
+}
+
+// Stands in for libtorch_cuda's: the CUDA build finds it in the global scope.
+AOTITorchError aoti_torch_get_current_cuda_stream(int32_t, void** stream) {
+  *stream = nullptr;
+  return fake_stream_status;
+}
+
+}  // extern "C"
+
+namespace {
+
+using namespace ah4j::cuda;
+
+// ---------------------------------------------------------------------------------------------
+// The planner.
+
+struct Extra {
+  int64_t id;
+};
+
+void check_plan(const std::vector<int64_t>& numels, const std::vector<int64_t>& chunk_lengths,
+                const std::string& name) {
+  std::vector<Item<2, Extra>> items;
+  for (size_t i = 0; i < numels.size(); ++i) {
+    items.push_back({{reinterpret_cast<void*>(0x1000 * (i + 1)), nullptr}, numels[i],
+                     chunk_lengths[i], {static_cast<int64_t>(i)}});
+  }
+  // Chunks per tensor, in launch order: they must tile [0, numel) in order, each a whole chunk
+  // length (the last may be shorter).
+  std::vector<std::vector<std::pair<int64_t, int64_t>>> seen(numels.size());
+  Batch<2, Extra> batch;
+  bool ok = true;
+  int launches = 0;
+  plan_batches(items, batch, [&](const Batch<2, Extra>& b, int chunks) {
+    ++launches;
+    ok &= chunks >= 1 && chunks <= kMaxChunks;
+    std::set<int32_t> tensors;
+    for (int c = 0; c < chunks; ++c) {
+      const ChunkRef& r = b.chunk[c];
+      const int tensor = b.chunk_tensor[c];
+      ok &= tensor < kMaxTensors;
+      tensors.insert(tensor);
+      const int64_t id = b.extra[tensor].id;
+      ok &= b.ptr[0][tensor] == items[id].ptr[0];
+      seen[id].push_back({r.begin, r.end});
+    }
+    ok &= tensors.size() <= static_cast<size_t>(kMaxTensors);
+  });
+  for (size_t i = 0; i < numels.size(); ++i) {
+    int64_t next = 0;
+    for (const auto& [begin, end] : seen[i]) {
+      ok &= begin == next && end > begin;
+      ok &= end - begin == chunk_lengths[i] || end == numels[i];
+      next = end;
+    }
+    ok &= next == std::max<int64_t>(numels[i], 0);
+  }
+  expect(ok, "planner covers every element once: " + name + " (" + std::to_string(launches) +
+                 " launches)");
+}
+
+void planner_tests() {
+  check_plan({}, {}, "no tensors");
+  check_plan({0, 0}, {kChunkElements, kChunkElements}, "empty tensors");
+  check_plan({1, 5, 0, 65536, 65537}, std::vector<int64_t>(5, kChunkElements), "small");
+  // More tensors than one launch holds, and more chunks than one launch holds.
+  std::vector<int64_t> many(200, 3), lengths(200, kChunkElements);
+  check_plan(many, lengths, "200 tiny tensors");
+  check_plan({kChunkElements * 2100 + 17}, {kChunkElements}, "one tensor of 2101 chunks");
+  check_plan({kChunkElements * kMaxChunks, 5}, {kChunkElements, kChunkElements}, "a full launch, then one more");
+  std::mt19937_64 rng(7);
+  std::vector<int64_t> numels, chunks;
+  for (int i = 0; i < 300; ++i) {
+    const int64_t block = std::vector<int64_t>{1, 9, 25, 64, 65, 512, 70000}[rng() % 7];
+    numels.push_back(block * static_cast<int64_t>(rng() % 40));
+    chunks.push_back(adahessian_chunk_length(block));
+  }
+  check_plan(numels, chunks, "300 random block-averaged tensors");
+
+  bool ok = true;
+  for (int64_t block : {1, 2, 9, 25, 64, 65, 100, 4096, 32768, 32769, 65536, 65537, 1000000}) {
+    const int64_t length = adahessian_chunk_length(block);
+    ok &= length % block == 0;
+    ok &= block == 1 || length / block <= kMaxMeans;
+    ok &= length <= std::max(kChunkElements, block);
+  }
+  expect(ok, "AdaHessian chunks are whole blocks, at most kMaxMeans of them");
+  expect(mean_group(1) == kNoMeans && mean_group(64) == kThreadPerBlock &&
+             mean_group(65) == kWarpPerBlock && mean_group(kChunkElements) == kWarpPerBlock &&
+             mean_group(kChunkElements + 1) == kAllPerBlock,
+         "mean groups: in element order up to 64 elements per block");
+  expect(kChunkElements % kProbeWordBits == 0, "probe chunks start at whole random words");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The C API's device dispatch.
+
+AtenTensorHandle make(int64_t n, float value) {
+  int64_t sizes[1] = {n}, strides[1] = {1};
+  AtenTensorHandle t = nullptr;
+  aoti_torch_empty_strided(1, sizes, strides, aoti_torch_dtype_float32(),
+                           aoti_torch_device_type_cpu(), 0, &t);
+  void* data = nullptr;
+  aoti_torch_get_data_ptr(t, &data);
+  for (int64_t i = 0; i < n; ++i) static_cast<float*>(data)[i] = value;
+  return t;
+}
+
+std::vector<float> values(AtenTensorHandle t) {
+  int64_t n = 0;
+  void* data = nullptr;
+  aoti_torch_get_numel(t, &n);
+  aoti_torch_get_data_ptr(t, &data);
+  return std::vector<float>(static_cast<float*>(data), static_cast<float*>(data) + n);
+}
+
+// Two parameters of 4 and 6 elements with grads, states and a diagonal.
+struct Call {
+  std::vector<AtenTensorHandle> p, g, d, m, v, x;
+  std::vector<int64_t> blocks{2, 3}, steps{1, 1};
+  std::vector<double> hyper{0.1, 0.9, 0.999, 1e-4, 0.0, 1.0, 0.1, 0.9, 0.999, 1e-4, 0.0, 1.0};
+  std::vector<int32_t> flags{AH4J_ADAM_AMSGRAD, AH4J_ADAM_AMSGRAD};
+  Call() {
+    for (int64_t n : {4, 6}) {
+      p.push_back(make(n, 1));
+      g.push_back(make(n, 0.5));
+      d.push_back(make(n, 2));
+      m.push_back(make(n, 0));
+      v.push_back(make(n, 0));
+      x.push_back(make(n, 0));
+    }
+  }
+  ~Call() {
+    for (auto* list : {&p, &g, &d, &m, &v, &x}) {
+      for (AtenTensorHandle t : *list) aoti_torch_delete_tensor_object(t);
+    }
+  }
+  std::vector<std::vector<float>> snapshot() const {
+    std::vector<std::vector<float>> all;
+    for (auto* list : {&p, &g, &d, &m, &v, &x}) {
+      for (AtenTensorHandle t : *list) all.push_back(values(t));
+    }
+    return all;
+  }
+  void** h(const std::vector<AtenTensorHandle>& list) {
+    return reinterpret_cast<void**>(const_cast<AtenTensorHandle*>(list.data()));
+  }
+  int adahessian() {
+    return ah4j_adahessian_step_(h(p), h(g), h(d), h(m), h(v), 2, blocks.data(), steps.data(),
+                                 hyper.data());
+  }
+  int adam() {
+    return ah4j_adam_step_(h(p), h(g), h(m), h(v), h(x), 2, steps.data(), hyper.data(),
+                           flags.data());
+  }
+  int hutchinson() { return ah4j_hutchinson_accumulate_(h(d), h(p), h(g), 2, 0.5, 0); }
+  int rademacher() {
+    int64_t ids[2] = {0, 1};
+    return ah4j_rademacher_(h(p), ids, 2, 42, 7);
+  }
+};
+
+bool contains(const char* text, const char* part) { return std::strstr(text, part) != nullptr; }
+
+void check_call(const std::string& name, const std::function<int(Call&)>& configure_and_run,
+                int expected_code, const char* expected_message, int64_t expected_index) {
+  Call call;
+  const auto before = call.snapshot();
+  const int code = configure_and_run(call);
+  const std::string message = ah4j_last_error();
+  const bool ok = code == expected_code && contains(message.c_str(), expected_message) &&
+                  (expected_code == AH4J_OK || ah4j_last_error_index() == expected_index);
+  expect(ok, name + ": got code " + std::to_string(code) + ", index " +
+                 std::to_string(ah4j_last_error_index()) + ", message \"" + message + "\"");
+  if (expected_code != AH4J_OK) {
+    expect(call.snapshot() == before, name + ": a failed call writes nothing");
+  } else {
+    expect(call.snapshot() != before, name + ": a cpu call writes its tensors");
+  }
+}
+
+void dispatch_tests() {
+  const bool cuda = ah4j_has_cuda_kernels() != 0;
+  std::printf("core: %s build\n", cuda ? "CUDA" : "CPU");
+  using Run = std::function<int(Call&)>;
+  const std::vector<std::pair<std::string, Run>> entry_points = {
+      {"adahessian", [](Call& c) { return c.adahessian(); }},
+      {"adam", [](Call& c) { return c.adam(); }},
+      {"hutchinson", [](Call& c) { return c.hutchinson(); }},
+      {"rademacher", [](Call& c) { return c.rademacher(); }},
+  };
+  for (const auto& [name, run] : entry_points) {
+    check_call(name + " on cpu", run, AH4J_OK, "", -1);
+    // Parameter 1 on "cuda", parameter 0 on cpu: one call, one device.
+    check_call(name + " mixing cpu and cuda params", [&](Call& c) {
+      fake_cuda = {c.p[1]};
+      const int code = run(c);
+      fake_cuda.clear();
+      return code;
+    }, AH4J_INVALID_ARGUMENT, cuda ? "one device (parameter 0's, cpu), got cuda:0" : "no CUDA kernels", 1);
+  }
+  // A cuda parameter whose grad is on the cpu.
+  check_call("adam with a cpu grad for a cuda param", [&](Call& c) {
+    fake_cuda = {c.p[0], c.p[1], c.m[0], c.m[1], c.v[0], c.v[1], c.x[0], c.x[1], c.g[1]};
+    const int code = c.adam();
+    fake_cuda.clear();
+    return code;
+  }, AH4J_INVALID_ARGUMENT, cuda ? "grads: expected the parameter's device (cuda:0), got cpu" : "no CUDA kernels", 0);
+  // Every tensor "cuda" but invalid: validation comes first, whatever the device.
+  check_call("adahessian with cuda tensors and a bad block size", [&](Call& c) {
+    for (auto* list : {&c.p, &c.g, &c.d, &c.m, &c.v}) fake_cuda.insert(list->begin(), list->end());
+    c.blocks[1] = 4;
+    const int code = c.adahessian();
+    fake_cuda.clear();
+    return code;
+  }, AH4J_INVALID_ARGUMENT, cuda ? "block size 4 does not divide" : "no CUDA kernels", cuda ? 1 : 0);
+  // Valid cuda calls: no GPU here, so a CUDA build fails after validation, writing nothing.
+  for (int status : {1, 0}) {
+    fake_stream_status = status;
+    for (const auto& [name, run] : entry_points) {
+      check_call(name + " on cuda (stream lookup " + (status ? "fails" : "works") + ")", [&](Call& c) {
+        for (auto* list : {&c.p, &c.g, &c.d, &c.m, &c.v, &c.x}) {
+          fake_cuda.insert(list->begin(), list->end());
+        }
+        const int code = run(c);
+        fake_cuda.clear();
+        return code;
+      }, cuda ? AH4J_CUDA_ERROR : AH4J_INVALID_ARGUMENT,
+         !cuda ? "no CUDA kernels" : status ? "could not tell the current CUDA stream" : "CUDA cudaGetDevice failed",
+         cuda ? -1 : 0);
+    }
+  }
+}
+
+}  // namespace
+
+int main() {
+  planner_tests();
+  dispatch_tests();
+  std::printf("%d passed, %d failed\n", passed, failed);
+  return failed == 0 ? 0 : 1;
+}
