@@ -5,6 +5,7 @@
 #include <c10/util/Half.h>
 
 #include <cmath>
+#include <cstring>
 #include <sstream>
 #include <type_traits>
 #include <vector>
@@ -130,6 +131,35 @@ void adahessian_range(P* __restrict p, const P* __restrict g, const D* __restric
   }
 }
 
+// Whether x[begin, end) holds NaN or +-inf: an all-ones exponent. Integer tests and an OR
+// reduction, so the float and double loops vectorise.
+template <typename Bits, typename T>
+bool exponent_all_ones(const T* __restrict x, int64_t begin, int64_t end, Bits mask) {
+  Bits any = 0;
+  for (int64_t i = begin; i < end; ++i) {
+    Bits bits;
+    std::memcpy(&bits, x + i, sizeof bits);
+    any |= static_cast<Bits>((bits & mask) == mask);
+  }
+  return any != 0;
+}
+
+inline bool has_non_finite(const float* x, int64_t begin, int64_t end) {
+  return exponent_all_ones<uint32_t>(x, begin, end, 0x7f800000u);
+}
+
+inline bool has_non_finite(const double* x, int64_t begin, int64_t end) {
+  return exponent_all_ones<uint64_t>(x, begin, end, 0x7ff0000000000000ull);
+}
+
+template <typename H>
+bool has_non_finite(const H* x, int64_t begin, int64_t end) {  // float16, bfloat16
+  for (int64_t i = begin; i < end; ++i) {
+    if (!std::isfinite(static_cast<float>(x[i]))) return true;
+  }
+  return false;
+}
+
 template <typename P, typename S>
 void adam_range(P* __restrict p, const P* __restrict g, S* __restrict m, S* __restrict v,
                 S* __restrict vmax, int64_t begin, int64_t end,
@@ -201,15 +231,8 @@ int ah4j_find_non_finite(void* const* tensors, int64_t count, int64_t* first_non
     for_each_chunk(chunks, total, [&](const Chunk& c) {
       dispatch_param(t[c.tensor].dtype, [&](auto p_tag, auto) {
         using P = decltype(p_tag);
-        using O = std::conditional_t<std::is_same_v<P, double>, double, float>;
         const P* x = static_cast<const P*>(t[c.tensor].data);
-        bool finite = true;
-        // x - x is 0 for finite x and NaN for NaN and +-inf; the loop vectorises.
-        for (int64_t i = c.begin; i < c.end; ++i) {
-          const O v = static_cast<O>(x[i]);
-          finite &= (v - v == O(0));
-        }
-        bad[&c - first] = !finite;
+        bad[&c - first] = has_non_finite(x, c.begin, c.end);
       });
     });
     for (size_t k = 0; k < chunks.size(); ++k) {

