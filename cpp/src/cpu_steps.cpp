@@ -160,6 +160,24 @@ bool has_non_finite(const H* x, int64_t begin, int64_t end) {  // float16, bfloa
   return false;
 }
 
+// signs[b][j] = +1 if bit j of byte b is set, else -1: the probes of one byte of a random word.
+template <typename P>
+struct SignTable {
+  P signs[256][8];
+
+  static const SignTable& get() {
+    static const SignTable table;
+    return table;
+  }
+
+ private:
+  SignTable() {
+    for (int b = 0; b < 256; ++b) {
+      for (int j = 0; j < 8; ++j) signs[b][j] = P(((b >> j) & 1) ? 1.0f : -1.0f);
+    }
+  }
+};
+
 template <typename P, typename S>
 void adam_range(P* __restrict p, const P* __restrict g, S* __restrict m, S* __restrict v,
                 S* __restrict vmax, int64_t begin, int64_t end,
@@ -200,12 +218,19 @@ int ah4j_rademacher_(void* const* zs, const int64_t* param_ids, int64_t count, u
       dispatch_param(z.dtype, [&](auto p_tag, auto) {
         using P = decltype(p_tag);
         P* out = static_cast<P*>(z.data);
-        const P plus(1.0f), minus(-1.0f);
+        const auto& table = SignTable<P>::get();
         for (int64_t w = c.begin / kProbeWordBits; w * kProbeWordBits < c.end; ++w) {
           const uint64_t word = probe_word(streams[c.tensor], w);
           const int64_t first = w * kProbeWordBits;
           const int64_t last = std::min(c.end, first + kProbeWordBits);
-          for (int64_t e = first; e < last; ++e) out[e] = ((word >> (e - first)) & 1) ? plus : minus;
+          if (last - first == kProbeWordBits) {
+            // Whole word: copy the signs of each byte from the table (8 elements at a time).
+            for (int byte = 0; byte < 8; ++byte) {
+              std::memcpy(out + first + 8 * byte, table.signs[(word >> (8 * byte)) & 0xff], 8 * sizeof(P));
+            }
+          } else {
+            for (int64_t e = first; e < last; ++e) out[e] = table.signs[(word >> (e - first)) & 1][0];
+          }
         }
       });
     });
