@@ -386,7 +386,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
     private int updateEach = 1;
     private int nSamples = 1;
     private long seed = 0x5EED_AD4E_551AL;
-    private final List<Object[]> groups = new ArrayList<>();
+    private final List<PendingGroup<AdaHessianOptions>> groups = new ArrayList<>();
 
     private Builder() {}
 
@@ -448,24 +448,19 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
 
     /** Adds a group that uses the builder's options as they are when {@link #build()} runs. */
     public Builder group(List<Tensor> params) {
-      groups.add(new Object[] {List.copyOf(params), null});
+      groups.add(new PendingGroup<>(params, null));
       return this;
     }
 
     /** Adds a group with its own options. */
     public Builder group(List<Tensor> params, AdaHessianOptions options) {
-      groups.add(new Object[] {List.copyOf(params), Objects.requireNonNull(options, "options")});
+      groups.add(new PendingGroup<>(params, Objects.requireNonNull(options, "options")));
       return this;
     }
 
     /** Builds the optimizer over the groups added so far. */
-    @SuppressWarnings("unchecked")
     public AdaHessian build() {
-      List<GroupSpec<AdaHessianOptions>> specs = new ArrayList<>();
-      for (Object[] g : groups) {
-        specs.add(new GroupSpec<>((List<Tensor>) g[0], g[1] != null ? (AdaHessianOptions) g[1] : defaults));
-      }
-      return new AdaHessian(this, specs);
+      return new AdaHessian(this, PendingGroup.resolve(groups, defaults));
     }
 
     /** Builds the optimizer over one group: {@code params} (e.g. {@code module.parameters()}). */

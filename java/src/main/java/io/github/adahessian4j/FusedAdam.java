@@ -177,8 +177,7 @@ public abstract sealed class FusedAdam extends FusedOptimizer<AdamOptions> permi
   /** The builder both Adam and AdamW use; {@code B} is the concrete builder. */
   public abstract static class Builder<B extends Builder<B, T>, T extends FusedAdam> {
     AdamOptions defaults;
-    final List<GroupSpec<AdamOptions>> groups = new ArrayList<>();
-    private final List<List<Tensor>> defaultGroups = new ArrayList<>();
+    private final List<PendingGroup<AdamOptions>> groups = new ArrayList<>();
 
     Builder(AdamOptions defaults) {
       this.defaults = defaults;
@@ -220,24 +219,18 @@ public abstract sealed class FusedAdam extends FusedOptimizer<AdamOptions> permi
 
     /** Adds a group that uses the builder's options as they are when {@link #build()} runs. */
     public B group(List<Tensor> params) {
-      groups.add(null);
-      defaultGroups.add(List.copyOf(params));
+      groups.add(new PendingGroup<>(params, null));
       return self();
     }
 
     /** Adds a group with its own options. */
     public B group(List<Tensor> params, AdamOptions options) {
-      groups.add(new GroupSpec<>(params, options));
-      defaultGroups.add(null);
+      groups.add(new PendingGroup<>(params, Objects.requireNonNull(options, "options")));
       return self();
     }
 
     public T build() {
-      List<GroupSpec<AdamOptions>> specs = new ArrayList<>();
-      for (int g = 0; g < groups.size(); g++) {
-        specs.add(groups.get(g) != null ? groups.get(g) : new GroupSpec<>(defaultGroups.get(g), defaults));
-      }
-      return create(specs);
+      return create(PendingGroup.resolve(groups, defaults));
     }
 
     /** Builds the optimizer over one group: {@code params} (e.g. {@code module.parameters()}). */

@@ -109,11 +109,26 @@ abstract class FusedOptimizer<O> implements AutoCloseable {
     this.argIndex = Natives.keep(new LongPointer(1));
   }
 
-  /** A group as the builder collected it. */
+  /** A group as the optimizer is built with it. */
   record GroupSpec<O>(List<Tensor> params, O options) {
     GroupSpec {
       params = List.copyOf(params);
       Objects.requireNonNull(options, "options");
+    }
+  }
+
+  /** A group as a builder collects it; null options mean the builder's defaults at build(). */
+  record PendingGroup<O>(List<Tensor> params, O options) {
+    PendingGroup {
+      params = List.copyOf(Objects.requireNonNull(params, "params"));
+    }
+
+    static <O> List<GroupSpec<O>> resolve(List<PendingGroup<O>> pending, O defaults) {
+      List<GroupSpec<O>> specs = new ArrayList<>();
+      for (PendingGroup<O> g : pending) {
+        specs.add(new GroupSpec<>(g.params(), g.options() != null ? g.options() : defaults));
+      }
+      return specs;
     }
   }
 
