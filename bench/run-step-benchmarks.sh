@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the JMH step benchmarks (bench/src/main/java/.../StepBenchmark.java) at 1 and 2 libtorch
 # threads and prints time, GB/s and % of the copy's bandwidth for each step, side by side.
-# An optional argument selects benchmarks by regular expression (e.g. 'StepBenchmark.fused').
+# An optional argument selects benchmarks by regular expression (e.g. 'StepBenchmark.fused', or
+# 'OverheadBenchmark' for the per-call overhead; only StepBenchmark runs get the GB/s table).
 # Build first: mvn -B install -DskipTests
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,4 +11,6 @@ cp_file="$PWD/bench/target/classpath.txt"
 mvn -B -q -pl bench dependency:build-classpath -Dmdep.outputFile="$cp_file" >/dev/null
 java -cp "bench/target/classes:$(cat "$cp_file")" org.openjdk.jmh.Main "${1:-StepBenchmark}" \
   -f 1 -wi 3 -i 7 -w 1s -r 1s -rf json -rff bench/target/step-benchmarks.json
-python3 bench/step_report.py bench/target/step-benchmarks.json
+case "${1:-StepBenchmark}" in
+  StepBenchmark*) python3 bench/step_report.py bench/target/step-benchmarks.json ;;
+esac
