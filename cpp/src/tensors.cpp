@@ -92,11 +92,12 @@ TensorView read_tensor(void* handle, const char* role, int64_t index) {
   shim(aoti_torch_get_dim(tensor, &dim), role, index, "dimensions");
   shim(aoti_torch_get_sizes(tensor, &sizes), role, index, "sizes");
   shim(aoti_torch_get_strides(tensor, &strides), role, index, "strides");
-  shim(aoti_torch_get_numel(tensor, &view.numel), role, index, "numel");
   shim(aoti_torch_get_dtype(tensor, &dtype), role, index, "dtype");
   shim(aoti_torch_get_device_type(tensor, &device), role, index, "device");
   view.sizes = sizes;
   view.dim = dim;
+  view.numel = 1;
+  for (int64_t d = 0; d < dim; ++d) view.numel *= sizes[d];
   view.dtype = dtype_of(dtype);
   view.device = device == aoti_torch_device_type_cpu()    ? Device::kCpu
                 : device == aoti_torch_device_type_cuda() ? Device::kCuda
