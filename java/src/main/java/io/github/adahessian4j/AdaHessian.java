@@ -255,6 +255,11 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
       outputs.push_back(g[i]);
       inputs.push_back(params[i]);
     }
+    if (nSamples > 1) {
+      for (int i : ids) {
+        fresh[i] = zerosState(i);
+      }
+    }
     for (int s = 0; s < nSamples; s++) {
       Tensor[] zs = Probes.draw(params, ids, seed, probeCounter + s, argA, argLongs, "AdaHessian probe");
       TensorVector hzs = torch.grad(outputs, inputs, new TensorVector(zs),
@@ -267,23 +272,8 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
         }
         continue;
       }
-      int count = 0;
-      int[] accumulated = new int[ids.length];
-      for (int k = 0; k < ids.length; k++) {
-        int i = ids[k];
-        Tensor hz = hzs.get(k);
-        if (s == 0) {
-          fresh[i] = zerosState(i);
-        }
-        if (hz.defined()) {
-          argA.put(count, fresh[i]);
-          argB.put(count, zs[k]);
-          argC.put(count, hz.is_contiguous() ? hz : hz.contiguous());
-          accumulated[count++] = i;
-        }
-      }
-      int status = ah4j.ah4j_hutchinson_accumulate_(argA, argB, argC, count, 1.0 / nSamples, 0);
-      NativeCore.check(status, "AdaHessian Hessian estimate", k -> describe(accumulated[(int) k]));
+      HutchinsonEstimator.accumulate(fresh, ids, zs, hzs, 1.0 / nSamples, argA, argB, argC,
+          "AdaHessian Hessian estimate", this::describe);
     }
     return new Estimate(fresh, nSamples);
   }

@@ -242,13 +242,19 @@ final class Checkpoint {
     return -1;
   }
 
-  private static String dtypeName(int dtype) {
+  /** The ScalarType whose code is {@code dtype}, or null. */
+  private static torch.ScalarType scalarType(int dtype) {
     for (torch.ScalarType t : torch.ScalarType.values()) {
       if (t.value == dtype) {
-        return t.name();
+        return t;
       }
     }
-    return "code " + dtype;
+    return null;
+  }
+
+  private static String dtypeName(int dtype) {
+    torch.ScalarType t = scalarType(dtype);
+    return t != null ? t.name() : "code " + dtype;
   }
 
   private static void writeTensor(DataOutputStream out, Tensor t) throws IOException {
@@ -299,13 +305,7 @@ final class Checkpoint {
       throw bad(file, name + " of parameter " + i + " does not fit shape " + Natives.shape(shape)
           + " (dtype " + dtypeName(dtype) + ", " + bytes + " bytes)");
     }
-    torch.ScalarType type = null;
-    for (torch.ScalarType t : torch.ScalarType.values()) {
-      if (t.value == dtype) {
-        type = t;
-      }
-    }
-    Tensor t = torch.empty(shape, new TensorOptions(type), new MemoryFormatOptional());
+    Tensor t = torch.empty(shape, new TensorOptions(scalarType(dtype)), new MemoryFormatOptional());
     if (bytes > 0) {
       BytePointer data = new BytePointer(t.data_ptr()).capacity(bytes);
       byte[] chunk = new byte[(int) Math.min(CHUNK, bytes)];

@@ -3,6 +3,7 @@ package io.github.adahessian4j;
 import io.github.adahessian4j.nativecore.ah4j;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntFunction;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.PointerScope;
@@ -74,19 +75,8 @@ public final class HutchinsonEstimator {
         for (int s = 0; s < nSamples; s++) {
           Tensor[] zs = Probes.draw(p, ids, seed, counter + s, argA, argIds, "Hutchinson estimate");
           TensorVector hzs = torch.grad(outputs, inputs, new TensorVector(zs), new BoolOptional(true), false, true);
-          int count = 0;
-          int[] accumulated = new int[ids.length];
-          for (int k = 0; k < ids.length; k++) {
-            Tensor hz = hzs.get(k);
-            if (hz.defined()) {
-              argA.put(count, diags[ids[k]]);
-              argB.put(count, zs[k]);
-              argC.put(count, hz.is_contiguous() ? hz : hz.contiguous());
-              accumulated[count++] = ids[k];
-            }
-          }
-          int status = ah4j.ah4j_hutchinson_accumulate_(argA, argB, argC, count, 1.0 / nSamples, 0);
-          NativeCore.check(status, "Hutchinson estimate", k -> "parameter " + accumulated[(int) k]);
+          accumulate(diags, ids, zs, hzs, 1.0 / nSamples, argA, argB, argC, "Hutchinson estimate",
+              i -> "parameter " + i);
         }
         counter += nSamples;
       }
@@ -96,6 +86,29 @@ public final class HutchinsonEstimator {
       }
       return result;
     }
+  }
+
+  /**
+   * One Hutchinson sample in one native call: {@code diags[ids[k]] += scale * zs[k] * hzs[k]} for
+   * every defined {@code hzs[k]} (an undefined one adds nothing: that Hessian block is zero).
+   * {@code culprit} names a flat parameter index in error messages.
+   */
+  static void accumulate(Tensor[] diags, int[] ids, Tensor[] zs, TensorVector hzs, double scale,
+      PointerPointer<Tensor> argA, PointerPointer<Tensor> argB, PointerPointer<Tensor> argC,
+      String operation, IntFunction<String> culprit) {
+    int count = 0;
+    int[] accumulated = new int[ids.length];
+    for (int k = 0; k < ids.length; k++) {
+      Tensor hz = hzs.get(k);
+      if (hz.defined()) {
+        argA.put(count, diags[ids[k]]);
+        argB.put(count, zs[k]);
+        argC.put(count, hz.is_contiguous() ? hz : hz.contiguous());
+        accumulated[count++] = ids[k];
+      }
+    }
+    int status = ah4j.ah4j_hutchinson_accumulate_(argA, argB, argC, count, scale, 0);
+    NativeCore.check(status, operation, k -> culprit.apply(accumulated[(int) k]));
   }
 
   /** Estimate of the trace of the Hessian of {@code loss} with respect to all {@code params}. */
