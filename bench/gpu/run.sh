@@ -47,7 +47,11 @@ ln -sf "$gomp" "$libs/libgomp.so.1"
 nvcc="$(command -v nvcc || true)"
 [ -n "$nvcc" ] || nvcc=/usr/local/cuda/bin/nvcc
 archs="${CUDAARCHS:-90}"
-{
+lib="$build/build/libah4j.so"
+
+build_core() {  # $1: the shim headers to build against
+  local include="$1"
+  rm -rf "$build/build"
   echo "torch: $torch_dir; headers: $include; libgomp: $gomp; nvcc: $nvcc; archs: $archs"
   "$nvcc" --version | tail -2
   if command -v cmake >/dev/null && [ -z "${AH4J_NO_CMAKE:-}" ]; then
@@ -58,7 +62,7 @@ archs="${CUDAARCHS:-90}"
   else
     # No CMake: the same compilation by hand.
     mkdir -p "$build/build"
-    gencode=()
+    local gencode=() a f
     for a in ${archs//;/ }; do
       a="${a%-real}"
       gencode+=("-gencode=arch=compute_$a,code=sm_$a")
@@ -71,13 +75,38 @@ archs="${CUDAARCHS:-90}"
         -I"$include" -c "$root/cpp/src/$f.cpp" -o "$build/build/$f.o"
     done
     # nvcc links (through g++) with the static CUDA runtime, as CMake does.
-    "$nvcc" -shared -cudart=static "${gencode[@]}" -o "$build/build/libah4j.so" "$build/build"/*.o \
+    "$nvcc" -shared -cudart=static "${gencode[@]}" -o "$lib" "$build/build"/*.o \
       -Xlinker "$libs/libtorch_cpu.so" -Xlinker "$libs/libc10.so" -Xlinker "$libs/libgomp.so.1" \
       -ldl -lrt -lpthread
   fi
+}
+
+loads() {  # the core loads into this torch (every shim symbol it needs is there)
+  "$py" -c 'import ctypes, sys, torch; ctypes.CDLL(sys.argv[1])' "$lib"
+}
+
+{
+  build_core "$include"
+  if ! loads && [ "$include" != "$torch_dir/include" ]; then
+    echo "the core built against $include does not load into this torch: again with its own headers"
+    build_core "$torch_dir/include"
+    loads
+  fi
   echo "build: $((SECONDS - start)) s"
 } 2>&1 | tee "$out/build.log"
+[ "${PIPESTATUS[0]}" = 0 ] || { echo "build failed"; exit 1; }
 
 [ "${1:-}" = "--build-only" ] && exit 0
-"$py" "$here/verify.py" --lib "$build/build/libah4j.so" --out "$out" 2>&1 | tee "$out/verify.log"
-exit "${PIPESTATUS[0]}"
+"$py" "$here/verify.py" --lib "$lib" --out "$out" 2>&1 | tee "$out/verify.log"
+status="${PIPESTATUS[0]}"
+# The kernels under compute-sanitizer's memcheck (out-of-bounds and misaligned accesses), on the
+# check sections that cover every kernel, where the tool is there; bounded in time, and reported,
+# not fatal (it does not run on every kind of machine).
+if [ -z "${AH4J_NO_SANITIZER:-}" ] && command -v compute-sanitizer >/dev/null; then
+  timeout "${AH4J_SANITIZER_TIMEOUT:-150}" compute-sanitizer --tool memcheck --error-exitcode 9 \
+    "$py" "$here/verify.py" --lib "$lib" --out "$build/sanitizer" \
+    --only probes,hutchinson,adahessian,adam > "$out/sanitizer.log" 2>&1
+  echo "compute-sanitizer memcheck: exit $? (0: clean, 9: errors found, 124: timed out)" \
+    | tee -a "$out/sanitizer.log"
+fi
+exit "$status"

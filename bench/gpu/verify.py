@@ -30,6 +30,7 @@ import platform
 import statistics
 import sys
 import time
+import traceback
 
 import numpy as np
 import torch
@@ -536,6 +537,69 @@ def check_errors(core, report):
                  and "grads" in message and "cuda:0" in message, message)
 
 
+def reference_module():
+    """bench/python/adahessian_reference.py: the Python reference the Java suite is checked against."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+    import adahessian_reference
+    return adahessian_reference
+
+
+def parity_model(dtype, dev):
+    torch.manual_seed(3)
+    return torch.nn.Sequential(torch.nn.Conv2d(2, 4, 3), torch.nn.Tanh(), torch.nn.Flatten(),
+                               torch.nn.Linear(4 * 6 * 6, 3)).to(device=dev, dtype=dtype)
+
+
+def check_reference_training(core, report, device, steps=10):
+    """Training on `device` with our kernels (probes, Hutchinson accumulation, fused step), as the
+    Java AdaHessian does it, against the Python reference's AdaHessian (counter probes, official
+    block averaging) from the same initial weights: loss and params after every step."""
+    ref = reference_module()
+    dev = on(device)
+    deterministic = torch.backends.cudnn.deterministic
+    torch.backends.cudnn.deterministic = True
+    try:
+        for dtype in (torch.float32, torch.float64):
+            gen = torch.Generator().manual_seed(11)
+            x = torch.randn(16, 2, 8, 8, generator=gen, dtype=torch.float64).to(device=dev, dtype=dtype)
+            y = torch.randint(0, 3, (16,), generator=gen).to(dev)
+            loss_fn = torch.nn.CrossEntropyLoss()
+            lr, wd = 0.05, 1e-3
+            model_ref = parity_model(dtype, dev)
+            opt = ref.AdaHessian(model_ref.parameters(), lr=lr, weight_decay=wd)
+            model = parity_model(dtype, dev)
+            params = list(model.parameters())
+            n = len(params)
+            data = [p.detach() for p in params]
+            m = [torch.zeros_like(p) for p in data]
+            v = [torch.zeros_like(p) for p in data]
+            diags = [torch.zeros_like(p) for p in data]
+            zs = [torch.empty_like(p) for p in data]
+            blocks = [official_blocks(p) for p in data]
+            hyper = [[lr, 0.9, 0.999, 1e-4, wd, 1.0]] * n
+            rtol, atol = (5e-5, 1e-7) if dtype == torch.float32 else (1e-10, 1e-14)
+            ok, worst, worst_loss = True, 0.0, 0.0
+            for step in range(1, steps + 1):
+                loss_ref = opt.step(lambda: loss_fn(model_ref(x), y))
+                loss = loss_fn(model(x), y)
+                grads = torch.autograd.grad(loss, params, create_graph=True)
+                run_once(core, prepare_rademacher(core, zs, list(range(n)), ref.DEFAULT_SEED, step - 1))
+                hzs = torch.autograd.grad(grads, params, grad_outputs=zs)
+                run_once(core, prepare_hutchinson(core, diags, zs, [h.contiguous() for h in hzs], 1.0, True))
+                run_once(core, prepare_adahessian(core, data, [g.detach().contiguous() for g in grads],
+                                                  diags, m, v, blocks, [step] * n, hyper))
+                worst_loss = max(worst_loss, abs(loss.item() - loss_ref.item()) / abs(loss_ref.item()))
+                ok &= close(loss.detach(), loss_ref.detach(), rtol, atol)
+                for a, b in zip(data, model_ref.parameters()):
+                    ok &= close(a, b, rtol, atol)
+                    worst = max(worst, max_rel(a, b))
+            report.check("training %s on %s (conv + linear, %d steps) equals the Python reference "
+                         "AdaHessian, loss and params every step" % (dtype_name(dtype), device, steps),
+                         ok, "max rel diff params %.2e, loss %.2e" % (worst, worst_loss))
+    finally:
+        torch.backends.cudnn.deterministic = deterministic
+
+
 # ------------------------------------------------------------------------------------------------
 # Benchmarks.
 
@@ -676,6 +740,11 @@ def official_blocks(p):
 
 
 def bench_resnet(core, report, iters=30, dev="cuda", batch=128):
+    """Training iterations on a ResNet-20-like net, interleaved: torch's fused Adam; AdaHessian
+    with our kernels (double-backward HVP); the Python reference AdaHessian as the authors run it
+    (torch RNG probes, op-by-op update); the HVP alone (forward, grad, grad of grad, no update);
+    and our kernels with the HVP as forward-over-reverse (torch.func.jvp of grad), if it runs."""
+    ref = reference_module()
     torch.manual_seed(0)
     cuda = dev == "cuda"
     x = torch.randn(batch, 3, 32, 32, device=dev)
@@ -690,30 +759,31 @@ def bench_resnet(core, report, iters=30, dev="cuda", batch=128):
         loss_fn(adam_model(x), y).backward()
         adam.step()
 
+    official_model = small_resnet().to(dev)
+    official = ref.AdaHessian(official_model.parameters(), lr=0.15, weight_decay=5e-4, probes="torch")
+
+    def official_iteration():
+        official.step(lambda: loss_fn(official_model(x), y))
+
     model = small_resnet().to(dev)
     params = [p for p in model.parameters()]
     n = len(params)
+    data = [p.detach() for p in params]
     m = [torch.zeros_like(p) for p in params]
     v = [torch.zeros_like(p) for p in params]
     zs = [torch.empty_like(p) for p in params]
     blocks = [official_blocks(p) for p in params]
     hyper = [[0.15, 0.9, 0.999, 1e-4, 5e-4, 1.0]] * n
     probes = prepare_rademacher(core, zs, list(range(n)), 42, 0)
-    p_handles = core.handles(params)
+    p_handles = core.handles(data)
     m_handles, v_handles = core.handles(m), core.handles(v)
     state = {"step": 0}
 
-    def adahessian_iteration():
-        loss = loss_fn(model(x), y)
-        grads = torch.autograd.grad(loss, params, create_graph=True)
-        probes.args[-1] = state["step"]  # the draw counter
-        probes.run()
-        hzs = torch.autograd.grad(grads, params, grad_outputs=zs)
-        state["step"] += 1
+    def our_step(grads, hzs):
         # One sample: D = z * Hz, whose |.| is |Hz| (Rademacher z); the core takes Hz itself.
-        g = [t.detach().contiguous() for t in grads]
-        hzs = [t.contiguous() for t in hzs]
-        gh, dh = core.handles(g), core.handles(hzs)
+        state["step"] += 1
+        gh = core.handles([t.detach().contiguous() for t in grads])
+        dh = core.handles([t.contiguous() for t in hzs])
         code = core.lib.ah4j_adahessian_step_(
             _array(ctypes.c_void_p, p_handles), _array(ctypes.c_void_p, gh),
             _array(ctypes.c_void_p, dh), _array(ctypes.c_void_p, m_handles),
@@ -724,24 +794,76 @@ def bench_resnet(core, report, iters=30, dev="cuda", batch=128):
         if code != OK:
             raise RuntimeError(core.error())
 
+    def hvp(net, ps):
+        loss = loss_fn(net(x), y)
+        grads = torch.autograd.grad(loss, ps, create_graph=True)
+        probes.args[-1] = state["step"]  # the draw counter
+        probes.run()
+        return grads, torch.autograd.grad(grads, ps, grad_outputs=zs)
+
+    def adahessian_iteration():
+        our_step(*hvp(model, params))
+
+    hvp_model = small_resnet().to(dev)
+    hvp_params = list(hvp_model.parameters())
+
+    def hvp_only_iteration():
+        hvp(hvp_model, hvp_params)
+
+    fns = {"adam": adam_iteration, "adahessian": adahessian_iteration,
+           "official": official_iteration, "hvp only": hvp_only_iteration}
+
+    # Forward-over-reverse HVP: grad of the loss, pushed forward along z (torch.func). BatchNorm's
+    # running statistics cannot be updated inside the transform, so that model's BatchNorms use
+    # batch statistics without tracking (the same arithmetic in training mode).
+    try:
+        from torch.func import functional_call, grad, jvp, replace_all_batch_norm_modules_
+        fwd_model = small_resnet().to(dev)
+        replace_all_batch_norm_modules_(fwd_model)
+        fwd_model.load_state_dict(model.state_dict(), strict=False)
+        names = [name for name, _ in fwd_model.named_parameters()]
+        buffers = dict(fwd_model.named_buffers())
+        fwd_data = [p.detach() for p in fwd_model.parameters()]
+        fwd_handles = core.handles(fwd_data)
+
+        def loss_of(ps):
+            return loss_fn(functional_call(fwd_model, ({**dict(zip(names, ps)), **buffers},), (x,)), y)
+
+        def fwd_iteration():
+            probes.args[-1] = state["step"]
+            probes.run()
+            grads, hzs = jvp(grad(loss_of), (tuple(fwd_data),), (tuple(zs),))
+            saved = p_handles[:]
+            p_handles[:] = fwd_handles
+            try:
+                our_step(grads, hzs)
+            finally:
+                p_handles[:] = saved
+
+        fwd_iteration()
+        fns["adahessian fwd-over-rev"] = fwd_iteration
+    except Exception as e:  # reported, not fatal: an experiment, not a check
+        print("forward-over-reverse HVP did not run: %s: %s" % (type(e).__name__, e))
+        report.bench["resnet20_fwd_over_rev_error"] = "%s: %s" % (type(e).__name__, e)
+
     peaks = {}
-    for name, fn in (("adam", adam_iteration), ("adahessian", adahessian_iteration)):
+    for name, fn in fns.items():
         if cuda:
             torch.cuda.synchronize()
             torch.cuda.reset_peak_memory_stats()
         timed({name: fn}, iters=iters, repeats=1, device=dev)
         peaks[name] = torch.cuda.max_memory_allocated() / 2 ** 20 if cuda else float("nan")
-    adam_peak, ada_peak = peaks["adam"], peaks["adahessian"]
-    # Interleaved, for the ratio.
-    res2 = timed({"adam": adam_iteration, "adahessian": adahessian_iteration}, iters=iters,
-                 repeats=5, device=dev)
-    ratio = res2["adahessian"] / res2["adam"]
-    report.bench["resnet20_cifar_batch128"] = {
-        "adam_ms": res2["adam"], "adahessian_ms": res2["adahessian"], "ratio": ratio,
-        "adam_peak_MiB": adam_peak, "adahessian_peak_MiB": ada_peak}
-    print("ResNet-20-like, batch %d, 32x32: Adam (fused) %.2f ms/iteration, AdaHessian %.2f ms "
-          "(%.2fx), peak memory %.0f vs %.0f MiB" % (batch, res2["adam"], res2["adahessian"], ratio,
-                                                    adam_peak, ada_peak))
+    res = timed(fns, iters=iters, repeats=5, device=dev)  # interleaved, for the ratios
+    entry = {"batch": batch, "params": sum(p.numel() for p in params)}
+    for name in fns:
+        entry[name + "_ms"] = res[name]
+        entry[name + "_vs_adam"] = res[name] / res["adam"]
+        entry[name + "_peak_MiB"] = peaks[name]
+    report.bench["resnet20_cifar_batch%d" % batch] = entry
+    print("ResNet-20-like (%d params), batch %d, 32x32, ms/iteration (x Adam's), peak MiB:"
+          % (entry["params"], batch))
+    for name in fns:
+        print("  %-24s %8.2f ms  %5.2fx  %6.0f MiB" % (name, res[name], res[name] / res["adam"], peaks[name]))
     probes.close()
     core.free(p_handles)
     core.free(m_handles)
@@ -749,6 +871,15 @@ def bench_resnet(core, report, iters=30, dev="cuda", batch=128):
 
 
 # ------------------------------------------------------------------------------------------------
+
+def run_section(report, name, fn, *fn_args):
+    """Runs one section; an exception in it is a failed check, and the next section runs."""
+    try:
+        fn(*fn_args)
+    except Exception as e:
+        traceback.print_exc()
+        report.check("%s: ran to the end" % name, False, "%s: %s" % (type(e).__name__, e))
+
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -759,6 +890,7 @@ def main():
     ap.add_argument("--skip-bench", action="store_true")
     ap.add_argument("--pretend-gpu", action="store_true",
                     help="run the cuda-vs-cpu comparisons with the cpu in place of the GPU (a dry run)")
+    ap.add_argument("--only", help="comma-separated check sections to run (e.g. probes,adam); no benchmarks")
     ap.add_argument("--smoke-bench", action="store_true",
                     help="run the benchmarks' code on the cpu at a tiny size (a dry run)")
     args = ap.parse_args()
@@ -778,22 +910,30 @@ def main():
     if cuda and not core.has_cuda:
         report.check("the core was built with its CUDA kernels", False)
     start = time.time()
-    check_probes(core, report, devices)
-    check_hutchinson(core, report, devices)
-    check_adahessian(core, report, devices)
-    check_adahessian_many(core, report, devices)
-    check_adam(core, report, devices)
-    check_adam_vs_torch(core, report, devices[0])
+    sections = [("probes", check_probes, (core, report, devices)),
+                ("hutchinson", check_hutchinson, (core, report, devices)),
+                ("adahessian", check_adahessian, (core, report, devices)),
+                ("adahessian many", check_adahessian_many, (core, report, devices)),
+                ("adam", check_adam, (core, report, devices)),
+                ("adam vs torch", check_adam_vs_torch, (core, report, devices[0])),
+                ("reference training", check_reference_training, (core, report, devices[0]))]
     if cuda:
-        check_stream(core, report)
-        check_errors(core, report)
+        sections += [("stream", check_stream, (core, report)), ("errors", check_errors, (core, report))]
+    if args.only:
+        wanted = args.only.split(",")
+        sections = [sec for sec in sections if sec[0] in wanted]
+        args.skip_bench, args.smoke_bench = True, False
+    for name, fn, fn_args in sections:
+        run_section(report, name, fn, *fn_args)
     print("checks: %.1f s" % (time.time() - start))
-    if cuda and not args.skip_bench and report.failed() == 0:
-        bench_steps(core, report)
-        bench_resnet(core, report)
+    if report.failed():
+        print("%d checks failed; the benchmarks run all the same" % report.failed())
+    if cuda and not args.skip_bench:
+        run_section(report, "step benchmarks", bench_steps, core, report)
+        run_section(report, "resnet benchmark", bench_resnet, core, report)
     elif args.smoke_bench:
-        bench_steps(core, report, total=2_000_000, tensors=20, dev="cpu")
-        bench_resnet(core, report, iters=2, dev="cpu", batch=8)
+        run_section(report, "step benchmarks", bench_steps, core, report, 2_000_000, 20, "cpu")
+        run_section(report, "resnet benchmark", bench_resnet, core, report, 2, "cpu", 8)
     passed = len(report.checks) - report.failed()
     print("%d passed, %d failed" % (passed, report.failed()))
     os.makedirs(args.out, exist_ok=True)
