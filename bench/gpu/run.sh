@@ -97,16 +97,16 @@ loads() {  # the core loads into this torch (every shim symbol it needs is there
 [ "${PIPESTATUS[0]}" = 0 ] || { echo "build failed"; exit 1; }
 
 [ "${1:-}" = "--build-only" ] && exit 0
-"$py" "$here/verify.py" --lib "$lib" --out "$out" 2>&1 | tee "$out/verify.log"
-status="${PIPESTATUS[0]}"
+status=0
+"$py" "$here/verify.py" --lib "$lib" --out "$out" 2>&1 | tee "$out/verify.log" || status=$?
 # The kernels under compute-sanitizer's memcheck (out-of-bounds and misaligned accesses), on the
 # check sections that cover every kernel, where the tool is there; bounded in time, and reported,
 # not fatal (it does not run on every kind of machine).
 if [ -z "${AH4J_NO_SANITIZER:-}" ] && command -v compute-sanitizer >/dev/null; then
   timeout "${AH4J_SANITIZER_TIMEOUT:-150}" compute-sanitizer --tool memcheck --error-exitcode 9 \
     "$py" "$here/verify.py" --lib "$lib" --out "$build/sanitizer" \
-    --only probes,hutchinson,adahessian,adam > "$out/sanitizer.log" 2>&1
-  echo "compute-sanitizer memcheck: exit $? (0: clean, 9: errors found, 124: timed out)" \
+    --only probes,hutchinson,adahessian,adam > "$out/sanitizer.log" 2>&1 || sanitizer=$?
+  echo "compute-sanitizer memcheck: exit ${sanitizer:-0} (0: clean, 9: memcheck errors, 124: timed out, 1: a check failed)" \
     | tee -a "$out/sanitizer.log"
 fi
 exit "$status"

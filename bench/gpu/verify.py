@@ -76,6 +76,8 @@ class Core:
         L.ah4j_last_error.restype = ctypes.c_char_p
         L.ah4j_last_error_index.restype = i64
         L.ah4j_has_cuda_kernels.restype = ctypes.c_int
+        L.ah4j_cuda_chunk_elements.restype = i64
+        L.ah4j_cuda_chunk_elements.argtypes = [i64]
         L.ah4j_rademacher_.argtypes = [pp, ctypes.POINTER(i64), i64, ctypes.c_uint64, ctypes.c_uint64]
         L.ah4j_hutchinson_accumulate_.argtypes = [pp, pp, pp, i64, dbl, i32]
         L.ah4j_adahessian_step_.argtypes = [pp, pp, pp, pp, pp, i64, ctypes.POINTER(i64),
@@ -118,6 +120,13 @@ class Core:
                 del self._keep[h]
             else:
                 self.lib.aoti_torch_delete_tensor_object(h)
+
+    def chunk(self, elements=0):
+        """Sets (elements > 0) and returns the CUDA chunk length (ah4j_cuda_chunk_elements)."""
+        value = self.lib.ah4j_cuda_chunk_elements(elements)
+        if value < 0:
+            raise ValueError("invalid chunk length %d" % elements)
+        return value
 
     def error(self):
         return self.lib.ah4j_last_error().decode(), self.lib.ah4j_last_error_index()
@@ -416,16 +425,28 @@ def check_adahessian_many(core, report, devices):
     p0 = [rand(s, torch.float32, 300 + i) for i, s in enumerate(shapes)]
     g = [rand(s, torch.float32, 600 + i) for i, s in enumerate(shapes)]
     d = [rand(s, torch.float32, 900 + i) for i, s in enumerate(shapes)]
-    out = {}
-    for dev in devices:
-        p = copies(p0, dev)
-        m = [torch.zeros(s, device=on(dev)) for s in shapes]
-        v = [torch.zeros(s, device=on(dev)) for s in shapes]
-        run_once(core, prepare_adahessian(core, p, copies(g, dev), copies(d, dev), m, v, blocks,
-                                          [1] * n, hyper))
-        out[dev] = p
-    report.check("adahessian float32, 121 tensors (one of 21.6M elements): cuda == cpu bit for bit",
-                 all(same_bits(a, b) for a, b in zip(out["cuda"], out["cpu"])))
+    default = core.chunk()
+    try:
+        for chunk in (1024, default, 65536):
+            core.chunk(chunk)
+            out = {}
+            for dev in devices:
+                p = copies(p0, dev)
+                m = [torch.zeros(s, device=on(dev)) for s in shapes]
+                v = [torch.zeros(s, device=on(dev)) for s in shapes]
+                run_once(core, prepare_adahessian(core, p, copies(g, dev), copies(d, dev), m, v,
+                                                  blocks, [1] * n, hyper))
+                out[dev] = p
+            report.check("adahessian float32, 121 tensors (one of 21.6M elements), chunks of %d: "
+                         "cuda == cpu bit for bit" % chunk,
+                         all(same_bits(a, b) for a, b in zip(out["cuda"], out["cpu"])))
+            zs = {dev: [torch.empty(s, device=on(dev)) for s in shapes] for dev in devices}
+            for dev in devices:
+                run_once(core, prepare_rademacher(core, zs[dev], list(range(n)), 5, 9))
+            report.check("probes, the same 121 tensors, chunks of %d: cuda == cpu bit for bit" % chunk,
+                         all(same_bits(a, b) for a, b in zip(zs["cuda"], zs["cpu"])))
+    finally:
+        core.chunk(default)
 
 
 ADAM_SHAPES = [(0,), (1,), (1000,), (65536 + 3,), (33, 65), (4, 3, 3, 3)]
@@ -670,7 +691,6 @@ def bench_steps(core, report, total=100_000_000, tensors=200, dev="cuda"):
     print("Adam %d fp32 in %d tensors: ours %.3f ms, torch fused %.3f ms (ours/fused %.2fx), "
           "foreach %.3f ms" % (total, tensors, res["ours"], res["torch fused"],
                                res["ours"] / res["torch fused"], res["torch foreach"]))
-    adam.close()
     del torch_params, foreach_params, fused, foreach
 
     # AdaHessian: block 1 (k 1 and 0.5) and block 9 (conv kernels), 32 bytes per parameter.
@@ -701,6 +721,39 @@ def bench_steps(core, report, total=100_000_000, tensors=200, dev="cuda"):
     gbs = 4 * total / res["probes"] / 1e6
     report.bench["probes_100M_fp32"] = {"ms": res["probes"], "GB/s (writes)": gbs}
     print("probes %d fp32: %.3f ms, %.0f GB/s written" % (total, res["probes"], gbs))
+
+    # Chunk lengths (elements per CUDA block; ah4j_cuda_chunk_elements), interleaved.
+    default = core.chunk()
+    if dev == "cuda":
+        def at(chunk, fn):
+            return lambda: (core.chunk(chunk), fn())
+
+        kinds = {"adam": adam.run, "adahessian block 1": calls["block 1, k 1"].run,
+                 "adahessian block 9": calls["block 9, k 1"].run, "probes": probes.run}
+        chunks = (65536, 32768, 16384, 8192, 4096)
+        fns = {"copy": lambda: dst.copy_(src)}
+        for chunk in chunks:
+            for kind, fn in kinds.items():
+                fns["%s @%d" % (kind, chunk)] = at(chunk, fn)
+        try:
+            res = timed(fns, iters=iters, device=dev)
+        finally:
+            core.chunk(default)
+        copy_gbs = 8 * total / res["copy"] / 1e6
+        bytes_per = {"adam": 28, "adahessian block 1": 32, "adahessian block 9": 32, "probes": 4}
+        sweep = {"copy_GB/s": copy_gbs, "default": default}
+        print("chunk length sweep (copy %.0f GB/s this round): ms (%% of copy)" % copy_gbs)
+        for kind in kinds:
+            row = {}
+            for chunk in chunks:
+                ms = res["%s @%d" % (kind, chunk)]
+                row[str(chunk)] = {"ms": ms, "of_copy": bytes_per[kind] * total / ms / 1e6 / copy_gbs}
+            sweep[kind] = row
+            print("  %-20s %s" % (kind, "  ".join("%d: %.3f (%.0f%%)" % (c, row[str(c)]["ms"],
+                                                                       100 * row[str(c)]["of_copy"])
+                                                  for c in chunks)))
+        report.bench["chunk_sweep_100M_in_200"] = sweep
+    adam.close()
     for c in calls.values():
         c.close()
     probes.close()
@@ -739,6 +792,20 @@ def official_blocks(p):
     return p.shape[2] * p.shape[3] if p.dim() == 4 else 1
 
 
+def graphed(fn, warmup=3):
+    """fn captured as a CUDA graph (after warm-up on a side stream): returns its replay."""
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for _ in range(warmup):
+            fn()
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        fn()
+    return graph.replay
+
+
 def bench_resnet(core, report, iters=30, dev="cuda", batch=128):
     """Training iterations on a ResNet-20-like net, interleaved: torch's fused Adam; AdaHessian
     with our kernels (double-backward HVP); the Python reference AdaHessian as the authors run it
@@ -768,31 +835,36 @@ def bench_resnet(core, report, iters=30, dev="cuda", batch=128):
     model = small_resnet().to(dev)
     params = [p for p in model.parameters()]
     n = len(params)
-    data = [p.detach() for p in params]
-    m = [torch.zeros_like(p) for p in params]
-    v = [torch.zeros_like(p) for p in params]
     zs = [torch.empty_like(p) for p in params]
     blocks = [official_blocks(p) for p in params]
     hyper = [[0.15, 0.9, 0.999, 1e-4, 5e-4, 1.0]] * n
     probes = prepare_rademacher(core, zs, list(range(n)), 42, 0)
-    p_handles = core.handles(data)
-    m_handles, v_handles = core.handles(m), core.handles(v)
     state = {"step": 0}
+    cleanup = []
 
-    def our_step(grads, hzs):
-        # One sample: D = z * Hz, whose |.| is |Hz| (Rademacher z); the core takes Hz itself.
-        state["step"] += 1
-        gh = core.handles([t.detach().contiguous() for t in grads])
-        dh = core.handles([t.contiguous() for t in hzs])
-        code = core.lib.ah4j_adahessian_step_(
-            _array(ctypes.c_void_p, p_handles), _array(ctypes.c_void_p, gh),
-            _array(ctypes.c_void_p, dh), _array(ctypes.c_void_p, m_handles),
-            _array(ctypes.c_void_p, v_handles), n, _array(ctypes.c_int64, blocks),
-            _array(ctypes.c_int64, [state["step"]] * n), hyper_rows(hyper))
-        core.free(gh)
-        core.free(dh)
-        if code != OK:
-            raise RuntimeError(core.error())
+    def fused_step(net):
+        """Our fused AdaHessian step for `net`'s params: step(grads, hzs)."""
+        data = [p.detach() for p in net.parameters()]
+        m = [torch.zeros_like(p) for p in data]
+        v = [torch.zeros_like(p) for p in data]
+        p_handles, m_handles, v_handles = core.handles(data), core.handles(m), core.handles(v)
+        cleanup.extend([p_handles, m_handles, v_handles])
+
+        def step(grads, hzs):
+            # One sample: D = z * Hz, whose |.| is |Hz| (Rademacher z); the core takes Hz itself.
+            state["step"] += 1
+            gh = core.handles([t.detach().contiguous() for t in grads])
+            dh = core.handles([t.contiguous() for t in hzs])
+            code = core.lib.ah4j_adahessian_step_(
+                _array(ctypes.c_void_p, p_handles), _array(ctypes.c_void_p, gh),
+                _array(ctypes.c_void_p, dh), _array(ctypes.c_void_p, m_handles),
+                _array(ctypes.c_void_p, v_handles), n, _array(ctypes.c_int64, blocks),
+                _array(ctypes.c_int64, [state["step"]] * n), hyper_rows(hyper))
+            core.free(gh)
+            core.free(dh)
+            if code != OK:
+                raise RuntimeError(core.error())
+        return step
 
     def hvp(net, ps):
         loss = loss_fn(net(x), y)
@@ -801,8 +873,11 @@ def bench_resnet(core, report, iters=30, dev="cuda", batch=128):
         probes.run()
         return grads, torch.autograd.grad(grads, ps, grad_outputs=zs)
 
-    def adahessian_iteration():
-        our_step(*hvp(model, params))
+    def adahessian_iteration_for(net):
+        ps, step = list(net.parameters()), fused_step(net)
+        return lambda: step(*hvp(net, ps))
+
+    adahessian_iteration = adahessian_iteration_for(model)
 
     hvp_model = small_resnet().to(dev)
     hvp_params = list(hvp_model.parameters())
@@ -824,7 +899,7 @@ def bench_resnet(core, report, iters=30, dev="cuda", batch=128):
         names = [name for name, _ in fwd_model.named_parameters()]
         buffers = dict(fwd_model.named_buffers())
         fwd_data = [p.detach() for p in fwd_model.parameters()]
-        fwd_handles = core.handles(fwd_data)
+        fwd_step = fused_step(fwd_model)
 
         def loss_of(ps):
             return loss_fn(functional_call(fwd_model, ({**dict(zip(names, ps)), **buffers},), (x,)), y)
@@ -833,18 +908,35 @@ def bench_resnet(core, report, iters=30, dev="cuda", batch=128):
             probes.args[-1] = state["step"]
             probes.run()
             grads, hzs = jvp(grad(loss_of), (tuple(fwd_data),), (tuple(zs),))
-            saved = p_handles[:]
-            p_handles[:] = fwd_handles
-            try:
-                our_step(grads, hzs)
-            finally:
-                p_handles[:] = saved
+            fwd_step(grads, hzs)
 
         fwd_iteration()
         fns["adahessian fwd-over-rev"] = fwd_iteration
     except Exception as e:  # reported, not fatal: an experiment, not a check
         print("forward-over-reverse HVP did not run: %s: %s" % (type(e).__name__, e))
         report.bench["resnet20_fwd_over_rev_error"] = "%s: %s" % (type(e).__name__, e)
+
+    # Whole iterations replayed as CUDA graphs (no launch overhead, no Python): Adam with
+    # capturable fused Adam, AdaHessian with our kernels. Timing only: the replayed AdaHessian
+    # reuses the probe counter and step count baked in at capture (a real graphed AdaHessian
+    # would read them from device memory).
+    if cuda:
+        try:
+            graph_adam_model = small_resnet().to(dev)
+            graph_adam = torch.optim.Adam(graph_adam_model.parameters(), lr=1e-3, fused=True,
+                                          capturable=True)
+
+            def graph_adam_iteration():
+                graph_adam.zero_grad(set_to_none=True)
+                loss_fn(graph_adam_model(x), y).backward()
+                graph_adam.step()
+
+            fns["adam (CUDA graph)"] = graphed(graph_adam_iteration)
+            fns["adahessian (CUDA graph)"] = graphed(adahessian_iteration_for(small_resnet().to(dev)))
+        except Exception as e:  # an experiment, not a check
+            traceback.print_exc()
+            print("CUDA graph capture did not run: %s: %s" % (type(e).__name__, e))
+            report.bench["resnet20_cuda_graph_error"] = "%s: %s" % (type(e).__name__, e)
 
     peaks = {}
     for name, fn in fns.items():
@@ -865,9 +957,8 @@ def bench_resnet(core, report, iters=30, dev="cuda", batch=128):
     for name in fns:
         print("  %-24s %8.2f ms  %5.2fx  %6.0f MiB" % (name, res[name], res[name] / res["adam"], peaks[name]))
     probes.close()
-    core.free(p_handles)
-    core.free(m_handles)
-    core.free(v_handles)
+    for handles in cleanup:
+        core.free(handles)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -175,7 +175,7 @@ class AdaHessian(torch.optim.Optimizer):
                 zs = [2 * torch.randint_like(p, high=2) - 1 for p in inputs]
             else:
                 zs = [torch.from_numpy(rademacher(self.seed, self.probe_counter + s, i, p.numel()))
-                      .to(p.dtype).reshape(p.shape) for i, p in zip(hvp, inputs)]
+                      .to(device=p.device, dtype=p.dtype).reshape(p.shape) for i, p in zip(hvp, inputs)]
             hzs = torch.autograd.grad(outputs, inputs, grad_outputs=zs,
                                       retain_graph=s < self.n_samples - 1, allow_unused=True)
             for i, z, hz in zip(hvp, zs, hzs):

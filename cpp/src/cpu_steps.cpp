@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "adahessian4j.h"
+#include "cuda/multi_tensor.h"  // plain C++: the chunk length setting exists in every build
 #include "parallel.h"
 #include "step_math.h"
 #include "tensors.h"
@@ -200,6 +201,11 @@ using namespace ah4j;
 extern "C" {
 
 int ah4j_has_cuda_kernels(void) { return kHasCudaKernels ? 1 : 0; }
+
+int64_t ah4j_cuda_chunk_elements(int64_t elements) {
+  if (elements != 0 && !cuda::set_chunk_elements(elements)) return -1;
+  return cuda::chunk_elements();
+}
 
 int ah4j_rademacher_(void* const* zs, const int64_t* param_ids, int64_t count, uint64_t seed,
                      uint64_t counter) {

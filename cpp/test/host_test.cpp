@@ -130,7 +130,7 @@ void check_plan(const std::vector<int64_t>& numels, const std::vector<int64_t>& 
                  " launches)");
 }
 
-void planner_tests() {
+void planner_tests(const int64_t kChunkElements) {
   check_plan({}, {}, "no tensors");
   check_plan({0, 0}, {kChunkElements, kChunkElements}, "empty tensors");
   check_plan({1, 5, 0, 65536, 65537}, std::vector<int64_t>(5, kChunkElements), "small");
@@ -144,23 +144,24 @@ void planner_tests() {
   for (int i = 0; i < 300; ++i) {
     const int64_t block = std::vector<int64_t>{1, 9, 25, 64, 65, 512, 70000}[rng() % 7];
     numels.push_back(block * static_cast<int64_t>(rng() % 40));
-    chunks.push_back(adahessian_chunk_length(block));
+    chunks.push_back(adahessian_chunk_length(block, kChunkElements));
   }
   check_plan(numels, chunks, "300 random block-averaged tensors");
 
   bool ok = true;
   for (int64_t block : {1, 2, 9, 25, 64, 65, 100, 4096, 32768, 32769, 65536, 65537, 1000000}) {
-    const int64_t length = adahessian_chunk_length(block);
+    const int64_t length = adahessian_chunk_length(block, kChunkElements);
     ok &= length % block == 0;
     ok &= block == 1 || length / block <= kMaxMeans;
     ok &= length <= std::max(kChunkElements, block);
   }
   expect(ok, "AdaHessian chunks are whole blocks, at most kMaxMeans of them");
-  expect(mean_group(1) == kNoMeans && mean_group(64) == kThreadPerBlock &&
-             mean_group(65) == kWarpPerBlock && mean_group(kChunkElements) == kWarpPerBlock &&
-             mean_group(kChunkElements + 1) == kAllPerBlock,
+  const int64_t c = kChunkElements;
+  expect(mean_group(1, c) == kNoMeans && mean_group(64, c) == kThreadPerBlock &&
+             mean_group(65, c) == kWarpPerBlock && mean_group(c, c) == kWarpPerBlock &&
+             mean_group(c + 1, c) == kAllPerBlock,
          "mean groups: in element order up to 64 elements per block");
-  expect(kChunkElements % kProbeWordBits == 0, "probe chunks start at whole random words");
+  expect(kMinChunkElements % kProbeWordBits == 0, "probe chunks start at whole random words");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -305,8 +306,26 @@ void dispatch_tests() {
 
 }  // namespace
 
+// The chunk length setting of the C API.
+void chunk_setting_tests() {
+  const int64_t initial = ah4j_cuda_chunk_elements(0);
+  expect(initial == kDefaultChunkElements, "the chunk length is 16,384 by default");
+  bool rejected = true;
+  for (int64_t bad : {-1024, 1, 512, 1000, 3000, 65535, 131072}) {
+    rejected &= ah4j_cuda_chunk_elements(bad) == -1 && ah4j_cuda_chunk_elements(0) == initial;
+  }
+  expect(rejected, "chunk lengths that are not powers of two in [1,024, 65,536] are rejected");
+  expect(ah4j_cuda_chunk_elements(1024) == 1024 && chunk_elements() == 1024 &&
+             ah4j_cuda_chunk_elements(65536) == 65536 && chunk_elements() == 65536,
+         "valid chunk lengths are set");
+  ah4j_cuda_chunk_elements(initial);
+}
+
 int main() {
-  planner_tests();
+  chunk_setting_tests();
+  for (int64_t chunk : {kMinChunkElements, kDefaultChunkElements, kMaxChunkElements}) {
+    planner_tests(chunk);
+  }
   dispatch_tests();
   std::printf("%d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;

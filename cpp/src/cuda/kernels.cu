@@ -375,10 +375,11 @@ void rademacher(const std::vector<TensorView>& zs, const std::vector<uint64_t>& 
   if (device < 0) return;
   cudaStream_t stream = current_stream(device);
   DeviceScope scope(device);
+  const int64_t chunk = chunk_elements();  // one value for the whole call
   by_dtype(zs, [&](DType dtype, const std::vector<size_t>& indices) {
     std::vector<Item<1, ProbeExtra>> items;
     for (size_t i : indices) {
-      items.push_back({{zs[i].data}, zs[i].numel, kChunkElements, {streams[i]}});
+      items.push_back({{zs[i].data}, zs[i].numel, chunk, {streams[i]}});
     }
     dispatch_param(dtype, [&](auto p_tag, auto) {
       using P = typename decltype(p_tag)::type;
@@ -395,10 +396,11 @@ void hutchinson(const std::vector<TensorView>& diags, const std::vector<TensorVi
   if (device < 0) return;
   cudaStream_t stream = current_stream(device);
   DeviceScope scope(device);
+  const int64_t chunk = chunk_elements();  // one value for the whole call
   by_dtype(zs, [&](DType dtype, const std::vector<size_t>& indices) {
     std::vector<Item<3, NoExtra>> items;
     for (size_t i : indices) {
-      items.push_back({{diags[i].data, zs[i].data, hzs[i].data}, zs[i].numel, kChunkElements, {0}});
+      items.push_back({{diags[i].data, zs[i].data, hzs[i].data}, zs[i].numel, chunk, {0}});
     }
     dispatch_param(dtype, [&](auto p_tag, auto s_tag) {
       using P = typename decltype(p_tag)::type;
@@ -419,6 +421,7 @@ void adahessian(const std::vector<TensorView>& p, const std::vector<TensorView>&
   if (device < 0) return;
   cudaStream_t stream = current_stream(device);
   DeviceScope scope(device);
+  const int64_t chunk = chunk_elements();  // one value for the whole call
   by_dtype(p, [&](DType dtype, const std::vector<size_t>& indices) {
     dispatch_param(dtype, [&](auto p_tag, auto s_tag) {
       using P = typename decltype(p_tag)::type;
@@ -432,10 +435,10 @@ void adahessian(const std::vector<TensorView>& p, const std::vector<TensorView>&
                                     h[AH4J_HP_HESSIAN_POWER], steps[i]);
         x.block = block_sizes[i];
         x.power = static_cast<int32_t>(power_kind(h[AH4J_HP_HESSIAN_POWER]));
-        x.group = mean_group(block_sizes[i]);
+        x.group = mean_group(block_sizes[i], chunk);
         x.d_is_state = d_is_state[i] ? 1 : 0;
         items.push_back({{p[i].data, g[i].data, d[i].data, m[i].data, v[i].data}, p[i].numel,
-                         adahessian_chunk_length(block_sizes[i]), x});
+                         adahessian_chunk_length(block_sizes[i], chunk), x});
       }
       launch_batches(items, [&](const Batch<5, AdaHessianExtra<S>>& b, int chunks) {
         adahessian_kernel<P, S><<<chunks, kThreads, 0, stream>>>(b);
@@ -452,6 +455,7 @@ void adam(const std::vector<TensorView>& p, const std::vector<TensorView>& g,
   if (device < 0) return;
   cudaStream_t stream = current_stream(device);
   DeviceScope scope(device);
+  const int64_t chunk = chunk_elements();  // one value for the whole call
   by_dtype(p, [&](DType dtype, const std::vector<size_t>& indices) {
     dispatch_param(dtype, [&](auto p_tag, auto s_tag) {
       using P = typename decltype(p_tag)::type;
@@ -466,7 +470,7 @@ void adam(const std::vector<TensorView>& p, const std::vector<TensorView>& g,
                                        flags[i] & AH4J_ADAM_DECOUPLED_WEIGHT_DECAY);
         items.push_back({{p[i].data, g[i].data, m[i].data, v[i].data,
                           amsgrad ? vmax[i].data : nullptr},
-                         p[i].numel, kChunkElements, s});
+                         p[i].numel, chunk, s});
       }
       launch_batches(items, [&](const Batch<5, AdamScalars<S>>& b, int chunks) {
         adam_kernel<P, S><<<chunks, kThreads, 0, stream>>>(b);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -13,10 +14,30 @@ namespace ah4j {
 namespace cuda {
 
 constexpr int kMaxTensors = 48;
-// 1,024 chunks of 65,536 elements: 100M parameters take 2 launches, each several waves deep.
-constexpr int kMaxChunks = 1024;
-// Elements per chunk (per CUDA block): 65,536, as in PyTorch's multi_tensor_apply.
-constexpr int64_t kChunkElements = 1 << 16;
+// Chunks per launch: as many as the kernel argument holds (with AdaHessian's double scalars).
+constexpr int kMaxChunks = 1440;
+// Elements per chunk (per CUDA block): a power of two in [kMinChunkElements, kMaxChunkElements],
+// set for the process by ah4j_cuda_chunk_elements. The default, 16,384, is a quarter of PyTorch's
+// multi_tensor_apply: a launch of 48 large tensors then holds several waves of blocks, so the
+// last, partial wave costs little (measured on an H200: bench/gpu/verify.py, README).
+constexpr int64_t kMinChunkElements = 1 << 10;
+constexpr int64_t kMaxChunkElements = 1 << 16;
+constexpr int64_t kDefaultChunkElements = 1 << 14;
+
+inline std::atomic<int64_t>& chunk_elements_setting() {
+  static std::atomic<int64_t> elements{kDefaultChunkElements};
+  return elements;
+}
+
+inline int64_t chunk_elements() { return chunk_elements_setting().load(std::memory_order_relaxed); }
+
+// Sets the chunk length if `elements` is valid; returns whether it was.
+inline bool set_chunk_elements(int64_t elements) {
+  const bool valid = elements >= kMinChunkElements && elements <= kMaxChunkElements &&
+                     (elements & (elements - 1)) == 0;
+  if (valid) chunk_elements_setting().store(elements, std::memory_order_relaxed);
+  return valid;
+}
 // Block averaging: per-block means a chunk keeps in shared memory.
 constexpr int64_t kMaxMeans = 4096;
 // Probes: 64 elements share one random word; chunks start at multiples of 64.
@@ -48,11 +69,12 @@ struct Item {
   Extra extra;
 };
 
-// Elements per chunk for an AdaHessian parameter averaged over blocks of `block` elements: whole
-// blocks only, at most kMaxMeans of them; a block larger than kChunkElements is one chunk.
-inline int64_t adahessian_chunk_length(int64_t block) {
-  if (block <= 1) return kChunkElements;
-  const int64_t blocks = std::min<int64_t>(kChunkElements / block, kMaxMeans);
+// Elements per chunk for an AdaHessian parameter averaged over blocks of `block` elements, with
+// chunks of `chunk` elements: whole blocks only, at most kMaxMeans of them; a block larger than
+// `chunk` is one chunk.
+inline int64_t adahessian_chunk_length(int64_t block, int64_t chunk) {
+  if (block <= 1) return chunk;
+  const int64_t blocks = std::min<int64_t>(chunk / block, kMaxMeans);
   return blocks >= 1 ? blocks * block : block;
 }
 
@@ -60,10 +82,10 @@ inline int64_t adahessian_chunk_length(int64_t block) {
 // (summed in order, as the CPU does: bit-identical), a warp per block, or all threads on one block.
 enum MeanGroup : int32_t { kNoMeans = 0, kThreadPerBlock = 1, kWarpPerBlock = 32, kAllPerBlock = -1 };
 
-inline MeanGroup mean_group(int64_t block) {
+inline MeanGroup mean_group(int64_t block, int64_t chunk) {
   if (block <= 1) return kNoMeans;
   if (block <= 64) return kThreadPerBlock;
-  if (block <= kChunkElements) return kWarpPerBlock;
+  if (block <= chunk) return kWarpPerBlock;
   return kAllPerBlock;
 }
 
