@@ -956,6 +956,20 @@ def bench_resnet(core, report, iters=30, dev="cuda", batch=128):
           % (entry["params"], batch))
     for name in fns:
         print("  %-24s %8.2f ms  %5.2fx  %6.0f MiB" % (name, res[name], res[name] / res["adam"], peaks[name]))
+    if cuda:  # the same eager iterations with cuDNN's autotuner on (it may pick faster algorithms)
+        torch.backends.cudnn.benchmark = True
+        try:
+            eager = {k: fns[k] for k in ("adam", "adahessian", "official", "hvp only")}
+            res = timed(eager, iters=iters, repeats=5, device=dev)
+        finally:
+            torch.backends.cudnn.benchmark = False
+        tuned = {}
+        print("the same with torch.backends.cudnn.benchmark = True:")
+        for name in eager:
+            tuned[name + "_ms"] = res[name]
+            tuned[name + "_vs_adam"] = res[name] / res["adam"]
+            print("  %-24s %8.2f ms  %5.2fx" % (name, res[name], res[name] / res["adam"]))
+        report.bench["resnet20_cifar_batch%d_cudnn_benchmark" % batch] = tuned
     probes.close()
     for handles in cleanup:
         core.free(handles)

@@ -74,11 +74,11 @@ int32_t ah4j_dtype_float32(void);
 int ah4j_has_cuda_kernels(void);
 
 /*
- * Tuning of the CUDA launches: the elements of a tensor that one CUDA block updates (a chunk).
- * elements > 0 sets it for the process (a power of two from 1,024 to 65,536; the default is
- * 16,384); 0 only reads it. Returns the value in effect, or -1 (and nothing changes) for any other
- * value. Results do not depend on it, except the last bit of block means over blocks of more than
- * 64 elements. Calls in flight on other threads use the value they started with.
+ * Tuning of the CUDA launches: the elements of a tensor that one CUDA block updates (a chunk;
+ * block-averaged AdaHessian parameters use their own chunks of whole blocks). elements > 0 sets it
+ * for the process (a power of two from 1,024 to 65,536; the default is 16,384); 0 only reads it.
+ * Returns the value in effect, or -1 (and nothing changes) for any other value. Results do not
+ * depend on it. Calls in flight on other threads use the value they started with.
  */
 int64_t ah4j_cuda_chunk_elements(int64_t elements);
 

@@ -153,13 +153,14 @@ void planner_tests(const int64_t kChunkElements) {
     const int64_t length = adahessian_chunk_length(block, kChunkElements);
     ok &= length % block == 0;
     ok &= block == 1 || length / block <= kMaxMeans;
-    ok &= length <= std::max(kChunkElements, block);
+    ok &= block == 1 ? length == kChunkElements : length <= std::max(kMaxChunkElements, block);
+    ok &= block == 1 || length / block < 32 || (length / block) % 32 == 0;
   }
-  expect(ok, "AdaHessian chunks are whole blocks, at most kMaxMeans of them");
-  const int64_t c = kChunkElements;
-  expect(mean_group(1, c) == kNoMeans && mean_group(64, c) == kThreadPerBlock &&
-             mean_group(65, c) == kWarpPerBlock && mean_group(c, c) == kWarpPerBlock &&
-             mean_group(c + 1, c) == kAllPerBlock,
+  expect(ok, "AdaHessian chunks are whole blocks, at most kMaxMeans of them, 32 blocks at a time");
+  const int64_t c = kMaxChunkElements;
+  expect(mean_group(1) == kNoMeans && mean_group(64) == kThreadPerBlock &&
+             mean_group(65) == kWarpPerBlock && mean_group(c) == kWarpPerBlock &&
+             mean_group(c + 1) == kAllPerBlock,
          "mean groups: in element order up to 64 elements per block");
   expect(kMinChunkElements % kProbeWordBits == 0, "probe chunks start at whole random words");
 }

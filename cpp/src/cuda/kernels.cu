@@ -435,7 +435,7 @@ void adahessian(const std::vector<TensorView>& p, const std::vector<TensorView>&
                                     h[AH4J_HP_HESSIAN_POWER], steps[i]);
         x.block = block_sizes[i];
         x.power = static_cast<int32_t>(power_kind(h[AH4J_HP_HESSIAN_POWER]));
-        x.group = mean_group(block_sizes[i], chunk);
+        x.group = mean_group(block_sizes[i]);
         x.d_is_state = d_is_state[i] ? 1 : 0;
         items.push_back({{p[i].data, g[i].data, d[i].data, m[i].data, v[i].data}, p[i].numel,
                          adahessian_chunk_length(block_sizes[i], chunk), x});
