@@ -806,7 +806,7 @@ def graphed(fn, warmup=3):
     return graph.replay
 
 
-def bench_resnet(core, report, iters=30, dev="cuda", batch=128):
+def bench_resnet(core, report, iters=32, dev="cuda", batch=128, extras=True):
     """Training iterations on a ResNet-20-like net, interleaved: torch's fused Adam; AdaHessian
     with our kernels (double-backward HVP); the Python reference AdaHessian as the authors run it
     (torch RNG probes, op-by-op update); the HVP alone (forward, grad, grad of grad, no update);
@@ -879,6 +879,20 @@ def bench_resnet(core, report, iters=30, dev="cuda", batch=128):
 
     adahessian_iteration = adahessian_iteration_for(model)
 
+    def adahessian_every(net, k):
+        """updateEach k: the HVP every k-th iteration, its estimate reused in between."""
+        ps, step = list(net.parameters()), fused_step(net)
+        held = {"i": 0, "hzs": None}
+
+        def iteration():
+            if held["i"] % k == 0:
+                grads, held["hzs"] = hvp(net, ps)
+            else:
+                grads = torch.autograd.grad(loss_fn(net(x), y), ps)
+            held["i"] += 1
+            step(grads, held["hzs"])
+        return iteration
+
     hvp_model = small_resnet().to(dev)
     hvp_params = list(hvp_model.parameters())
 
@@ -886,12 +900,16 @@ def bench_resnet(core, report, iters=30, dev="cuda", batch=128):
         hvp(hvp_model, hvp_params)
 
     fns = {"adam": adam_iteration, "adahessian": adahessian_iteration,
-           "official": official_iteration, "hvp only": hvp_only_iteration}
+           "official": official_iteration, "hvp only": hvp_only_iteration,
+           "adahessian, HVP every 2": adahessian_every(small_resnet().to(dev), 2),
+           "adahessian, HVP every 4": adahessian_every(small_resnet().to(dev), 4)}
 
     # Forward-over-reverse HVP: grad of the loss, pushed forward along z (torch.func). BatchNorm's
     # running statistics cannot be updated inside the transform, so that model's BatchNorms use
     # batch statistics without tracking (the same arithmetic in training mode).
     try:
+        if not extras:
+            raise RuntimeError("skipped (extras=False)")
         from torch.func import functional_call, grad, jvp, replace_all_batch_norm_modules_
         fwd_model = small_resnet().to(dev)
         replace_all_batch_norm_modules_(fwd_model)
@@ -920,7 +938,7 @@ def bench_resnet(core, report, iters=30, dev="cuda", batch=128):
     # capturable fused Adam, AdaHessian with our kernels. Timing only: the replayed AdaHessian
     # reuses the probe counter and step count baked in at capture (a real graphed AdaHessian
     # would read them from device memory).
-    if cuda:
+    if cuda and extras:
         try:
             graph_adam_model = small_resnet().to(dev)
             graph_adam = torch.optim.Adam(graph_adam_model.parameters(), lr=1e-3, fused=True,
@@ -956,7 +974,7 @@ def bench_resnet(core, report, iters=30, dev="cuda", batch=128):
           % (entry["params"], batch))
     for name in fns:
         print("  %-24s %8.2f ms  %5.2fx  %6.0f MiB" % (name, res[name], res[name] / res["adam"], peaks[name]))
-    if cuda:  # the same eager iterations with cuDNN's autotuner on (it may pick faster algorithms)
+    if cuda and extras:  # the same eager iterations with cuDNN's autotuner on (it may pick faster algorithms)
         torch.backends.cudnn.benchmark = True
         try:
             eager = {k: fns[k] for k in ("adam", "adahessian", "official", "hvp only")}
@@ -1036,6 +1054,8 @@ def main():
     if cuda and not args.skip_bench:
         run_section(report, "step benchmarks", bench_steps, core, report)
         run_section(report, "resnet benchmark", bench_resnet, core, report)
+        run_section(report, "resnet benchmark, batch 512", bench_resnet, core, report, 16, "cuda",
+                    512, False)
     elif args.smoke_bench:
         run_section(report, "step benchmarks", bench_steps, core, report, 2_000_000, 20, "cpu")
         run_section(report, "resnet benchmark", bench_resnet, core, report, 2, "cpu", 8)
