@@ -13,7 +13,9 @@ import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -27,6 +29,27 @@ class NativeCoreTest {
   @BeforeAll
   static void load() {
     NativeCore.load();
+  }
+
+  /**
+   * The natives on the class path are the flavour the build asked for (surefire passes it): the
+   * linux-x86_64-gpu ones (-Pgpu) hold the CUDA kernels, the CPU ones do not.
+   */
+  @Test
+  void nativesAreTheFlavourTheBuildAskedFor() {
+    String expected = System.getProperty("adahessian4j.expectedNatives");
+    Assumptions.assumeTrue(expected != null, "not run by Maven");
+    assertEquals(expected.endsWith("-gpu") ? 1 : 0, ah4j.ah4j_has_cuda_kernels(), expected);
+  }
+
+  /** The CUDA chunk length setting is reachable from Java and validated (it exists in every build). */
+  @Test
+  void chunkLengthSetting() {
+    long initial = ah4j.ah4j_cuda_chunk_elements(0);
+    assertEquals(16384, initial);
+    assertEquals(-1, ah4j.ah4j_cuda_chunk_elements(1000));
+    assertEquals(4096, ah4j.ah4j_cuda_chunk_elements(4096));
+    assertEquals(initial, ah4j.ah4j_cuda_chunk_elements(initial));
   }
 
   /** The arguments of one call; each case breaks one of them. */
