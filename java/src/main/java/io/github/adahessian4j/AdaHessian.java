@@ -5,6 +5,7 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Objects;
@@ -50,6 +51,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
   private final BlockAveraging blockAveraging;
   private final int updateEach;
   private final int nSamples;
+  private final ReplicaMean replicaMean;
   private long seed;
   private final long[] blockSizes;
   private final long[] hessianSteps;
@@ -63,6 +65,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
     this.blockAveraging = b.blockAveraging;
     this.updateEach = b.updateEach;
     this.nSamples = b.nSamples;
+    this.replicaMean = b.replicaMean;
     this.seed = b.seed;
     int n = params.length;
     this.hessianSteps = new long[n];
@@ -172,6 +175,9 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
           freshDiags[i] = unscale(freshDiags[i]);
         }
       }
+      if (replicaMean != null) {
+        averageAcrossReplicas(active, stepGrads, freshDiags);
+      }
       if (!finiteOrSkip("AdaHessian step", "gradient", active, stepGrads)
           || !finiteOrSkip("AdaHessian step", "Hessian-diagonal estimate", active, freshDiags)) {
         return;
@@ -218,6 +224,24 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
       }
       probeCounter += estimate.draws();
     }
+  }
+
+  /**
+   * Hands the gradients, then the fresh estimates, to {@link ReplicaMean} (see there), as detached
+   * tensors: the gradients are torch.grad's outputs, which the Hessian-vector products used.
+   */
+  private void averageAcrossReplicas(List<Integer> active, Tensor[] grads, Tensor[] diags) {
+    List<Tensor> shared = new ArrayList<>();
+    for (int i : active) {
+      grads[i] = grads[i].detach();
+      shared.add(grads[i]);
+    }
+    for (int i : active) {
+      if (diags[i] != null) {
+        shared.add(diags[i]);
+      }
+    }
+    replicaMean.averageInPlace(Collections.unmodifiableList(shared));
   }
 
   /** Fresh Hessian-diagonal estimates (null where none was due) and the probe draws they used. */
@@ -376,6 +400,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
     private int updateEach = 1;
     private int nSamples = 1;
     private long seed = 0x5EED_AD4E_551AL;
+    private ReplicaMean replicaMean;
     private final List<PendingGroup<AdaHessianOptions>> groups = new ArrayList<>();
 
     private Builder() {}
@@ -433,6 +458,15 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
     /** Seed of the probe generator. */
     public Builder seed(long seed) {
       this.seed = seed;
+      return this;
+    }
+
+    /**
+     * Data-parallel training: averages the gradients and Hessian estimates across replicas each
+     * step (default none: one process). See {@link ReplicaMean}.
+     */
+    public Builder replicaMean(ReplicaMean replicaMean) {
+      this.replicaMean = Objects.requireNonNull(replicaMean, "replicaMean");
       return this;
     }
 
