@@ -22,7 +22,7 @@ if [ "${1:-}" = "--fake-shim" ]; then
   include="$("$root/cpp/fetch-shim-headers.sh")"  # c10's Half/BFloat16 headers
   mkdir -p "$build/fake"
   gcc -shared -fPIC -O2 "$here/fake_shim.c" -o "$build/fake/libah4j_fake_shim.so"
-  g++ -std=c++17 -O3 -fopenmp -fno-math-errno -shared -fPIC -I"$root/cpp/include" -I"$include" \
+  g++ -std=c++17 -O3 -fopenmp -fno-math-errno -ffp-contract=off -shared -fPIC -I"$root/cpp/include" -I"$include" \
     "$root/cpp/src/tensors.cpp" "$root/cpp/src/cpu_steps.cpp" -o "$build/fake/libah4j.so" \
     -L"$build/fake" -lah4j_fake_shim -Wl,-rpath,'$ORIGIN'
   exec "$py" "$here/verify.py" --lib "$build/fake/libah4j.so" \
@@ -71,7 +71,7 @@ build_core() {  # $1: the shim headers to build against
     "$nvcc" -std=c++17 -O3 --fmad=false -Xcompiler=-fPIC "${gencode[@]}" -DAH4J_WITH_CUDA=1 \
       -I"$root/cpp/include" -I"$include" -c "$root/cpp/src/cuda/kernels.cu" -o "$build/build/kernels.o"
     for f in tensors cpu_steps; do
-      g++ -std=c++17 -O3 -fPIC -fopenmp -fno-math-errno -DAH4J_WITH_CUDA=1 -I"$root/cpp/include" \
+      g++ -std=c++17 -O3 -fPIC -fopenmp -fno-math-errno -ffp-contract=off -DAH4J_WITH_CUDA=1 -I"$root/cpp/include" \
         -I"$include" -c "$root/cpp/src/$f.cpp" -o "$build/build/$f.o"
     done
     # nvcc links (through g++) with the static CUDA runtime, as CMake does.

@@ -83,6 +83,14 @@ int ah4j_has_cuda_kernels(void);
 int64_t ah4j_cuda_chunk_elements(int64_t elements);
 
 /*
+ * The instruction set of the CPU loops: 0 the x86-64 baseline (SSE2), 1 AVX2 (x86-64-v3),
+ * 2 AVX-512 (x86-64-v4). The default is the best this CPU has. isa >= 0 sets it for the process
+ * if the CPU has it; a negative isa only reads it. Returns the value in effect, or -1 (and nothing
+ * changes) for one the CPU lacks. Every setting gives the same bits (for tests and benchmarks).
+ */
+int ah4j_cpu_isa(int isa);
+
+/*
  * Fills each zs[i] with Rademacher +-1 probes drawn from the counter-based generator
  *   z[e] = bit(e) ? +1 : -1, bit(e) = (mix64(stream ^ (e >> 6)) >> (e & 63)) & 1,
  *   stream = mix64(mix64(mix64(seed) ^ counter) ^ param_ids[i])

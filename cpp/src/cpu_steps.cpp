@@ -202,6 +202,14 @@ extern "C" {
 
 int ah4j_has_cuda_kernels(void) { return kHasCudaKernels ? 1 : 0; }
 
+int ah4j_cpu_isa(int isa) {
+  if (isa >= 0) {
+    if (isa > static_cast<int>(best_isa())) return -1;
+    isa_setting().store(isa, std::memory_order_relaxed);
+  }
+  return isa_setting().load(std::memory_order_relaxed);
+}
+
 int64_t ah4j_cuda_chunk_elements(int64_t elements) {
   if (elements != 0 && !cuda::set_chunk_elements(elements)) return -1;
   return cuda::chunk_elements();

@@ -4,6 +4,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -38,16 +39,59 @@ inline std::vector<Chunk> make_chunks(const std::vector<int64_t>& numels,
   return chunks;
 }
 
+// The instruction set the element loops run with. The library is built for the x86-64 baseline
+// (SSE2); each chunk body is also compiled, inlined whole ([[gnu::flatten]]), for x86-64-v3
+// (AVX2) and x86-64-v4 (AVX-512), and the best one the CPU has runs. Every path gives the same
+// bits: IEEE-rounded element arithmetic, no contraction into FMAs (-ffp-contract=off, CMake), no
+// reordered sums.
+enum class Isa : int { kBaseline = 0, kAvx2 = 1, kAvx512 = 2 };
+
+inline Isa best_isa() {
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+  if (__builtin_cpu_supports("x86-64-v4")) return Isa::kAvx512;
+  if (__builtin_cpu_supports("x86-64-v3")) return Isa::kAvx2;
+#endif
+  return Isa::kBaseline;
+}
+
+inline std::atomic<int>& isa_setting() {
+  static std::atomic<int> isa{static_cast<int>(best_isa())};
+  return isa;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+template <typename F>
+[[gnu::flatten]] __attribute__((target("arch=x86-64-v3"))) void run_avx2(F& body, const Chunk& c) {
+  body(c);
+}
+template <typename F>
+[[gnu::flatten]] __attribute__((target("arch=x86-64-v4,prefer-vector-width=512")))
+void run_avx512(F& body, const Chunk& c) {
+  body(c);
+}
+#endif
+
+template <typename F>
+inline void run_chunk(Isa isa, F& body, const Chunk& c) {
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+  if (isa == Isa::kAvx512) return run_avx512(body, c);
+  if (isa == Isa::kAvx2) return run_avx2(body, c);
+#endif
+  (void)isa;
+  body(c);
+}
+
 // Runs body(chunk) for every chunk, on libtorch's OpenMP threads when the work is large enough.
 template <typename F>
 void for_each_chunk(const std::vector<Chunk>& chunks, int64_t total, F&& body) {
   const int64_t n = static_cast<int64_t>(chunks.size());
+  const Isa isa = static_cast<Isa>(isa_setting().load(std::memory_order_relaxed));
   if (total < kParallelThreshold || n < 2 || omp_get_max_threads() < 2 || omp_in_parallel()) {
-    for (int64_t c = 0; c < n; ++c) body(chunks[c]);
+    for (int64_t c = 0; c < n; ++c) run_chunk(isa, body, chunks[c]);
     return;
   }
 #pragma omp parallel for schedule(static)
-  for (int64_t c = 0; c < n; ++c) body(chunks[c]);
+  for (int64_t c = 0; c < n; ++c) run_chunk(isa, body, chunks[c]);
 }
 
 }  // namespace ah4j

@@ -21,6 +21,9 @@
 #include <string>
 #include <vector>
 
+#include <c10/util/BFloat16.h>
+#include <c10/util/Half.h>
+
 #include "adahessian4j.h"
 #include "../src/cuda/multi_tensor.h"
 
@@ -305,6 +308,117 @@ void dispatch_tests() {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// The CPU loops give the same bits with every instruction set (ah4j_cpu_isa).
+
+struct Typed {
+  int32_t dtype;
+  size_t size;
+};
+
+AtenTensorHandle make_random(Typed type, int64_t n, uint64_t seed, double lo, double hi) {
+  int64_t sizes[1] = {n}, strides[1] = {1};
+  AtenTensorHandle t = nullptr;
+  aoti_torch_empty_strided(1, sizes, strides, type.dtype, aoti_torch_device_type_cpu(), 0, &t);
+  void* data = nullptr;
+  aoti_torch_get_data_ptr(t, &data);
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> uniform(lo, hi);
+  for (int64_t i = 0; i < n; ++i) {
+    const double x = uniform(rng);
+    if (type.dtype == aoti_torch_dtype_float64()) static_cast<double*>(data)[i] = x;
+    else if (type.dtype == aoti_torch_dtype_float32()) static_cast<float*>(data)[i] = static_cast<float>(x);
+    else if (type.dtype == aoti_torch_dtype_float16()) static_cast<c10::Half*>(data)[i] = static_cast<float>(x);
+    else static_cast<c10::BFloat16*>(data)[i] = static_cast<float>(x);
+  }
+  return t;
+}
+
+std::vector<uint8_t> bytes(AtenTensorHandle t, size_t element_size) {
+  int64_t n = 0;
+  void* data = nullptr;
+  aoti_torch_get_numel(t, &n);
+  aoti_torch_get_data_ptr(t, &data);
+  const auto* b = static_cast<const uint8_t*>(data);
+  return std::vector<uint8_t>(b, b + n * element_size);
+}
+
+// Every entry point on three tensors (one over the parallel threshold, one of 3x3 blocks, a tail
+// of odd length), from the same inputs: the bytes of every output.
+std::vector<std::vector<uint8_t>> run_everything(Typed param, Typed state) {
+  const std::vector<int64_t> numels{100003, 9 * 1001, 37};
+  const std::vector<int64_t> blocks{1, 9, 1};
+  std::vector<AtenTensorHandle> p, g, z, hz, d, m, v, x;
+  for (size_t i = 0; i < numels.size(); ++i) {
+    const int64_t n = numels[i];
+    p.push_back(make_random(param, n, 10 + i, -1, 1));
+    g.push_back(make_random(param, n, 20 + i, -1, 1));
+    z.push_back(make_random(param, n, 30 + i, -1, 1));
+    hz.push_back(make_random(param, n, 40 + i, -3, 3));
+    d.push_back(make_random(state, n, 50 + i, -2, 2));  // Hutchinson sums in the state dtype
+    m.push_back(make_random(state, n, 60 + i, -0.1, 0.1));
+    v.push_back(make_random(state, n, 70 + i, 0.001, 0.01));
+    x.push_back(make_random(state, n, 80 + i, 0.001, 0.01));
+  }
+  auto h = [](std::vector<AtenTensorHandle>& list) { return reinterpret_cast<void**>(list.data()); };
+  const int64_t count = static_cast<int64_t>(numels.size());
+  std::vector<int64_t> ids{3, 4, 5}, steps{1, 7, 100};
+  std::vector<double> hyper;
+  const double powers[3] = {1.0, 0.5, 0.3};
+  for (int i = 0; i < 3; ++i) {
+    for (double h_value : {0.15, 0.9, 0.999, 1e-4, i == 1 ? 1e-2 : 0.0, powers[i]}) hyper.push_back(h_value);
+  }
+  std::vector<int32_t> flags{0, AH4J_ADAM_AMSGRAD | AH4J_ADAM_MAXIMIZE, AH4J_ADAM_DECOUPLED_WEIGHT_DECAY};
+  int code = AH4J_OK;
+  const auto call = [&](const char* what, int status) {
+    if (status != AH4J_OK && code == AH4J_OK) {
+      std::printf("%s: %s\n", what, ah4j_last_error());
+      code = status;
+    }
+  };
+  call("rademacher", ah4j_rademacher_(h(z), ids.data(), count, 99, 5));
+  call("hutchinson", ah4j_hutchinson_accumulate_(h(d), h(z), h(hz), count, 1.0 / 3, 0));
+  call("adahessian", ah4j_adahessian_step_(h(p), h(g), h(d), h(m), h(v), count, blocks.data(),
+                                           steps.data(), hyper.data()));
+  call("adam", ah4j_adam_step_(h(p), h(g), h(m), h(v), h(x), count, steps.data(), hyper.data(),
+                               flags.data()));
+  int64_t first = -2;
+  call("find_non_finite", ah4j_find_non_finite(h(hz), count, &first));
+  std::vector<std::vector<uint8_t>> out;
+  out.push_back({static_cast<uint8_t>(code), static_cast<uint8_t>(first + 2)});
+  for (auto* list : {&p, &g, &z, &hz, &d, &m, &v, &x}) {
+    const size_t size = list == &d || list == &m || list == &v || list == &x ? state.size : param.size;
+    for (AtenTensorHandle t : *list) {
+      out.push_back(bytes(t, size));
+      aoti_torch_delete_tensor_object(t);
+    }
+  }
+  return out;
+}
+
+void isa_tests() {
+  const int best = ah4j_cpu_isa(-1);
+  std::printf("cpu loops: instruction set %d (0 baseline, 1 AVX2, 2 AVX-512)\n", best);
+  expect(best >= 0 && best <= 2, "the instruction set in effect is one of 0, 1, 2");
+  expect(ah4j_cpu_isa(3) == -1 && ah4j_cpu_isa(-1) == best, "an unknown instruction set is refused");
+  const Typed f64{aoti_torch_dtype_float64(), 8}, f32{aoti_torch_dtype_float32(), 4};
+  const Typed f16{aoti_torch_dtype_float16(), 2}, bf16{aoti_torch_dtype_bfloat16(), 2};
+  const std::vector<std::pair<const char*, std::pair<Typed, Typed>>> types{
+      {"float64", {f64, f64}}, {"float32", {f32, f32}}, {"float16", {f16, f32}}, {"bfloat16", {bf16, f32}}};
+  for (const auto& [name, pair] : types) {
+    ah4j_cpu_isa(0);
+    const auto baseline = run_everything(pair.first, pair.second);
+    expect(baseline[0][0] == AH4J_OK, std::string(name) + ": every entry point ran");
+    for (int isa = 1; isa <= best; ++isa) {
+      ah4j_cpu_isa(isa);
+      expect(run_everything(pair.first, pair.second) == baseline,
+             std::string(name) + ": instruction set " + std::to_string(isa) +
+                 " gives the baseline's bits (probes, Hutchinson, AdaHessian k 1/0.5/0.3, Adam, check)");
+    }
+  }
+  ah4j_cpu_isa(best);
+}
+
 }  // namespace
 
 // The chunk length setting of the C API.
@@ -328,6 +442,7 @@ int main() {
     planner_tests(chunk);
   }
   dispatch_tests();
+  isa_tests();
   std::printf("%d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

@@ -1,7 +1,9 @@
 package io.github.adahessian4j;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.github.adahessian4j.nativecore.ah4j;
 import java.util.List;
 import java.util.function.Function;
 import org.bytedeco.javacpp.PointerScope;
@@ -10,8 +12,9 @@ import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
 
 /**
- * The fused steps give bit-identical results with 1 and 2 threads. The parameters are large
- * enough (3 x 100k elements) for the core to split them across threads, and the loss is
+ * The fused steps give bit-identical results with 1 and 2 threads and with every instruction set
+ * of the CPU loops (the x86-64 baseline, AVX2, AVX-512: {@code ah4j_cpu_isa}). The parameters are
+ * large enough (3 x 100k elements) for the core to split them across threads, and the loss is
  * element-wise, so libtorch's own reductions cannot make the gradients thread-dependent.
  */
 class ThreadIndependenceTest {
@@ -25,9 +28,11 @@ class ThreadIndependenceTest {
     return total;
   }
 
-  private static double[][] run(int threads, Function<List<Tensor>, Runnable> stepper) {
+  private static double[][] run(int threads, int isa, Function<List<Tensor>, Runnable> stepper) {
     int before = torch.get_num_threads();
+    int beforeIsa = ah4j.ah4j_cpu_isa(-1);
     torch.set_num_threads(threads);
+    assertEquals(isa, ah4j.ah4j_cpu_isa(isa));
     try (PointerScope scope = new PointerScope()) {
       List<Tensor> params = List.of(
           T.randomParam(1, torch.ScalarType.Float, 100_000),
@@ -44,14 +49,20 @@ class ThreadIndependenceTest {
       return out;
     } finally {
       torch.set_num_threads(before);
+      ah4j.ah4j_cpu_isa(beforeIsa);
     }
   }
 
   private static void assertSameForOneAndTwoThreads(Function<List<Tensor>, Runnable> stepper) {
-    double[][] one = run(1, stepper);
-    double[][] two = run(2, stepper);
-    for (int i = 0; i < one.length; i++) {
-      assertArrayEquals(one[i], two[i], 0.0, "parameter " + i + " differs between 1 and 2 threads");
+    NativeCore.load();
+    int best = ah4j.ah4j_cpu_isa(-1);
+    double[][] baseline = run(1, 0, stepper);
+    for (int[] config : new int[][] {{2, 0}, {1, best}, {2, best}, {2, Math.min(1, best)}}) {
+      double[][] other = run(config[0], config[1], stepper);
+      for (int i = 0; i < baseline.length; i++) {
+        assertArrayEquals(baseline[i], other[i], 0.0, "parameter " + i + " differs between 1 thread"
+            + " with the baseline instruction set and " + config[0] + " with set " + config[1]);
+      }
     }
   }
 
