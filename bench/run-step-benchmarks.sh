@@ -2,14 +2,15 @@
 # Runs the JMH step benchmarks (bench/src/main/java/.../StepBenchmark.java) at 1 and 2 libtorch
 # threads and prints time, GB/s and % of the copy's bandwidth for each step, side by side.
 # An optional argument selects benchmarks by regular expression (e.g. 'StepBenchmark.fused', or
-# 'OverheadBenchmark' for the per-call overhead; only StepBenchmark runs get the GB/s table).
+# 'OverheadBenchmark' for the per-call overhead; only StepBenchmark runs get the GB/s table); JMH
+# options may follow it, e.g. -p threads=1 -p isa=baseline,best (the CPU loops' instruction sets).
 # Build first: mvn -B install -DskipTests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OPENBLAS_NUM_THREADS=1 # OpenBLAS's own pool fights libtorch's OpenMP threads (README)
 cp_file="$PWD/bench/target/classpath.txt"
 mvn -B -q -pl bench dependency:build-classpath -Dmdep.outputFile="$cp_file" >/dev/null
-java -cp "bench/target/classes:$(cat "$cp_file")" org.openjdk.jmh.Main "${1:-StepBenchmark}" \
+java -cp "bench/target/classes:$(cat "$cp_file")" org.openjdk.jmh.Main "${1:-StepBenchmark}" "${@:2}" \
   -f 1 -wi 3 -i 7 -w 1s -r 1s -rf json -rff bench/target/step-benchmarks.json
 case "${1:-StepBenchmark}" in
   StepBenchmark*) python3 bench/step_report.py bench/target/step-benchmarks.json ;;

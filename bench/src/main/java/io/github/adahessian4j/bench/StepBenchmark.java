@@ -66,6 +66,15 @@ public class StepBenchmark {
   @Param({"10M", "resnet20"})
   public String shapes;
 
+  /**
+   * Instruction set of the core's CPU loops (ah4j_cpu_isa): best (the best the CPU has), or
+   * baseline, avx2, avx512 to compare them: -p isa=baseline,best.
+   */
+  @Param({"best"})
+  public String isa;
+
+  private int isaBefore;
+
   private PointerScope scope;
   private final List<Tensor> params = new ArrayList<>();
   private final List<Tensor> grads = new ArrayList<>();
@@ -93,6 +102,17 @@ public class StepBenchmark {
   @Setup(Level.Trial)
   public void setUp() {
     torch.set_num_threads(threads);
+    isaBefore = ah4j.ah4j_cpu_isa(-1);
+    int level = switch (isa) {
+      case "best" -> isaBefore;
+      case "baseline" -> 0;
+      case "avx2" -> 1;
+      case "avx512" -> 2;
+      default -> throw new IllegalArgumentException("isa must be best, baseline, avx2 or avx512: " + isa);
+    };
+    if (ah4j.ah4j_cpu_isa(level) != level) {
+      throw new IllegalStateException("this CPU lacks the instruction set " + isa);
+    }
     scope = new PointerScope();
     torch.manual_seed(0);
     if (shapes.equals("10M")) {
@@ -189,6 +209,7 @@ public class StepBenchmark {
     copyPool.shutdown();
     ours.close();
     scope.close();
+    ah4j.ah4j_cpu_isa(isaBefore);
   }
 
   @Benchmark
