@@ -46,8 +46,13 @@ inline std::vector<Chunk> make_chunks(const std::vector<int64_t>& numels,
 // reordered sums.
 enum class Isa : int { kBaseline = 0, kAvx2 = 1, kAvx512 = 2 };
 
+// GCC 12 names the x86-64 levels in __builtin_cpu_supports; elsewhere only the baseline runs.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
+#define AH4J_ISA_DISPATCH 1
+#endif
+
 inline Isa best_isa() {
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#ifdef AH4J_ISA_DISPATCH
   if (__builtin_cpu_supports("x86-64-v4")) return Isa::kAvx512;
   if (__builtin_cpu_supports("x86-64-v3")) return Isa::kAvx2;
 #endif
@@ -59,7 +64,7 @@ inline std::atomic<int>& isa_setting() {
   return isa;
 }
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#ifdef AH4J_ISA_DISPATCH
 template <typename F>
 [[gnu::flatten]] __attribute__((target("arch=x86-64-v3"))) void run_avx2(F& body, const Chunk& c) {
   body(c);
@@ -73,7 +78,7 @@ void run_avx512(F& body, const Chunk& c) {
 
 template <typename F>
 inline void run_chunk(Isa isa, F& body, const Chunk& c) {
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#ifdef AH4J_ISA_DISPATCH
   if (isa == Isa::kAvx512) return run_avx512(body, c);
   if (isa == Isa::kAvx2) return run_avx2(body, c);
 #endif
