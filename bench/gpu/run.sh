@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # GPU verification of the native core, in one run, on a machine with a GPU, nvcc, Python torch
-# >= 2.6 built with CUDA (checked with 2.11+cu130 in mind), and no JDK: builds libah4j.so with
-# its CUDA kernels (sm_90 by default; CUDAARCHS overrides), then runs verify.py (checks, then
-# benchmarks). Outputs: verify.log, build.log and results.json in $OUT if set (the device tool's
-# output folder), else in bench/gpu/results/.
+# >= 2.6 built with CUDA (run on an H200 with torch 2.11+cu130), and no JDK: builds libah4j.so
+# with its CUDA kernels (sm_90 by default; CUDAARCHS overrides), runs verify.py (checks, then
+# benchmarks), then the kernel checks again under compute-sanitizer's memcheck. Outputs:
+# build.log, verify.log, results.json and sanitizer.log in $OUT if set (the device tool's output
+# folder), else in bench/gpu/results/.
 #   bench/gpu/run.sh               the real run
 #   bench/gpu/run.sh --build-only  only the build (AH4J_NO_CMAKE=1: without CMake, by hand)
 #   bench/gpu/run.sh --fake-shim   a dry run of the CPU half with a torch older than 2.6 (no shim):
@@ -87,25 +88,26 @@ loads() {  # the core loads into this torch (every shim symbol it needs is there
 
 {
   build_core "$include"
-  if ! loads && [ "$include" != "$torch_dir/include" ]; then
+  if ! loads; then
+    [ "$include" != "$torch_dir/include" ] || { echo "the core does not load into this torch"; exit 1; }
     echo "the core built against $include does not load into this torch: again with its own headers"
     build_core "$torch_dir/include"
     loads
   fi
   echo "build: $((SECONDS - start)) s"
-} 2>&1 | tee "$out/build.log"
-[ "${PIPESTATUS[0]}" = 0 ] || { echo "build failed"; exit 1; }
+} 2>&1 | tee "$out/build.log"  # under set -e and pipefail a failed build ends the script here
 
 [ "${1:-}" = "--build-only" ] && exit 0
 status=0
 "$py" "$here/verify.py" --lib "$lib" --out "$out" 2>&1 | tee "$out/verify.log" || status=$?
 # The kernels under compute-sanitizer's memcheck (out-of-bounds and misaligned accesses), on the
-# check sections that cover every kernel, where the tool is there; bounded in time, and reported,
-# not fatal (it does not run on every kind of machine).
+# check sections that run every kernel (the kernel checks, without the torch comparisons and
+# benchmarks), where the tool is there; bounded in time, and reported, not fatal (it does not run
+# on every kind of machine).
 if [ -z "${AH4J_NO_SANITIZER:-}" ] && command -v compute-sanitizer >/dev/null; then
   timeout "${AH4J_SANITIZER_TIMEOUT:-150}" compute-sanitizer --tool memcheck --error-exitcode 9 \
     "$py" "$here/verify.py" --lib "$lib" --out "$build/sanitizer" \
-    --only probes,hutchinson,adahessian,adam > "$out/sanitizer.log" 2>&1 || sanitizer=$?
+    --only "probes,hutchinson,adahessian,adahessian many,adam" > "$out/sanitizer.log" 2>&1 || sanitizer=$?
   echo "compute-sanitizer memcheck: exit ${sanitizer:-0} (0: clean, 9: memcheck errors, 124: timed out, 1: a check failed)" \
     | tee -a "$out/sanitizer.log"
 fi

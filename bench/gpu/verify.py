@@ -2,24 +2,30 @@
 """Checks and benchmarks the AdaHessian4J core's CUDA kernels from Python torch (>= 2.6), with no
 JDK: the core (libah4j.so, built with -DAH4J_CUDA=ON) is loaded with ctypes into the torch
 process, and tensors become the core's handles (AtenTensorHandle = at::Tensor*) through
-torch._C._aoti.unsafe_alloc_void_ptrs_from_tensors.
+torch._C._aoti.unsafe_alloc_void_ptrs_from_tensors. bench/gpu/README.md lists every check.
 
 Checks (each kernel on cuda tensors against the same library's CPU path on copies of the same
 inputs; bit for bit where the core promises it, see cpp/include/adahessian4j.h):
   probes (and an independent numpy implementation of the generator), Hutchinson accumulation,
   the AdaHessian step (every dtype, block sizes 1 to > 65,536, Hessian powers 1, 0.5, 0.3, the
-  diagonal in the param's or the state dtype, many tensors and chunks per launch), an op-by-op
-  AdaHessian in torch on the GPU, Adam/AdamW (amsgrad, maximize, decoupled) against the CPU path
-  and against torch.optim.Adam/AdamW(fused=True), launches on the current stream, error handling.
+  diagonal in the param's or the state dtype), 122 tensors in one call at three chunk lengths
+  (ah4j_cuda_chunk_elements), an op-by-op AdaHessian in torch on the GPU, Adam/AdamW (amsgrad,
+  maximize, decoupled) against the CPU path and against torch.optim.Adam/AdamW(fused=True),
+  training steps against the Python reference AdaHessian (bench/python), launches on the current
+  stream, error handling.
 Benchmarks (CUDA events, medians of interleaved repeats):
   our fused Adam vs torch's fused and foreach Adam on 100M float32 params in 200 tensors; our
-  AdaHessian step's and probe generator's bandwidth vs a device copy; an AdaHessian training
-  iteration (autograd HVP + our kernels) vs a fused-Adam iteration on a small ResNet.
+  AdaHessian step's and probe generator's bandwidth vs a device copy, also at several chunk
+  lengths; training iterations on a ResNet-20-like net: fused Adam, AdaHessian with our kernels,
+  the official AdaHessian, the HVP alone, updateEach 2 and 4, a forward-over-reverse HVP, CUDA
+  graph replays (timing only), cudnn.benchmark.
 
-  verify.py --lib LIBAH4J [--out DIR] [--cpu-only] [--fake-shim LIB] [--skip-bench]
+  verify.py --lib LIBAH4J [--out DIR] [--cpu-only] [--fake-shim LIB] [--pretend-gpu]
+            [--skip-bench] [--smoke-bench] [--only SECTION,...]
 --cpu-only runs the CPU half (the checks of the library's CPU path against the numpy probes and
 the op-by-op reference). --fake-shim (with an old torch that has no shim) makes handles that
 bench/gpu/fake_shim.c understands: a dry run of this script's plumbing on machines without a GPU.
+--only runs the named check sections and no benchmarks (run.sh's compute-sanitizer pass).
 """
 import argparse
 import ctypes
@@ -415,11 +421,15 @@ def check_adahessian(core, report, devices):
 
 
 def check_adahessian_many(core, report, devices):
-    """120 tensors and one of 330 chunks in one call: several launches, split tensors."""
+    """122 tensors in one call (two of over 20M elements, one in blocks of 9): several launches,
+    split tensors, at three chunk lengths."""
     if len(devices) < 2:
         return
-    shapes = [(1000 + 17 * i,) for i in range(120)] + [(65536 * 330 + 64,)]
-    blocks = [1 if i % 3 else (9 if (1000 + 17 * i) % 9 == 0 else 1) for i in range(120)] + [1]
+    # Every third small tensor and one large one in blocks of 9: block-averaged tensors split
+    # over chunks and launches too.
+    shapes = ([((999 + 18 * i) if i % 3 == 0 else (1000 + 17 * i),) for i in range(120)]
+              + [(65536 * 330 + 64,), (9 * 65536 * 40,)])
+    blocks = [9 if i % 3 == 0 else 1 for i in range(120)] + [1, 9]
     n = len(shapes)
     hyper = [[0.1, 0.9, 0.999, 1e-4, 0.0, 1.0]] * n
     p0 = [rand(s, torch.float32, 300 + i) for i, s in enumerate(shapes)]
@@ -437,13 +447,13 @@ def check_adahessian_many(core, report, devices):
                 run_once(core, prepare_adahessian(core, p, copies(g, dev), copies(d, dev), m, v,
                                                   blocks, [1] * n, hyper))
                 out[dev] = p
-            report.check("adahessian float32, 121 tensors (one of 21.6M elements), chunks of %d: "
-                         "cuda == cpu bit for bit" % chunk,
+            report.check("adahessian float32, 122 tensors (21.6M elements in one, 23.6M in blocks "
+                         "of 9 in another), chunks of %d: cuda == cpu bit for bit" % chunk,
                          all(same_bits(a, b) for a, b in zip(out["cuda"], out["cpu"])))
             zs = {dev: [torch.empty(s, device=on(dev)) for s in shapes] for dev in devices}
             for dev in devices:
                 run_once(core, prepare_rademacher(core, zs[dev], list(range(n)), 5, 9))
-            report.check("probes, the same 121 tensors, chunks of %d: cuda == cpu bit for bit" % chunk,
+            report.check("probes, the same 122 tensors, chunks of %d: cuda == cpu bit for bit" % chunk,
                          all(same_bits(a, b) for a, b in zip(zs["cuda"], zs["cpu"])))
     finally:
         core.chunk(default)
@@ -909,7 +919,7 @@ def bench_resnet(core, report, iters=32, dev="cuda", batch=128, extras=True):
     # batch statistics without tracking (the same arithmetic in training mode).
     try:
         if not extras:
-            raise RuntimeError("skipped (extras=False)")
+            raise NotImplementedError("not run at this batch size")
         from torch.func import functional_call, grad, jvp, replace_all_batch_norm_modules_
         fwd_model = small_resnet().to(dev)
         replace_all_batch_norm_modules_(fwd_model)
@@ -930,9 +940,11 @@ def bench_resnet(core, report, iters=32, dev="cuda", batch=128, extras=True):
 
         fwd_iteration()
         fns["adahessian fwd-over-rev"] = fwd_iteration
+    except NotImplementedError:
+        pass
     except Exception as e:  # reported, not fatal: an experiment, not a check
         print("forward-over-reverse HVP did not run: %s: %s" % (type(e).__name__, e))
-        report.bench["resnet20_fwd_over_rev_error"] = "%s: %s" % (type(e).__name__, e)
+        report.bench["resnet20_batch%d_fwd_over_rev_error" % batch] = "%s: %s" % (type(e).__name__, e)
 
     # Whole iterations replayed as CUDA graphs (no launch overhead, no Python): Adam with
     # capturable fused Adam, AdaHessian with our kernels. Timing only: the replayed AdaHessian
@@ -954,7 +966,7 @@ def bench_resnet(core, report, iters=32, dev="cuda", batch=128, extras=True):
         except Exception as e:  # an experiment, not a check
             traceback.print_exc()
             print("CUDA graph capture did not run: %s: %s" % (type(e).__name__, e))
-            report.bench["resnet20_cuda_graph_error"] = "%s: %s" % (type(e).__name__, e)
+            report.bench["resnet20_batch%d_cuda_graph_error" % batch] = "%s: %s" % (type(e).__name__, e)
 
     peaks = {}
     for name, fn in fns.items():
@@ -962,7 +974,9 @@ def bench_resnet(core, report, iters=32, dev="cuda", batch=128, extras=True):
             torch.cuda.synchronize()
             torch.cuda.reset_peak_memory_stats()
         timed({name: fn}, iters=iters, repeats=1, device=dev)
-        peaks[name] = torch.cuda.max_memory_allocated() / 2 ** 20 if cuda else float("nan")
+        # A graph's memory pool was allocated at capture, before the reset: no peak for those.
+        graph = "CUDA graph" in name
+        peaks[name] = torch.cuda.max_memory_allocated() / 2 ** 20 if cuda and not graph else float("nan")
     res = timed(fns, iters=iters, repeats=5, device=dev)  # interleaved, for the ratios
     entry = {"batch": batch, "params": sum(p.numel() for p in params)}
     for name in fns:

@@ -171,15 +171,25 @@ void planner_tests(const int64_t kChunkElements) {
 // ---------------------------------------------------------------------------------------------
 // The C API's device dispatch.
 
-AtenTensorHandle make(int64_t n, float value) {
+// A cpu tensor of n elements of a dtype (float64, float32, float16 or bfloat16), each next().
+AtenTensorHandle make_typed(int32_t dtype, int64_t n, const std::function<double()>& next) {
   int64_t sizes[1] = {n}, strides[1] = {1};
   AtenTensorHandle t = nullptr;
-  aoti_torch_empty_strided(1, sizes, strides, aoti_torch_dtype_float32(),
-                           aoti_torch_device_type_cpu(), 0, &t);
+  aoti_torch_empty_strided(1, sizes, strides, dtype, aoti_torch_device_type_cpu(), 0, &t);
   void* data = nullptr;
   aoti_torch_get_data_ptr(t, &data);
-  for (int64_t i = 0; i < n; ++i) static_cast<float*>(data)[i] = value;
+  for (int64_t i = 0; i < n; ++i) {
+    const double x = next();
+    if (dtype == aoti_torch_dtype_float64()) static_cast<double*>(data)[i] = x;
+    else if (dtype == aoti_torch_dtype_float32()) static_cast<float*>(data)[i] = static_cast<float>(x);
+    else if (dtype == aoti_torch_dtype_float16()) static_cast<c10::Half*>(data)[i] = static_cast<float>(x);
+    else static_cast<c10::BFloat16*>(data)[i] = static_cast<float>(x);
+  }
   return t;
+}
+
+AtenTensorHandle make(int64_t n, float value) {
+  return make_typed(aoti_torch_dtype_float32(), n, [&] { return value; });
 }
 
 std::vector<float> values(AtenTensorHandle t) {
@@ -317,21 +327,9 @@ struct Typed {
 };
 
 AtenTensorHandle make_random(Typed type, int64_t n, uint64_t seed, double lo, double hi) {
-  int64_t sizes[1] = {n}, strides[1] = {1};
-  AtenTensorHandle t = nullptr;
-  aoti_torch_empty_strided(1, sizes, strides, type.dtype, aoti_torch_device_type_cpu(), 0, &t);
-  void* data = nullptr;
-  aoti_torch_get_data_ptr(t, &data);
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> uniform(lo, hi);
-  for (int64_t i = 0; i < n; ++i) {
-    const double x = uniform(rng);
-    if (type.dtype == aoti_torch_dtype_float64()) static_cast<double*>(data)[i] = x;
-    else if (type.dtype == aoti_torch_dtype_float32()) static_cast<float*>(data)[i] = static_cast<float>(x);
-    else if (type.dtype == aoti_torch_dtype_float16()) static_cast<c10::Half*>(data)[i] = static_cast<float>(x);
-    else static_cast<c10::BFloat16*>(data)[i] = static_cast<float>(x);
-  }
-  return t;
+  return make_typed(type.dtype, n, [&] { return uniform(rng); });
 }
 
 std::vector<uint8_t> bytes(AtenTensorHandle t, size_t element_size) {

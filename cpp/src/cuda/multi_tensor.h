@@ -71,9 +71,10 @@ struct Item {
 
 // Elements per chunk for an AdaHessian parameter averaged over blocks of `block` elements: whole
 // blocks only, at most kMaxMeans of them and at most kMaxChunkElements elements, a multiple of 32
-// blocks where that fits (chunks then start on 128-byte lines: on an H200, blocks of 9 ran at 85%
-// of copy bandwidth in chunks of 36,864 elements and at 59% in chunks of 32,760); a block larger
-// than that is one chunk. Parameters without averaging (block 1) use chunks of `chunk`.
+// blocks where that fits (chunks of float32 and float64 then start on 128-byte lines, of 2-byte
+// dtypes on 64-byte ones: on an H200, float32 blocks of 9 ran at 85% of copy bandwidth in chunks
+// of 36,864 elements and at 59% in chunks of 32,760); a block larger than that is one chunk.
+// Parameters without averaging (block 1) use chunks of `chunk`.
 inline int64_t adahessian_chunk_length(int64_t block, int64_t chunk) {
   if (block <= 1) return chunk;
   int64_t blocks = std::min<int64_t>(kMaxChunkElements / block, kMaxMeans);

@@ -19,8 +19,11 @@ import org.bytedeco.pytorch.Tensor;
  * data-dependent branches): otherwise the collective would not match up.
  *
  * <p>The tensors are the optimizer's own (detached, contiguous, on the parameters' devices); write
- * the means into them. An exception thrown here propagates from {@code step} and the step changes
- * nothing.
+ * the means into them. On CUDA, the writes must be complete, or queued on the current CUDA stream,
+ * when this returns: the fused step is queued on that stream right after it. This runs inside the
+ * step's {@link org.bytedeco.javacpp.PointerScope}: tensors created here are released when the
+ * step returns, so create buffers you keep across steps before the first step (or retain them).
+ * An exception thrown here propagates from {@code step} and the step changes nothing.
  */
 @FunctionalInterface
 public interface ReplicaMean {
