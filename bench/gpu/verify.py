@@ -849,11 +849,11 @@ def bench_resnet(core, report, iters=32, dev="cuda", batch=128, extras=True):
     blocks = [official_blocks(p) for p in params]
     hyper = [[0.15, 0.9, 0.999, 1e-4, 5e-4, 1.0]] * n
     probes = prepare_rademacher(core, zs, list(range(n)), 42, 0)
-    state = {"step": 0}
     cleanup = []
 
     def fused_step(net):
-        """Our fused AdaHessian step for `net`'s params: step(grads, hzs)."""
+        """Our fused AdaHessian step for `net`'s params: step(grads, hzs); step.done[0] counts
+        the steps taken (each variant its own: its step count and its probe draw counter)."""
         data = [p.detach() for p in net.parameters()]
         m = [torch.zeros_like(p) for p in data]
         v = [torch.zeros_like(p) for p in data]
@@ -862,30 +862,31 @@ def bench_resnet(core, report, iters=32, dev="cuda", batch=128, extras=True):
 
         def step(grads, hzs):
             # One sample: D = z * Hz, whose |.| is |Hz| (Rademacher z); the core takes Hz itself.
-            state["step"] += 1
+            step.done[0] += 1
             gh = core.handles([t.detach().contiguous() for t in grads])
             dh = core.handles([t.contiguous() for t in hzs])
             code = core.lib.ah4j_adahessian_step_(
                 _array(ctypes.c_void_p, p_handles), _array(ctypes.c_void_p, gh),
                 _array(ctypes.c_void_p, dh), _array(ctypes.c_void_p, m_handles),
                 _array(ctypes.c_void_p, v_handles), n, _array(ctypes.c_int64, blocks),
-                _array(ctypes.c_int64, [state["step"]] * n), hyper_rows(hyper))
+                _array(ctypes.c_int64, [step.done[0]] * n), hyper_rows(hyper))
             core.free(gh)
             core.free(dh)
             if code != OK:
                 raise RuntimeError(core.error())
+        step.done = [0]
         return step
 
-    def hvp(net, ps):
+    def hvp(net, ps, draws):
         loss = loss_fn(net(x), y)
         grads = torch.autograd.grad(loss, ps, create_graph=True)
-        probes.args[-1] = state["step"]  # the draw counter
+        probes.args[-1] = draws  # the draw counter
         probes.run()
         return grads, torch.autograd.grad(grads, ps, grad_outputs=zs)
 
     def adahessian_iteration_for(net):
         ps, step = list(net.parameters()), fused_step(net)
-        return lambda: step(*hvp(net, ps))
+        return lambda: step(*hvp(net, ps, step.done[0]))
 
     adahessian_iteration = adahessian_iteration_for(model)
 
@@ -896,7 +897,7 @@ def bench_resnet(core, report, iters=32, dev="cuda", batch=128, extras=True):
 
         def iteration():
             if held["i"] % k == 0:
-                grads, held["hzs"] = hvp(net, ps)
+                grads, held["hzs"] = hvp(net, ps, held["i"] // k)
             else:
                 grads = torch.autograd.grad(loss_fn(net(x), y), ps)
             held["i"] += 1
@@ -907,7 +908,7 @@ def bench_resnet(core, report, iters=32, dev="cuda", batch=128, extras=True):
     hvp_params = list(hvp_model.parameters())
 
     def hvp_only_iteration():
-        hvp(hvp_model, hvp_params)
+        hvp(hvp_model, hvp_params, 0)
 
     fns = {"adam": adam_iteration, "adahessian": adahessian_iteration,
            "official": official_iteration, "hvp only": hvp_only_iteration,
@@ -933,7 +934,7 @@ def bench_resnet(core, report, iters=32, dev="cuda", batch=128, extras=True):
             return loss_fn(functional_call(fwd_model, ({**dict(zip(names, ps)), **buffers},), (x,)), y)
 
         def fwd_iteration():
-            probes.args[-1] = state["step"]
+            probes.args[-1] = fwd_step.done[0]
             probes.run()
             grads, hzs = jvp(grad(loss_of), (tuple(fwd_data),), (tuple(zs),))
             fwd_step(grads, hzs)
