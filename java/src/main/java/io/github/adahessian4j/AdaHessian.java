@@ -9,6 +9,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.IntFunction;
 import java.util.function.Supplier;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.BoolOptional;
@@ -149,81 +150,168 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
     }
   }
 
+  /**
+   * One AdaHessian step over a batch split into {@code microBatches} parts (gradient
+   * accumulation, for batches whose double-backward graph does not fit in memory at once):
+   * {@code microBatchLoss.apply(b)} returns the mean loss of part {@code b} (0 to
+   * {@code microBatches - 1}), computed from the parameters without calling backward. Each part's
+   * graph is released before the next part's is built. The step uses the mean over the parts of
+   * the gradients and of the Hessian-diagonal estimates, all drawn with the same probes, so with
+   * equal-sized parts it is the step that {@link #step(Supplier)} takes on the whole batch's mean
+   * loss. The sums are kept in the state dtype (two parameter-sized buffers more). Returns the mean
+   * of the parts' losses. If a part throws, the step ends with nothing changed.
+   */
+  public double step(int microBatches, IntFunction<Tensor> microBatchLoss) {
+    Checks.positive("microBatches", microBatches);
+    Objects.requireNonNull(microBatchLoss, "microBatchLoss");
+    enter();
+    try {
+      return doAccumulatedStep(microBatches, microBatchLoss);
+    } finally {
+      exit();
+    }
+  }
+
   private void doStep(Tensor loss) {
+    try (PointerScope scope = new PointerScope()) {
+      Pass pass = gather(loss);
+      apply(scope, pass.active(), pass.grads(), pass.estimate().diagonals(), pass.estimate().draws());
+    }
+  }
+
+  /** The gradients of one loss (contiguous; null where undefined), and fresh estimates. */
+  private record Pass(Tensor[] grads, List<Integer> active, Estimate estimate) {}
+
+  private Pass gather(Tensor loss) {
+    final int n = params.length;
+    TensorVector grads = torch.grad(new TensorVector(loss), new TensorVector(params),
+        new TensorVector(), new BoolOptional(true), true, true);
+    Tensor[] g = new Tensor[n];
+    List<Integer> active = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      Tensor gi = grads.get(i);
+      if (gi.defined()) {
+        g[i] = gi.is_contiguous() ? gi : gi.contiguous();
+        active.add(i);
+      }
+    }
+    Estimate estimate = active.isEmpty() ? new Estimate(new Tensor[n], 0) : estimateDiagonals(g, active);
+    return new Pass(g, active, estimate);
+  }
+
+  private double doAccumulatedStep(int parts, IntFunction<Tensor> lossOf) {
     final int n = params.length;
     try (PointerScope scope = new PointerScope()) {
-      TensorVector grads = torch.grad(new TensorVector(loss), new TensorVector(params),
-          new TensorVector(), new BoolOptional(true), true, true);
-      Tensor[] g = new Tensor[n];
-      List<Integer> active = new ArrayList<>();
-      for (int i = 0; i < n; i++) {
-        Tensor gi = grads.get(i);
-        if (gi.defined()) {
-          g[i] = gi.is_contiguous() ? gi : gi.contiguous();
-          active.add(i);
-        }
-      }
-      if (active.isEmpty()) {
-        return;
-      }
-      Estimate estimate = estimateDiagonals(g, active);
-      Tensor[] freshDiags = estimate.diagonals();
-      Tensor[] stepGrads = new Tensor[n];
-      for (int i : active) {
-        stepGrads[i] = unscale(g[i]);
-        if (freshDiags[i] != null) {
-          freshDiags[i] = unscale(freshDiags[i]);
-        }
-      }
-      if (replicaMean != null) {
-        averageAcrossReplicas(active, stepGrads, freshDiags);
-      }
-      if (!finiteOrSkip("AdaHessian step", "gradient", active, stepGrads)
-          || !finiteOrSkip("AdaHessian step", "Hessian-diagonal estimate", active, freshDiags)) {
-        return;
-      }
-
-      Tensor[] newExpAvgs = new Tensor[n];
-      Tensor[] newExpHessianDiagSqs = new Tensor[n];
-      int count = active.size();
-      for (int k = 0; k < count; k++) {
-        int i = active.get(k);
-        if (expAvgs[i] == null) {
-          newExpAvgs[i] = zerosState(i);
-          newExpHessianDiagSqs[i] = zerosState(i);
-        }
-        Tensor diag = freshDiags[i] != null ? freshDiags[i] : hessianDiags[i];
-        argParams.put(k, params[i]);
-        argGrads.put(k, stepGrads[i]);
-        argA.put(k, diag);
-        argB.put(k, expAvgs[i] != null ? expAvgs[i] : newExpAvgs[i]);
-        argC.put(k, expHessianDiagSqs[i] != null ? expHessianDiagSqs[i] : newExpHessianDiagSqs[i]);
-        argLongs.put(k, blockSizes[i]);
-        argSteps.put(k, steps[i] + 1);
-        AdaHessianOptions o = groupOf(i).options();
-        putHyper(k, o.lr(), o.beta1(), o.beta2(), o.eps(), o.weightDecay(), o.hessianPower());
-      }
-      int status = ah4j.ah4j_adahessian_step_(argParams, argGrads, argA, argB, argC, count,
-          argLongs, argSteps, argHyper);
-      NativeCore.check(status, "AdaHessian step", k -> describe(active.get((int) k)));
-
-      // Commit: only now does the optimizer's state change.
-      for (int i : active) {
-        steps[i]++;
-        hessianSteps[i]++;
-        if (newExpAvgs[i] != null) {
-          expAvgs[i] = Natives.keep(scope, newExpAvgs[i]);
-          expHessianDiagSqs[i] = Natives.keep(scope, newExpHessianDiagSqs[i]);
-        }
-        if (freshDiags[i] != null) {
-          if (hessianDiags[i] != null) {
-            hessianDiags[i].close();
+      Tensor[] gradSum = new Tensor[n];
+      Tensor[] diagSum = new Tensor[n];
+      long draws = 0;
+      double lossSum = 0;
+      for (int b = 0; b < parts; b++) {
+        try (PointerScope part = new PointerScope()) { // frees this part's graph
+          Tensor loss = lossOf.apply(b);
+          checkLoss(loss);
+          Pass pass = gather(loss);
+          lossSum += loss.item_double();
+          for (int i : pass.active()) {
+            if (gradSum[i] == null) {
+              gradSum[i] = Natives.move(zerosState(i), part, scope);
+            }
+            gradSum[i].add_(pass.grads()[i].detach());
+            Tensor d = pass.estimate().diagonals()[i];
+            if (d != null) {
+              if (diagSum[i] == null) {
+                diagSum[i] = Natives.move(zerosState(i), part, scope);
+              }
+              diagSum[i].add_(d);
+            }
           }
-          hessianDiags[i] = Natives.keep(scope, freshDiags[i]);
+          draws = Math.max(draws, pass.estimate().draws());
         }
       }
-      probeCounter += estimate.draws();
+      List<Integer> active = new ArrayList<>();
+      org.bytedeco.pytorch.Scalar mean = new org.bytedeco.pytorch.Scalar(1.0 / parts);
+      for (int i = 0; i < n; i++) {
+        if (gradSum[i] != null) {
+          active.add(i);
+          gradSum[i].mul_(mean);
+          if (gradSum[i].scalar_type().value != params[i].scalar_type().value) {
+            gradSum[i] = gradSum[i].to(params[i].scalar_type()); // the core takes grads in the param's dtype
+          }
+          if (diagSum[i] != null) {
+            diagSum[i].mul_(mean);
+          }
+        }
+      }
+      apply(scope, active, gradSum, diagSum, draws);
+      return lossSum / parts;
     }
+  }
+
+  /**
+   * The rest of a step, from the gradients {@code g} and fresh estimates of the active parameters:
+   * loss scale, replica mean, non-finite policy, the native step, then the commit.
+   */
+  private void apply(PointerScope scope, List<Integer> active, Tensor[] g, Tensor[] freshDiags,
+      long draws) {
+    final int n = params.length;
+    if (active.isEmpty()) {
+      return;
+    }
+    Tensor[] stepGrads = new Tensor[n];
+    for (int i : active) {
+      stepGrads[i] = unscale(g[i]);
+      if (freshDiags[i] != null) {
+        freshDiags[i] = unscale(freshDiags[i]);
+      }
+    }
+    if (replicaMean != null) {
+      averageAcrossReplicas(active, stepGrads, freshDiags);
+    }
+    if (!finiteOrSkip("AdaHessian step", "gradient", active, stepGrads)
+        || !finiteOrSkip("AdaHessian step", "Hessian-diagonal estimate", active, freshDiags)) {
+      return;
+    }
+
+    Tensor[] newExpAvgs = new Tensor[n];
+    Tensor[] newExpHessianDiagSqs = new Tensor[n];
+    int count = active.size();
+    for (int k = 0; k < count; k++) {
+      int i = active.get(k);
+      if (expAvgs[i] == null) {
+        newExpAvgs[i] = zerosState(i);
+        newExpHessianDiagSqs[i] = zerosState(i);
+      }
+      Tensor diag = freshDiags[i] != null ? freshDiags[i] : hessianDiags[i];
+      argParams.put(k, params[i]);
+      argGrads.put(k, stepGrads[i]);
+      argA.put(k, diag);
+      argB.put(k, expAvgs[i] != null ? expAvgs[i] : newExpAvgs[i]);
+      argC.put(k, expHessianDiagSqs[i] != null ? expHessianDiagSqs[i] : newExpHessianDiagSqs[i]);
+      argLongs.put(k, blockSizes[i]);
+      argSteps.put(k, steps[i] + 1);
+      AdaHessianOptions o = groupOf(i).options();
+      putHyper(k, o.lr(), o.beta1(), o.beta2(), o.eps(), o.weightDecay(), o.hessianPower());
+    }
+    int status = ah4j.ah4j_adahessian_step_(argParams, argGrads, argA, argB, argC, count,
+        argLongs, argSteps, argHyper);
+    NativeCore.check(status, "AdaHessian step", k -> describe(active.get((int) k)));
+
+    // Commit: only now does the optimizer's state change.
+    for (int i : active) {
+      steps[i]++;
+      hessianSteps[i]++;
+      if (newExpAvgs[i] != null) {
+        expAvgs[i] = Natives.keep(scope, newExpAvgs[i]);
+        expHessianDiagSqs[i] = Natives.keep(scope, newExpHessianDiagSqs[i]);
+      }
+      if (freshDiags[i] != null) {
+        if (hessianDiags[i] != null) {
+          hessianDiags[i].close();
+        }
+        hessianDiags[i] = Natives.keep(scope, freshDiags[i]);
+      }
+    }
+    probeCounter += draws;
   }
 
   /**

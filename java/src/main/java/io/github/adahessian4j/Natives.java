@@ -27,6 +27,18 @@ final class Natives {
   }
 
   /**
+   * Moves {@code pointer} from scope {@code from} (where it was made) to the outer scope {@code to}:
+   * it then lives as long as {@code to}. (attach retains a reference and detach releases one.)
+   */
+  static <P extends Pointer> P move(P pointer, PointerScope from, PointerScope to) {
+    pointer.retainReference();
+    from.detach(pointer);
+    to.attach(pointer);
+    pointer.releaseReference();
+    return pointer;
+  }
+
+  /**
    * Zeros shaped like {@code p} in its state dtype: float64 for float64 parameters, else float32
    * (half-precision parameters keep their optimizer state in float32).
    */

@@ -86,8 +86,10 @@ class DataParallelTest {
     }
   }
 
-  private static final Tensor X = T.randomParam(10, F64, 8, 2, 5, 5).detach();
-  private static final Tensor Y = T.randomParam(11, F64, 8, 3).detach();
+  /** The batch: 8 images of 2x5x5 and 3 targets each (made in the caller's PointerScope). */
+  static Tensor[] batch() {
+    return new Tensor[] {T.randomParam(10, F64, 8, 2, 5, 5).detach(), T.randomParam(11, F64, 8, 3).detach()};
+  }
 
   private static AdaHessian.Builder options() {
     return AdaHessian.builder().lr(0.05).weightDecay(1e-3).updateEach(2);
@@ -104,24 +106,24 @@ class DataParallelTest {
     return out;
   }
 
-  private static double[][] wholeBatch() {
+  private static double[][] wholeBatch(Tensor[] xy) {
     Net net = new Net();
     try (AdaHessian opt = options().build(net.params)) {
-      return train(net, opt, X, Y);
+      return train(net, opt, xy[0], xy[1]);
     }
   }
 
   /** Replica `rank` of `parties`, on its share of the batch, averaging through `mean` (or not). */
-  private static double[][] replica(int rank, int parties, ReplicaMean mean) {
+  private static double[][] replica(Tensor[] xy, int rank, int parties, ReplicaMean mean) {
     try (PointerScope scope = new PointerScope()) {
       Net net = new Net();
-      long share = X.size(0) / parties;
+      long share = xy[0].size(0) / parties;
       AdaHessian.Builder b = options();
       if (mean != null) {
         b.replicaMean(mean);
       }
       try (AdaHessian opt = b.build(net.params)) {
-        return train(net, opt, X.narrow(0, rank * share, share), Y.narrow(0, rank * share, share));
+        return train(net, opt, xy[0].narrow(0, rank * share, share), xy[1].narrow(0, rank * share, share));
       }
     }
   }
@@ -129,12 +131,13 @@ class DataParallelTest {
   @Test
   void twoReplicasOnHalvesTakeTheWholeBatchSteps() throws Exception {
     try (PointerScope scope = new PointerScope()) {
-      double[][] expected = wholeBatch();
+      Tensor[] xy = batch();
+      double[][] expected = wholeBatch(xy);
       InProcessMean mean = new InProcessMean(2);
       ExecutorService pool = Executors.newFixedThreadPool(2);
       try {
-        Future<double[][]> r0 = pool.submit(() -> replica(0, 2, mean.rank(0)));
-        Future<double[][]> r1 = pool.submit(() -> replica(1, 2, mean.rank(1)));
+        Future<double[][]> r0 = pool.submit(() -> replica(xy, 0, 2, mean.rank(0)));
+        Future<double[][]> r1 = pool.submit(() -> replica(xy, 1, 2, mean.rank(1)));
         double[][] a = r0.get(120, TimeUnit.SECONDS);
         double[][] b = r1.get(120, TimeUnit.SECONDS);
         for (int i = 0; i < expected.length; i++) {
@@ -151,8 +154,9 @@ class DataParallelTest {
   @Test
   void withoutTheMeanAReplicaDiverges() {
     try (PointerScope scope = new PointerScope()) {
-      double[][] expected = wholeBatch();
-      double[][] alone = replica(0, 2, null);
+      Tensor[] xy = batch();
+      double[][] expected = wholeBatch(xy);
+      double[][] alone = replica(xy, 0, 2, null);
       double worst = 0;
       for (int i = 0; i < expected.length; i++) {
         worst = Math.max(worst, T.closeness(alone[i], expected[i], 1, 1e-12)); // ~ max relative difference
@@ -165,6 +169,7 @@ class DataParallelTest {
   @Test
   void aFailingMeanChangesNothing() {
     try (PointerScope scope = new PointerScope()) {
+      Tensor[] xy = batch();
       Net net = new Net();
       double[] before = T.values(net.conv);
       IllegalStateException broken = new IllegalStateException("process group down");
@@ -172,7 +177,7 @@ class DataParallelTest {
         throw broken;
       }).build(net.params)) {
         IllegalStateException thrown = assertThrows(IllegalStateException.class,
-            () -> opt.step(() -> net.loss(X, Y)));
+            () -> opt.step(() -> net.loss(xy[0], xy[1])));
         assertSame(broken, thrown);
         assertArrayEquals(before, T.values(net.conv));
         assertEquals(0, opt.stepCount(0));

@@ -1,0 +1,104 @@
+package io.github.adahessian4j;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.github.adahessian4j.DataParallelTest.Net;
+import java.util.function.UnaryOperator;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Gradient accumulation ({@link AdaHessian#step(int, java.util.function.IntFunction)}): a batch
+ * in 2, 4 or 8 equal parts takes exactly the steps of the whole batch (the mean of the parts'
+ * gradients and Hessian-vector products, with the same probes, is the whole batch's), with the
+ * Hessian refreshed every step or every other one, and with one or two probe samples.
+ */
+class GradientAccumulationTest {
+  private static final int STEPS = 5;
+
+
+  private static double[][] values(Net net) {
+    double[][] out = new double[net.params.size()][];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = T.values(net.params.get(i));
+    }
+    return out;
+  }
+
+  @ParameterizedTest(name = "{0} parts, updateEach {1}, nSamples {2}")
+  @CsvSource({"2, 1, 1", "4, 2, 1", "8, 1, 2", "2, 2, 2"})
+  void partsTakeTheWholeBatchSteps(int parts, int updateEach, int nSamples) {
+    try (PointerScope scope = new PointerScope()) {
+      UnaryOperator<AdaHessian.Builder> options =
+          b -> b.lr(0.05).weightDecay(1e-3).updateEach(updateEach).nSamples(nSamples);
+      Tensor[] xy = DataParallelTest.batch();
+      Tensor x = xy[0];
+      Tensor y = xy[1];
+      Net whole = new Net();
+      Net split = new Net();
+      long share = x.size(0) / parts;
+      try (AdaHessian a = options.apply(AdaHessian.builder()).build(whole.params);
+          AdaHessian b = options.apply(AdaHessian.builder()).build(split.params)) {
+        for (int s = 0; s < STEPS; s++) {
+          double wholeLoss = a.step(() -> whole.loss(x, y)).item_double();
+          double meanLoss = b.step(parts, k -> split.loss(x.narrow(0, k * share, share),
+              y.narrow(0, k * share, share)));
+          assertEquals(wholeLoss, meanLoss, 1e-12 * Math.abs(wholeLoss), "loss of step " + s);
+        }
+        assertEquals(a.probeCounter(), b.probeCounter(), "probe draws");
+        assertEquals(a.stepCount(0), b.stepCount(0));
+        assertEquals(a.stepCount(3), b.stepCount(3), "the unused parameter is skipped by both");
+      }
+      double[][] expected = values(whole);
+      double[][] actual = values(split);
+      for (int i = 0; i < expected.length; i++) {
+        T.assertClose("parameter " + i, actual[i], expected[i], 1e-10, 1e-12);
+      }
+    }
+  }
+
+  /** A part that throws ends the step: parameters, state and probe counter are untouched. */
+  @Test
+  void aFailingPartChangesNothing() {
+    try (PointerScope scope = new PointerScope()) {
+      Tensor[] xy = DataParallelTest.batch();
+      Net net = new Net();
+      double[][] before = values(net);
+      IllegalStateException broken = new IllegalStateException("out of data");
+      try (AdaHessian opt = AdaHessian.builder().build(net.params)) {
+        IllegalStateException thrown = assertThrows(IllegalStateException.class, () -> opt.step(3, k -> {
+          if (k == 2) {
+            throw broken;
+          }
+          return net.loss(xy[0], xy[1]);
+        }));
+        assertSame(broken, thrown);
+        assertEquals(0, opt.stepCount(0));
+        assertEquals(0, opt.probeCounter());
+      }
+      double[][] after = values(net);
+      for (int i = 0; i < before.length; i++) {
+        assertArrayEquals(before[i], after[i]);
+      }
+    }
+  }
+
+  @Test
+  void partsMustBePositive() {
+    try (PointerScope scope = new PointerScope()) {
+      Tensor[] xy = DataParallelTest.batch();
+      Net net = new Net();
+      try (AdaHessian opt = AdaHessian.builder().build(net.params)) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            () -> opt.step(0, k -> net.loss(xy[0], xy[1])));
+        assertEquals("Invalid microBatches value: 0 (must be >= 1)", e.getMessage());
+      }
+    }
+  }
+}
