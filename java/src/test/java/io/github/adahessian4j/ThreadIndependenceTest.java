@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The fused steps give bit-identical results with 1 and 2 threads and with every instruction set
  * of the CPU loops (the x86-64 baseline, AVX2, AVX-512: {@code ah4j_cpu_isa}). The parameters are
- * large enough (3 x 100k elements) for the core to split them across threads, and the loss is
+ * large enough (about 100k elements each; float32, float64, float16, bfloat16) for the core to
+ * split them across threads, and the loss is
  * element-wise, so libtorch's own reductions cannot make the gradients thread-dependent.
  */
 class ThreadIndependenceTest {
@@ -37,7 +38,9 @@ class ThreadIndependenceTest {
       List<Tensor> params = List.of(
           T.randomParam(1, torch.ScalarType.Float, 100_000),
           T.randomParam(2, torch.ScalarType.Float, 250, 400),
-          T.randomParam(3, torch.ScalarType.Double, 10, 10, 1000));
+          T.randomParam(3, torch.ScalarType.Double, 10, 10, 1000),
+          T.randomParam(4, torch.ScalarType.Half, 70_001),
+          T.randomParam(5, torch.ScalarType.BFloat16, 300, 301));
       Runnable step = stepper.apply(params);
       for (int i = 0; i < 5; i++) {
         step.run();
