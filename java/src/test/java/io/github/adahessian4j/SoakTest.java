@@ -14,7 +14,8 @@ import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
 
 /**
- * Native memory stays flat over many AdaHessian steps (each one builds a double-backward graph).
+ * Native memory stays flat over many AdaHessian steps (each one builds a double-backward graph;
+ * every other step is a gradient-accumulation step in two parts).
  * The run happens in a second JVM whose Java heap is fixed and pre-touched
  * ({@code -Xms128m -Xmx128m -XX:+AlwaysPreTouch}), so RSS growth there is native growth. CI runs
  * 3,000 steps; {@code -Dsoak.steps=100000} runs the long version. RSS is sampled after warm-up;
@@ -75,7 +76,12 @@ class SoakTest {
       early = 0;
       for (int i = 1; i <= warmUp + steps; i++) {
         try (PointerScope scope = new PointerScope()) {
-          opt.step(() -> torch.cross_entropy_loss(l2.forward(torch.tanh(l1.forward(x))), y));
+          if (i % 2 == 1) {
+            opt.step(() -> torch.cross_entropy_loss(l2.forward(torch.tanh(l1.forward(x))), y));
+          } else { // every other step in two parts (gradient accumulation: nested scopes)
+            opt.step(2, b -> torch.cross_entropy_loss(
+                l2.forward(torch.tanh(l1.forward(x.narrow(0, 32L * b, 32)))), y.narrow(0, 32L * b, 32)));
+          }
         }
         if (i == 500) {
           early = rssKb();
