@@ -359,6 +359,21 @@ int32_t device_of(const std::vector<TensorView>& params) {
   return -1;
 }
 
+// What every launching function starts with: the call's device (nothing to do if no tensor has
+// elements), its current stream, that device made current, one chunk length for the whole call;
+// then body(dtype, indices, stream, chunk) for each dtype the tensors have.
+template <typename F>
+void on_device_by_dtype(const std::vector<TensorView>& tensors, F&& body) {
+  const int32_t device = device_of(tensors);
+  if (device < 0) return;
+  cudaStream_t stream = current_stream(device);
+  DeviceScope scope(device);
+  const int64_t chunk = chunk_elements();
+  by_dtype(tensors, [&](DType dtype, const std::vector<size_t>& indices) {
+    body(dtype, indices, stream, chunk);
+  });
+}
+
 template <int kDepth, typename Extra, typename Launch>
 void launch_batches(const std::vector<Item<kDepth, Extra>>& items, Launch&& launch) {
   Batch<kDepth, Extra> batch;
@@ -371,12 +386,8 @@ void launch_batches(const std::vector<Item<kDepth, Extra>>& items, Launch&& laun
 }  // namespace
 
 void rademacher(const std::vector<TensorView>& zs, const std::vector<uint64_t>& streams) {
-  const int32_t device = device_of(zs);
-  if (device < 0) return;
-  cudaStream_t stream = current_stream(device);
-  DeviceScope scope(device);
-  const int64_t chunk = chunk_elements();  // one value for the whole call
-  by_dtype(zs, [&](DType dtype, const std::vector<size_t>& indices) {
+  on_device_by_dtype(zs, [&](DType dtype, const std::vector<size_t>& indices,
+                              cudaStream_t stream, int64_t chunk) {
     std::vector<Item<1, ProbeExtra>> items;
     for (size_t i : indices) {
       items.push_back({{zs[i].data}, zs[i].numel, chunk, {streams[i]}});
@@ -392,12 +403,8 @@ void rademacher(const std::vector<TensorView>& zs, const std::vector<uint64_t>& 
 
 void hutchinson(const std::vector<TensorView>& diags, const std::vector<TensorView>& zs,
                 const std::vector<TensorView>& hzs, double scale, bool overwrite) {
-  const int32_t device = device_of(zs);
-  if (device < 0) return;
-  cudaStream_t stream = current_stream(device);
-  DeviceScope scope(device);
-  const int64_t chunk = chunk_elements();  // one value for the whole call
-  by_dtype(zs, [&](DType dtype, const std::vector<size_t>& indices) {
+  on_device_by_dtype(zs, [&](DType dtype, const std::vector<size_t>& indices,
+                              cudaStream_t stream, int64_t chunk) {
     std::vector<Item<3, NoExtra>> items;
     for (size_t i : indices) {
       items.push_back({{diags[i].data, zs[i].data, hzs[i].data}, zs[i].numel, chunk, {0}});
@@ -417,12 +424,8 @@ void adahessian(const std::vector<TensorView>& p, const std::vector<TensorView>&
                 const std::vector<TensorView>& d, const std::vector<bool>& d_is_state,
                 const std::vector<TensorView>& m, const std::vector<TensorView>& v,
                 const int64_t* block_sizes, const int64_t* steps, const double* hyper) {
-  const int32_t device = device_of(p);
-  if (device < 0) return;
-  cudaStream_t stream = current_stream(device);
-  DeviceScope scope(device);
-  const int64_t chunk = chunk_elements();  // one value for the whole call
-  by_dtype(p, [&](DType dtype, const std::vector<size_t>& indices) {
+  on_device_by_dtype(p, [&](DType dtype, const std::vector<size_t>& indices,
+                              cudaStream_t stream, int64_t chunk) {
     dispatch_param(dtype, [&](auto p_tag, auto s_tag) {
       using P = typename decltype(p_tag)::type;
       using S = typename decltype(s_tag)::type;
@@ -451,12 +454,8 @@ void adam(const std::vector<TensorView>& p, const std::vector<TensorView>& g,
           const std::vector<TensorView>& m, const std::vector<TensorView>& v,
           const std::vector<TensorView>& vmax, const int64_t* steps, const double* hyper,
           const int32_t* flags) {
-  const int32_t device = device_of(p);
-  if (device < 0) return;
-  cudaStream_t stream = current_stream(device);
-  DeviceScope scope(device);
-  const int64_t chunk = chunk_elements();  // one value for the whole call
-  by_dtype(p, [&](DType dtype, const std::vector<size_t>& indices) {
+  on_device_by_dtype(p, [&](DType dtype, const std::vector<size_t>& indices,
+                              cudaStream_t stream, int64_t chunk) {
     dispatch_param(dtype, [&](auto p_tag, auto s_tag) {
       using P = typename decltype(p_tag)::type;
       using S = typename decltype(s_tag)::type;
