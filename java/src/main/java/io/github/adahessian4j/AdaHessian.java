@@ -213,16 +213,10 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
           Pass pass = gather(loss);
           lossSum += loss.item_double();
           for (int i : pass.active()) {
-            if (gradSum[i] == null) {
-              gradSum[i] = Natives.move(zerosState(i), part, scope);
-            }
-            gradSum[i].add_(pass.grads()[i].detach());
+            addToSum(gradSum, i, pass.grads()[i].detach(), part, scope);
             Tensor d = pass.estimate().diagonals()[i];
             if (d != null) {
-              if (diagSum[i] == null) {
-                diagSum[i] = Natives.move(zerosState(i), part, scope);
-              }
-              diagSum[i].add_(d);
+              addToSum(diagSum, i, d, part, scope);
             }
           }
           draws = Math.max(draws, pass.estimate().draws());
@@ -245,6 +239,14 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
       apply(scope, active, gradSum, diagSum, draws);
       return lossSum / parts;
     }
+  }
+
+  /** sums[i] += t, the sum made (zeros in the state dtype, owned by {@code step}) on first use. */
+  private void addToSum(Tensor[] sums, int i, Tensor t, PointerScope part, PointerScope step) {
+    if (sums[i] == null) {
+      sums[i] = Natives.move(zerosState(i), part, step);
+    }
+    sums[i].add_(t);
   }
 
   /**
