@@ -114,11 +114,6 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
     return probeCounter;
   }
 
-  @Override
-  AdaHessianOptions withLr(AdaHessianOptions options, double lr) {
-    return options.withLr(lr);
-  }
-
   /**
    * One AdaHessian step. {@code closure} computes and returns the loss (a scalar that requires
    * grad) without calling backward; the optimizer computes the gradients itself. Returns that loss.

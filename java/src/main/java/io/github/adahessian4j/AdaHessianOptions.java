@@ -15,7 +15,8 @@ package io.github.adahessian4j;
  * @param hessianPower the power {@code k} of the denominator, in [0, 1] (0.5 in torch_optimizer)
  */
 public record AdaHessianOptions(
-    double lr, double beta1, double beta2, double eps, double weightDecay, double hessianPower) {
+    double lr, double beta1, double beta2, double eps, double weightDecay, double hessianPower)
+    implements GroupOptions<AdaHessianOptions> {
 
   /** The authors' defaults. */
   public static final AdaHessianOptions DEFAULTS = new AdaHessianOptions(0.15, 0.9, 0.999, 1e-4, 0.0, 1.0);
@@ -29,6 +30,7 @@ public record AdaHessianOptions(
     Checks.hessianPower(hessianPower);
   }
 
+  @Override
   public AdaHessianOptions withLr(double value) {
     return new AdaHessianOptions(value, beta1, beta2, eps, weightDecay, hessianPower);
   }

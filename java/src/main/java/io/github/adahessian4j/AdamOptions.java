@@ -14,7 +14,7 @@ package io.github.adahessian4j;
  */
 public record AdamOptions(
     double lr, double beta1, double beta2, double eps, double weightDecay, boolean amsgrad,
-    boolean maximize) {
+    boolean maximize) implements GroupOptions<AdamOptions> {
 
   public AdamOptions {
     Checks.learningRate(lr);
@@ -34,6 +34,7 @@ public record AdamOptions(
     return new AdamOptions(1e-3, 0.9, 0.999, 1e-8, 1e-2, false, false);
   }
 
+  @Override
   public AdamOptions withLr(double value) {
     return new AdamOptions(value, beta1, beta2, eps, weightDecay, amsgrad, maximize);
   }

@@ -50,7 +50,7 @@ final class Checkpoint {
   private Checkpoint() {}
 
   /** What a subclass adds to the common format. */
-  interface Codec<O> {
+  interface Codec<O extends GroupOptions<O>> {
     String kind();
 
     /** Per-parameter state arrays by name, in a fixed order. */
@@ -66,7 +66,7 @@ final class Checkpoint {
     Runnable readExtra(DataInputStream in) throws IOException;
   }
 
-  static <O> void save(FusedOptimizer<O> opt, Codec<O> codec, Path file) throws IOException {
+  static <O extends GroupOptions<O>> void save(FusedOptimizer<O> opt, Codec<O> codec, Path file) throws IOException {
     Path dir = file.toAbsolutePath().getParent();
     Files.createDirectories(dir);
     Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
@@ -111,7 +111,7 @@ final class Checkpoint {
     }
   }
 
-  static <O> void load(FusedOptimizer<O> opt, Codec<O> codec, Path file) throws IOException {
+  static <O extends GroupOptions<O>> void load(FusedOptimizer<O> opt, Codec<O> codec, Path file) throws IOException {
     List<Tensor> staged = new ArrayList<>();
     boolean committed = false;
     try (InputStream raw = Files.newInputStream(file)) {

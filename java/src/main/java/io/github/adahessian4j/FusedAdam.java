@@ -33,11 +33,6 @@ public abstract sealed class FusedAdam extends FusedOptimizer<AdamOptions> permi
     this.maxExpAvgSqs = new Tensor[params.length];
   }
 
-  @Override
-  AdamOptions withLr(AdamOptions options, double lr) {
-    return options.withLr(lr);
-  }
-
   /**
    * Calls {@code closure} (which typically zeroes the gradients, computes the loss and calls
    * {@code backward()}), then steps. Returns the closure's loss.

@@ -22,7 +22,8 @@ import org.bytedeco.pytorch.global.torch;
  * native argument arrays that carry one step for all parameters into the core in a single call.
  * The arrays are allocated once, so a step allocates no native memory of its own.
  */
-abstract class FusedOptimizer<O> implements AutoCloseable {
+abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optimizer
+    permits FusedAdam, AdaHessian {
   static final int HP = 6; // columns of the core's hyperparameter table (AH4J_HP_COUNT)
 
   private final List<ParamGroup<O>> groups;
@@ -110,7 +111,7 @@ abstract class FusedOptimizer<O> implements AutoCloseable {
   }
 
   /** A group as the optimizer is built with it. */
-  record GroupSpec<O>(List<Tensor> params, O options) {
+  record GroupSpec<O extends GroupOptions<O>>(List<Tensor> params, O options) {
     GroupSpec {
       params = List.copyOf(params);
       Objects.requireNonNull(options, "options");
@@ -118,12 +119,12 @@ abstract class FusedOptimizer<O> implements AutoCloseable {
   }
 
   /** A group as a builder collects it; null options mean the builder's defaults at build(). */
-  record PendingGroup<O>(List<Tensor> params, O options) {
+  record PendingGroup<O extends GroupOptions<O>>(List<Tensor> params, O options) {
     PendingGroup {
       params = List.copyOf(Objects.requireNonNull(params, "params"));
     }
 
-    static <O> List<GroupSpec<O>> resolve(List<PendingGroup<O>> pending, O defaults) {
+    static <O extends GroupOptions<O>> List<GroupSpec<O>> resolve(List<PendingGroup<O>> pending, O defaults) {
       List<GroupSpec<O>> specs = new ArrayList<>();
       for (PendingGroup<O> g : pending) {
         specs.add(new GroupSpec<>(g.params(), g.options() != null ? g.options() : defaults));
@@ -199,20 +200,18 @@ abstract class FusedOptimizer<O> implements AutoCloseable {
     return groups.get(groupOf[i]);
   }
 
-  /** The parameter groups, in the order they were added. */
+  @Override
   public List<ParamGroup<O>> paramGroups() {
     return groups;
   }
 
-  /** Sets the learning rate of every group. */
+  @Override
   public void setLr(double lr) {
     Checks.learningRate(lr);
     for (ParamGroup<O> group : groups) {
-      group.setOptions(withLr(group.options(), lr));
+      group.setLr(lr);
     }
   }
-
-  abstract O withLr(O options, double lr);
 
   /** What a step does with NaN or infinite gradients and Hessian estimates (default SKIP). */
   public NonFinitePolicy nonFinitePolicy() {

@@ -6,11 +6,11 @@ import org.bytedeco.pytorch.Tensor;
 
 /**
  * Parameters that share hyperparameters. The options can be replaced between steps (learning-rate
- * schedules); the parameter list is fixed when the optimizer is built.
+ * schedules); the parameter list is fixed when the group is added.
  *
  * @param <O> {@link AdaHessianOptions} or {@link AdamOptions}
  */
-public final class ParamGroup<O> {
+public final class ParamGroup<O extends GroupOptions<O>> {
   private final List<Tensor> params;
   private volatile O options;
 
@@ -31,5 +31,16 @@ public final class ParamGroup<O> {
   /** Replaces the group's options; takes effect at the next step. */
   public void setOptions(O options) {
     this.options = Objects.requireNonNull(options, "options");
+  }
+
+  /** The group's learning rate. */
+  public double lr() {
+    return options.lr();
+  }
+
+  /** Replaces the group's learning rate (the other options stay); takes effect at the next step. */
+  public void setLr(double lr) {
+    Checks.learningRate(lr);
+    options = options.withLr(lr);
   }
 }
