@@ -115,6 +115,9 @@ class AdaHessian(torch.optim.Optimizer):
         update_each: refresh the Hessian estimate every this many steps of a parameter.
         n_samples: Hutchinson samples per refresh.
         seed: the probe generator's seed.
+        max_grad_norm, grad_norm_type: clip the gradients the update uses (not Hz) with
+            ``torch.nn.utils.clip_grad_norm_`` (on copies set as each ``p.grad``), as AdaHessian4J's
+            ``clipGradNorm`` does; None: no clipping.
         probes: "counter" (default): the counter-based generator, identical to AdaHessian4J's;
             "torch": ``2 * torch.randint_like(p, high=2) - 1`` on torch's global RNG, as the
             authors' code draws them (used to time the authors' algorithm as they run it).
@@ -122,7 +125,7 @@ class AdaHessian(torch.optim.Optimizer):
 
     def __init__(self, params, lr=0.15, betas=(0.9, 0.999), eps=1e-4, weight_decay=0.0,
                  hessian_power=1.0, block_averaging="official", update_each=1, n_samples=1,
-                 seed=DEFAULT_SEED, probes="counter"):
+                 seed=DEFAULT_SEED, probes="counter", max_grad_norm=None, grad_norm_type=2.0):
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= eps:
@@ -143,6 +146,8 @@ class AdaHessian(torch.optim.Optimizer):
         super().__init__(params, defaults)
         self.block_averaging = block_averaging
         self.update_each = update_each
+        self.max_grad_norm = max_grad_norm
+        self.grad_norm_type = grad_norm_type
         self.n_samples = n_samples
         self.seed = seed
         self.probes = probes
@@ -203,6 +208,17 @@ class AdaHessian(torch.optim.Optimizer):
                 state["exp_hessian_diag_sq"] = torch.zeros_like(params[i], memory_format=torch.contiguous_format)
         due = [i for i in active if self.state[params[i]]["hessian_step"] % self.update_each == 0]
         fresh = self._estimate(flat, grads, due)
+        step_grads = {i: grads[i].detach() for i in active}
+        if self.max_grad_norm is not None:
+            holders = [params[i] for i in active]
+            saved = [p.grad for p in holders]
+            for i in active:
+                params[i].grad = grads[i].detach().clone()
+            self.last_grad_norm = float(torch.nn.utils.clip_grad_norm_(holders, self.max_grad_norm,
+                                                                      norm_type=self.grad_norm_type))
+            for i, p, g in zip(active, holders, saved):
+                step_grads[i] = p.grad
+                p.grad = g
 
         with torch.no_grad():
             for i in active:
@@ -215,7 +231,7 @@ class AdaHessian(torch.optim.Optimizer):
                 d = self._average(state["hessian"])
                 exp_avg, exp_hessian_diag_sq = state["exp_avg"], state["exp_hessian_diag_sq"]
                 beta1, beta2 = group["betas"]
-                exp_avg.mul_(beta1).add_(grads[i].detach(), alpha=1 - beta1)
+                exp_avg.mul_(beta1).add_(step_grads[i], alpha=1 - beta1)
                 exp_hessian_diag_sq.mul_(beta2).addcmul_(d, d, value=1 - beta2)
                 t = state["step"]
                 bias_correction1 = 1 - beta1 ** t

@@ -191,6 +191,21 @@ CASES = [
       (["w2"], ah(0.02, k=0.5, betas=(0.8, 0.99), eps=1e-3)),
       (["b2", "unused"], ah(0.1, wd=1e-3))],
      "three param groups with their own lr, weight decay, hessianPower, betas and eps"),
+    ("mlp_clip", "mlp", "adahessian", {"blockAveraging": "official", "updateEach": 1, "nSamples": 1,
+                                       "clipMaxNorm": 0.9, "clipNormType": 2.0},
+     [(["w1", "b1", "w2", "b2", "unused"], ah(0.05, wd=0.01))],
+     "MLP with gradient clipping (2-norm 0.9: about half the steps clip): torch.nn.utils.clip_grad_norm_ of the "
+     "gradients, then the step"),
+    ("cnn_clip_inf_each2", "cnn", "adahessian", {"blockAveraging": "official", "updateEach": 2, "nSamples": 1,
+                                                 "clipMaxNorm": 0.4, "clipNormType": "inf"},
+     [(["k", "kb", "w", "b"], ah(0.05))],
+     "Conv2d with max-norm clipping (0.4: some steps clip) and updateEach 2"),
+    ("adam_clip", "mlp", "adam", {"clipMaxNorm": 0.85, "clipNormType": 2.0},
+     [(["w1", "b1"], adam(0.01, wd=0.05, amsgrad=True)), (["w2", "b2", "unused"], adam(0.02))],
+     "torch.optim.Adam after torch.nn.utils.clip_grad_norm_ (2-norm 0.85: some steps clip)"),
+    ("adamw_clip_inf", "cnn", "adamw", {"clipMaxNorm": 0.4, "clipNormType": "inf"},
+     [(["k", "kb", "w", "b"], adam(0.01, wd=0.05))],
+     "torch.optim.AdamW after torch.nn.utils.clip_grad_norm_ (max norm 0.4: some steps clip)"),
     ("adam_amsgrad", "mlp", "adam", {},
      [(["w1", "b1"], adam(0.01, wd=0.05, amsgrad=True)), (["w2", "b2", "unused"], adam(0.02, betas=(0.8, 0.99), eps=1e-6))],
      "torch.optim.Adam: L2 weight decay and amsgrad in one group, plain in the other"),
@@ -240,9 +255,11 @@ def run_case(out, name, model, kind, wide, groups, description, dtype_name, seed
             group["amsgrad"] = o["amsgrad"]
         torch_groups.append(group)
     probe_seed = 1000 + seed
+    clip = wide.get("clipMaxNorm")
+    norm_type = float(wide.get("clipNormType", 2.0))  # "inf" -> inf
     if kind == "adahessian":
         opt = AdaHessian(torch_groups, block_averaging=wide["blockAveraging"], update_each=wide["updateEach"],
-                         n_samples=wide["nSamples"], seed=probe_seed)
+                         n_samples=wide["nSamples"], seed=probe_seed, max_grad_norm=clip, grad_norm_type=norm_type)
     elif kind == "adam":
         opt = torch.optim.Adam(torch_groups, foreach=False)
     else:
@@ -254,16 +271,21 @@ def run_case(out, name, model, kind, wide, groups, description, dtype_name, seed
     amsgrad_of = {n: o.get("amsgrad", False) for names, o in groups for n in names}
     history = {n: [] for n in flat}
     state_history = {}
-    losses, counters = [], []
+    losses, counters, grad_norms = [], [], []
     for t in range(STEPS):
         x = batch(t)
         if kind == "adahessian":
             loss = opt.step(lambda: loss_fn(params, x))
             counters.append(opt.probe_counter)
+            if clip is not None:
+                grad_norms.append(opt.last_grad_norm)
         else:
             opt.zero_grad(set_to_none=True)
             loss = loss_fn(params, x)
             loss.backward()
+            if clip is not None:
+                grad_norms.append(float(torch.nn.utils.clip_grad_norm_(
+                    [params[n] for n in flat if params[n].grad is not None], clip, norm_type=norm_type)))
             opt.step()
         losses.append(float(loss.detach()))
         for n in flat:
@@ -303,6 +325,7 @@ def run_case(out, name, model, kind, wide, groups, description, dtype_name, seed
                     "perStep": per_step} for n, (v, per_step) in inputs.items()],
         "losses": losses,
         "probeCounters": counters,
+        "gradNorms": grad_norms,  # clip_grad_norm_'s total norm before clipping, per step (clipping cases)
         "reference": {"torch": torch.__version__, "numpy": np.__version__, "python": platform.python_version(),
                       "threads": torch.get_num_threads()},
     }

@@ -28,7 +28,7 @@ extern "C" {
                                    written their tensors */
 
 /* Bumped whenever a signature or the meaning of an argument changes. */
-#define AH4J_ABI_VERSION 1
+#define AH4J_ABI_VERSION 2
 
 /* Columns of the per-parameter hyperparameter table: a row-major double[count * AH4J_HP_COUNT]. */
 #define AH4J_HP_LR 0
@@ -106,6 +106,19 @@ int ah4j_rademacher_(void* const* zs, const int64_t* param_ids, int64_t count, u
  * before it writes anything). CPU tensors only in this version.
  */
 int ah4j_find_non_finite(void* const* tensors, int64_t count, int64_t* first_non_finite);
+
+/*
+ * The one read of `count` floating tensors that a step makes before it writes anything, for both
+ * the non-finite check and the step's statistics (gradient norms for clipping, the Hessian
+ * estimate's mean and max). Per tensor i, in double:
+ *   non_finite[i] = 1 if it holds NaN or infinity, else 0 (exact: a test of each exponent);
+ *   sum_sq[i] = sum of x^2,  sum_abs[i] = sum of |x|,  max_abs[i] = max of |x| (0 when empty).
+ * The sums are accumulated in a fixed order (per chunk, in eight lanes; chunks in order), so they
+ * are the same for any thread count and instruction set. Where non_finite[i] is 1 the other three
+ * are meaningless. CPU tensors only in this version.
+ */
+int ah4j_tensor_stats(void* const* tensors, int64_t count, int32_t* non_finite, double* sum_sq,
+                      double* sum_abs, double* max_abs);
 
 /*
  * Hutchinson accumulation: diags[i] = (overwrite ? 0 : diags[i]) + scale * zs[i] * hzs[i].

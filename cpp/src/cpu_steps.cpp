@@ -193,6 +193,75 @@ void adam_range(P* __restrict p, const P* __restrict g, S* __restrict m, S* __re
   }
 }
 
+// Partial statistics of one chunk (see ah4j_tensor_stats).
+struct ChunkStats {
+  double sum_sq = 0;
+  double sum_abs = 0;
+  double max_abs = 0;
+  bool non_finite = false;
+};
+
+// Eight independent lanes in a fixed order, so the compiler may vectorise the sums without
+// reassociating them; the exponent test is exact whatever the sums do.
+template <typename P>
+ChunkStats stats_range(const P* __restrict x, int64_t begin, int64_t end) {
+  constexpr int kLanes = 8;
+  double sq[kLanes] = {}, ab[kLanes] = {}, mx[kLanes] = {};
+  int64_t i = begin;
+  for (; i + kLanes <= end; i += kLanes) {
+    for (int j = 0; j < kLanes; ++j) {
+      const double a = std::abs(static_cast<double>(static_cast<float>(x[i + j])));
+      sq[j] += a * a;
+      ab[j] += a;
+      mx[j] = mx[j] < a ? a : mx[j];
+    }
+  }
+  for (int j = 0; i < end; ++i, ++j) {
+    const double a = std::abs(static_cast<double>(static_cast<float>(x[i])));
+    sq[j] += a * a;
+    ab[j] += a;
+    mx[j] = mx[j] < a ? a : mx[j];
+  }
+  ChunkStats s;
+  for (int j = 0; j < kLanes; ++j) {
+    s.sum_sq += sq[j];
+    s.sum_abs += ab[j];
+    s.max_abs = s.max_abs < mx[j] ? mx[j] : s.max_abs;
+  }
+  s.non_finite = has_non_finite(x, begin, end);
+  return s;
+}
+
+// float64 inputs are read as they are (the float conversion above is for the half types and float).
+template <>
+ChunkStats stats_range<double>(const double* __restrict x, int64_t begin, int64_t end) {
+  constexpr int kLanes = 8;
+  double sq[kLanes] = {}, ab[kLanes] = {}, mx[kLanes] = {};
+  int64_t i = begin;
+  for (; i + kLanes <= end; i += kLanes) {
+    for (int j = 0; j < kLanes; ++j) {
+      const double a = std::abs(x[i + j]);
+      sq[j] += a * a;
+      ab[j] += a;
+      mx[j] = mx[j] < a ? a : mx[j];
+    }
+  }
+  for (int j = 0; i < end; ++i, ++j) {
+    const double a = std::abs(x[i]);
+    sq[j] += a * a;
+    ab[j] += a;
+    mx[j] = mx[j] < a ? a : mx[j];
+  }
+  ChunkStats s;
+  for (int j = 0; j < kLanes; ++j) {
+    s.sum_sq += sq[j];
+    s.sum_abs += ab[j];
+    s.max_abs = s.max_abs < mx[j] ? mx[j] : s.max_abs;
+  }
+  s.non_finite = has_non_finite(x, begin, end);
+  return s;
+}
+
 }  // namespace
 }  // namespace ah4j
 
@@ -279,6 +348,41 @@ int ah4j_find_non_finite(void* const* tensors, int64_t count, int64_t* first_non
         *first_non_finite = chunks[k].tensor;
         return;
       }
+    }
+  });
+}
+
+int ah4j_tensor_stats(void* const* tensors, int64_t count, int32_t* non_finite, double* sum_sq,
+                      double* sum_abs, double* max_abs) {
+  return guarded([&] {
+    require_lists(count, {tensors, non_finite, sum_sq, sum_abs, max_abs});
+    std::vector<TensorView> t = read_params(tensors, count);
+    for (int64_t i = 0; i < count; ++i) {
+      if (t[i].device != Device::kCpu) {
+        fail(i, "tensors: expected a cpu tensor, got " + device_string(t[i]) +
+                    " (the statistics pass has no CUDA kernel yet)");
+      }
+    }
+    int64_t total = 0;
+    auto chunks = make_chunks(numels_of(t), std::vector<int64_t>(count, 1), &total);
+    std::vector<ChunkStats> partial(chunks.size());
+    const Chunk* first = chunks.data();
+    for_each_chunk(chunks, total, [&](const Chunk& c) {
+      dispatch_param(t[c.tensor].dtype, [&](auto p_tag, auto) {
+        using P = decltype(p_tag);
+        partial[&c - first] = stats_range(static_cast<const P*>(t[c.tensor].data), c.begin, c.end);
+      });
+    });
+    for (int64_t i = 0; i < count; ++i) {
+      non_finite[i] = 0;
+      sum_sq[i] = sum_abs[i] = max_abs[i] = 0;
+    }
+    for (size_t k = 0; k < chunks.size(); ++k) {  // chunks of a tensor are consecutive, in order
+      const int64_t i = chunks[k].tensor;
+      non_finite[i] |= partial[k].non_finite ? 1 : 0;
+      sum_sq[i] += partial[k].sum_sq;
+      sum_abs[i] += partial[k].sum_abs;
+      max_abs[i] = max_abs[i] < partial[k].max_abs ? partial[k].max_abs : max_abs[i];
     }
   });
 }

@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <random>
 #include <set>
 #include <string>
@@ -382,8 +383,17 @@ std::vector<std::vector<uint8_t>> run_everything(Typed param, Typed state) {
                                flags.data()));
   int64_t first = -2;
   call("find_non_finite", ah4j_find_non_finite(h(hz), count, &first));
+  std::vector<int32_t> non_finite(count, -1);
+  std::vector<double> sum_sq(count), sum_abs(count), max_abs(count);
+  call("tensor_stats", ah4j_tensor_stats(h(g), count, non_finite.data(), sum_sq.data(), sum_abs.data(),
+                                         max_abs.data()));
   std::vector<std::vector<uint8_t>> out;
   out.push_back({static_cast<uint8_t>(code), static_cast<uint8_t>(first + 2)});
+  for (const auto* stat : {&sum_sq, &sum_abs, &max_abs}) {
+    const auto* b = reinterpret_cast<const uint8_t*>(stat->data());
+    out.push_back(std::vector<uint8_t>(b, b + stat->size() * sizeof(double)));
+  }
+  for (int32_t flag : non_finite) out.push_back({static_cast<uint8_t>(flag)});
   for (auto* list : {&p, &g, &z, &hz, &d, &m, &v, &x}) {
     const size_t size = list == &d || list == &m || list == &v || list == &x ? state.size : param.size;
     for (AtenTensorHandle t : *list) {
@@ -411,10 +421,44 @@ void isa_tests() {
       ah4j_cpu_isa(isa);
       expect(run_everything(pair.first, pair.second) == baseline,
              std::string(name) + ": instruction set " + std::to_string(isa) +
-                 " gives the baseline's bits (probes, Hutchinson, AdaHessian k 1/0.5/0.3, Adam, check)");
+                 " gives the baseline's bits (probes, Hutchinson, AdaHessian k 1/0.5/0.3, Adam, check, stats)");
     }
   }
   ah4j_cpu_isa(best);
+}
+
+// The statistics pass against sums computed here element by element, on a tensor of several
+// chunks: exact sums of squares and absolute values of small integers, the max, and the flag.
+void stats_tests() {
+  const int64_t n = 3 * (1 << 15) + 11;  // four chunks, the last one short
+  int64_t k = 0;
+  AtenTensorHandle a = make_typed(aoti_torch_dtype_float32(), n, [&] { return double((k++ % 7) - 3); });
+  double want_sq = 0, want_abs = 0;
+  for (int64_t e = 0; e < n; ++e) {
+    const double x = double((e % 7) - 3);
+    want_sq += x * x;
+    want_abs += std::abs(x);
+  }
+  AtenTensorHandle b = make_typed(aoti_torch_dtype_float64(), 5, [] { return -2.5; });
+  AtenTensorHandle empty = make_typed(aoti_torch_dtype_float32(), 0, [] { return 0.0; });
+  std::vector<AtenTensorHandle> list{a, b, empty};
+  std::vector<int32_t> bad(3, -1);
+  std::vector<double> sq(3, -1), ab(3, -1), mx(3, -1);
+  const int status = ah4j_tensor_stats(reinterpret_cast<void**>(list.data()), 3, bad.data(), sq.data(),
+                                       ab.data(), mx.data());
+  expect(status == AH4J_OK, "tensor_stats runs on float32, float64 and empty tensors");
+  expect(sq[0] == want_sq && ab[0] == want_abs && mx[0] == 3.0 && bad[0] == 0,
+         "tensor_stats: sums of squares and of |x|, and the max, of a four-chunk float32 tensor");
+  expect(sq[1] == 31.25 && ab[1] == 12.5 && mx[1] == 2.5 && bad[1] == 0, "tensor_stats: float64 tensor");
+  expect(sq[2] == 0 && ab[2] == 0 && mx[2] == 0 && bad[2] == 0, "tensor_stats: an empty tensor gives zeros");
+  void* data = nullptr;
+  aoti_torch_get_data_ptr(a, &data);
+  static_cast<float*>(data)[n - 2] = std::numeric_limits<float>::quiet_NaN();
+  aoti_torch_get_data_ptr(b, &data);
+  static_cast<double*>(data)[1] = -std::numeric_limits<double>::infinity();
+  ah4j_tensor_stats(reinterpret_cast<void**>(list.data()), 3, bad.data(), sq.data(), ab.data(), mx.data());
+  expect(bad[0] == 1 && bad[1] == 1 && bad[2] == 0, "tensor_stats flags NaN and -inf in the tensor that holds them");
+  for (AtenTensorHandle t : list) aoti_torch_delete_tensor_object(t);
 }
 
 }  // namespace
@@ -441,6 +485,7 @@ int main() {
   }
   dispatch_tests();
   isa_tests();
+  stats_tests();
   std::printf("%d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

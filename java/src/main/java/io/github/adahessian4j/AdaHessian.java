@@ -6,7 +6,6 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.IntFunction;
@@ -49,41 +48,63 @@ import org.bytedeco.pytorch.global.torch;
  * }</pre>
  */
 public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
+  private static final String STEP = "AdaHessian step";
   private final BlockAveraging blockAveraging;
   private final int updateEach;
   private final int nSamples;
   private final ReplicaMean replicaMean;
   private long seed;
-  private final long[] blockSizes;
-  private final long[] hessianSteps;
-  private final Tensor[] expAvgs;
-  private final Tensor[] expHessianDiagSqs;
-  private final Tensor[] hessianDiags;
   private long probeCounter;
+  private long[] blockSizes = new long[0];
+  private final State expAvg = state("exp_avg");
+  private final State expHessianDiagSq = state("exp_hessian_diag_sq");
+  private final State hessianDiag = state("hessian_diag");
+  private final NativeArgs.Tensors hessianDiagArg = args.tensors();
+  private final NativeArgs.Tensors expAvgArg = args.tensors();
+  private final NativeArgs.Tensors expHessianDiagSqArg = args.tensors();
+  private final NativeArgs.Longs blockSizeArg = args.longs();
+  private final Hutchinson hutchinson = new Hutchinson(args);
+  private double hessianMean = Double.NaN;
+  private double hessianMax = Double.NaN;
+  private int zeroHessianParams;
+  private double[] diagSumAbs = new double[0];
+  private double[] diagMaxAbs = new double[0];
 
   private AdaHessian(Builder b, List<GroupSpec<AdaHessianOptions>> groups) {
-    super(groups);
+    super(b);
     this.blockAveraging = b.blockAveraging;
     this.updateEach = b.updateEach;
     this.nSamples = b.nSamples;
     this.replicaMean = b.replicaMean;
     this.seed = b.seed;
-    int n = params.length;
-    this.hessianSteps = new long[n];
-    this.expAvgs = new Tensor[n];
-    this.expHessianDiagSqs = new Tensor[n];
-    this.hessianDiags = new Tensor[n];
-    this.blockSizes = new long[n];
-    for (int i = 0; i < n; i++) {
-      long numel = params[i].numel();
-      long block = blockAveraging.blockSize(shapes[i]);
-      if (numel > 0 && numel % block != 0) {
-        String message = describe(i) + ": block averaging " + blockAveraging.rule(shapes[i].length)
-            + " gives block size " + block + ", which does not divide its " + numel + " elements";
-        close();
-        throw new IllegalArgumentException(message);
-      }
-      blockSizes[i] = block;
+    try {
+      addGroups(groups);
+    } catch (RuntimeException e) {
+      close();
+      throw e;
+    }
+  }
+
+  @Override
+  void checkNewParam(int i, long[] shape, String who) {
+    long numel = 1;
+    for (long d : shape) {
+      numel *= d;
+    }
+    long block = blockAveraging.blockSize(shape);
+    if (numel > 0 && numel % block != 0) {
+      throw new IllegalArgumentException(who + ": block averaging " + blockAveraging.rule(shape.length)
+          + " gives block size " + block + ", which does not divide its " + numel + " elements");
+    }
+  }
+
+  @Override
+  void grew(int from, int to) {
+    blockSizes = java.util.Arrays.copyOf(blockSizes, to);
+    diagSumAbs = java.util.Arrays.copyOf(diagSumAbs, to);
+    diagMaxAbs = java.util.Arrays.copyOf(diagMaxAbs, to);
+    for (int i = from; i < to; i++) {
+      blockSizes[i] = blockAveraging.blockSize(shapes[i]);
     }
   }
 
@@ -115,14 +136,25 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
   }
 
   /**
-   * One AdaHessian step. {@code closure} computes and returns the loss (a scalar that requires
-   * grad) without calling backward; the optimizer computes the gradients itself. Returns that loss.
+   * One AdaHessian step with the closure contract of {@link Optimizer}: {@code closure} computes
+   * and returns the loss (a scalar that requires grad) without calling {@code backward()}; the
+   * optimizer computes the gradient and the Hessian-vector products itself. A closure that calls
+   * {@code backward()} is refused with an {@link OptimizerException} that says so.
+   *
+   * @param closure computes and returns the loss
+   * @return the closure's loss
    */
+  @Override
   public Tensor step(Supplier<Tensor> closure) {
     Objects.requireNonNull(closure, "closure");
     enter();
     try {
+      boolean[] before = gradDefined();
       Tensor loss = closure.get();
+      int culprit = firstNewGrad(before);
+      if (culprit >= 0) {
+        throw backwardInClosure(describe(culprit) + " got a gradient during the closure");
+      }
       checkLoss(loss);
       doStep(loss);
       return loss;
@@ -131,18 +163,10 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
     }
   }
 
-  static void checkLoss(Tensor loss) {
-    if (loss == null || loss.isNull() || !loss.defined()) {
-      throw new OptimizerException("closure returned no loss (null or undefined tensor)");
-    }
-    if (loss.numel() != 1) {
-      throw new OptimizerException("closure must return a scalar loss, got shape "
-          + Natives.shape(shapeOf(loss)));
-    }
-    if (!loss.requires_grad()) {
-      throw new OptimizerException("the loss does not require grad: compute it from the "
-          + "optimizer's parameters, outside NoGradGuard");
-    }
+  private static OptimizerException backwardInClosure(String evidence) {
+    return new OptimizerException(STEP + " refused: the closure called backward() on the loss ("
+        + evidence + "). AdaHessian differentiates the loss itself, twice (the gradient, then the "
+        + "Hessian-vector product): return the loss without calling backward(); nothing was changed");
   }
 
   /**
@@ -168,10 +192,18 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
   }
 
   private void doStep(Tensor loss) {
+    Report report = new Report();
+    report.loss = loss.item_double();
     try (PointerScope scope = new PointerScope()) {
       Pass pass = gather(loss);
-      apply(scope, pass.active(), pass.grads(), pass.estimate().diagonals(), pass.estimate().draws());
+      apply(scope, pass.active(), pass.grads(), pass.estimate().diagonals(), pass.estimate().draws(), report);
+    } finally {
+      finishStep(report);
     }
+  }
+
+  private void finishStep(Report report) {
+    finish(report, hessianMean, hessianMax, zeroHessianParams);
   }
 
   /** The gradients of one loss (contiguous; null where undefined), and fresh estimates. */
@@ -179,13 +211,22 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
 
   private Pass gather(Tensor loss) {
     final int n = params.length;
-    TensorVector grads = torch.grad(new TensorVector(loss), new TensorVector(params),
-        new TensorVector(), new BoolOptional(true), true, true);
+    TensorVector grads;
+    try {
+      grads = torch.grad(new TensorVector(loss), new TensorVector(params),
+          new TensorVector(), new BoolOptional(true), true, true);
+    } catch (RuntimeException e) {
+      String m = String.valueOf(e.getMessage());
+      if (m.contains("backward through the graph a second time")) {
+        throw backwardInClosure("its graph was already consumed");
+      }
+      throw e;
+    }
     Tensor[] g = new Tensor[n];
     List<Integer> active = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       Tensor gi = grads.get(i);
-      if (gi.defined()) {
+      if (gi.defined() && !isEmpty(i)) {
         g[i] = gi.is_contiguous() ? gi : gi.contiguous();
         active.add(i);
       }
@@ -196,6 +237,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
 
   private double doAccumulatedStep(int parts, IntFunction<Tensor> lossOf) {
     final int n = params.length;
+    Report report = new Report();
     try (PointerScope scope = new PointerScope()) {
       Tensor[] gradSum = new Tensor[n];
       Tensor[] diagSum = new Tensor[n];
@@ -203,7 +245,12 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
       double lossSum = 0;
       for (int b = 0; b < parts; b++) {
         try (PointerScope part = new PointerScope()) { // frees this part's graph
+          boolean[] before = gradDefined();
           Tensor loss = lossOf.apply(b);
+          int culprit = firstNewGrad(before);
+          if (culprit >= 0) {
+            throw backwardInClosure(describe(culprit) + " got a gradient during part " + b);
+          }
           checkLoss(loss);
           Pass pass = gather(loss);
           lossSum += loss.item_double();
@@ -217,6 +264,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
           draws = Math.max(draws, pass.estimate().draws());
         }
       }
+      report.loss = lossSum / parts;
       List<Integer> active = new ArrayList<>();
       org.bytedeco.pytorch.Scalar mean = new org.bytedeco.pytorch.Scalar(1.0 / parts);
       for (int i = 0; i < n; i++) {
@@ -231,8 +279,10 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
           }
         }
       }
-      apply(scope, active, gradSum, diagSum, draws);
+      apply(scope, active, gradSum, diagSum, draws, report);
       return lossSum / parts;
+    } finally {
+      finishStep(report);
     }
   }
 
@@ -246,69 +296,104 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
 
   /**
    * The rest of a step, from the gradients {@code g} and fresh estimates of the active parameters:
-   * loss scale, replica mean, non-finite policy, the native step, then the commit.
+   * loss scale, replica mean, the checks and clipping (one read each of the gradients and the
+   * estimates), the native step, then the commit.
    */
   private void apply(PointerScope scope, List<Integer> active, Tensor[] g, Tensor[] freshDiags,
-      long draws) {
+      long draws, Report report) {
     final int n = params.length;
     if (active.isEmpty()) {
       return;
     }
     Tensor[] stepGrads = new Tensor[n];
+    boolean refreshed = false;
     for (int i : active) {
       stepGrads[i] = unscale(g[i]);
       if (freshDiags[i] != null) {
         freshDiags[i] = unscale(freshDiags[i]);
+        refreshed = true;
       }
     }
     if (replicaMean != null) {
       averageAcrossReplicas(active, stepGrads, freshDiags);
     }
-    if (!finiteOrSkip("AdaHessian step", "gradient", active, stepGrads)
-        || !finiteOrSkip("AdaHessian step", "Hessian-diagonal estimate", active, freshDiags)) {
+    if (!checkGradients(STEP, active, stepGrads, report)) {
       return;
     }
+    Sums diagSums = checkEstimates(STEP, active, freshDiags, report);
+    if (diagSums == null) {
+      return;
+    }
+    report.hessianRefreshed = refreshed;
 
-    Tensor[] newExpAvgs = new Tensor[n];
-    Tensor[] newExpHessianDiagSqs = new Tensor[n];
+    Tensor[] m = expAvg.values;
+    Tensor[] v = expHessianDiagSq.values;
+    Tensor[] diags = hessianDiag.values;
+    Tensor[] newM = new Tensor[n];
+    Tensor[] newV = new Tensor[n];
     int count = active.size();
     for (int k = 0; k < count; k++) {
       int i = active.get(k);
-      if (expAvgs[i] == null) {
-        newExpAvgs[i] = zerosState(i);
-        newExpHessianDiagSqs[i] = zerosState(i);
+      if (m[i] == null) {
+        newM[i] = zerosState(i);
+        newV[i] = zerosState(i);
       }
-      Tensor diag = freshDiags[i] != null ? freshDiags[i] : hessianDiags[i];
-      argParams.put(k, params[i]);
-      argGrads.put(k, stepGrads[i]);
-      argA.put(k, diag);
-      argB.put(k, expAvgs[i] != null ? expAvgs[i] : newExpAvgs[i]);
-      argC.put(k, expHessianDiagSqs[i] != null ? expHessianDiagSqs[i] : newExpHessianDiagSqs[i]);
-      argLongs.put(k, blockSizes[i]);
-      argSteps.put(k, steps[i] + 1);
       AdaHessianOptions o = groupOf(i).options();
-      putHyper(k, o.lr(), o.beta1(), o.beta2(), o.eps(), o.weightDecay(), o.hessianPower());
+      paramArg.put(k, params[i]);
+      gradArg.put(k, stepGrads[i]);
+      hessianDiagArg.put(k, freshDiags[i] != null ? freshDiags[i] : diags[i]);
+      expAvgArg.put(k, m[i] != null ? m[i] : newM[i]);
+      expHessianDiagSqArg.put(k, v[i] != null ? v[i] : newV[i]);
+      blockSizeArg.put(k, blockSizes[i]);
+      stepArg.put(k, steps[i] + 1);
+      putHyper(k, o, o.hessianPower());
     }
-    int status = ah4j.ah4j_adahessian_step_(argParams, argGrads, argA, argB, argC, count,
-        argLongs, argSteps, argHyper);
-    NativeCore.check(status, "AdaHessian step", k -> describe(active.get((int) k)));
+    int status = ah4j.ah4j_adahessian_step_(paramArg.get(), gradArg.get(), hessianDiagArg.get(),
+        expAvgArg.get(), expHessianDiagSqArg.get(), count, blockSizeArg.get(), stepArg.get(), hyperArg.get());
+    NativeCore.check(status, STEP, k -> describe(active.get((int) k)));
 
     // Commit: only now does the optimizer's state change.
     for (int i : active) {
       steps[i]++;
-      hessianSteps[i]++;
-      if (newExpAvgs[i] != null) {
-        expAvgs[i] = Natives.keep(scope, newExpAvgs[i]);
-        expHessianDiagSqs[i] = Natives.keep(scope, newExpHessianDiagSqs[i]);
+      if (newM[i] != null) {
+        m[i] = Natives.keep(scope, newM[i]);
+        v[i] = Natives.keep(scope, newV[i]);
       }
       if (freshDiags[i] != null) {
-        if (hessianDiags[i] != null) {
-          hessianDiags[i].close();
+        if (diags[i] != null) {
+          diags[i].close();
         }
-        hessianDiags[i] = Natives.keep(scope, freshDiags[i]);
+        diags[i] = Natives.keep(scope, freshDiags[i]);
+        if (diagSums.read[i]) {
+          diagSumAbs[i] = diagSums.sumAbs[i];
+          diagMaxAbs[i] = diagSums.maxAbs[i];
+        }
       }
     }
     probeCounter += draws;
+    if (refreshed && readsTensors()) {
+      summariseEstimates();
+    }
+  }
+
+  /** The statistics of the estimates in use, from each one's read at its refresh. */
+  private void summariseEstimates() {
+    double sum = 0;
+    double max = 0;
+    long elements = 0;
+    int zero = 0;
+    Tensor[] diags = hessianDiag.values;
+    for (int i = 0; i < params.length; i++) {
+      if (diags[i] != null) {
+        sum += diagSumAbs[i];
+        max = Math.max(max, diagMaxAbs[i]);
+        elements += params[i].numel();
+        zero += diagMaxAbs[i] == 0 ? 1 : 0;
+      }
+    }
+    hessianMean = elements == 0 ? Double.NaN : sum / elements;
+    hessianMax = elements == 0 ? Double.NaN : max;
+    zeroHessianParams = zero;
   }
 
   /**
@@ -333,7 +418,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
   private record Estimate(Tensor[] diagonals, long draws) {}
 
   private boolean refreshes(int i) {
-    return hessianSteps[i] % updateEach == 0;
+    return steps[i] % updateEach == 0;
   }
 
   /**
@@ -358,72 +443,19 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
       return new Estimate(fresh, 0);
     }
     int[] ids = hvp.stream().mapToInt(Integer::intValue).toArray();
-    TensorVector outputs = new TensorVector();
-    TensorVector inputs = new TensorVector();
-    for (int i : ids) {
-      outputs.push_back(g[i]);
-      inputs.push_back(params[i]);
-    }
-    if (nSamples > 1) {
-      for (int i : ids) {
-        fresh[i] = zerosState(i);
-      }
-    }
-    for (int s = 0; s < nSamples; s++) {
-      Tensor[] zs = Probes.draw(params, ids, seed, probeCounter + s, argA, argLongs, "AdaHessian probe");
-      TensorVector hzs = torch.grad(outputs, inputs, new TensorVector(zs),
-          new BoolOptional(s < nSamples - 1), false, true);
-      if (nSamples == 1) {
-        for (int k = 0; k < ids.length; k++) {
-          // get() is a reference into hzs; the estimate outlives it (updateEach), so own a copy.
-          Tensor hz = hzs.get(k);
-          fresh[ids[k]] = !hz.defined() ? zerosState(ids[k]) : hz.is_contiguous() ? new Tensor(hz) : hz.contiguous();
-        }
-        continue;
-      }
-      HutchinsonEstimator.accumulate(fresh, ids, zs, hzs, 1.0 / nSamples, argA, argB, argC,
-          "AdaHessian Hessian estimate", this::describe);
-    }
+    hutchinson.estimate(params, g, ids, fresh, seed, probeCounter, nSamples, false, false, "AdaHessian",
+        this::describe);
     return new Estimate(fresh, nSamples);
   }
 
-  /**
-   * For tests: state {@code name} ("exp_avg", "exp_hessian_diag_sq" or "hessian_diag", the
-   * estimate D in use) of parameter {@code i} (flat index), not a copy; null before its first step.
-   */
-  Tensor stateTensor(String name, int i) {
-    return switch (name) {
-      case "exp_avg" -> expAvgs[i];
-      case "exp_hessian_diag_sq" -> expHessianDiagSqs[i];
-      case "hessian_diag" -> hessianDiags[i];
-      default -> throw new IllegalArgumentException("no AdaHessian state named " + name);
-    };
-  }
-
   @Override
-  void releaseState() {
-    closeAll(expAvgs);
-    closeAll(expHessianDiagSqs);
-    closeAll(hessianDiags);
+  String kind() {
+    return "AdaHessian";
   }
 
   @Override
   Checkpoint.Codec<AdaHessianOptions> codec() {
     return new Checkpoint.Codec<>() {
-      @Override
-      public String kind() {
-        return "AdaHessian";
-      }
-
-      @Override
-      public LinkedHashMap<String, Tensor[]> stateArrays() {
-        LinkedHashMap<String, Tensor[]> arrays = new LinkedHashMap<>();
-        arrays.put("exp_avg", expAvgs);
-        arrays.put("exp_hessian_diag_sq", expHessianDiagSqs);
-        arrays.put("hessian_diag", hessianDiags);
-        return arrays;
-      }
-
       @Override
       public void writeOptions(DataOutputStream out, AdaHessianOptions o) throws IOException {
         for (double v : new double[] {o.lr(), o.beta1(), o.beta2(), o.eps(), o.weightDecay(), o.hessianPower()}) {
@@ -445,12 +477,11 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
         out.writeInt(nSamples);
         for (int i = 0; i < params.length; i++) {
           out.writeLong(blockSizes[i]);
-          out.writeLong(hessianSteps[i]);
         }
       }
 
       @Override
-      public Runnable readExtra(DataInputStream in) throws IOException {
+      public Runnable readExtra(DataInputStream in, int version) throws IOException {
         long savedSeed = in.readLong();
         long savedCounter = in.readLong();
         int savedUpdateEach = in.readInt();
@@ -460,87 +491,114 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
               + " and nSamples " + savedSamples + ", this optimizer has " + updateEach + " and "
               + nSamples + "; nothing was loaded");
         }
-        long[] savedHessianSteps = new long[params.length];
         for (int i = 0; i < params.length; i++) {
           long block = in.readLong();
           if (block != blockSizes[i]) {
             throw new CheckpointException("the checkpoint averages " + describe(i) + " in blocks of "
                 + block + ", this optimizer in blocks of " + blockSizes[i] + "; nothing was loaded");
           }
-          savedHessianSteps[i] = in.readLong();
+          if (version == 1) {
+            in.readLong(); // the Hessian refresh counter of format 1: always the step count
+          }
         }
         return () -> {
           seed = savedSeed;
           probeCounter = savedCounter;
-          System.arraycopy(savedHessianSteps, 0, hessianSteps, 0, params.length);
+          hessianMean = Double.NaN;
+          hessianMax = Double.NaN;
+          zeroHessianParams = 0;
+          java.util.Arrays.fill(diagSumAbs, 0);
+          java.util.Arrays.fill(diagMaxAbs, 0);
         };
       }
     };
   }
 
-  /** Builds an {@link AdaHessian}; defaults are the authors'. */
-  public static final class Builder {
-    private AdaHessianOptions defaults = AdaHessianOptions.DEFAULTS;
+  /**
+   * Builds an {@link AdaHessian}; defaults are the authors'. The common options (lr, betas, eps,
+   * weightDecay, clipping, groups) are {@link OptimizerBuilder}'s: lr 0.15 (the paper's for CIFAR
+   * ResNets), betas (0.9, 0.999), eps 1e-4 (the authors' and torch_optimizer's; davda54's is
+   * 1e-8), weightDecay 0.
+   *
+   * <p>Weight decay here is decoupled and multiplied by lr ({@code p -= lr * weightDecay * p}, as
+   * in the authors' optimizer class). The authors' training runs pass {@code weight_decay / lr} to
+   * it ({@code image_classification/main.py} divides the command line's 5e-4 by the lr), so each
+   * of their steps decays {@code 5e-4 * p} whatever the lr: for the paper's recipe use
+   * {@code weightDecay(5e-4 / lr)}.
+   */
+  public static final class Builder extends OptimizerBuilder<AdaHessianOptions, Builder, AdaHessian> {
     private BlockAveraging blockAveraging = BlockAveraging.OFFICIAL;
     private int updateEach = 1;
     private int nSamples = 1;
     private long seed = 0x5EED_AD4E_551AL;
     private ReplicaMean replicaMean;
-    private final List<PendingGroup<AdaHessianOptions>> groups = new ArrayList<>();
 
-    private Builder() {}
+    private Builder() {
+      super(AdaHessianOptions.DEFAULTS);
+    }
 
-    /** Learning rate (default 0.15, the paper's for CIFAR ResNets). */
-    public Builder lr(double lr) {
-      defaults = defaults.withLr(lr);
+    @Override
+    Builder self() {
       return this;
     }
 
-    /** Moment decays (default 0.9, 0.999). */
-    public Builder betas(double beta1, double beta2) {
-      defaults = defaults.withBetas(beta1, beta2);
-      return this;
+    @Override
+    AdaHessian create(List<GroupSpec<AdaHessianOptions>> groups) {
+      return new AdaHessian(this, groups);
     }
 
-    /** Denominator term (default 1e-4, the authors' and torch_optimizer's; davda54's is 1e-8). */
-    public Builder eps(double eps) {
-      defaults = defaults.withEps(eps);
-      return this;
-    }
-
-    /** Decoupled weight decay, multiplied by lr (default 0). */
-    public Builder weightDecay(double weightDecay) {
-      defaults = defaults.withWeightDecay(weightDecay);
-      return this;
-    }
-
-    /** Hessian power k in [0, 1] (default 1, the authors'; torch_optimizer uses 0.5). */
+    /**
+     * Hessian power k in [0, 1] (default 1, the authors'; torch_optimizer uses 0.5).
+     *
+     * @param hessianPower k
+     * @return this builder
+     */
     public Builder hessianPower(double hessianPower) {
       defaults = defaults.withHessianPower(hessianPower);
       return this;
     }
 
-    /** Spatial averaging of the Hessian diagonal (default {@link BlockAveraging#OFFICIAL}). */
+    /**
+     * Spatial averaging of the Hessian diagonal (default {@link BlockAveraging#OFFICIAL}).
+     *
+     * @param blockAveraging the averaging
+     * @return this builder
+     */
     public Builder blockAveraging(BlockAveraging blockAveraging) {
       this.blockAveraging = Objects.requireNonNull(blockAveraging, "blockAveraging");
       return this;
     }
 
-    /** Refresh the Hessian estimate every this many steps (default 1: every step). */
+    /**
+     * Refresh the Hessian estimate every this many steps (default 1: every step).
+     *
+     * @param updateEach the refresh period
+     * @return this builder
+     */
     public Builder updateEach(int updateEach) {
       Checks.positive("updateEach", updateEach);
       this.updateEach = updateEach;
       return this;
     }
 
-    /** Hutchinson samples per refresh (default 1). */
+    /**
+     * Hutchinson samples per refresh (default 1).
+     *
+     * @param nSamples the sample count
+     * @return this builder
+     */
     public Builder nSamples(int nSamples) {
       Checks.positive("nSamples", nSamples);
       this.nSamples = nSamples;
       return this;
     }
 
-    /** Seed of the probe generator. */
+    /**
+     * Seed of the probe generator.
+     *
+     * @param seed the seed
+     * @return this builder
+     */
     public Builder seed(long seed) {
       this.seed = seed;
       return this;
@@ -549,37 +607,13 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
     /**
      * Data-parallel training: averages the gradients and Hessian estimates across replicas each
      * step (default none: one process). See {@link ReplicaMean}.
+     *
+     * @param replicaMean the in-place mean over replicas
+     * @return this builder
      */
     public Builder replicaMean(ReplicaMean replicaMean) {
       this.replicaMean = Objects.requireNonNull(replicaMean, "replicaMean");
       return this;
-    }
-
-    /** Adds a group that uses the builder's options as they are when {@link #build()} runs. */
-    public Builder group(List<Tensor> params) {
-      groups.add(new PendingGroup<>(params, null));
-      return this;
-    }
-
-    /** Adds a group with its own options. */
-    public Builder group(List<Tensor> params, AdaHessianOptions options) {
-      groups.add(new PendingGroup<>(params, Objects.requireNonNull(options, "options")));
-      return this;
-    }
-
-    /** Builds the optimizer over the groups added so far. */
-    public AdaHessian build() {
-      return new AdaHessian(this, PendingGroup.resolve(groups, defaults));
-    }
-
-    /** Builds the optimizer over one group: {@code params} (e.g. {@code module.parameters()}). */
-    public AdaHessian build(TensorVector params) {
-      return group(List.of(params.get())).build();
-    }
-
-    /** Builds the optimizer over one group: {@code params}. */
-    public AdaHessian build(List<Tensor> params) {
-      return group(params).build();
     }
   }
 }

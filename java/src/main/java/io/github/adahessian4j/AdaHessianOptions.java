@@ -35,14 +35,17 @@ public record AdaHessianOptions(
     return new AdaHessianOptions(value, beta1, beta2, eps, weightDecay, hessianPower);
   }
 
+  @Override
   public AdaHessianOptions withBetas(double b1, double b2) {
     return new AdaHessianOptions(lr, b1, b2, eps, weightDecay, hessianPower);
   }
 
+  @Override
   public AdaHessianOptions withEps(double value) {
     return new AdaHessianOptions(lr, beta1, beta2, value, weightDecay, hessianPower);
   }
 
+  @Override
   public AdaHessianOptions withWeightDecay(double value) {
     return new AdaHessianOptions(lr, beta1, beta2, eps, value, hessianPower);
   }

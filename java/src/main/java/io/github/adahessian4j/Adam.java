@@ -17,8 +17,8 @@ import java.util.List;
  * }</pre>
  */
 public final class Adam extends FusedAdam {
-  private Adam(List<GroupSpec<AdamOptions>> groups) {
-    super(groups, false);
+  private Adam(Builder b, List<GroupSpec<AdamOptions>> groups) {
+    super(b, groups, false);
   }
 
   public static Builder builder() {
@@ -38,7 +38,7 @@ public final class Adam extends FusedAdam {
 
     @Override
     Adam create(List<GroupSpec<AdamOptions>> groups) {
-      return new Adam(groups);
+      return new Adam(this, groups);
     }
   }
 }

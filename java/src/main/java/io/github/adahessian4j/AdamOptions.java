@@ -39,14 +39,17 @@ public record AdamOptions(
     return new AdamOptions(value, beta1, beta2, eps, weightDecay, amsgrad, maximize);
   }
 
+  @Override
   public AdamOptions withBetas(double b1, double b2) {
     return new AdamOptions(lr, b1, b2, eps, weightDecay, amsgrad, maximize);
   }
 
+  @Override
   public AdamOptions withEps(double value) {
     return new AdamOptions(lr, beta1, beta2, value, weightDecay, amsgrad, maximize);
   }
 
+  @Override
   public AdamOptions withWeightDecay(double value) {
     return new AdamOptions(lr, beta1, beta2, eps, value, amsgrad, maximize);
   }

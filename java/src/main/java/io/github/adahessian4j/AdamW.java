@@ -8,8 +8,8 @@ import java.util.List;
  * Defaults: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weightDecay 1e-2, no amsgrad.
  */
 public final class AdamW extends FusedAdam {
-  private AdamW(List<GroupSpec<AdamOptions>> groups) {
-    super(groups, true);
+  private AdamW(Builder b, List<GroupSpec<AdamOptions>> groups) {
+    super(b, groups, true);
   }
 
   public static Builder builder() {
@@ -29,7 +29,7 @@ public final class AdamW extends FusedAdam {
 
     @Override
     AdamW create(List<GroupSpec<AdamOptions>> groups) {
-      return new AdamW(groups);
+      return new AdamW(this, groups);
     }
   }
 }

@@ -28,13 +28,14 @@ import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * The optimizer checkpoint format. Version 1, all integers big-endian, tensor data raw
- * little-endian:
+ * The optimizer checkpoint format. Version 2, all integers big-endian, tensor data raw
+ * little-endian (version 1, which still loads, also stored AdaHessian's Hessian refresh counters,
+ * which always equal the step counts):
  * <pre>
  *   "AH4JCKPT" | int version | UTF kind
  *   int groups | per group: int params, options (kind-specific)
  *   int params | per param: int rank, long[rank] shape, int dtype, long step
- *   extra (kind-specific: AdaHessian's probe generator and Hessian refresh counters)
+ *   extra (kind-specific: AdaHessian's probe generator and block sizes)
  *   per state name, per param: byte present | int dtype, long bytes, data
  *   long CRC-32 of everything before it
  * </pre>
@@ -43,7 +44,7 @@ import org.bytedeco.pytorch.global.torch;
  * (checksum, kind, shapes, dtypes) into new tensors before it replaces any state.
  */
 final class Checkpoint {
-  static final int VERSION = 1;
+  static final int VERSION = 2;
   private static final byte[] MAGIC = "AH4JCKPT".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
   private static final int CHUNK = 1 << 16;
 
@@ -51,19 +52,14 @@ final class Checkpoint {
 
   /** What a subclass adds to the common format. */
   interface Codec<O extends GroupOptions<O>> {
-    String kind();
-
-    /** Per-parameter state arrays by name, in a fixed order. */
-    LinkedHashMap<String, Tensor[]> stateArrays();
-
     void writeOptions(DataOutputStream out, O options) throws IOException;
 
     O readOptions(DataInputStream in) throws IOException;
 
     void writeExtra(DataOutputStream out) throws IOException;
 
-    /** Reads and checks the extra section; returns what commits it. */
-    Runnable readExtra(DataInputStream in) throws IOException;
+    /** Reads and checks the extra section of a checkpoint of format {@code version}; returns what commits it. */
+    Runnable readExtra(DataInputStream in, int version) throws IOException;
   }
 
   static <O extends GroupOptions<O>> void save(FusedOptimizer<O> opt, Codec<O> codec, Path file) throws IOException {
@@ -72,35 +68,8 @@ final class Checkpoint {
     Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
     try {
       try (OutputStream raw = Files.newOutputStream(tmp, StandardOpenOption.WRITE)) {
-        CheckedOutputStream checked = new CheckedOutputStream(new BufferedOutputStream(raw, CHUNK), new CRC32());
-        DataOutputStream out = new DataOutputStream(checked);
-        out.write(MAGIC);
-        out.writeInt(VERSION);
-        out.writeUTF(codec.kind());
-        List<ParamGroup<O>> groups = opt.paramGroups();
-        out.writeInt(groups.size());
-        for (ParamGroup<O> g : groups) {
-          out.writeInt(g.params().size());
-          codec.writeOptions(out, g.options());
-        }
-        out.writeInt(opt.params.length);
-        for (int i = 0; i < opt.params.length; i++) {
-          out.writeInt(opt.shapes[i].length);
-          for (long d : opt.shapes[i]) {
-            out.writeLong(d);
-          }
-          out.writeInt(opt.params[i].scalar_type().value);
-          out.writeLong(opt.steps[i]);
-        }
-        codec.writeExtra(out);
-        for (Tensor[] array : codec.stateArrays().values()) {
-          for (Tensor t : array) {
-            writeTensor(out, t);
-          }
-        }
-        out.flush();
-        out.writeLong(checked.getChecksum().getValue());
-        out.flush();
+        BufferedOutputStream buffered = new BufferedOutputStream(raw, CHUNK);
+        write(opt, codec, buffered);
       }
       try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
         channel.force(true);
@@ -111,11 +80,56 @@ final class Checkpoint {
     }
   }
 
+  /** Writes the checkpoint to {@code sink} and flushes it (does not close it). */
+  static <O extends GroupOptions<O>> void write(FusedOptimizer<O> opt, Codec<O> codec, OutputStream sink)
+      throws IOException {
+    CheckedOutputStream checked = new CheckedOutputStream(sink, new CRC32());
+    DataOutputStream out = new DataOutputStream(checked);
+    out.write(MAGIC);
+    out.writeInt(VERSION);
+    out.writeUTF(opt.kind());
+    List<ParamGroup<O>> groups = opt.paramGroups();
+    out.writeInt(groups.size());
+    for (ParamGroup<O> g : groups) {
+      out.writeInt(g.params().size());
+      codec.writeOptions(out, g.options());
+    }
+    out.writeInt(opt.params.length);
+    for (int i = 0; i < opt.params.length; i++) {
+      out.writeInt(opt.shapes[i].length);
+      for (long d : opt.shapes[i]) {
+        out.writeLong(d);
+      }
+      out.writeInt(opt.params[i].scalar_type().value);
+      out.writeLong(opt.steps[i]);
+    }
+    codec.writeExtra(out);
+    for (FusedOptimizer.State state : opt.states()) {
+      for (Tensor t : state.values) {
+        writeTensor(out, t);
+      }
+    }
+    out.flush();
+    out.writeLong(checked.getChecksum().getValue());
+    out.flush();
+  }
+
   static <O extends GroupOptions<O>> void load(FusedOptimizer<O> opt, Codec<O> codec, Path file) throws IOException {
+    try (InputStream raw = Files.newInputStream(file)) {
+      read(opt, codec, new BufferedInputStream(raw, CHUNK), file.toString(), true);
+    }
+  }
+
+  /**
+   * Reads a checkpoint from {@code source} exactly up to its checksum, checks everything, then
+   * commits; {@code wholeSource}: nothing may follow the checksum (a file).
+   */
+  static <O extends GroupOptions<O>> void read(FusedOptimizer<O> opt, Codec<O> codec, InputStream source,
+      String file, boolean wholeSource) throws IOException {
     List<Tensor> staged = new ArrayList<>();
     boolean committed = false;
-    try (InputStream raw = Files.newInputStream(file)) {
-      CheckedInputStream checked = new CheckedInputStream(new BufferedInputStream(raw, CHUNK), new CRC32());
+    try {
+      CheckedInputStream checked = new CheckedInputStream(source, new CRC32());
       DataInputStream in = new DataInputStream(checked);
       byte[] magic = new byte[MAGIC.length];
       in.readFully(magic);
@@ -131,8 +145,8 @@ final class Checkpoint {
         throw bad(file, "unknown format version " + version);
       }
       String kind = in.readUTF();
-      if (!kind.equals(codec.kind())) {
-        throw bad(file, "it holds a " + kind + " optimizer, this one is " + codec.kind());
+      if (!kind.equals(opt.kind())) {
+        throw bad(file, "it is the checkpoint of " + kind + ", this optimizer is " + opt.kind());
       }
       List<ParamGroup<O>> groups = opt.paramGroups();
       int groupCount = in.readInt();
@@ -177,12 +191,12 @@ final class Checkpoint {
           throw bad(file, "parameter " + i + " has a negative step count");
         }
       }
-      Runnable commitExtra = codec.readExtra(in);
+      Runnable commitExtra = codec.readExtra(in, version);
       Map<String, Tensor[]> loaded = new LinkedHashMap<>();
-      for (Map.Entry<String, Tensor[]> e : codec.stateArrays().entrySet()) {
+      for (FusedOptimizer.State state : opt.states()) {
         Tensor[] array = new Tensor[n];
         for (int i = 0; i < n; i++) {
-          array[i] = readTensor(in, file, e.getKey(), i, opt.shapes[i]);
+          array[i] = readTensor(in, file, state.name, i, opt.shapes[i]);
           if (array[i] != null && !opt.params[i].is_cpu()) {
             Tensor host = array[i];
             array[i] = host.to(opt.params[i].device(), host.scalar_type());
@@ -192,21 +206,20 @@ final class Checkpoint {
             staged.add(array[i]);
           }
         }
-        loaded.put(e.getKey(), array);
+        loaded.put(state.name, array);
       }
       long expected = checked.getChecksum().getValue();
       long stored = in.readLong();
       if (stored != expected) {
         throw bad(file, "it is corrupted (CRC-32 mismatch)");
       }
-      if (in.read() != -1) {
+      if (wholeSource && in.read() != -1) {
         throw bad(file, "it has trailing bytes after the checksum");
       }
       // Everything is read and checked: replace the state.
-      for (Map.Entry<String, Tensor[]> e : codec.stateArrays().entrySet()) {
-        Tensor[] target = e.getValue();
-        FusedOptimizer.closeAll(target);
-        System.arraycopy(loaded.get(e.getKey()), 0, target, 0, n);
+      for (FusedOptimizer.State state : opt.states()) {
+        FusedOptimizer.closeAll(state.values);
+        System.arraycopy(loaded.get(state.name), 0, state.values, 0, n);
       }
       System.arraycopy(steps, 0, opt.steps, 0, n);
       for (int g = 0; g < groupCount; g++) {
@@ -225,8 +238,8 @@ final class Checkpoint {
     }
   }
 
-  static CheckpointException bad(Path file, String why) {
-    return new CheckpointException("cannot load checkpoint " + file + ": " + why + "; nothing was loaded");
+  static CheckpointException bad(String source, String why) {
+    return new CheckpointException("cannot load checkpoint " + source + ": " + why + "; nothing was loaded");
   }
 
   private static int elementSize(int dtype) {
@@ -285,7 +298,7 @@ final class Checkpoint {
     }
   }
 
-  private static Tensor readTensor(DataInputStream in, Path file, String name, int i, long[] shape)
+  private static Tensor readTensor(DataInputStream in, String file, String name, int i, long[] shape)
       throws IOException {
     int present = in.readByte();
     if (present == 0) {

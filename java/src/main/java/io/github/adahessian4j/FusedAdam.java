@@ -5,13 +5,11 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Supplier;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorVector;
 
 /**
  * The fused Adam step shared by {@link Adam} (L2 weight decay) and {@link AdamW} (decoupled weight
@@ -21,129 +19,158 @@ import org.bytedeco.pytorch.TensorVector;
  */
 public abstract sealed class FusedAdam extends FusedOptimizer<AdamOptions> permits Adam, AdamW {
   private final boolean decoupled;
-  private final Tensor[] expAvgs;
-  private final Tensor[] expAvgSqs;
-  private final Tensor[] maxExpAvgSqs;
+  private final State expAvg = state("exp_avg");
+  private final State expAvgSq = state("exp_avg_sq");
+  private final State maxExpAvgSq = state("max_exp_avg_sq");
+  private final NativeArgs.Tensors expAvgArg = args.tensors();
+  private final NativeArgs.Tensors expAvgSqArg = args.tensors();
+  private final NativeArgs.Tensors maxExpAvgSqArg = args.tensors();
+  private final NativeArgs.Ints flagArg = args.ints();
 
-  FusedAdam(List<GroupSpec<AdamOptions>> groups, boolean decoupled) {
-    super(groups);
+  FusedAdam(Builder<?, ?> b, List<GroupSpec<AdamOptions>> groups, boolean decoupled) {
+    super(b);
     this.decoupled = decoupled;
-    this.expAvgs = new Tensor[params.length];
-    this.expAvgSqs = new Tensor[params.length];
-    this.maxExpAvgSqs = new Tensor[params.length];
+    try {
+      addGroups(groups);
+    } catch (RuntimeException e) {
+      close();
+      throw e;
+    }
+  }
+
+  private String operation() {
+    return decoupled ? "AdamW step" : "Adam step";
   }
 
   /**
-   * Calls {@code closure} (which typically zeroes the gradients, computes the loss and calls
-   * {@code backward()}), then steps. Returns the closure's loss.
+   * One step with the closure contract of {@link Optimizer}: resets every parameter's gradient,
+   * calls {@code closure} (which computes and returns the loss without calling {@code backward()}),
+   * calls {@code backward()} on the loss and steps. Gradient clipping and the non-finite policy
+   * apply as in {@link #step()}. A closure that calls {@code backward()} itself is refused with an
+   * {@link OptimizerException} before anything is stepped.
+   *
+   * @param closure computes and returns the loss
+   * @return the closure's loss
    */
+  @Override
   public Tensor step(Supplier<Tensor> closure) {
     Objects.requireNonNull(closure, "closure");
-    Tensor loss = closure.get();
-    step();
-    return loss;
+    enter();
+    try {
+      clearGrads();
+      boolean[] none = new boolean[params.length];
+      Tensor loss = closure.get();
+      int culprit = firstNewGrad(none);
+      if (culprit >= 0) {
+        clearGrads();
+        throw new OptimizerException(operation() + " refused: the closure called backward() ("
+            + describe(culprit) + " has a gradient after it): with step(closure) the optimizer "
+            + "calls backward() itself. Return the loss without calling backward(), or call "
+            + "loss.backward() yourself and then step()");
+      }
+      checkLoss(loss);
+      loss.backward();
+      doStep(loss.item_double());
+      return loss;
+    } finally {
+      exit();
+    }
   }
 
-  /** Updates every parameter whose gradient ({@code p.grad()}) is defined. */
+  private void clearGrads() {
+    for (Tensor p : params) {
+      try (Tensor grad = p.grad()) {
+        if (grad.defined()) {
+          p.mutable_grad().reset();
+        }
+      }
+    }
+  }
+
+  /**
+   * Updates every parameter whose gradient ({@code p.grad()}, from the user's own
+   * {@code loss.backward()}) is defined, after clipping and the non-finite check.
+   */
   public void step() {
     enter();
+    try {
+      doStep(Double.NaN);
+    } finally {
+      exit();
+    }
+  }
+
+  private void doStep(double lossValue) {
+    Report report = new Report();
+    report.loss = lossValue;
     try (PointerScope scope = new PointerScope()) {
       final int n = params.length;
       List<Integer> active = new ArrayList<>();
       Tensor[] grads = new Tensor[n];
       for (int i = 0; i < n; i++) {
         Tensor g = params[i].grad();
-        if (g.defined()) {
+        if (g.defined() && !isEmpty(i)) {
           grads[i] = unscale(g.is_contiguous() ? g : g.contiguous());
           active.add(i);
         }
       }
-      if (!finiteOrSkip(decoupled ? "AdamW step" : "Adam step", "gradient", active, grads)) {
+      if (active.isEmpty() || !checkGradients(operation(), active, grads, report)) {
         return;
       }
       Tensor[] newM = new Tensor[n];
       Tensor[] newV = new Tensor[n];
       Tensor[] newMax = new Tensor[n];
+      Tensor[] m = expAvg.values;
+      Tensor[] v = expAvgSq.values;
+      Tensor[] vmax = maxExpAvgSq.values;
       int count = active.size();
       for (int k = 0; k < count; k++) {
         int i = active.get(k);
         AdamOptions o = groupOf(i).options();
-        if (expAvgs[i] == null) {
+        if (m[i] == null) {
           newM[i] = zerosState(i);
           newV[i] = zerosState(i);
         }
-        if (o.amsgrad() && maxExpAvgSqs[i] == null) {
+        if (o.amsgrad() && vmax[i] == null) {
           newMax[i] = zerosState(i);
         }
-        argParams.put(k, params[i]);
-        argGrads.put(k, grads[i]);
-        argA.put(k, expAvgs[i] != null ? expAvgs[i] : newM[i]);
-        argB.put(k, expAvgSqs[i] != null ? expAvgSqs[i] : newV[i]);
-        argC.put(k, !o.amsgrad() ? null : maxExpAvgSqs[i] != null ? maxExpAvgSqs[i] : newMax[i]);
-        argSteps.put(k, steps[i] + 1);
-        putHyper(k, o.lr(), o.beta1(), o.beta2(), o.eps(), o.weightDecay(), 0.0);
-        argFlags.put(k, (o.amsgrad() ? ah4j.AH4J_ADAM_AMSGRAD : 0)
+        paramArg.put(k, params[i]);
+        gradArg.put(k, grads[i]);
+        expAvgArg.put(k, m[i] != null ? m[i] : newM[i]);
+        expAvgSqArg.put(k, v[i] != null ? v[i] : newV[i]);
+        maxExpAvgSqArg.put(k, !o.amsgrad() ? null : vmax[i] != null ? vmax[i] : newMax[i]);
+        stepArg.put(k, steps[i] + 1);
+        putHyper(k, o, 0.0);
+        flagArg.put(k, (o.amsgrad() ? ah4j.AH4J_ADAM_AMSGRAD : 0)
             | (o.maximize() ? ah4j.AH4J_ADAM_MAXIMIZE : 0)
             | (decoupled ? ah4j.AH4J_ADAM_DECOUPLED_WEIGHT_DECAY : 0));
       }
-      if (count == 0) {
-        return;
-      }
-      int status = ah4j.ah4j_adam_step_(argParams, argGrads, argA, argB, argC, count, argSteps,
-          argHyper, argFlags);
-      NativeCore.check(status, decoupled ? "AdamW step" : "Adam step", k -> describe(active.get((int) k)));
+      int status = ah4j.ah4j_adam_step_(paramArg.get(), gradArg.get(), expAvgArg.get(),
+          expAvgSqArg.get(), maxExpAvgSqArg.get(), count, stepArg.get(), hyperArg.get(), flagArg.get());
+      NativeCore.check(status, operation(), k -> describe(active.get((int) k)));
       for (int i : active) {
         steps[i]++;
         if (newM[i] != null) {
-          expAvgs[i] = Natives.keep(scope, newM[i]);
-          expAvgSqs[i] = Natives.keep(scope, newV[i]);
+          m[i] = Natives.keep(scope, newM[i]);
+          v[i] = Natives.keep(scope, newV[i]);
         }
         if (newMax[i] != null) {
-          maxExpAvgSqs[i] = Natives.keep(scope, newMax[i]);
+          vmax[i] = Natives.keep(scope, newMax[i]);
         }
       }
     } finally {
-      exit();
+      finish(report, Double.NaN, Double.NaN, 0);
     }
   }
 
-  /**
-   * For tests: state {@code name} ("exp_avg", "exp_avg_sq" or "max_exp_avg_sq") of parameter
-   * {@code i} (flat index), not a copy; null before its first step (and without amsgrad).
-   */
-  Tensor stateTensor(String name, int i) {
-    return switch (name) {
-      case "exp_avg" -> expAvgs[i];
-      case "exp_avg_sq" -> expAvgSqs[i];
-      case "max_exp_avg_sq" -> maxExpAvgSqs[i];
-      default -> throw new IllegalArgumentException("no Adam state named " + name);
-    };
-  }
-
   @Override
-  void releaseState() {
-    closeAll(expAvgs);
-    closeAll(expAvgSqs);
-    closeAll(maxExpAvgSqs);
+  String kind() {
+    return decoupled ? "AdamW" : "Adam";
   }
 
   @Override
   Checkpoint.Codec<AdamOptions> codec() {
     return new Checkpoint.Codec<>() {
-      @Override
-      public String kind() {
-        return decoupled ? "AdamW" : "Adam";
-      }
-
-      @Override
-      public LinkedHashMap<String, Tensor[]> stateArrays() {
-        LinkedHashMap<String, Tensor[]> arrays = new LinkedHashMap<>();
-        arrays.put("exp_avg", expAvgs);
-        arrays.put("exp_avg_sq", expAvgSqs);
-        arrays.put("max_exp_avg_sq", maxExpAvgSqs);
-        return arrays;
-      }
-
       @Override
       public void writeOptions(DataOutputStream out, AdamOptions o) throws IOException {
         for (double v : new double[] {o.lr(), o.beta1(), o.beta2(), o.eps(), o.weightDecay()}) {
@@ -163,78 +190,45 @@ public abstract sealed class FusedAdam extends FusedOptimizer<AdamOptions> permi
       public void writeExtra(DataOutputStream out) {}
 
       @Override
-      public Runnable readExtra(DataInputStream in) {
+      public Runnable readExtra(DataInputStream in, int version) {
         return () -> { };
       }
     };
   }
 
-  /** The builder both Adam and AdamW use; {@code B} is the concrete builder. */
-  public abstract static class Builder<B extends Builder<B, T>, T extends FusedAdam> {
-    AdamOptions defaults;
-    private final List<PendingGroup<AdamOptions>> groups = new ArrayList<>();
-
+  /**
+   * The builder both Adam and AdamW use: the common options of {@link OptimizerBuilder}, plus
+   * amsgrad and maximize.
+   *
+   * @param <B> the concrete builder
+   * @param <T> Adam or AdamW
+   */
+  public abstract static sealed class Builder<B extends Builder<B, T>, T extends FusedAdam>
+      extends OptimizerBuilder<AdamOptions, B, T> permits Adam.Builder, AdamW.Builder {
     Builder(AdamOptions defaults) {
-      this.defaults = defaults;
+      super(defaults);
     }
 
-    abstract B self();
-
-    abstract T create(List<GroupSpec<AdamOptions>> groups);
-
-    public B lr(double lr) {
-      defaults = defaults.withLr(lr);
-      return self();
-    }
-
-    public B betas(double beta1, double beta2) {
-      defaults = defaults.withBetas(beta1, beta2);
-      return self();
-    }
-
-    public B eps(double eps) {
-      defaults = defaults.withEps(eps);
-      return self();
-    }
-
-    public B weightDecay(double weightDecay) {
-      defaults = defaults.withWeightDecay(weightDecay);
-      return self();
-    }
-
+    /**
+     * Use the maximum of all second moments so far (Reddi et al., 2018).
+     *
+     * @param amsgrad whether to
+     * @return this builder
+     */
     public B amsgrad(boolean amsgrad) {
       defaults = defaults.withAmsgrad(amsgrad);
       return self();
     }
 
+    /**
+     * Maximise the objective instead of minimising it.
+     *
+     * @param maximize whether to
+     * @return this builder
+     */
     public B maximize(boolean maximize) {
       defaults = defaults.withMaximize(maximize);
       return self();
-    }
-
-    /** Adds a group that uses the builder's options as they are when {@link #build()} runs. */
-    public B group(List<Tensor> params) {
-      groups.add(new PendingGroup<>(params, null));
-      return self();
-    }
-
-    /** Adds a group with its own options. */
-    public B group(List<Tensor> params, AdamOptions options) {
-      groups.add(new PendingGroup<>(params, Objects.requireNonNull(options, "options")));
-      return self();
-    }
-
-    public T build() {
-      return create(PendingGroup.resolve(groups, defaults));
-    }
-
-    /** Builds the optimizer over one group: {@code params} (e.g. {@code module.parameters()}). */
-    public T build(TensorVector params) {
-      return group(List.of(params.get())).build();
-    }
-
-    public T build(List<Tensor> params) {
-      return group(params).build();
     }
   }
 }

@@ -2,139 +2,192 @@ package io.github.adahessian4j;
 
 import io.github.adahessian4j.nativecore.ah4j;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.bytedeco.javacpp.DoublePointer;
-import org.bytedeco.javacpp.IntPointer;
-import org.bytedeco.javacpp.LongPointer;
-import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * What AdaHessian, Adam and AdamW share: parameter groups, per-parameter step counts, and the
- * native argument arrays that carry one step for all parameters into the core in a single call.
- * The arrays are allocated once, so a step allocates no native memory of its own.
+ * What AdaHessian, Adam and AdamW share: parameter groups, per-parameter step counts and state
+ * tensors (declared once by name, for state access and checkpoints alike), the one read pass over
+ * the gradients (non-finite check, norm, clipping, statistics), and the native argument arrays
+ * that carry one step for all parameters into the core in a single call.
+ *
+ * @param <O> the optimizer's group options
  */
 abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optimizer
     permits FusedAdam, AdaHessian {
-  static final int HP = 6; // columns of the core's hyperparameter table (AH4J_HP_COUNT)
+  /** {@code torch.nn.utils.clip_grad_norm_}'s guard against division by zero. */
+  static final double CLIP_EPS = 1e-6;
 
-  private final List<ParamGroup<O>> groups;
-  final Tensor[] params;
-  final long[][] shapes;
-  private final int[] groupOf;
-  private final int[] indexInGroup;
-  final long[] steps;
+  private final List<ParamGroup<O>> groups = new ArrayList<>();
+  private final List<ParamGroup<O>> groupsView = Collections.unmodifiableList(groups);
+  private final O defaults;
+  Tensor[] params = new Tensor[0];
+  long[][] shapes = new long[0][];
+  private int[] groupOf = new int[0];
+  private int[] indexInGroup = new int[0];
+  private boolean[] empty = new boolean[0];
+  long[] steps = new long[0];
+  private final List<State> states = new ArrayList<>();
 
-  final PointerPointer<Tensor> argParams;
-  final PointerPointer<Tensor> argGrads;
-  final PointerPointer<Tensor> argA;
-  final PointerPointer<Tensor> argB;
-  final PointerPointer<Tensor> argC;
-  final LongPointer argSteps;
-  final LongPointer argLongs;
-  final DoublePointer argHyper;
-  final IntPointer argFlags;
-  private final PointerPointer<Tensor> argCheck;
-  private final LongPointer argIndex;
+  final NativeArgs args = new NativeArgs();
+  final NativeArgs.Tensors paramArg = args.tensors();
+  final NativeArgs.Tensors gradArg = args.tensors();
+  final NativeArgs.Longs stepArg = args.longs();
+  final NativeArgs.Doubles hyperArg = args.doubles(ah4j.AH4J_HP_COUNT);
+  private final NativeArgs.Tensors statsArg = args.tensors();
+  private final NativeArgs.Ints nonFiniteArg = args.ints();
+  private final NativeArgs.Doubles sumSqArg = args.doubles(1);
+  private final NativeArgs.Doubles sumAbsArg = args.doubles(1);
+  private final NativeArgs.Doubles maxAbsArg = args.doubles(1);
 
+  private final double clipMaxNorm;
+  private final double clipNormType;
   private final AtomicBoolean busy = new AtomicBoolean();
-  private volatile NonFinitePolicy nonFinitePolicy = NonFinitePolicy.SKIP;
+  private volatile NonFinitePolicy nonFinitePolicy;
   private volatile double lossScale = 1.0;
   private long skippedSteps;
   private boolean lastStepSkipped;
+  private long stepCalls;
+  private volatile StepStats lastStats = StepStats.NONE;
   private volatile boolean closed;
 
-  FusedOptimizer(List<GroupSpec<O>> specs) {
+  FusedOptimizer(OptimizerBuilder<O, ?, ?> settings) {
     NativeCore.load();
-    if (specs.isEmpty()) {
-      throw new IllegalArgumentException("optimizer got an empty parameter list");
+    this.defaults = settings.defaults;
+    this.clipMaxNorm = settings.clipMaxNorm;
+    this.clipNormType = settings.clipNormType;
+    this.nonFinitePolicy = settings.nonFinitePolicy;
+  }
+
+  /** A per-parameter state tensor, declared once by name (checkpoint order is declaration order). */
+  static final class State {
+    final String name;
+    Tensor[] values = new Tensor[0];
+
+    State(String name) {
+      this.name = name;
     }
-    List<ParamGroup<O>> built = new ArrayList<>();
-    List<Tensor> flat = new ArrayList<>();
-    List<int[]> origin = new ArrayList<>();
-    Map<Long, Integer> byData = new HashMap<>();
-    for (int g = 0; g < specs.size(); g++) {
-      GroupSpec<O> spec = specs.get(g);
-      List<Tensor> own = new ArrayList<>();
-      for (int k = 0; k < spec.params().size(); k++) {
-        Tensor p = spec.params().get(k);
-        checkParam(p, g, k);
-        if (!flat.isEmpty() && !device(p).equals(device(flat.get(0)))) {
-          throw new IllegalArgumentException("parameter (group " + g + ", index " + k + ") is on "
-              + device(p) + ", the first parameter on " + device(flat.get(0))
-              + ": one optimizer steps parameters of one device");
-        }
-        Integer seen = byData.put(p.data_ptr().address() ^ (p.numel() << 48), flat.size());
-        if (seen != null && flat.get(seen).is_same(p)) {
-          int[] first = origin.get(seen);
-          throw new IllegalArgumentException("parameter (group " + g + ", index " + k
-              + ") appears twice: it is also parameter (group " + first[0] + ", index " + first[1] + ")");
-        }
-        Tensor mine = Natives.keep(new Tensor(p));
-        own.add(mine);
-        flat.add(mine);
-        origin.add(new int[] {g, k});
-      }
-      built.add(new ParamGroup<>(own, spec.options()));
-    }
-    this.groups = List.copyOf(built);
-    int n = flat.size();
-    this.params = flat.toArray(new Tensor[0]);
-    this.shapes = new long[n][];
-    this.groupOf = new int[n];
-    this.indexInGroup = new int[n];
-    for (int i = 0; i < n; i++) {
-      shapes[i] = shapeOf(params[i]);
-      groupOf[i] = origin.get(i)[0];
-      indexInGroup[i] = origin.get(i)[1];
-    }
-    this.steps = new long[n];
-    this.argParams = Natives.keep(new PointerPointer<>(n));
-    this.argGrads = Natives.keep(new PointerPointer<>(n));
-    this.argA = Natives.keep(new PointerPointer<>(n));
-    this.argB = Natives.keep(new PointerPointer<>(n));
-    this.argC = Natives.keep(new PointerPointer<>(n));
-    this.argSteps = Natives.keep(new LongPointer(n));
-    this.argLongs = Natives.keep(new LongPointer(n));
-    this.argHyper = Natives.keep(new DoublePointer((long) n * HP));
-    this.argFlags = Natives.keep(new IntPointer(n));
-    this.argCheck = Natives.keep(new PointerPointer<>(n));
-    this.argIndex = Natives.keep(new LongPointer(1));
+  }
+
+  /** Declares a state tensor; call from field initialisers, before any group is added. */
+  final State state(String name) {
+    State s = new State(name);
+    states.add(s);
+    return s;
+  }
+
+  /** The declared states, in order. */
+  final List<State> states() {
+    return states;
   }
 
   /** A group as the optimizer is built with it. */
   record GroupSpec<O extends GroupOptions<O>>(List<Tensor> params, O options) {
     GroupSpec {
-      params = List.copyOf(params);
+      params = List.copyOf(Objects.requireNonNull(params, "params"));
       Objects.requireNonNull(options, "options");
     }
   }
 
-  /** A group as a builder collects it; null options mean the builder's defaults at build(). */
-  record PendingGroup<O extends GroupOptions<O>>(List<Tensor> params, O options) {
-    PendingGroup {
-      params = List.copyOf(Objects.requireNonNull(params, "params"));
-    }
-
-    static <O extends GroupOptions<O>> List<GroupSpec<O>> resolve(List<PendingGroup<O>> pending, O defaults) {
-      List<GroupSpec<O>> specs = new ArrayList<>();
-      for (PendingGroup<O> g : pending) {
-        specs.add(new GroupSpec<>(g.params(), g.options() != null ? g.options() : defaults));
+  /**
+   * Adds groups: every new parameter is checked first (against each other and the parameters
+   * already held), so a refused parameter leaves the optimizer as it was.
+   */
+  final void addGroups(List<GroupSpec<O>> specs) {
+    int old = params.length;
+    int g0 = groups.size();
+    List<Tensor> incoming = new ArrayList<>();
+    List<int[]> origin = new ArrayList<>();
+    List<long[]> incomingShapes = new ArrayList<>();
+    Map<Long, Integer> byData = new HashMap<>();
+    for (int i = 0; i < old; i++) {
+      if (!empty[i]) {
+        byData.put(dataKey(params[i]), i);
       }
-      return specs;
     }
+    for (int g = 0; g < specs.size(); g++) {
+      List<Tensor> list = specs.get(g).params();
+      for (int k = 0; k < list.size(); k++) {
+        Tensor p = list.get(k);
+        int flat = old + incoming.size();
+        String who = "parameter (group " + (g0 + g) + ", index " + k + ")";
+        checkParam(p, who);
+        Tensor first = old > 0 ? params[0] : incoming.isEmpty() ? null : incoming.get(0);
+        if (first != null && !device(p).equals(device(first))) {
+          throw new IllegalArgumentException(who + " is on " + device(p) + ", the first parameter on "
+              + device(first) + ": one optimizer steps parameters of one device");
+        }
+        if (p.numel() > 0) {
+          Integer seen = byData.put(dataKey(p), flat);
+          Tensor other = seen == null ? null : seen < old ? params[seen] : incoming.get(seen - old);
+          if (other != null && other.is_same(p)) {
+            String where = seen < old ? "(group " + groupOf[seen] + ", index " + indexInGroup[seen] + ")"
+                : "(group " + origin.get(seen - old)[0] + ", index " + origin.get(seen - old)[1] + ")";
+            throw new IllegalArgumentException(who + " appears twice: it is also parameter " + where);
+          }
+        }
+        long[] shape = shapeOf(p);
+        checkNewParam(flat, shape, "parameter " + flat + " (group " + (g0 + g) + ", index " + k
+            + ", shape " + Natives.shape(shape) + ")");
+        incoming.add(p);
+        origin.add(new int[] {g0 + g, k});
+        incomingShapes.add(shape);
+      }
+    }
+    // Everything is checked: commit.
+    int n = old + incoming.size();
+    params = Arrays.copyOf(params, n);
+    shapes = Arrays.copyOf(shapes, n);
+    groupOf = Arrays.copyOf(groupOf, n);
+    indexInGroup = Arrays.copyOf(indexInGroup, n);
+    empty = Arrays.copyOf(empty, n);
+    steps = Arrays.copyOf(steps, n);
+    for (State s : states) {
+      s.values = Arrays.copyOf(s.values, n);
+    }
+    for (int j = 0; j < incoming.size(); j++) {
+      int i = old + j;
+      params[i] = Natives.keep(new Tensor(incoming.get(j)));
+      shapes[i] = incomingShapes.get(j);
+      groupOf[i] = origin.get(j)[0];
+      indexInGroup[i] = origin.get(j)[1];
+      empty[i] = params[i].numel() == 0;
+    }
+    int at = old;
+    for (GroupSpec<O> spec : specs) {
+      List<Tensor> own = Arrays.asList(params).subList(at, at + spec.params().size());
+      groups.add(new ParamGroup<>(own, spec.options()));
+      at += spec.params().size();
+    }
+    args.capacity(n);
+    grew(old, n);
   }
 
-  private static void checkParam(Tensor p, int g, int k) {
-    String who = "parameter (group " + g + ", index " + k + ")";
+  private static long dataKey(Tensor p) {
+    return p.data_ptr().address() ^ (p.numel() << 48);
+  }
+
+  /** A subclass's check of a parameter about to be added (flat index {@code i}); throws to refuse. */
+  void checkNewParam(int i, long[] shape, String who) {}
+
+  /** A subclass's hook after parameters {@code [from, to)} were added. */
+  void grew(int from, int to) {}
+
+  private static void checkParam(Tensor p, String who) {
     if (p == null || p.isNull()) {
       throw new IllegalArgumentException(who + " is null");
     }
@@ -151,6 +204,11 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
     if (!p.requires_grad()) {
       throw new IllegalArgumentException(who + " does not require grad: call requires_grad_(true) "
           + "on it or leave it out of the optimizer");
+    }
+    if (!p.is_leaf()) {
+      throw new IllegalArgumentException(who + " is not a leaf tensor (it was computed from other "
+          + "tensors, so stepping it in place would not change what it came from): can't optimize "
+          + "a non-leaf Tensor; pass the leaf it came from, or detach().requires_grad_(true) a copy");
     }
     if (!p.is_contiguous()) {
       throw new IllegalArgumentException(who + ": expected a contiguous tensor (call contiguous() "
@@ -173,15 +231,22 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
     return shape;
   }
 
-  /** Writes row {@code k} of the core's hyperparameter table (AH4J_HP_LR ... AH4J_HP_HESSIAN_POWER). */
-  void putHyper(int k, double lr, double beta1, double beta2, double eps, double weightDecay, double hessianPower) {
-    long row = (long) k * HP;
-    argHyper.put(row, lr);
-    argHyper.put(row + 1, beta1);
-    argHyper.put(row + 2, beta2);
-    argHyper.put(row + 3, eps);
-    argHyper.put(row + 4, weightDecay);
-    argHyper.put(row + 5, hessianPower);
+  /** Writes row {@code k} of the core's hyperparameter table. */
+  void putHyper(int k, GroupOptions<?> o, double hessianPower) {
+    long row = (long) k * ah4j.AH4J_HP_COUNT;
+    hyperArg.put(row + ah4j.AH4J_HP_LR, o.lr());
+    if (o instanceof AdamOptions a) {
+      hyperArg.put(row + ah4j.AH4J_HP_BETA1, a.beta1());
+      hyperArg.put(row + ah4j.AH4J_HP_BETA2, a.beta2());
+      hyperArg.put(row + ah4j.AH4J_HP_EPS, a.eps());
+      hyperArg.put(row + ah4j.AH4J_HP_WEIGHT_DECAY, a.weightDecay());
+    } else if (o instanceof AdaHessianOptions h) {
+      hyperArg.put(row + ah4j.AH4J_HP_BETA1, h.beta1());
+      hyperArg.put(row + ah4j.AH4J_HP_BETA2, h.beta2());
+      hyperArg.put(row + ah4j.AH4J_HP_EPS, h.eps());
+      hyperArg.put(row + ah4j.AH4J_HP_WEIGHT_DECAY, h.weightDecay());
+    }
+    hyperArg.put(row + ah4j.AH4J_HP_HESSIAN_POWER, hessianPower);
   }
 
   static String device(Tensor t) {
@@ -200,9 +265,14 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
     return groups.get(groupOf[i]);
   }
 
+  /** Whether parameter {@code i} has no elements (accepted, never stepped). */
+  boolean isEmpty(int i) {
+    return empty[i];
+  }
+
   @Override
   public List<ParamGroup<O>> paramGroups() {
-    return groups;
+    return groupsView;
   }
 
   @Override
@@ -213,23 +283,51 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
     }
   }
 
-  /** What a step does with NaN or infinite gradients and Hessian estimates (default SKIP). */
+  /** The options a group gets from {@link #addParamGroup(List)}: the builder's defaults. */
+  public O defaults() {
+    return defaults;
+  }
+
+  @Override
+  public void addParamGroup(List<Tensor> params) {
+    addParamGroup(params, defaults);
+  }
+
+  /**
+   * Adds a group of parameters with its own options (fine-tuning: unfreezing layers). Its
+   * parameters start with fresh state; one that the optimizer already holds, or that is invalid,
+   * is refused with an {@link IllegalArgumentException} and nothing changes.
+   *
+   * @param params the group's parameters
+   * @param options the group's options
+   */
+  public void addParamGroup(List<Tensor> params, O options) {
+    Objects.requireNonNull(params, "params");
+    Objects.requireNonNull(options, "options");
+    enter();
+    try {
+      addGroups(List.of(new GroupSpec<>(params, options)));
+    } finally {
+      exit();
+    }
+  }
+
+  @Override
   public NonFinitePolicy nonFinitePolicy() {
     return nonFinitePolicy;
   }
 
+  @Override
   public void setNonFinitePolicy(NonFinitePolicy policy) {
     this.nonFinitePolicy = Objects.requireNonNull(policy, "policy");
   }
 
-  /**
-   * The factor the loss was multiplied by (mixed-precision loss scaling; default 1). Gradients
-   * and Hessian-vector products are divided by it before the non-finite check and the update.
-   */
+  @Override
   public double lossScale() {
     return lossScale;
   }
 
+  @Override
   public void setLossScale(double scale) {
     if (!(scale > 0) || Double.isInfinite(scale)) {
       throw new IllegalArgumentException("Invalid loss scale value: " + scale);
@@ -237,78 +335,211 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
     this.lossScale = scale;
   }
 
-  /** Steps skipped because of non-finite numbers, since construction. */
+  @Override
+  public double clipMaxNorm() {
+    return clipMaxNorm;
+  }
+
+  @Override
+  public double clipNormType() {
+    return clipNormType;
+  }
+
+  @Override
   public long skippedSteps() {
     return skippedSteps;
   }
 
-  /** Whether the most recent step was skipped because of non-finite numbers. */
+  @Override
   public boolean lastStepSkipped() {
     return lastStepSkipped;
   }
 
+  @Override
+  public StepStats lastStepStats() {
+    return lastStats;
+  }
+
   /** Divides {@code t} by the loss scale (a new tensor), or returns it as it is at scale 1. */
   Tensor unscale(Tensor t) {
-    return lossScale == 1.0 ? t : t.mul(new org.bytedeco.pytorch.Scalar(1.0 / lossScale));
+    return lossScale == 1.0 ? t : t.mul(new Scalar(1.0 / lossScale));
+  }
+
+  /** What the step in progress found; becomes {@link #lastStepStats()} when it ends. */
+  static final class Report {
+    double loss = Double.NaN;
+    double gradNorm = Double.NaN;
+    boolean clipped;
+    boolean skipped;
+    boolean hessianRefreshed;
+  }
+
+  /** Publishes the statistics of a step that ended (taken, skipped or a no-op). */
+  void finish(Report r, double hessianMean, double hessianMax, int zeroHessianParams) {
+    stepCalls++;
+    double[] lrs = new double[groups.size()];
+    for (int g = 0; g < lrs.length; g++) {
+      lrs[g] = groups.get(g).lr();
+    }
+    lastStats = new StepStats(stepCalls, r.loss, r.gradNorm, r.clipped, r.skipped, lrs,
+        r.hessianRefreshed, hessianMean, hessianMax, zeroHessianParams);
+  }
+
+  /** Per-parameter sums of the one read pass, indexed by flat parameter index (0 where not read). */
+  static final class Sums {
+    final double[] sumSq;
+    final double[] sumAbs;
+    final double[] maxAbs;
+    final boolean[] read;
+    int firstNonFinite = -1;
+
+    Sums(int n) {
+      sumSq = new double[n];
+      sumAbs = new double[n];
+      maxAbs = new double[n];
+      read = new boolean[n];
+    }
+  }
+
+  /** Whether the next checks read the tensors at all (policy IGNORE without clipping does not). */
+  boolean readsTensors() {
+    return nonFinitePolicy != NonFinitePolicy.IGNORE || clipping();
+  }
+
+  boolean clipping() {
+    return clipMaxNorm != Double.POSITIVE_INFINITY;
   }
 
   /**
-   * Applies the non-finite policy to {@code tensors[k]} (belonging to parameter
-   * {@code active.get(k)}); returns true when the step may go on.
+   * The one read pass over {@code tensors[i]} for {@code i} in {@code active} (null entries are
+   * left out): the core's statistics pass on the CPU, libtorch ops on CUDA tensors.
    */
-  boolean finiteOrSkip(String operation, String what, List<Integer> active, Tensor[] tensors) {
-    lastStepSkipped = false;
-    if (nonFinitePolicy == NonFinitePolicy.IGNORE) {
-      return true;
-    }
+  Sums readPass(String operation, List<Integer> active, Tensor[] tensors) {
+    Sums sums = new Sums(params.length);
     int count = 0;
     int[] owner = new int[active.size()];
     for (int i : active) {
       if (tensors[i] != null) {
-        argCheck.put(count, tensors[i]);
+        statsArg.put(count, tensors[i]);
         owner[count++] = i;
       }
     }
-    int bad = params.length > 0 && params[0].is_cuda()
-        ? firstNonFiniteWithTorch(tensors, owner, count) : firstNonFinite(operation, owner, count);
-    if (bad < 0) {
+    if (count == 0) {
+      return sums;
+    }
+    if (tensors[owner[0]].is_cuda() || torchStatsForTests) {
+      readPassWithTorch(tensors, owner, count, sums);
+      return sums;
+    }
+    int status = ah4j.ah4j_tensor_stats(statsArg.get(), count, nonFiniteArg.get(), sumSqArg.get(),
+        sumAbsArg.get(), maxAbsArg.get());
+    NativeCore.check(status, operation, k -> describe(owner[(int) k]));
+    for (int k = 0; k < count; k++) {
+      int i = owner[k];
+      sums.read[i] = true;
+      sums.sumSq[i] = sumSqArg.get(k);
+      sums.sumAbs[i] = sumAbsArg.get(k);
+      sums.maxAbs[i] = maxAbsArg.get(k);
+      if (sums.firstNonFinite < 0 && nonFiniteArg.get(k) != 0) {
+        sums.firstNonFinite = i;
+      }
+    }
+    return sums;
+  }
+
+  /** For tests: run the libtorch-ops pass (the CUDA path) on CPU tensors too. */
+  static volatile boolean torchStatsForTests;
+
+  /** The same sums with libtorch ops, in float64, with one copy to the host for all tensors. */
+  private static void readPassWithTorch(Tensor[] tensors, int[] owner, int count, Sums sums) {
+    try (PointerScope scope = new PointerScope()) {
+      TensorVector rows = new TensorVector();
+      for (int k = 0; k < count; k++) {
+        Tensor t = tensors[owner[k]];
+        Tensor a = t.to(torch.ScalarType.Double).abs().flatten();
+        Tensor max = t.numel() == 0 ? torch.zeros_like(a.sum()) : a.max();
+        Tensor bad = torch.isfinite(t).all().logical_not().to(torch.ScalarType.Double);
+        rows.push_back(torch.stack(new TensorVector(a.mul(a).sum(), a.sum(), max, bad)));
+      }
+      Tensor host = torch.stack(rows).cpu().contiguous();
+      org.bytedeco.javacpp.DoublePointer data =
+          new org.bytedeco.javacpp.DoublePointer(host.data_ptr()).capacity(4L * count);
+      for (int k = 0; k < count; k++) {
+        int i = owner[k];
+        sums.read[i] = true;
+        sums.sumSq[i] = data.get(4L * k);
+        sums.sumAbs[i] = data.get(4L * k + 1);
+        sums.maxAbs[i] = data.get(4L * k + 2);
+        if (sums.firstNonFinite < 0 && data.get(4L * k + 3) != 0) {
+          sums.firstNonFinite = i;
+        }
+      }
+    }
+  }
+
+  /**
+   * The gradient checks of a step, in one read: the non-finite policy, the gradient norm, and
+   * clipping ({@code torch.nn.utils.clip_grad_norm_}'s semantics: the norm of all gradients
+   * together; when {@code maxNorm / (norm + 1e-6) < 1} every gradient is scaled in place by it).
+   * Returns false when the step must be skipped.
+   */
+  boolean checkGradients(String operation, List<Integer> active, Tensor[] grads, Report r) {
+    lastStepSkipped = false;
+    if (!readsTensors()) {
       return true;
     }
+    Sums sums = readPass(operation, active, grads);
+    if (sums.firstNonFinite >= 0 && nonFinitePolicy != NonFinitePolicy.IGNORE) {
+      skip(operation, "gradient", sums.firstNonFinite, r);
+      return false;
+    }
+    double norm = 0;
+    for (int i : active) {
+      if (sums.read[i]) {
+        norm = clipNormType == Double.POSITIVE_INFINITY ? Math.max(norm, sums.maxAbs[i]) : norm + sums.sumSq[i];
+      }
+    }
+    norm = clipNormType == Double.POSITIVE_INFINITY ? norm : Math.sqrt(norm);
+    r.gradNorm = sums.firstNonFinite >= 0 ? Double.NaN : norm;
+    if (clipping() && sums.firstNonFinite < 0) {
+      double coef = clipMaxNorm / (norm + CLIP_EPS);
+      if (coef < 1.0) {
+        Scalar s = new Scalar(coef);
+        for (int i : active) {
+          Tensor g = grads[i].detach(); // shares storage: p.grad() itself for Adam, as torch does
+          g.mul_(s);
+          grads[i] = g;
+        }
+        r.clipped = true;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The check of fresh Hessian estimates (null where none); returns their sums, or null when the
+   * step must be skipped. Without a read (policy IGNORE, no clipping) returns empty sums.
+   */
+  Sums checkEstimates(String operation, List<Integer> active, Tensor[] diags, Report r) {
+    if (!readsTensors()) {
+      return new Sums(params.length);
+    }
+    Sums sums = readPass(operation, active, diags);
+    if (sums.firstNonFinite >= 0 && nonFinitePolicy != NonFinitePolicy.IGNORE) {
+      skip(operation, "Hessian-diagonal estimate", sums.firstNonFinite, r);
+      return null;
+    }
+    return sums;
+  }
+
+  private void skip(String operation, String what, int culprit, Report r) {
     if (nonFinitePolicy == NonFinitePolicy.THROW) {
-      throw new OptimizerException(operation + " failed: " + describe(bad) + ": its " + what
+      throw new OptimizerException(operation + " failed: " + describe(culprit) + ": its " + what
           + " holds NaN or infinity; nothing was changed");
     }
     skippedSteps++;
     lastStepSkipped = true;
-    return false;
-  }
-
-  /** The core's one-pass check over argCheck[0, count): the culprit's flat index, or -1. */
-  private int firstNonFinite(String operation, int[] owner, int count) {
-    int status = ah4j.ah4j_find_non_finite(argCheck, count, argIndex);
-    NativeCore.check(status, operation, k -> describe(owner[(int) k]));
-    long k = argIndex.get();
-    return k < 0 ? -1 : owner[(int) k];
-  }
-
-  /** The same with libtorch ops, for CUDA tensors: one synchronisation when all are finite. */
-  private static int firstNonFiniteWithTorch(Tensor[] tensors, int[] owner, int count) {
-    try (PointerScope scope = new PointerScope()) {
-      Tensor all = null;
-      for (int k = 0; k < count; k++) {
-        Tensor finite = torch.isfinite(tensors[owner[k]]).all();
-        all = all == null ? finite : all.logical_and(finite);
-      }
-      if (all == null || all.item_bool()) {
-        return -1;
-      }
-      for (int k = 0; k < count; k++) {
-        if (!torch.isfinite(tensors[owner[k]]).all().item_bool()) {
-          return owner[k];
-        }
-      }
-      return -1;
-    }
+    r.skipped = true;
   }
 
   /** The number of steps taken by parameter {@code i} (flat index over all groups). */
@@ -316,7 +547,7 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
     return steps[i];
   }
 
-  /** Resets every parameter's gradient to undefined (PyTorch's {@code set_to_none}). */
+  @Override
   public void zeroGrad() {
     ensureOpen();
     for (Tensor p : params) {
@@ -326,6 +557,28 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
       }
       grad.close();
     }
+  }
+
+  /** Which parameters have a defined gradient now. */
+  boolean[] gradDefined() {
+    boolean[] defined = new boolean[params.length];
+    for (int i = 0; i < params.length; i++) {
+      try (Tensor grad = params[i].grad()) {
+        defined[i] = grad.defined();
+      }
+    }
+    return defined;
+  }
+
+  /** The first parameter whose gradient is defined now but was not before, or -1. */
+  int firstNewGrad(boolean[] before) {
+    boolean[] now = gradDefined();
+    for (int i = 0; i < now.length; i++) {
+      if (now[i] && !before[i]) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   /** Enters a step: refuses a closed optimizer and a second thread using it concurrently. */
@@ -347,7 +600,6 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
     }
   }
 
-  /** Frees the optimizer's state and its handles to the parameters (not the parameters). */
   @Override
   public void close() {
     if (closed) {
@@ -356,35 +608,45 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
     enter();
     try {
       closed = true;
+      for (State s : states) {
+        closeAll(s.values);
+      }
       releaseState();
       for (Tensor p : params) {
-        p.close();
+        if (p != null) {
+          p.close();
+        }
       }
-      argParams.close();
-      argGrads.close();
-      argA.close();
-      argB.close();
-      argC.close();
-      argSteps.close();
-      argLongs.close();
-      argHyper.close();
-      argFlags.close();
-      argCheck.close();
-      argIndex.close();
+      args.close();
     } finally {
       exit();
     }
   }
 
-  abstract void releaseState();
+  /** A subclass's own native objects to free at close (the declared states are freed already). */
+  void releaseState() {}
+
+  /** The checkpoint's kind: "Adam", "AdamW" or "AdaHessian". */
+  abstract String kind();
 
   abstract Checkpoint.Codec<O> codec();
+
+  /** For tests: state {@code name} of parameter {@code i} (flat index), not a copy; null before its first step. */
+  Tensor stateTensor(String name, int i) {
+    for (State s : states) {
+      if (s.name.equals(name)) {
+        return s.values[i];
+      }
+    }
+    throw new IllegalArgumentException("no " + kind() + " state named " + name);
+  }
 
   /**
    * Saves the whole optimizer (moments, step counts, probe generator, group options) to
    * {@code file}, atomically: a temporary file is written, forced to disk and renamed over it.
    * The parameters themselves are the model's to save.
    */
+  @Override
   public void save(Path file) throws IOException {
     enter();
     try {
@@ -399,10 +661,33 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
    * parameter shapes. A truncated, corrupted or mismatched file throws
    * {@link CheckpointException} and changes nothing.
    */
+  @Override
   public void load(Path file) throws IOException {
     enter();
     try {
       Checkpoint.load(this, codec(), file);
+    } finally {
+      exit();
+    }
+  }
+
+  @Override
+  public void save(OutputStream out) throws IOException {
+    Objects.requireNonNull(out, "out");
+    enter();
+    try {
+      Checkpoint.write(this, codec(), out);
+    } finally {
+      exit();
+    }
+  }
+
+  @Override
+  public void load(InputStream in) throws IOException {
+    Objects.requireNonNull(in, "in");
+    enter();
+    try {
+      Checkpoint.read(this, codec(), in, "from a stream", false);
     } finally {
       exit();
     }
@@ -423,5 +708,20 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
    */
   Tensor zerosState(int i) {
     return Natives.zerosState(params[i]);
+  }
+
+  /** Checks a closure's loss: defined, scalar, with a graph. */
+  static void checkLoss(Tensor loss) {
+    if (loss == null || loss.isNull() || !loss.defined()) {
+      throw new OptimizerException("closure returned no loss (null or undefined tensor)");
+    }
+    if (loss.numel() != 1) {
+      throw new OptimizerException("closure must return a scalar loss, got shape "
+          + Natives.shape(shapeOf(loss)));
+    }
+    if (!loss.requires_grad()) {
+      throw new OptimizerException("the loss does not require grad: compute it from the "
+          + "optimizer's parameters, outside NoGradGuard");
+    }
   }
 }

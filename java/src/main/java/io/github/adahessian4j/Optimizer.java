@@ -1,6 +1,8 @@
 package io.github.adahessian4j;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Supplier;
@@ -13,37 +15,165 @@ import org.bytedeco.pytorch.Tensor;
  *
  * <p><b>The closure contract</b>, the same for every optimizer: {@link #step(Supplier)}'s closure
  * computes and returns the loss, a scalar with a graph to the parameters, and does not call
- * {@code backward()}; the optimizer differentiates it (Adam and AdamW: zero the gradients,
+ * {@code backward()}; the optimizer differentiates it (Adam and AdamW: reset the gradients,
  * {@code backward()}, step; AdaHessian: the gradient and the Hessian-vector product with
- * {@code torch.grad}). A closure that breaks it gets an {@link OptimizerException} that says what
- * to do, and nothing changes.
+ * {@code torch.grad}). A closure that calls {@code backward()} itself gets an
+ * {@link OptimizerException} that says what to do, and nothing is stepped. Adam and AdamW also keep
+ * PyTorch's other form: {@code loss.backward()} in the user's code, then {@link Adam#step()}.
+ *
+ * <p>Every step also applies the optimizer's gradient clipping (see
+ * {@link OptimizerBuilder#clipGradNorm(double, double)}) and non-finite policy, and leaves what it
+ * did in {@link #lastStepStats()}.
  */
 public sealed interface Optimizer extends AutoCloseable permits FusedOptimizer {
   /**
    * One step: calls {@code lossFunction}, differentiates its loss and updates the parameters.
-   * Returns that loss.
+   *
+   * @param lossFunction computes and returns the loss, without calling {@code backward()}
+   * @return the closure's loss
+   * @throws OptimizerException if the closure broke the contract or the step's input was invalid;
+   *     nothing was changed
    */
   Tensor step(Supplier<Tensor> lossFunction);
 
-  /** The parameter groups, in the order they were added. */
+  /**
+   * The parameter groups, in the order they were added (an unmodifiable view).
+   *
+   * @return the groups
+   */
   List<? extends ParamGroup<?>> paramGroups();
 
-  /** The learning rate of the first group (see {@link ParamGroup#lr()} for the others). */
+  /**
+   * Adds a group of parameters with the builder's default options (fine-tuning: unfreezing
+   * layers). A parameter the optimizer already holds, or an invalid one, is refused with an
+   * {@link IllegalArgumentException} and nothing changes. Learning-rate schedules made before
+   * refuse to step until they are made again over the new groups.
+   *
+   * @param params the group's parameters
+   */
+  void addParamGroup(List<Tensor> params);
+
+  /**
+   * The learning rate of the first group (see {@link ParamGroup#lr()} for the others).
+   *
+   * @return the first group's learning rate
+   */
   default double lr() {
     return paramGroups().get(0).lr();
   }
 
-  /** Sets the learning rate of every group. */
+  /**
+   * Sets the learning rate of every group.
+   *
+   * @param lr the learning rate
+   */
   void setLr(double lr);
 
   /** Resets every parameter's gradient to undefined (PyTorch's {@code set_to_none}). */
   void zeroGrad();
 
-  /** Saves the optimizer's state atomically to {@code file}. */
+  /**
+   * What the most recent step did: loss, gradient norm, clipping, skipping, the groups' learning
+   * rates, and AdaHessian's Hessian estimate.
+   *
+   * @return the statistics ({@code step() == 0} before the first step)
+   */
+  StepStats lastStepStats();
+
+  /**
+   * The largest gradient norm the steps allow ({@code Double.POSITIVE_INFINITY}: no clipping).
+   *
+   * @return the clipping threshold
+   */
+  double clipMaxNorm();
+
+  /**
+   * The norm clipping measures: 2 or {@code Double.POSITIVE_INFINITY}.
+   *
+   * @return the norm type
+   */
+  double clipNormType();
+
+  /**
+   * What a step does with NaN or infinite gradients and Hessian estimates (default SKIP).
+   *
+   * @return the policy
+   */
+  NonFinitePolicy nonFinitePolicy();
+
+  /**
+   * Sets what a step does with NaN or infinite gradients and Hessian estimates.
+   *
+   * @param policy the policy
+   */
+  void setNonFinitePolicy(NonFinitePolicy policy);
+
+  /**
+   * The factor the loss was multiplied by (mixed-precision loss scaling; default 1). Gradients
+   * and Hessian-vector products are divided by it before the checks, clipping and the update.
+   *
+   * @return the loss scale
+   */
+  double lossScale();
+
+  /**
+   * Sets the loss scale.
+   *
+   * @param scale a positive, finite factor
+   */
+  void setLossScale(double scale);
+
+  /**
+   * Steps skipped because of non-finite numbers, since construction.
+   *
+   * @return the count
+   */
+  long skippedSteps();
+
+  /**
+   * Whether the most recent step was skipped because of non-finite numbers.
+   *
+   * @return true if it was skipped
+   */
+  boolean lastStepSkipped();
+
+  /**
+   * Saves the optimizer's state (moments, step counts, probe generator, group options)
+   * atomically to {@code file}: a temporary file is written, forced to disk and renamed over it.
+   *
+   * @param file the checkpoint file
+   * @throws IOException if writing fails (the previous file is intact)
+   */
   void save(Path file) throws IOException;
 
-  /** Replaces the optimizer's state with a checkpoint from {@link #save(Path)}; all or nothing. */
+  /**
+   * Replaces the optimizer's state with a checkpoint written by {@link #save(Path)} for the same
+   * parameters; a truncated, corrupted or mismatched file throws {@link CheckpointException} and
+   * changes nothing.
+   *
+   * @param file the checkpoint file
+   * @throws IOException if reading fails
+   */
   void load(Path file) throws IOException;
+
+  /**
+   * Writes the same checkpoint to a stream (for example an entry of the archive that holds the
+   * model), with its checksum. The stream is flushed, not closed.
+   *
+   * @param out where to write
+   * @throws IOException if writing fails
+   */
+  void save(OutputStream out) throws IOException;
+
+  /**
+   * Reads a checkpoint written by {@link #save(OutputStream)} from a stream, exactly up to its
+   * checksum (what follows in the stream is left unread), with the same checks and the same
+   * all-or-nothing guarantee as the file form. The stream is not closed.
+   *
+   * @param in where to read
+   * @throws IOException if reading fails
+   */
+  void load(InputStream in) throws IOException;
 
   /** Frees the optimizer's state; every later call throws. Idempotent. */
   @Override

@@ -178,7 +178,7 @@ class CheckpointTest {
         opt.save(adam);
       }
     }
-    assertRefused(adam, ": it holds a Adam optimizer, this one is AdaHessian; nothing was loaded");
+    assertRefused(adam, ": it is the checkpoint of Adam, this optimizer is AdaHessian; nothing was loaded");
 
     Path otherShapes = dir.resolve("other-shapes.ckpt");
     try (PointerScope scope = new PointerScope()) {

@@ -178,6 +178,7 @@ class PythonParityTest {
       double worstLoss = 0;
       String worstParamAt = "";
       String worstStateAt = "";
+      int clippedSteps = 0;
       try {
         for (int t = 0; t < steps; t++) {
           Map<String, Tensor> batch = new LinkedHashMap<>();
@@ -190,6 +191,15 @@ class PythonParityTest {
           worstLoss = Math.max(worstLoss, Math.abs(loss - expectedLoss) / (rtol * (1 + Math.abs(expectedLoss))));
           assertTrue(Math.abs(loss - expectedLoss) <= rtol * (1 + Math.abs(expectedLoss)),
               at + ": loss " + loss + ", expected " + expectedLoss);
+          JsonNode norms = m.get("gradNorms");
+          if (norms != null && norms.size() > 0) {
+            StepStats stats = stepper.optimizer().lastStepStats();
+            double expectedNorm = norms.get(t).asDouble();
+            assertEquals(expectedNorm, stats.gradNorm(), rtol * expectedNorm, at + ": gradient norm before clipping");
+            boolean shouldClip = stepper.optimizer().clipMaxNorm() / (expectedNorm + 1e-6) < 1;
+            assertEquals(shouldClip, stats.clipped(), at + ": clipped");
+            clippedSteps += stats.clipped() ? 1 : 0;
+          }
           if (kind.equals("adahessian")) {
             assertEquals(m.get("probeCounters").get(t).asLong(), ((AdaHessian) stepper.optimizer()).probeCounter(),
                 at + ": probe counter");
@@ -235,6 +245,12 @@ class PythonParityTest {
                 "an unused parameter must not move: " + names.get(i));
           }
         }
+        JsonNode norms = m.get("gradNorms");
+        if (norms != null && norms.size() > 0) {
+          assertTrue(clippedSteps > 0 && clippedSteps < steps,
+              m.get("name").asText() + ": a clipping case must clip some steps and not others, clipped " + clippedSteps);
+          System.out.printf("python parity %s: %d of %d steps clipped%n", m.get("name").asText(), clippedSteps, steps);
+        }
         // The largest deviation seen, as a fraction of the tolerance (1 = at the limit).
         System.out.printf("python parity %s (rtol %.0e): largest deviation / tolerance: parameters %.2g (%s), "
             + "state %.2g (%s), loss %.2g%n", m.get("name").asText(), rtol, worstParam, worstParamAt, worstState,
@@ -257,6 +273,17 @@ class PythonParityTest {
     Tensor state(String name, int i);
 
     FusedOptimizer<?> optimizer();
+  }
+
+
+  /** The case's gradient clipping ("clipMaxNorm", "clipNormType": 2 or "inf"), if it has one. */
+  private static void clip(JsonNode m, OptimizerBuilder<?, ?, ?> b) {
+    JsonNode o = m.get("options");
+    if (o.has("clipMaxNorm")) {
+      String type = o.get("clipNormType").asText();
+      b.clipGradNorm(o.get("clipMaxNorm").asDouble(),
+          type.equals("inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(type));
+    }
   }
 
   private static Stepper optimizer(String kind, JsonNode m, List<String> names, Map<String, Tensor> params) {
@@ -284,6 +311,7 @@ class PythonParityTest {
             case "none" -> BlockAveraging.NONE;
             default -> throw new AssertionError("unknown block averaging " + o.get("blockAveraging"));
           });
+      clip(m, b);
       for (int g = 0; g < groups.size(); g++) {
         JsonNode h = gs.get(g);
         b.group(groups.get(g), new AdaHessianOptions(h.get("lr").asDouble(), h.get("beta1").asDouble(),
@@ -317,12 +345,14 @@ class PythonParityTest {
     FusedAdam opt;
     if (decoupled) {
       AdamW.Builder b = AdamW.builder();
+      clip(m, b);
       for (int g = 0; g < groups.size(); g++) {
         b.group(groups.get(g), options.get(g));
       }
       opt = b.build();
     } else {
       Adam.Builder b = Adam.builder();
+      clip(m, b);
       for (int g = 0; g < groups.size(); g++) {
         b.group(groups.get(g), options.get(g));
       }
