@@ -69,6 +69,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
   private int zeroHessianParams;
   private double[] diagSumAbs = new double[0];
   private double[] diagMaxAbs = new double[0];
+  private boolean[] diagKnown = new boolean[0];
 
   private AdaHessian(Builder b, List<GroupSpec<AdaHessianOptions>> groups) {
     super(b);
@@ -103,6 +104,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
     blockSizes = java.util.Arrays.copyOf(blockSizes, to);
     diagSumAbs = java.util.Arrays.copyOf(diagSumAbs, to);
     diagMaxAbs = java.util.Arrays.copyOf(diagMaxAbs, to);
+    diagKnown = java.util.Arrays.copyOf(diagKnown, to);
     for (int i = from; i < to; i++) {
       blockSizes[i] = blockAveraging.blockSize(shapes[i]);
     }
@@ -364,10 +366,9 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
           diags[i].close();
         }
         diags[i] = Natives.keep(scope, freshDiags[i]);
-        if (diagSums.read[i]) {
-          diagSumAbs[i] = diagSums.sumAbs[i];
-          diagMaxAbs[i] = diagSums.maxAbs[i];
-        }
+        diagKnown[i] = diagSums.read[i];
+        diagSumAbs[i] = diagSums.sumAbs[i];
+        diagMaxAbs[i] = diagSums.maxAbs[i];
       }
     }
     probeCounter += draws;
@@ -384,7 +385,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
     int zero = 0;
     Tensor[] diags = hessianDiag.values;
     for (int i = 0; i < params.length; i++) {
-      if (diags[i] != null) {
+      if (diags[i] != null && diagKnown[i]) {
         sum += diagSumAbs[i];
         max = Math.max(max, diagMaxAbs[i]);
         elements += params[i].numel();
@@ -507,8 +508,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
           hessianMean = Double.NaN;
           hessianMax = Double.NaN;
           zeroHessianParams = 0;
-          java.util.Arrays.fill(diagSumAbs, 0);
-          java.util.Arrays.fill(diagMaxAbs, 0);
+          java.util.Arrays.fill(diagKnown, false);
         };
       }
     };

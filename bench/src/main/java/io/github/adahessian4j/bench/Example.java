@@ -2,8 +2,9 @@ package io.github.adahessian4j.bench;
 
 import io.github.adahessian4j.AdaHessian;
 import io.github.adahessian4j.Adam;
+import io.github.adahessian4j.Optimizer;
 import java.util.Random;
-import java.util.function.BiFunction;
+import java.util.function.Function;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AbstractTensor;
 import org.bytedeco.pytorch.LinearImpl;
@@ -56,23 +57,18 @@ public final class Example implements Runnable {
     return new Tensor[] {AbstractTensor.create(xs, SAMPLES, FEATURES), AbstractTensor.create(ys, SAMPLES)};
   }
 
-  private interface Trainer extends AutoCloseable {
-    void step(Tensor x, Tensor y);
-
-    @Override
-    void close();
-  }
-
-  private static void train(String name, int epochs, Tensor[] data, BiFunction<Mlp, Tensor[], Trainer> make) {
+  private static void train(String name, int epochs, Tensor[] data, Function<Mlp, Optimizer> make) {
     torch.manual_seed(1);
     Mlp model = new Mlp();
     System.out.printf("%n%s%n epoch      loss  accuracy  ms/step%n", name);
-    try (Trainer trainer = make.apply(model, data)) {
+    try (Optimizer opt = make.apply(model)) {  // the loop is the same for every optimizer
       for (int epoch = 1; epoch <= epochs; epoch++) {
         long start = System.nanoTime();
         for (int b = 0; b < SAMPLES / BATCH; b++) {
           try (PointerScope scope = new PointerScope()) {
-            trainer.step(data[0].narrow(0, b * BATCH, BATCH), data[1].narrow(0, b * BATCH, BATCH));
+            Tensor x = data[0].narrow(0, b * BATCH, BATCH);
+            Tensor y = data[1].narrow(0, b * BATCH, BATCH);
+            opt.step(() -> torch.cross_entropy_loss(model.forward(x), y));
           }
         }
         double msPerStep = (System.nanoTime() - start) / 1e6 / (SAMPLES / BATCH);
@@ -93,35 +89,7 @@ public final class Example implements Runnable {
     System.out.printf("MLP %d-64-%d on %d synthetic samples, batch %d; %s%n",
         FEATURES, CLASSES, SAMPLES, BATCH, threadLine);
     Tensor[] data = data(42);
-    train("Adam (lr 0.01)", epochs, data, (model, d) -> {
-      Adam adam = Adam.builder().lr(0.01).build(model.parameters());
-      return new Trainer() {
-        @Override
-        public void step(Tensor x, Tensor y) {
-          adam.zeroGrad();
-          torch.cross_entropy_loss(model.forward(x), y).backward();
-          adam.step();
-        }
-
-        @Override
-        public void close() {
-          adam.close();
-        }
-      };
-    });
-    train("AdaHessian (lr 0.15)", epochs, data, (model, d) -> {
-      AdaHessian adaHessian = AdaHessian.builder().lr(0.15).build(model.parameters());
-      return new Trainer() {
-        @Override
-        public void step(Tensor x, Tensor y) {
-          adaHessian.step(() -> torch.cross_entropy_loss(model.forward(x), y));
-        }
-
-        @Override
-        public void close() {
-          adaHessian.close();
-        }
-      };
-    });
+    train("Adam (lr 0.01)", epochs, data, model -> Adam.builder().lr(0.01).build(model.parameters()));
+    train("AdaHessian (lr 0.15)", epochs, data, model -> AdaHessian.builder().lr(0.15).build(model.parameters()));
   }
 }

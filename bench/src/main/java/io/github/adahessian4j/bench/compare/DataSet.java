@@ -83,12 +83,25 @@ public final class DataSet implements AutoCloseable {
 
   /** Where {@code bench/data/setup-data.sh} writes: one folder per data set. */
   public static Path cacheRoot() {
-    String explicit = System.getenv("ADAHESSIAN4J_DATA");
-    if (explicit != null && !explicit.isBlank()) {
+    return cacheRoot(System.getenv(), System.getProperty("user.home"));
+  }
+
+  /**
+   * The folder bench/data/setup-data.sh writes, resolved as that script does:
+   * {@code $ADAHESSIAN4J_DATA}, else {@code ${XDG_CACHE_HOME:-$HOME/.cache}/adahessian4j/data}.
+   * {@code $HOME} comes first: the JVM's {@code user.home} is the password database's home, which
+   * differs from {@code $HOME} in containers and CI runners (then the script wrote elsewhere);
+   * {@code userHome} is used only when {@code HOME} is unset.
+   */
+  static Path cacheRoot(java.util.Map<String, String> env, String userHome) {
+    String explicit = env.get("ADAHESSIAN4J_DATA");
+    if (explicit != null && !explicit.isEmpty()) {
       return Paths.get(explicit);
     }
-    String xdg = System.getenv("XDG_CACHE_HOME");
-    Path cache = xdg != null && !xdg.isBlank() ? Paths.get(xdg) : Paths.get(System.getProperty("user.home"), ".cache");
+    String xdg = env.get("XDG_CACHE_HOME");
+    String home = env.get("HOME");
+    Path cache = xdg != null && !xdg.isEmpty() ? Paths.get(xdg)
+        : Paths.get(home != null && !home.isEmpty() ? home : userHome, ".cache");
     return cache.resolve("adahessian4j").resolve("data");
   }
 

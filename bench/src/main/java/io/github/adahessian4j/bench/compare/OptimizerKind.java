@@ -4,40 +4,24 @@ import io.github.adahessian4j.AdaHessian;
 import io.github.adahessian4j.AdaHessianOptions;
 import io.github.adahessian4j.Adam;
 import io.github.adahessian4j.AdamOptions;
-import java.util.function.LongSupplier;
-import java.util.function.Supplier;
-import org.bytedeco.pytorch.Tensor;
+import io.github.adahessian4j.Optimizer;
 
-/** The two optimizers compared, each with its usual default learning rate. */
+/**
+ * The two optimizers compared, each with its usual default learning rate. Both train through the
+ * same {@link Optimizer} interface: the training loop does not know which one it has.
+ */
 public enum OptimizerKind {
-  /** {@code zeroGrad(); loss.backward(); step()}. */
   ADAM("Adam", AdamOptions.adamDefaults().lr()) {
     @Override
-    Trainer create(Model.Net net, double lr, long seed) {
-      Adam adam = Adam.builder().lr(lr).build(net.parameters());
-      return new Trainer(adam::close, adam::skippedSteps) {
-        @Override
-        Tensor step(Supplier<Tensor> loss) {
-          adam.zeroGrad();
-          Tensor value = loss.get();
-          value.backward();
-          adam.step();
-          return value;
-        }
-      };
+    Optimizer create(Model.Net net, double lr, long seed) {
+      return Adam.builder().lr(lr).build(net.parameters());
     }
   },
-  /** {@code step(closure)}: the optimizer computes the gradient and Hessian-vector product itself. */
+  /** {@code seed} fixes the probes. */
   ADAHESSIAN("AdaHessian", AdaHessianOptions.DEFAULTS.lr()) {
     @Override
-    Trainer create(Model.Net net, double lr, long seed) {
-      AdaHessian adaHessian = AdaHessian.builder().lr(lr).seed(seed).build(net.parameters());
-      return new Trainer(adaHessian::close, adaHessian::skippedSteps) {
-        @Override
-        Tensor step(Supplier<Tensor> loss) {
-          return adaHessian.step(loss);
-        }
-      };
+    Optimizer create(Model.Net net, double lr, long seed) {
+      return AdaHessian.builder().lr(lr).seed(seed).build(net.parameters());
     }
   };
 
@@ -50,7 +34,7 @@ public enum OptimizerKind {
   }
 
   /** An optimizer over {@code net}'s parameters; {@code seed} fixes AdaHessian's probes. */
-  abstract Trainer create(Model.Net net, double lr, long seed);
+  abstract Optimizer create(Model.Net net, double lr, long seed);
 
   public String label() {
     return label;
@@ -59,29 +43,5 @@ public enum OptimizerKind {
   /** The library's default: Adam's 1e-3 (PyTorch's), AdaHessian's 0.15 (the paper's). */
   public double defaultLr() {
     return defaultLr;
-  }
-
-  /** One optimizer of one run: a training step on a loss closure. */
-  abstract static class Trainer implements AutoCloseable {
-    private final Runnable close;
-    private final LongSupplier skippedSteps;
-
-    Trainer(Runnable close, LongSupplier skippedSteps) {
-      this.close = close;
-      this.skippedSteps = skippedSteps;
-    }
-
-    /** Computes the loss with {@code loss}, updates the parameters, returns the loss. */
-    abstract Tensor step(Supplier<Tensor> loss);
-
-    /** Steps the optimizer skipped because of non-finite gradients or Hessian estimates. */
-    long skippedSteps() {
-      return skippedSteps.getAsLong();
-    }
-
-    @Override
-    public void close() {
-      close.run();
-    }
   }
 }

@@ -1,5 +1,6 @@
 package io.github.adahessian4j.bench.compare;
 
+import io.github.adahessian4j.Optimizer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -81,7 +82,7 @@ final class TrainingRun {
     Model.Net net = settings.model().create();
     try (Tensor order = AbstractTensor.create(permutation(size, new Random(settings.seed())))) {
       long start = rss != null && ResidentMemory.resetPeak() ? ResidentMemory.current() : -1;
-      try (OptimizerKind.Trainer trainer = spec.optimizer().create(net, spec.lr(), settings.seed())) {
+      try (Optimizer trainer = spec.optimizer().create(net, spec.lr(), settings.seed())) {
         for (int s = 0; s < steps; s++) {
           step(net, trainer, data.train(), order, 0, size);
         }
@@ -116,7 +117,7 @@ final class TrainingRun {
     int stepsToTarget = -1;
     double secondsToTarget = Double.NaN;
     long skipped;
-    try (OptimizerKind.Trainer trainer = spec.optimizer().create(net, spec.lr(), settings.seed());
+    try (Optimizer trainer = spec.optimizer().create(net, spec.lr(), settings.seed());
         ProgressBar bar = progressBar(spec.label(), totalSteps)) {
       training:
       for (int epoch = 0; epoch < settings.epochs(); epoch++) {
@@ -176,7 +177,7 @@ final class TrainingRun {
   }
 
   /** One optimizer step on the samples {@code order[start, start + size)}; returns the loss before the step. */
-  private static double step(Model.Net net, OptimizerKind.Trainer trainer, DataSet.Split train, Tensor order,
+  private static double step(Model.Net net, Optimizer trainer, DataSet.Split train, Tensor order,
       int start, int size) {
     try (PointerScope scope = new PointerScope()) {
       Tensor index = order.narrow(0, start, size);
