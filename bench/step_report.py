@@ -35,3 +35,21 @@ for shapes in ("10M", "resnet20"):
                 speedup = rows.get((shapes, threads, isa, "libtorchAdam"), float("nan")) / ms
                 print(f"{shapes:<9}{name:<18}{threads:>8}" + (f"{isa:>10}" if isa_column else "")
                       + f"{ms:>10.3f}{gbs:>8.1f}{100 * gbs / copy_gbs:>6.0f}%{speedup:>17.2f}x")
+
+# What the step statistics cost: the read pass with the statistics over the non-finite check
+# alone, as a share of the fused steps (both passes read the gradients once, 4 bytes per element).
+print()
+print("statistics' cost per step: statsPass - checkPass, as % of the fused steps")
+print(f"{'set':<9}{'threads':>8}{'check ms':>10}{'stats ms':>10}{'extra ms':>10}{'% Adam':>8}{'% AdaH':>8}")
+for shapes in ("10M", "resnet20"):
+    for threads in sorted({t for (s, t, _, _) in rows if s == shapes}):
+        for isa in isas:
+            check = rows.get((shapes, threads, isa, "checkPass"))
+            stats = rows.get((shapes, threads, isa, "statsPass"))
+            if check is None or stats is None:
+                continue
+            adam = rows.get((shapes, threads, isa, "fusedAdam"), float("nan"))
+            adah = rows.get((shapes, threads, isa, "fusedAdaHessian"), float("nan"))
+            extra = stats - check
+            print(f"{shapes:<9}{threads:>8}{check:>10.3f}{stats:>10.3f}{extra:>10.3f}"
+                  f"{100 * extra / adam:>7.1f}%{100 * extra / adah:>7.1f}%")

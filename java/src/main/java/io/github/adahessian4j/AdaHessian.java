@@ -151,15 +151,17 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
     Objects.requireNonNull(closure, "closure");
     enter();
     try {
-      boolean[] before = gradDefined();
-      Tensor loss = closure.get();
-      int culprit = firstNewGrad(before);
-      if (culprit >= 0) {
-        throw backwardInClosure(describe(culprit) + " got a gradient during the closure");
-      }
-      checkLoss(loss);
-      doStep(loss);
-      return loss;
+      return inStepScope(scope -> {
+        boolean[] before = gradDefined();
+        Tensor loss = closure.get();
+        int culprit = firstNewGrad(before);
+        if (culprit >= 0) {
+          throw backwardInClosure(describe(culprit) + " got a gradient during the closure");
+        }
+        checkLoss(loss);
+        doStep(loss);
+        return loss;
+      });
     } finally {
       exit();
     }

@@ -47,7 +47,8 @@ public abstract sealed class FusedAdam extends FusedOptimizer<AdamOptions> permi
    * calls {@code closure} (which computes and returns the loss without calling {@code backward()}),
    * calls {@code backward()} on the loss and steps. Gradient clipping and the non-finite policy
    * apply as in {@link #step()}. A closure that calls {@code backward()} itself is refused with an
-   * {@link OptimizerException} before anything is stepped.
+   * {@link OptimizerException} before anything is stepped. What the closure creates is freed when
+   * the step returns, except the loss (see {@link Optimizer#step(Supplier)}).
    *
    * @param closure computes and returns the loss
    * @return the closure's loss
@@ -57,21 +58,23 @@ public abstract sealed class FusedAdam extends FusedOptimizer<AdamOptions> permi
     Objects.requireNonNull(closure, "closure");
     enter();
     try {
-      clearGrads();
-      boolean[] none = new boolean[params.length];
-      Tensor loss = closure.get();
-      int culprit = firstNewGrad(none);
-      if (culprit >= 0) {
+      return inStepScope(scope -> {
         clearGrads();
-        throw new OptimizerException(operation() + " refused: the closure called backward() ("
-            + describe(culprit) + " has a gradient after it): with step(closure) the optimizer "
-            + "calls backward() itself. Return the loss without calling backward(), or call "
-            + "loss.backward() yourself and then step()");
-      }
-      checkLoss(loss);
-      loss.backward();
-      doStep(loss.item_double());
-      return loss;
+        boolean[] none = new boolean[params.length];
+        Tensor loss = closure.get();
+        int culprit = firstNewGrad(none);
+        if (culprit >= 0) {
+          clearGrads();
+          throw new OptimizerException(operation() + " refused: the closure called backward() ("
+              + describe(culprit) + " has a gradient after it): with step(closure) the optimizer "
+              + "calls backward() itself. Return the loss without calling backward(), or call "
+              + "loss.backward() yourself and then step()");
+        }
+        checkLoss(loss);
+        loss.backward();
+        doStep(loss.item_double());
+        return loss;
+      });
     } finally {
       exit();
     }

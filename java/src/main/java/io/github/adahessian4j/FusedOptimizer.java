@@ -710,6 +710,28 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
     return Natives.zerosState(params[i]);
   }
 
+  /**
+   * Runs {@code body} (a step: its closure and its update) in a {@link PointerScope} of its own,
+   * so every native object the closure creates (the forward pass's activations, held by Java
+   * wrappers) is freed when the step ends, not when the garbage collector gets to it. The loss
+   * {@code body} returns survives as a new handle to the same tensor, owned by the caller's
+   * innermost scope (or, outside any scope, by the garbage collector). A tensor the closure creates
+   * and the caller keeps elsewhere is freed with the step: create such tensors outside the closure.
+   */
+  static Tensor inStepScope(java.util.function.Function<PointerScope, Tensor> body) {
+    Tensor kept;
+    try (PointerScope scope = new PointerScope()) {
+      Tensor loss = body.apply(scope);
+      kept = Natives.keep(scope, new Tensor(loss));
+    }
+    PointerScope outer = PointerScope.getInnerScope();
+    if (outer != null) {
+      outer.attach(kept); // attach retains a reference: the scope now holds the only one
+      kept.releaseReference();
+    }
+    return kept;
+  }
+
   /** Checks a closure's loss: defined, scalar, with a graph. */
   static void checkLoss(Tensor loss) {
     if (loss == null || loss.isNull() || !loss.defined()) {

@@ -29,6 +29,13 @@ public sealed interface Optimizer extends AutoCloseable permits FusedOptimizer {
   /**
    * One step: calls {@code lossFunction}, differentiates its loss and updates the parameters.
    *
+   * <p>The closure runs in the step's own {@code PointerScope}: the native objects it creates (the
+   * forward pass's activations) are freed when the step returns, not when the garbage collector
+   * gets to them, so native memory per iteration does not depend on the collector. The returned
+   * loss stays valid (a new handle, owned by the caller's innermost scope). The rule: a tensor the
+   * closure creates and the caller keeps elsewhere is freed with the step; create such tensors
+   * outside the closure.
+   *
    * @param lossFunction computes and returns the loss, without calling {@code backward()}
    * @return the closure's loss
    * @throws OptimizerException if the closure broke the contract or the step's input was invalid;

@@ -47,7 +47,12 @@ import org.openjdk.jmh.annotations.TearDown;
  *   <li>{@code fusedAdam}: our Adam.step(), 7 x 4 bytes per element;
  *   <li>{@code libtorchAdam}: libtorch's torch::optim::Adam through bytedeco;
  *   <li>{@code opByOpAdaHessian}: the same AdaHessian update written with in-place bytedeco ops,
- *       what a Java user could write without this library.
+ *       what a Java user could write without this library;
+ *   <li>{@code checkPass}: the core's non-finite check alone (ah4j_find_non_finite), the one read
+ *       of the gradients that steps made before they reported statistics;
+ *   <li>{@code statsPass}: the read pass steps make now (ah4j_tensor_stats: the same check plus
+ *       the sums behind the gradient norm, clipping and the step statistics). Its cost over
+ *       {@code checkPass} is what the statistics cost a step.
  * </ul>
  * bench/run-step-benchmarks.sh runs it and turns times into GB/s and % of the copy's bandwidth.
  */
@@ -95,6 +100,11 @@ public class StepBenchmark {
   private LongPointer argBlocks;
   private LongPointer argSteps;
   private DoublePointer argHyper;
+  private LongPointer argFirst;
+  private org.bytedeco.javacpp.IntPointer argNonFinite;
+  private DoublePointer argSumSq;
+  private DoublePointer argSumAbs;
+  private DoublePointer argMaxAbs;
   private Adam ours;
   private org.bytedeco.pytorch.Adam libtorch;
   private long step;
@@ -145,6 +155,11 @@ public class StepBenchmark {
     argBlocks = new LongPointer(n);
     argSteps = new LongPointer(n);
     argHyper = new DoublePointer(6L * n);
+    argFirst = new LongPointer(1);
+    argNonFinite = new org.bytedeco.javacpp.IntPointer(n);
+    argSumSq = new DoublePointer(n);
+    argSumAbs = new DoublePointer(n);
+    argMaxAbs = new DoublePointer(n);
     for (int i = 0; i < n; i++) {
       argBlocks.put(i, params.get(i).dim() == 4 ? 9 : 1);
       double[] row = {0.15, 0.9, 0.999, 1e-4, 1e-4, 1.0};
@@ -236,6 +251,18 @@ public class StepBenchmark {
     }
     return ah4j.ah4j_adahessian_step_(argParams, argGrads, argDiags, argM, argV, params.size(),
         argBlocks, argSteps, argHyper);
+  }
+
+  @Benchmark
+  public long checkPass() {
+    ah4j.ah4j_find_non_finite(argGrads, params.size(), argFirst);
+    return argFirst.get();
+  }
+
+  @Benchmark
+  public double statsPass() {
+    ah4j.ah4j_tensor_stats(argGrads, params.size(), argNonFinite, argSumSq, argSumAbs, argMaxAbs);
+    return argSumSq.get(0);
   }
 
   @Benchmark

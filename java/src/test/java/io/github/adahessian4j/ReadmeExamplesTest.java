@@ -1,0 +1,224 @@
+package io.github.adahessian4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.github.adahessian4j.*;
+import io.github.adahessian4j.schedule.CosineAnnealingLR;
+import io.github.adahessian4j.schedule.LinearLR;
+import io.github.adahessian4j.schedule.LrScheduler;
+import io.github.adahessian4j.schedule.SequentialLR;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.*;
+import org.bytedeco.pytorch.global.torch;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every Java snippet of README.md, compiled and run: each method below holds one snippet exactly
+ * as the README prints it (the first test checks that, so they cannot drift), with what the
+ * snippet takes for granted (a model, batches, a loss) defined around it.
+ */
+class ReadmeExamplesTest {
+  private static final long FEATURES = 6;
+  private static final long CLASSES = 3;
+
+  record Batch(Tensor x, Tensor y) {}
+
+  /** The model the snippets train: two linear layers. */
+  static final class Net extends Module {
+    final LinearImpl hidden = register_module("hidden", new LinearImpl(FEATURES, 8));
+    final LinearImpl out = register_module("out", new LinearImpl(8, CLASSES));
+
+    Tensor forward(Tensor x) {
+      return out.forward(torch.tanh(hidden.forward(x)));
+    }
+  }
+
+  private final Net model;
+  private final List<Batch> batches = new ArrayList<>();
+  private final Tensor x;
+  private final Tensor y;
+  private final Tensor[] xs = new Tensor[4];
+  private final Tensor[] ys = new Tensor[4];
+
+  @TempDir
+  Path runDir;
+
+  ReadmeExamplesTest() {
+    torch.manual_seed(3);
+    model = new Net();
+    for (int b = 0; b < 4; b++) {
+      xs[b] = torch.randn(16, FEATURES);
+      ys[b] = torch.argmax(xs[b].narrow(1, 0, CLASSES), new LongOptional(1), false);
+      batches.add(new Batch(xs[b], ys[b]));
+    }
+    x = xs[0];
+    y = ys[0];
+  }
+
+  private Tensor loss(Tensor x, Tensor y) {
+    return torch.cross_entropy_loss(model.forward(x), y);
+  }
+
+  private double meanLoss() {
+    double sum = 0;
+    for (Batch b : batches) {
+      try (PointerScope scope = new PointerScope()) {
+        sum += loss(b.x(), b.y()).item_double();
+      }
+    }
+    return sum / batches.size();
+  }
+
+  @Test
+  void everyReadmeSnippetIsHereVerbatim() throws IOException {
+    String readme = Files.readString(Path.of("..", "README.md"));
+    String source = Files.readString(Path.of("src/test/java/io/github/adahessian4j/ReadmeExamplesTest.java"));
+    String here = normalise(source);
+    int snippets = 0;
+    int at = 0;
+    while ((at = readme.indexOf("```java\n", at)) >= 0) {
+      int end = readme.indexOf("```", at + 8);
+      String block = readme.substring(at + 8, end);
+      at = end + 3;
+      snippets++;
+      StringBuilder body = new StringBuilder();
+      for (String line : block.split("\n")) {
+        if (line.startsWith("import ")) {
+          assertTrue(source.contains("\n" + line + "\n"), "README import missing here: " + line);
+        } else {
+          body.append(line).append('\n');
+        }
+      }
+      if (!here.contains(normalise(body.toString()))) {
+        fail("README snippet " + snippets + " is not in ReadmeExamplesTest verbatim:\n" + block);
+      }
+    }
+    assertEquals(6, snippets, "the README's Java snippets (update this count when adding one, and add it here)");
+  }
+
+  /** Lines without their indentation, blank lines dropped: the README indents less than a method body. */
+  private static String normalise(String text) {
+    StringBuilder out = new StringBuilder();
+    for (String line : text.split("\n")) {
+      if (!line.isBlank()) {
+        out.append(line.strip()).append('\n');
+      }
+    }
+    return out.toString();
+  }
+
+  @Test
+  void theOneLoopForEveryOptimizer() {
+    double before = meanLoss();
+    try (Optimizer opt = AdaHessian.builder().lr(0.15).build(model.parameters())) {
+      // try (Optimizer opt = Adam.builder().lr(1e-3).build(model.parameters())) {   // the same loop
+      for (Batch b : batches) {
+        try (PointerScope scope = new PointerScope()) { // frees this iteration's tensors now, not at GC
+          Tensor loss = opt.step(() -> torch.cross_entropy_loss(model.forward(b.x()), b.y()));
+        }
+      }
+    }
+    assertTrue(meanLoss() < before, "the loop trains");
+  }
+
+  @Test
+  void adamsOwnBackwardForm() {
+    double before;
+    try (PointerScope scope = new PointerScope()) {
+      before = loss(x, y).item_double();
+    }
+    try (AdamW opt = AdamW.builder().lr(1e-3).weightDecay(1e-2).build(model.parameters())) {
+      opt.zeroGrad();
+      torch.cross_entropy_loss(model.forward(x), y).backward();
+      opt.step();
+    }
+    try (PointerScope scope = new PointerScope()) {
+      assertTrue(loss(x, y).item_double() < before, "one step lowers the loss");
+    }
+  }
+
+  @Test
+  void groupsClippingScheduleAndStatistics() {
+    List<Tensor> backbone = List.of(model.hidden.weight(), model.hidden.bias());
+    List<Tensor> head = List.of(model.out.weight());
+    List<Tensor> frozenLayers = List.of(model.out.bias());
+    double before = meanLoss();
+    AdaHessian opt = AdaHessian.builder()
+        .clipGradNorm(1.0)                                   // torch's clip_grad_norm_, before the moments
+        .updateEach(2).nSamples(1).seed(42)                  // optimizer-wide
+        .group(backbone)                                     // builder defaults
+        .group(head, AdaHessianOptions.DEFAULTS.withLr(0.05).withWeightDecay(5e-4 / 0.05))
+        .build();
+    LrScheduler schedule = new SequentialLR(opt,             // warm-up, then cosine, per step
+        List.of(new LinearLR(opt, 0.1, 1.0, 100), new CosineAnnealingLR(opt, 900)), List.of(100));
+    for (int step = 0; step < 1000; step++) {
+      int k = step % 4;
+      opt.step(() -> loss(xs[k], ys[k]));
+      schedule.step();
+      StepStats s = opt.lastStepStats();                     // loss, gradNorm, clipped, skipped, lrs, ...
+      if (s.clipped() || s.zeroHessianParams() > 0) {
+        System.out.println(s);
+      }
+    }
+    opt.addParamGroup(frozenLayers);                         // unfreeze later: fresh state, refused if present
+    double mean = opt.step(4, b -> loss(xs[b], ys[b]));      // a batch in 4 parts (accumulation)
+    assertTrue(meanLoss() < before, "the schedule's run trains");
+    assertEquals(3, opt.paramGroups().size());
+    assertEquals(1001, opt.lastStepStats().step());
+    assertTrue(Double.isFinite(mean));
+    opt.close();
+  }
+
+  @Test
+  void checkpoints() throws IOException {
+    ByteArrayOutputStream archive = new ByteArrayOutputStream();
+    try (AdaHessian opt = AdaHessian.builder().build(model.parameters())) {
+      opt.step(() -> loss(x, y));
+      opt.save(runDir.resolve("opt.ckpt"));   // moments, step counts, probe generator, group options
+      opt.load(runDir.resolve("opt.ckpt"));   // into an optimizer over parameters of the same shapes
+      opt.save(archive);                      // or any OutputStream (an entry beside the model's weights)
+      InputStream archiveIn = new ByteArrayInputStream(archive.toByteArray());
+      opt.load(archiveIn);                    // reads exactly up to its checksum; what follows stays unread
+      assertEquals(1, opt.stepCount(0));
+    }
+  }
+
+  @Test
+  void accumulation() {
+    try (AdaHessian opt = AdaHessian.builder().build(model.parameters())) {
+      double meanLoss = opt.step(4, b -> torch.cross_entropy_loss(model.forward(xs[b]), ys[b]));
+      assertTrue(meanLoss > 0);
+    }
+  }
+
+  /** A stand-in for an application's process group: one replica, whose mean is itself. */
+  private static final class OneReplica {
+    int calls;
+
+    void allReduceMeanInPlace(List<Tensor> tensors) {
+      calls++;
+    }
+  }
+
+  @Test
+  void dataParallelHook() {
+    OneReplica myProcessGroup = new OneReplica();
+    AdaHessian opt = AdaHessian.builder()
+        .replicaMean(tensors -> myProcessGroup.allReduceMeanInPlace(tensors))  // your collective
+        .build(model.parameters());
+    opt.step(() -> loss(x, y));
+    assertEquals(1, myProcessGroup.calls);
+    opt.close();
+  }
+}
