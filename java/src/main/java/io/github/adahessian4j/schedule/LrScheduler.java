@@ -126,7 +126,11 @@ public abstract class LrScheduler {
     Groups.checkCount(kind(), baseLrs.length, Groups.count(optimizer));
   }
 
-  /** The optimizer whose learning rates this scheduler sets. */
+  /**
+   * The optimizer whose learning rates this scheduler sets.
+   *
+   * @return the optimizer
+   */
   public final Optimizer optimizer() {
     return optimizer;
   }

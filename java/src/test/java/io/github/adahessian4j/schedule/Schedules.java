@@ -25,7 +25,7 @@ final class Schedules {
   }
 
   /** Adam over one tiny parameter per group, with the given lrs and betas (b1, 0.999). */
-  static Adam adam(double beta1, double... lrs) {
+  static Adam adamWithBeta1(double beta1, double... lrs) {
     Adam.Builder b = Adam.builder();
     for (double lr : lrs) {
       b.group(List.of(param()), AdamOptions.adamDefaults().withLr(lr).withBetas(beta1, 0.999));
@@ -35,7 +35,7 @@ final class Schedules {
 
   /** Adam with the default betas. */
   static Adam adam(double... lrs) {
-    return adam(0.9, lrs);
+    return adamWithBeta1(0.9, lrs);
   }
 
   /** AdaHessian over one tiny parameter per group, with the given lrs. */
@@ -50,7 +50,7 @@ final class Schedules {
   /** The optimizer a fixture case describes: "sgd" (any optimizer: only the lrs matter) or "adam" with betas. */
   static Adam optimizer(JsonNode o) {
     double[] lrs = doubles(o.get("lrs"));
-    return o.has("betas") ? adam(o.get("betas").get(0).asDouble(), lrs) : adam(lrs);
+    return o.has("betas") ? adamWithBeta1(o.get("betas").get(0).asDouble(), lrs) : adam(lrs);
   }
 
   /**
