@@ -35,7 +35,7 @@ class ReadmeExamplesTest {
   record Batch(Tensor x, Tensor y) {}
 
   /** The model the snippets train: two linear layers. */
-  static final class Net extends Module {
+  static final class Net extends org.bytedeco.pytorch.Module {
     final LinearImpl hidden = register_module("hidden", new LinearImpl(FEATURES, 8));
     final LinearImpl out = register_module("out", new LinearImpl(8, CLASSES));
 
@@ -183,12 +183,22 @@ class ReadmeExamplesTest {
   @Test
   void checkpoints() throws IOException {
     ByteArrayOutputStream archive = new ByteArrayOutputStream();
+    InputStream archiveIn = new InputStream() { // reads what `archive` holds when first read
+      private InputStream in;
+
+      @Override
+      public int read() throws IOException {
+        if (in == null) {
+          in = new ByteArrayInputStream(archive.toByteArray());
+        }
+        return in.read();
+      }
+    };
     try (AdaHessian opt = AdaHessian.builder().build(model.parameters())) {
       opt.step(() -> loss(x, y));
       opt.save(runDir.resolve("opt.ckpt"));   // moments, step counts, probe generator, group options
       opt.load(runDir.resolve("opt.ckpt"));   // into an optimizer over parameters of the same shapes
       opt.save(archive);                      // or any OutputStream (an entry beside the model's weights)
-      InputStream archiveIn = new ByteArrayInputStream(archive.toByteArray());
       opt.load(archiveIn);                    // reads exactly up to its checksum; what follows stays unread
       assertEquals(1, opt.stepCount(0));
     }
