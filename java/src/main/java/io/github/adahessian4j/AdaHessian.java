@@ -110,29 +110,56 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
     }
   }
 
+  /**
+   * A builder with the authors' defaults.
+   *
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** Spatial averaging in use. */
+  /**
+   * The spatial averaging in use.
+   *
+   * @return the block averaging
+   */
   public BlockAveraging blockAveraging() {
     return blockAveraging;
   }
 
+  /**
+   * How often a parameter's Hessian estimate is refreshed, in its steps.
+   *
+   * @return the refresh period
+   */
   public int updateEach() {
     return updateEach;
   }
 
+  /**
+   * Hutchinson samples per refresh.
+   *
+   * @return the sample count
+   */
   public int nSamples() {
     return nSamples;
   }
 
-  /** The probe generator's seed; with {@link #probeCounter()} it fixes every future probe. */
+  /**
+   * The probe generator's seed; with {@link #probeCounter()} it fixes every future probe.
+   *
+   * @return the seed
+   */
   public long seed() {
     return seed;
   }
 
-  /** How many probe draws the generator has made (each Hutchinson sample is one draw). */
+  /**
+   * How many probe draws the generator has made (each Hutchinson sample is one draw).
+   *
+   * @return the draw counter
+   */
   public long probeCounter() {
     return probeCounter;
   }
@@ -181,8 +208,13 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
    * graph is released before the next part's is built. The step uses the mean over the parts of
    * the gradients and of the Hessian-diagonal estimates, all drawn with the same probes, so with
    * equal-sized parts it is the step that {@link #step(Supplier)} takes on the whole batch's mean
-   * loss. The sums are kept in the state dtype (two parameter-sized buffers more). Returns the mean
-   * of the parts' losses. If a part throws, the step ends with nothing changed.
+   * loss. The sums are kept in the state dtype (two parameter-sized buffers more). If a part
+   * throws, the step ends with nothing changed. Each part's closure runs in its own scope: what it
+   * creates is freed when the part is done.
+   *
+   * @param microBatches the number of parts, at least 1
+   * @param microBatchLoss the mean loss of part {@code b}, without calling backward
+   * @return the mean of the parts' losses
    */
   public double step(int microBatches, IntFunction<Tensor> microBatchLoss) {
     Checks.positive("microBatches", microBatches);

@@ -21,6 +21,16 @@ public record AdaHessianOptions(
   /** The authors' defaults. */
   public static final AdaHessianOptions DEFAULTS = new AdaHessianOptions(0.15, 0.9, 0.999, 1e-4, 0.0, 1.0);
 
+  /**
+   * Checks every hyperparameter.
+   *
+   * @param lr learning rate
+   * @param beta1 decay of {@code m}
+   * @param beta2 decay of {@code v}
+   * @param eps denominator term
+   * @param weightDecay decoupled weight decay
+   * @param hessianPower the power k
+   */
   public AdaHessianOptions {
     Checks.learningRate(lr);
     Checks.epsilon(eps);
@@ -50,6 +60,12 @@ public record AdaHessianOptions(
     return new AdaHessianOptions(lr, beta1, beta2, eps, value, hessianPower);
   }
 
+  /**
+   * A copy with another Hessian power.
+   *
+   * @param value the power k, in [0, 1]
+   * @return the copy
+   */
   public AdaHessianOptions withHessianPower(double value) {
     return new AdaHessianOptions(lr, beta1, beta2, eps, weightDecay, value);
   }

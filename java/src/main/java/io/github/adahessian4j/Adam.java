@@ -21,6 +21,11 @@ public final class Adam extends FusedAdam {
     super(b, groups, false);
   }
 
+  /**
+   * A builder with {@code torch.optim.Adam}'s defaults.
+   *
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }

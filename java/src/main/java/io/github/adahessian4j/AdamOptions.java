@@ -16,6 +16,17 @@ public record AdamOptions(
     double lr, double beta1, double beta2, double eps, double weightDecay, boolean amsgrad,
     boolean maximize) implements GroupOptions<AdamOptions> {
 
+  /**
+   * Checks every hyperparameter.
+   *
+   * @param lr learning rate
+   * @param beta1 decay of the first moment
+   * @param beta2 decay of the second moment
+   * @param eps denominator term
+   * @param weightDecay Adam: L2 penalty; AdamW: decoupled decay
+   * @param amsgrad use the maximum of all second moments
+   * @param maximize maximise the objective
+   */
   public AdamOptions {
     Checks.learningRate(lr);
     Checks.epsilon(eps);
@@ -24,12 +35,20 @@ public record AdamOptions(
     Checks.weightDecay(weightDecay);
   }
 
-  /** {@code torch.optim.Adam}'s defaults: lr 1e-3, betas (0.9, 0.999), eps 1e-8, no decay. */
+  /**
+   * {@code torch.optim.Adam}'s defaults: lr 1e-3, betas (0.9, 0.999), eps 1e-8, no decay.
+   *
+   * @return the defaults
+   */
   public static AdamOptions adamDefaults() {
     return new AdamOptions(1e-3, 0.9, 0.999, 1e-8, 0.0, false, false);
   }
 
-  /** {@code torch.optim.AdamW}'s defaults: as Adam's, with weight decay 1e-2. */
+  /**
+   * {@code torch.optim.AdamW}'s defaults: as Adam's, with weight decay 1e-2.
+   *
+   * @return the defaults
+   */
   public static AdamOptions adamWDefaults() {
     return new AdamOptions(1e-3, 0.9, 0.999, 1e-8, 1e-2, false, false);
   }
@@ -54,10 +73,22 @@ public record AdamOptions(
     return new AdamOptions(lr, beta1, beta2, eps, value, amsgrad, maximize);
   }
 
+  /**
+   * A copy with amsgrad on or off.
+   *
+   * @param value whether to use amsgrad
+   * @return the copy
+   */
   public AdamOptions withAmsgrad(boolean value) {
     return new AdamOptions(lr, beta1, beta2, eps, weightDecay, value, maximize);
   }
 
+  /**
+   * A copy that maximises or minimises.
+   *
+   * @param value whether to maximise
+   * @return the copy
+   */
   public AdamOptions withMaximize(boolean value) {
     return new AdamOptions(lr, beta1, beta2, eps, weightDecay, amsgrad, value);
   }

@@ -12,6 +12,11 @@ public final class AdamW extends FusedAdam {
     super(b, groups, true);
   }
 
+  /**
+   * A builder with {@code torch.optim.AdamW}'s defaults.
+   *
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }

@@ -35,12 +35,21 @@ public final class BlockAveraging {
       this.blockSize = blockSize;
     }
 
-    /** No averaging: block size 1. */
+    /**
+     * No averaging: block size 1.
+     *
+     * @return the rule
+     */
     public static Rule none() {
       return new Rule(0, 1);
     }
 
-    /** The mean over the last {@code dims} dimensions (e.g. 2 for a Conv2d kernel's spatial dims). */
+    /**
+     * The mean over the last {@code dims} dimensions (e.g. 2 for a Conv2d kernel's spatial dims).
+     *
+     * @param dims how many trailing dimensions
+     * @return the rule
+     */
     public static Rule trailingDims(int dims) {
       if (dims < 0) {
         throw new IllegalArgumentException("Invalid trailing dimension count: " + dims);
@@ -48,7 +57,12 @@ public final class BlockAveraging {
       return new Rule(dims, 0);
     }
 
-    /** The mean over consecutive blocks of {@code size} elements; size must divide the numel. */
+    /**
+     * The mean over consecutive blocks of {@code size} elements; size must divide the numel.
+     *
+     * @param size the block size
+     * @return the rule
+     */
     public static Rule blocks(long size) {
       Checks.positive("block size", size);
       return new Rule(0, size);
@@ -84,14 +98,17 @@ public final class BlockAveraging {
 
   private static final int MAX_RANK = 5;
 
+  /** The authors' {@code image_classification} rule: 4-D kernels over their spatial dims (3-D, 5-D likewise). */
   public static final BlockAveraging OFFICIAL = new BlockAveraging(new Rule[] {
       Rule.none(), Rule.none(), Rule.none(), Rule.trailingDims(1), Rule.trailingDims(2),
       Rule.trailingDims(3)});
 
+  /** The authors' {@code instruction/adahessian.py} default blocks: 2-D per row as well. */
   public static final BlockAveraging INSTRUCTION = new BlockAveraging(new Rule[] {
       Rule.none(), Rule.none(), Rule.trailingDims(1), Rule.trailingDims(1), Rule.trailingDims(2),
       Rule.trailingDims(3)});
 
+  /** No averaging (davda54/ada-hessian). */
   public static final BlockAveraging NONE = new BlockAveraging(new Rule[] {
       Rule.none(), Rule.none(), Rule.none(), Rule.none(), Rule.none(), Rule.none()});
 
@@ -101,7 +118,13 @@ public final class BlockAveraging {
     this.byRank = byRank;
   }
 
-  /** A copy with {@code rule} for tensors of rank {@code rank} (ranks above 5 use rank 5's rule). */
+  /**
+   * A copy with {@code rule} for tensors of rank {@code rank} (ranks above 5 use rank 5's rule).
+   *
+   * @param rank the rank, 0 to 5
+   * @param rule its rule
+   * @return the copy
+   */
   public BlockAveraging withRank(int rank, Rule rule) {
     if (rank < 0 || rank > MAX_RANK) {
       throw new IllegalArgumentException("Invalid rank: " + rank + " (expected 0 to " + MAX_RANK + ")");
@@ -111,7 +134,12 @@ public final class BlockAveraging {
     return new BlockAveraging(copy);
   }
 
-  /** The rule applied to tensors of {@code rank}. */
+  /**
+   * The rule applied to tensors of {@code rank}.
+   *
+   * @param rank the rank
+   * @return its rule
+   */
   public Rule rule(int rank) {
     return byRank[Math.min(rank, MAX_RANK)];
   }

@@ -6,6 +6,11 @@ import java.io.IOException;
 public class CheckpointException extends IOException {
   private static final long serialVersionUID = 1L;
 
+  /**
+   * A refusal that says why.
+   *
+   * @param message what was wrong, and that nothing was loaded
+   */
   public CheckpointException(String message) {
     super(message);
   }

@@ -283,7 +283,11 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
     }
   }
 
-  /** The options a group gets from {@link #addParamGroup(List)}: the builder's defaults. */
+  /**
+   * The options a group gets from {@link #addParamGroup(List)}: the builder's defaults.
+   *
+   * @return the default group options
+   */
   public O defaults() {
     return defaults;
   }
@@ -542,7 +546,12 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
     r.skipped = true;
   }
 
-  /** The number of steps taken by parameter {@code i} (flat index over all groups). */
+  /**
+   * The number of steps taken by one parameter.
+   *
+   * @param i the parameter's flat index over all groups, in the order they were added
+   * @return its step count
+   */
   public long stepCount(int i) {
     return steps[i];
   }

@@ -22,12 +22,21 @@ public final class HutchinsonEstimator {
   private final long seed;
   private long counter;
 
+  /**
+   * An estimator whose probes come from {@code seed}.
+   *
+   * @param seed the probe generator's seed
+   */
   public HutchinsonEstimator(long seed) {
     NativeCore.load();
     this.seed = seed;
   }
 
-  /** Probe draws made so far; with the seed it fixes every future probe. */
+  /**
+   * Probe draws made so far; with the seed it fixes every future probe.
+   *
+   * @return the draw counter
+   */
   public long counter() {
     return counter;
   }
@@ -35,6 +44,11 @@ public final class HutchinsonEstimator {
   /**
    * Estimates of the Hessian diagonal of {@code loss} for each parameter, as new float32 tensors
    * (float64 for float64 parameters) that the caller owns; zero for parameters the loss does not use.
+   *
+   * @param loss a scalar loss with a graph to {@code params}
+   * @param params the parameters
+   * @param nSamples Hutchinson samples, at least 1
+   * @return one estimate per parameter
    */
   public List<Tensor> hessianDiagonal(Tensor loss, List<Tensor> params, int nSamples) {
     Checks.positive("nSamples", nSamples);
@@ -76,7 +90,14 @@ public final class HutchinsonEstimator {
     }
   }
 
-  /** Estimate of the trace of the Hessian of {@code loss} with respect to all {@code params}. */
+  /**
+   * Estimate of the trace of the Hessian of {@code loss} with respect to all {@code params}.
+   *
+   * @param loss a scalar loss with a graph to {@code params}
+   * @param params the parameters
+   * @param nSamples Hutchinson samples, at least 1
+   * @return the trace estimate
+   */
   public double trace(Tensor loss, List<Tensor> params, int nSamples) {
     List<Tensor> diags = hessianDiagonal(loss, params, nSamples);
     double trace = 0;

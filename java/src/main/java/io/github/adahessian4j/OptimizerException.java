@@ -8,10 +8,21 @@ package io.github.adahessian4j;
 public class OptimizerException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
+  /**
+   * A refusal that says why.
+   *
+   * @param message the culprit and what was expected
+   */
   public OptimizerException(String message) {
     super(message);
   }
 
+  /**
+   * A refusal with its cause.
+   *
+   * @param message the culprit and what was expected
+   * @param cause what failed underneath
+   */
   public OptimizerException(String message, Throwable cause) {
     super(message, cause);
   }

@@ -19,26 +19,47 @@ public final class ParamGroup<O extends GroupOptions<O>> {
     this.options = Objects.requireNonNull(options, "options");
   }
 
-  /** The group's parameters, in the order given. */
+  /**
+   * The group's parameters, in the order given.
+   *
+   * @return the parameters
+   */
   public List<Tensor> params() {
     return params;
   }
 
+  /**
+   * The group's options.
+   *
+   * @return the options
+   */
   public O options() {
     return options;
   }
 
-  /** Replaces the group's options; takes effect at the next step. */
+  /**
+   * Replaces the group's options; takes effect at the next step.
+   *
+   * @param options the new options
+   */
   public void setOptions(O options) {
     this.options = Objects.requireNonNull(options, "options");
   }
 
-  /** The group's learning rate. */
+  /**
+   * The group's learning rate.
+   *
+   * @return the learning rate
+   */
   public double lr() {
     return options.lr();
   }
 
-  /** Replaces the group's learning rate (the other options stay); takes effect at the next step. */
+  /**
+   * Replaces the group's learning rate (the other options stay); takes effect at the next step.
+   *
+   * @param lr the learning rate
+   */
   public void setLr(double lr) {
     Checks.learningRate(lr);
     options = options.withLr(lr);

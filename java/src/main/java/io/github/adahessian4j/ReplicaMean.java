@@ -27,5 +27,10 @@ import org.bytedeco.pytorch.Tensor;
  */
 @FunctionalInterface
 public interface ReplicaMean {
+  /**
+   * Replaces each tensor with its mean over the replicas (in place, same shape and dtype).
+   *
+   * @param tensors the gradients, then the fresh Hessian estimates, of this step
+   */
   void averageInPlace(List<Tensor> tensors);
 }
