@@ -109,7 +109,8 @@ class ConsumerTest {
         name + ": loss did not decrease by 20%: " + before + " -> " + after);
   }
 
-  // Adam and AdamW: zeroGrad(), backward(), step(). AdaHessian: step(closure returning the loss).
+  // Adam: PyTorch's own form, zeroGrad(), backward(), step(). AdamW and AdaHessian: the closure
+  // form every optimizer shares, step(closure returning the loss).
 
   @Test
   void adamTrains() {
@@ -126,12 +127,8 @@ class ConsumerTest {
   @Test
   void adamWTrains() {
     train("AdamW", (model, d) -> {
-      AdamW opt = AdamW.builder().lr(0.02).weightDecay(1e-2).build(model.parameters());
-      return new Run(opt, () -> {
-        opt.zeroGrad();
-        crossEntropy(model, d).backward();
-        opt.step();
-      });
+      Optimizer opt = AdamW.builder().lr(0.02).weightDecay(1e-2).build(model.parameters());
+      return new Run(opt, () -> opt.step(() -> crossEntropy(model, d)));
     });
   }
 
