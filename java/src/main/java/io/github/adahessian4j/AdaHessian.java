@@ -217,11 +217,95 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
    * @return the mean of the parts' losses
    */
   public double step(int microBatches, IntFunction<Tensor> microBatchLoss) {
+    return step(microBatches, microBatches, microBatchLoss);
+  }
+
+  /**
+   * The accumulation step of {@link #step(int, IntFunction)} with the Hessian estimated on part of
+   * the batch: the gradient is the mean over all {@code microBatches} parts, the Hessian-diagonal
+   * estimate the mean over the first {@code hessianParts} of them only (same probes, same
+   * {@code updateEach} and {@code nSamples}). The other parts' backward passes build no
+   * double-backward graph, so they cost what an Adam iteration's does and free their graphs at
+   * once. The estimate is the Hutchinson estimate of the subset's Hessian: unbiased for the whole
+   * batch's mean Hessian when the subset is a random part of the batch (shuffle the batch, as a
+   * data loader does), and noisier the smaller it is. With {@code hessianParts == microBatches} it
+   * is exactly {@link #step(int, IntFunction)}.
+   *
+   * @param microBatches the number of parts, at least 1
+   * @param hessianParts how many of the first parts the Hessian comes from, 1 to microBatches
+   * @param microBatchLoss the mean loss of part {@code b}, without calling backward
+   * @return the mean of the parts' losses
+   */
+  public double step(int microBatches, int hessianParts, IntFunction<Tensor> microBatchLoss) {
     Checks.positive("microBatches", microBatches);
+    Checks.positive("hessianParts", hessianParts);
+    if (hessianParts > microBatches) {
+      throw new IllegalArgumentException("Invalid hessianParts value: " + hessianParts
+          + " (must be at most microBatches, " + microBatches + ")");
+    }
     Objects.requireNonNull(microBatchLoss, "microBatchLoss");
     enter();
     try {
-      return doAccumulatedStep(microBatches, microBatchLoss);
+      return doAccumulatedStep(microBatches, hessianParts, microBatchLoss);
+    } finally {
+      exit();
+    }
+  }
+
+  /**
+   * One step with the gradient from {@code lossFunction} (the whole batch) and the Hessian-diagonal
+   * estimate from {@code hessianLossFunction} (for example the loss of a random quarter of the
+   * batch): the gradient's backward pass is the plain one, and only the smaller loss is
+   * differentiated twice. {@code hessianLossFunction} is called only on steps that refresh an
+   * estimate ({@code updateEach}). Same probes and semantics as {@link #step(Supplier)}; the
+   * estimate is the Hutchinson estimate of the smaller loss's Hessian (unbiased for the batch's
+   * mean Hessian when its samples are a random part of the batch). Both closures follow the closure
+   * contract; returns the first one's loss.
+   *
+   * @param lossFunction the loss whose gradient the step uses
+   * @param hessianLossFunction the loss whose Hessian diagonal the step estimates
+   * @return {@code lossFunction}'s loss
+   */
+  public Tensor step(Supplier<Tensor> lossFunction, Supplier<Tensor> hessianLossFunction) {
+    Objects.requireNonNull(lossFunction, "lossFunction");
+    Objects.requireNonNull(hessianLossFunction, "hessianLossFunction");
+    enter();
+    try {
+      return inStepScope(scope -> {
+        boolean[] before = gradDefined();
+        Tensor loss = lossFunction.get();
+        int culprit = firstNewGrad(before);
+        if (culprit >= 0) {
+          throw backwardInClosure(describe(culprit) + " got a gradient during the closure");
+        }
+        checkLoss(loss);
+        Report report = new Report();
+        report.loss = loss.item_double();
+        try {
+          boolean due = anyRefreshDue();
+          Pass pass = gather(loss, false);
+          Tensor[] fresh = new Tensor[params.length];
+          long draws = 0;
+          if (due && !pass.active().isEmpty()) {
+            Tensor hessianLoss = hessianLossFunction.get();
+            culprit = firstNewGrad(before);
+            if (culprit >= 0) {
+              throw backwardInClosure(describe(culprit) + " got a gradient during the Hessian's closure");
+            }
+            checkLoss(hessianLoss);
+            Pass hessian = gather(hessianLoss, true);
+            for (int i : pass.active()) {
+              fresh[i] = hessian.estimate().diagonals()[i];
+            }
+            draws = hessian.estimate().draws();
+            zerosWhereDue(pass.active(), fresh, null, scope);
+          }
+          apply(scope, pass.active(), pass.grads(), fresh, draws, report);
+        } finally {
+          finishStep(report);
+        }
+        return loss;
+      });
     } finally {
       exit();
     }
@@ -246,11 +330,21 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
   private record Pass(Tensor[] grads, List<Integer> active, Estimate estimate) {}
 
   private Pass gather(Tensor loss) {
+    return gather(loss, true);
+  }
+
+  /**
+   * The gradients of {@code loss} and, with {@code estimate}, fresh Hessian estimates from it. The
+   * gradient's graph is built ({@code create_graph}) only when an estimate is due: without one the
+   * backward pass is the plain, cheaper one and frees its graph at once (the same gradients).
+   */
+  private Pass gather(Tensor loss, boolean estimate) {
     final int n = params.length;
+    boolean graph = estimate && anyRefreshDue();
     TensorVector grads;
     try {
       grads = torch.grad(new TensorVector(loss), new TensorVector(params),
-          new TensorVector(), new BoolOptional(true), true, true);
+          new TensorVector(), new BoolOptional(graph), graph, true);
     } catch (RuntimeException e) {
       String m = String.valueOf(e.getMessage());
       if (m.contains("backward through the graph a second time")) {
@@ -267,11 +361,33 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
         active.add(i);
       }
     }
-    Estimate estimate = active.isEmpty() ? new Estimate(new Tensor[n], 0) : estimateDiagonals(g, active);
-    return new Pass(g, active, estimate);
+    Estimate fresh = active.isEmpty() || !graph ? new Estimate(new Tensor[n], 0) : estimateDiagonals(g, active);
+    return new Pass(g, active, fresh);
   }
 
-  private double doAccumulatedStep(int parts, IntFunction<Tensor> lossOf) {
+  /** Whether any parameter's estimate is due at this step (a parameter not stepped yet is). */
+  private boolean anyRefreshDue() {
+    for (int i = 0; i < params.length; i++) {
+      if (!isEmpty(i) && refreshes(i)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Zero estimates for parameters that step and are due for a refresh but got none (the Hessian's
+   * loss does not use them: their Hessian block is zero there).
+   */
+  private void zerosWhereDue(List<Integer> active, Tensor[] diags, PointerScope owner, PointerScope scope) {
+    for (int i : active) {
+      if (diags[i] == null && refreshes(i)) {
+        diags[i] = owner == null ? zerosState(i) : Natives.move(zerosState(i), owner, scope);
+      }
+    }
+  }
+
+  private double doAccumulatedStep(int parts, int hessianParts, IntFunction<Tensor> lossOf) {
     final int n = params.length;
     Report report = new Report();
     try (PointerScope scope = new PointerScope()) {
@@ -288,7 +404,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
             throw backwardInClosure(describe(culprit) + " got a gradient during part " + b);
           }
           checkLoss(loss);
-          Pass pass = gather(loss);
+          Pass pass = gather(loss, b < hessianParts);
           lossSum += loss.item_double();
           for (int i : pass.active()) {
             addToSum(gradSum, i, pass.grads()[i].detach(), part, scope);
@@ -303,6 +419,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
       report.loss = lossSum / parts;
       List<Integer> active = new ArrayList<>();
       org.bytedeco.pytorch.Scalar mean = new org.bytedeco.pytorch.Scalar(1.0 / parts);
+      org.bytedeco.pytorch.Scalar hessianMean = new org.bytedeco.pytorch.Scalar(1.0 / hessianParts);
       for (int i = 0; i < n; i++) {
         if (gradSum[i] != null) {
           active.add(i);
@@ -311,9 +428,12 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
             gradSum[i] = gradSum[i].to(params[i].scalar_type()); // the core takes grads in the param's dtype
           }
           if (diagSum[i] != null) {
-            diagSum[i].mul_(mean);
+            diagSum[i].mul_(hessianMean);
           }
         }
+      }
+      if (hessianParts < parts) {
+        zerosWhereDue(active, diagSum, null, scope);
       }
       apply(scope, active, gradSum, diagSum, draws, report);
       return lossSum / parts;

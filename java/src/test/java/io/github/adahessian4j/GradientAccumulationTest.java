@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.adahessian4j.DataParallelTest.Net;
+import java.util.List;
 import java.util.function.UnaryOperator;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
@@ -59,6 +61,61 @@ class GradientAccumulationTest {
       double[][] actual = values(split);
       for (int i = 0; i < expected.length; i++) {
         T.assertClose("parameter " + i, actual[i], expected[i], 1e-10, 1e-12);
+      }
+    }
+  }
+
+  /**
+   * The Hessian from the first {@code hessianParts} parts only: with all parts it is bit for bit
+   * the accumulation step; with fewer it equals an op-by-op computation (the whole batch's
+   * gradient, the subset's Hutchinson estimate, same probes).
+   */
+  @ParameterizedTest(name = "{0} parts, Hessian from {1}, updateEach {2}, nSamples {3}")
+  @CsvSource({"4, 4, 1, 1", "4, 1, 1, 1", "4, 2, 2, 1", "2, 1, 1, 2", "8, 2, 3, 2"})
+  void hessianFromPartOfTheBatch(int parts, int hessianParts, int updateEach, int nSamples) {
+    try (PointerScope scope = new PointerScope()) {
+      UnaryOperator<AdaHessian.Builder> options =
+          b -> b.lr(0.05).weightDecay(1e-3).updateEach(updateEach).nSamples(nSamples);
+      Tensor[] xy = DataParallelTest.batch();
+      Tensor x = xy[0];
+      Tensor y = xy[1];
+      long share = x.size(0) / parts;
+      Net subset = new Net();
+      Net reference = new Net();
+      Net everything = new Net();
+      Net twoClosures = new Net();
+      List<AdaHessianOptions> groupOptions = java.util.Collections.nCopies(reference.params.size(),
+          AdaHessianOptions.DEFAULTS.withLr(0.05).withWeightDecay(1e-3));
+      OpByOpAdaHessian opByOp = new OpByOpAdaHessian(reference.params, groupOptions, 0x5EED_AD4E_551AL, updateEach,
+          nSamples);
+      try (AdaHessian a = options.apply(AdaHessian.builder()).build(subset.params);
+          AdaHessian all = options.apply(AdaHessian.builder()).build(everything.params);
+          AdaHessian two = options.apply(AdaHessian.builder()).build(twoClosures.params)) {
+        for (int s = 0; s < STEPS; s++) {
+          a.step(parts, hessianParts, k -> subset.loss(x.narrow(0, k * share, share), y.narrow(0, k * share, share)));
+          all.step(parts, k -> everything.loss(x.narrow(0, k * share, share), y.narrow(0, k * share, share)));
+          opByOp.step(() -> reference.loss(x, y),
+              () -> reference.loss(x.narrow(0, 0, hessianParts * share), y.narrow(0, 0, hessianParts * share)));
+          two.step(() -> twoClosures.loss(x, y),
+              () -> twoClosures.loss(x.narrow(0, 0, hessianParts * share), y.narrow(0, 0, hessianParts * share)));
+        }
+        double[][] expected = values(reference);
+        double[][] actual = values(subset);
+        double[][] viaTwo = values(twoClosures);
+        for (int i = 0; i < expected.length; i++) {
+          T.assertClose("parameter " + i + " (parts)", actual[i], expected[i], 1e-10, 1e-12);
+          T.assertClose("parameter " + i + " (two closures)", viaTwo[i], expected[i], 1e-10, 1e-12);
+        }
+        double[][] whole = values(everything);
+        if (hessianParts == parts) {
+          for (int i = 0; i < whole.length; i++) {
+            assertArrayEquals(whole[i], actual[i], 0.0, "all parts: bit for bit the accumulation step, parameter " + i);
+          }
+        } else {
+          assertTrue(T.closeness(actual[0], whole[0], 1e-6, 0) > 1,
+              "a subset's Hessian must give another step than the whole batch's (else this test proves nothing)");
+        }
+        assertEquals(all.probeCounter(), a.probeCounter(), "the same probe draws");
       }
     }
   }

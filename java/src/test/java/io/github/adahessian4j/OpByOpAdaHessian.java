@@ -55,6 +55,63 @@ final class OpByOpAdaHessian {
     return absHz.mean(dims, true, new org.bytedeco.pytorch.ScalarTypeOptional()).expand_as(absHz);
   }
 
+  /**
+   * The step with the gradient of {@code gradientLoss} and the Hessian estimate of
+   * {@code hessianLoss} (AdaHessian's Hessian from part of the batch): the same update, each
+   * derivative written out from its own loss.
+   */
+  void step(Supplier<Tensor> gradientLoss, Supplier<Tensor> hessianLoss) {
+    int n = params.length;
+    TensorVector gv = torch.grad(new TensorVector(gradientLoss.get()), new TensorVector(params), new TensorVector(),
+        new BoolOptional(false), false, true);
+    Tensor[] g = new Tensor[n];
+    List<Integer> due = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      if (gv.get(i).defined()) {
+        g[i] = gv.get(i);
+        if (hessianStep[i] % updateEach == 0) {
+          due.add(i);
+        }
+        hessianStep[i]++;
+      }
+    }
+    if (!due.isEmpty()) {
+      TensorVector hg = torch.grad(new TensorVector(hessianLoss.get()), new TensorVector(params), new TensorVector(),
+          new BoolOptional(true), true, true);
+      TensorVector outs = new TensorVector();
+      TensorVector ins = new TensorVector();
+      List<Integer> withGraph = new ArrayList<>();
+      for (int i : due) {
+        if (hg.get(i).defined() && hg.get(i).requires_grad()) {
+          withGraph.add(i);
+          outs.push_back(hg.get(i));
+          ins.push_back(params[i]);
+        }
+      }
+      Tensor[] sum = new Tensor[n];
+      for (int s = 0; s < nSamples && !withGraph.isEmpty(); s++) {
+        Tensor[] zs = new Tensor[withGraph.size()];
+        for (int k = 0; k < zs.length; k++) {
+          Tensor p = params[withGraph.get(k)];
+          zs[k] = T.tensor(ReferenceProbes.rademacher(seed, counter + s, withGraph.get(k), (int) p.numel()),
+              p.scalar_type(), FusedOptimizer.shapeOf(p));
+        }
+        TensorVector hz = torch.grad(outs, ins, new TensorVector(zs), new BoolOptional(true), false, true);
+        for (int k = 0; k < zs.length; k++) {
+          int i = withGraph.get(k);
+          Tensor zhz = hz.get(k).defined() ? zs[k].mul(hz.get(k)) : torch.zeros_like(zs[k]);
+          sum[i] = sum[i] == null ? zhz : sum[i].add(zhz);
+        }
+      }
+      counter += nSamples;
+      for (int i : due) {
+        Tensor estimate = sum[i] == null ? torch.zeros_like(params[i]) : sum[i].div(T.s(nSamples));
+        d[i] = average(estimate.abs());
+      }
+    }
+    update(g);
+  }
+
   void step(Supplier<Tensor> closure) {
     Tensor loss = closure.get();
     int n = params.length;
@@ -100,6 +157,11 @@ final class OpByOpAdaHessian {
         d[i] = average(estimate.abs());
       }
     }
+    update(g);
+  }
+
+  private void update(Tensor[] g) {
+    int n = params.length;
     try (NoGradGuard guard = new NoGradGuard()) {
       for (int i = 0; i < n; i++) {
         if (g[i] == null) {
