@@ -111,9 +111,11 @@ int ah4j_find_non_finite(void* const* tensors, int64_t count, int64_t* first_non
  * The one read of `count` floating tensors that a step makes before it writes anything, for both
  * the non-finite check and the step's statistics (gradient norms for clipping, the Hessian
  * estimate's mean and max). Per tensor i, in double:
- *   non_finite[i] = 1 if it holds NaN or infinity, else 0 (exact: a test of each exponent);
+ *   non_finite[i] = 1 if it holds NaN or infinity, else 0 (exact: the sum of squares is
+ *                   non-finite exactly then, short of float64 overflow, which an exponent test
+ *                   settles);
  *   sum_sq[i] = sum of x^2,  sum_abs[i] = sum of |x|,  max_abs[i] = max of |x| (0 when empty).
- * The sums are accumulated in a fixed order (per chunk, in eight lanes; chunks in order), so they
+ * The sums are accumulated in a fixed order (per chunk, in 32 lanes; chunks in order), so they
  * are the same for any thread count and instruction set. Where non_finite[i] is 1 the other three
  * are meaningless. CPU tensors only in this version.
  */

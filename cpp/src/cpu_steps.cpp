@@ -118,17 +118,42 @@ void adahessian_range(P* __restrict p, const P* __restrict g, const D* __restric
     }
     return;
   }
-  for (int64_t b = begin; b < end; b += block) {
+  // Block averaging in two passes over the chunk, so that both vectorise and the bits stay those
+  // of the one-block-at-a-time loop: (1) the block means of |D|, eight blocks at a time in eight
+  // lanes, each lane summing its block's elements in order in double as that loop did; spread to
+  // one value per element in a scratch buffer of the chunk's length; (2) the element update of
+  // block size 1, reading the means from the buffer.
+  thread_local std::vector<S> scratch;
+  const int64_t length = end - begin;
+  if (static_cast<int64_t>(scratch.size()) < length) scratch.resize(static_cast<size_t>(length));
+  S* __restrict dbar = scratch.data();
+  constexpr int kLanes = 8;
+  const double count = static_cast<double>(block);
+  int64_t b = begin;
+  for (; b + kLanes * block <= end; b += kLanes * block) {
+    double sum[kLanes] = {};
+    for (int64_t j = 0; j < block; ++j) {
+      for (int l = 0; l < kLanes; ++l) {
+        sum[l] += std::abs(static_cast<double>(static_cast<S>(d[b + l * block + j])));
+      }
+    }
+    for (int l = 0; l < kLanes; ++l) {
+      const S mean = static_cast<S>(sum[l] / count);
+      for (int64_t j = 0; j < block; ++j) dbar[b - begin + l * block + j] = mean;
+    }
+  }
+  for (; b < end; b += block) {
     double sum = 0;
     for (int64_t i = b; i < b + block; ++i) sum += std::abs(static_cast<double>(static_cast<S>(d[i])));
-    const S mean = static_cast<S>(sum / static_cast<double>(block));
-    for (int64_t i = b; i < b + block; ++i) {
-      S pi = static_cast<S>(p[i]), mi = m[i], vi = v[i];
-      adahessian_element<K, S>(pi, static_cast<S>(g[i]), mean, mi, vi, s);
-      p[i] = static_cast<P>(pi);
-      m[i] = mi;
-      v[i] = vi;
-    }
+    const S mean = static_cast<S>(sum / count);
+    for (int64_t i = b; i < b + block; ++i) dbar[i - begin] = mean;
+  }
+  for (int64_t i = begin; i < end; ++i) {
+    S pi = static_cast<S>(p[i]), mi = m[i], vi = v[i];
+    adahessian_element<K, S>(pi, static_cast<S>(g[i]), dbar[i - begin], mi, vi, s);
+    p[i] = static_cast<P>(pi);
+    m[i] = mi;
+    v[i] = vi;
   }
 }
 
@@ -201,26 +226,24 @@ struct ChunkStats {
   bool non_finite = false;
 };
 
-// Eight independent lanes in a fixed order, so the compiler may vectorise the sums without
-// reassociating them; the exponent test is exact whatever the sums do.
+// Sums of x^2 and |x| and the max of |x| over x[begin, end), in double: 32 lanes, lane j taking
+// the elements i = j (mod 32) in order (independent lanes: the loops vectorise without
+// reassociating a sum, so every instruction set gives the same bits), combined in a fixed order,
+// then the tail in order. A sum of squares in double is non-finite exactly when some element is
+// NaN or infinite, short of overflow: float inputs cannot overflow it (3.4e38^2 is 1.2e77), so for
+// them it is the non-finite check; for float64 a non-finite sum is confirmed with the exact
+// exponent test.
 template <typename P>
 ChunkStats stats_range(const P* __restrict x, int64_t begin, int64_t end) {
-  constexpr int kLanes = 8;
+  constexpr int kLanes = 32;
   double sq[kLanes] = {}, ab[kLanes] = {}, mx[kLanes] = {};
   int64_t i = begin;
   for (; i + kLanes <= end; i += kLanes) {
-    for (int j = 0; j < kLanes; ++j) {
-      const double a = std::abs(static_cast<double>(static_cast<float>(x[i + j])));
-      sq[j] += a * a;
-      ab[j] += a;
-      mx[j] = mx[j] < a ? a : mx[j];
-    }
-  }
-  for (int j = 0; i < end; ++i, ++j) {
-    const double a = std::abs(static_cast<double>(static_cast<float>(x[i])));
-    sq[j] += a * a;
-    ab[j] += a;
-    mx[j] = mx[j] < a ? a : mx[j];
+    double a[kLanes];
+    for (int j = 0; j < kLanes; ++j) a[j] = std::abs(static_cast<double>(x[i + j]));
+    for (int j = 0; j < kLanes; ++j) sq[j] += a[j] * a[j];
+    for (int j = 0; j < kLanes; ++j) ab[j] += a[j];
+    for (int j = 0; j < kLanes; ++j) mx[j] = mx[j] < a[j] ? a[j] : mx[j];
   }
   ChunkStats s;
   for (int j = 0; j < kLanes; ++j) {
@@ -228,38 +251,36 @@ ChunkStats stats_range(const P* __restrict x, int64_t begin, int64_t end) {
     s.sum_abs += ab[j];
     s.max_abs = s.max_abs < mx[j] ? mx[j] : s.max_abs;
   }
-  s.non_finite = has_non_finite(x, begin, end);
+  for (; i < end; ++i) {
+    const double a = std::abs(static_cast<double>(x[i]));
+    s.sum_sq += a * a;
+    s.sum_abs += a;
+    s.max_abs = s.max_abs < a ? a : s.max_abs;
+  }
+  s.non_finite = !std::isfinite(s.sum_sq) && (sizeof(P) < 8 || has_non_finite(x, begin, end));
   return s;
 }
 
-// float64 inputs are read as they are (the float conversion above is for the half types and float).
-template <>
-ChunkStats stats_range<double>(const double* __restrict x, int64_t begin, int64_t end) {
-  constexpr int kLanes = 8;
-  double sq[kLanes] = {}, ab[kLanes] = {}, mx[kLanes] = {};
-  int64_t i = begin;
-  for (; i + kLanes <= end; i += kLanes) {
-    for (int j = 0; j < kLanes; ++j) {
-      const double a = std::abs(x[i + j]);
-      sq[j] += a * a;
-      ab[j] += a;
-      mx[j] = mx[j] < a ? a : mx[j];
-    }
-  }
-  for (int j = 0; i < end; ++i, ++j) {
-    const double a = std::abs(x[i]);
-    sq[j] += a * a;
-    ab[j] += a;
-    mx[j] = mx[j] < a ? a : mx[j];
-  }
+// float16 and bfloat16: element by element (their sums cannot overflow either).
+template <typename H>
+ChunkStats stats_range_half(const H* __restrict x, int64_t begin, int64_t end) {
   ChunkStats s;
-  for (int j = 0; j < kLanes; ++j) {
-    s.sum_sq += sq[j];
-    s.sum_abs += ab[j];
-    s.max_abs = s.max_abs < mx[j] ? mx[j] : s.max_abs;
+  for (int64_t i = begin; i < end; ++i) {
+    const double a = std::abs(static_cast<double>(static_cast<float>(x[i])));
+    s.sum_sq += a * a;
+    s.sum_abs += a;
+    s.max_abs = s.max_abs < a ? a : s.max_abs;
   }
-  s.non_finite = has_non_finite(x, begin, end);
+  s.non_finite = !std::isfinite(s.sum_sq);
   return s;
+}
+
+inline ChunkStats stats_range(const c10::Half* x, int64_t begin, int64_t end) {
+  return stats_range_half(x, begin, end);
+}
+
+inline ChunkStats stats_range(const c10::BFloat16* x, int64_t begin, int64_t end) {
+  return stats_range_half(x, begin, end);
 }
 
 }  // namespace

@@ -27,6 +27,7 @@
 
 #include "adahessian4j.h"
 #include "../src/cuda/multi_tensor.h"
+#include "../src/step_math.h"
 
 namespace {
 
@@ -427,6 +428,80 @@ void isa_tests() {
   ah4j_cpu_isa(best);
 }
 
+// The block-averaged AdaHessian step against the one-block-at-a-time loop it replaced (written
+// here from step_math.h, the shared element math): the same bytes, for float32 and float64
+// parameters, Hessian powers 1, 0.5 and 0.3, blocks of 9 and 4, and a tensor of several chunks.
+template <typename P>
+bool block_step_matches(int32_t dtype, int64_t block, double power) {
+  const int64_t n = block * 9001;  // several chunks, a tail of blocks that is not a multiple of 8
+  std::mt19937_64 rng(block * 131 + static_cast<int>(power * 10));
+  std::uniform_real_distribution<double> u(-1, 1);
+  std::vector<P> p0(n), g(n), d(n), m0(n), v0(n);
+  for (int64_t i = 0; i < n; ++i) {
+    p0[i] = P(u(rng));
+    g[i] = P(u(rng));
+    d[i] = P(2 * u(rng));
+    m0[i] = P(0.1 * u(rng));
+    v0[i] = P(0.01 * std::abs(u(rng)));
+  }
+  auto copy_in = [&](const std::vector<P>& values) {
+    int64_t k = 0;
+    return make_typed(dtype, n, [&] { return double(values[k++]); });
+  };
+  AtenTensorHandle tp = copy_in(p0), tg = copy_in(g), td = copy_in(d), tm = copy_in(m0), tv = copy_in(v0);
+  const int64_t steps[1] = {7};
+  const double hyper[6] = {0.15, 0.9, 0.999, 1e-4, 1e-3, power};
+  const int64_t blocks[1] = {block};
+  void* hp[1] = {tp};
+  void* hg[1] = {tg};
+  void* hd[1] = {td};
+  void* hm[1] = {tm};
+  void* hv[1] = {tv};
+  const int status = ah4j_adahessian_step_(hp, hg, hd, hm, hv, 1, blocks, steps, hyper);
+  // The reference: one block at a time, its mean of |D| summed in double in element order.
+  std::vector<P> p = p0, m = m0, v = v0;
+  const auto sc = ah4j::adahessian_scalars<P>(hyper[0], hyper[1], hyper[2], hyper[3], hyper[4], power, 7);
+  for (int64_t b = 0; b < n; b += block) {
+    double sum = 0;
+    for (int64_t i = b; i < b + block; ++i) sum += std::abs(static_cast<double>(d[i]));
+    const P mean = static_cast<P>(sum / static_cast<double>(block));
+    for (int64_t i = b; i < b + block; ++i) {
+      switch (ah4j::power_kind(power)) {
+        case ah4j::Power::kOne: ah4j::adahessian_element<ah4j::Power::kOne, P>(p[i], g[i], mean, m[i], v[i], sc); break;
+        case ah4j::Power::kHalf: ah4j::adahessian_element<ah4j::Power::kHalf, P>(p[i], g[i], mean, m[i], v[i], sc); break;
+        default: ah4j::adahessian_element<ah4j::Power::kGeneral, P>(p[i], g[i], mean, m[i], v[i], sc); break;
+      }
+    }
+  }
+  const size_t bytes_n = static_cast<size_t>(n) * sizeof(P);
+  const bool same = status == AH4J_OK && bytes(tp, sizeof(P)) == std::vector<uint8_t>(
+      reinterpret_cast<const uint8_t*>(p.data()), reinterpret_cast<const uint8_t*>(p.data()) + bytes_n) &&
+      bytes(tm, sizeof(P)) == std::vector<uint8_t>(reinterpret_cast<const uint8_t*>(m.data()),
+                                                   reinterpret_cast<const uint8_t*>(m.data()) + bytes_n) &&
+      bytes(tv, sizeof(P)) == std::vector<uint8_t>(reinterpret_cast<const uint8_t*>(v.data()),
+                                                   reinterpret_cast<const uint8_t*>(v.data()) + bytes_n);
+  for (AtenTensorHandle t : {tp, tg, td, tm, tv}) aoti_torch_delete_tensor_object(t);
+  return same;
+}
+
+void block_step_tests() {
+  const int best = ah4j_cpu_isa(-1);
+  for (int isa = 0; isa <= best; ++isa) {
+    ah4j_cpu_isa(isa);
+    for (int64_t block : {9, 4}) {
+      for (double power : {1.0, 0.5, 0.3}) {
+        const std::string what = "instruction set " + std::to_string(isa) + ", blocks of " + std::to_string(block) +
+                                 ", power " + std::to_string(power);
+        expect(block_step_matches<float>(aoti_torch_dtype_float32(), block, power),
+               "block-averaged step == one block at a time (float32), " + what);
+        expect(block_step_matches<double>(aoti_torch_dtype_float64(), block, power),
+               "block-averaged step == one block at a time (float64), " + what);
+      }
+    }
+  }
+  ah4j_cpu_isa(best);
+}
+
 // The statistics pass against sums computed here element by element, on a tensor of several
 // chunks: exact sums of squares and absolute values of small integers, the max, and the flag.
 void stats_tests() {
@@ -486,6 +561,7 @@ int main() {
   dispatch_tests();
   isa_tests();
   stats_tests();
+  block_step_tests();
   std::printf("%d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }
