@@ -63,6 +63,17 @@ int ah4j_tensor_info(void* tensor, int64_t* numel, int32_t* dtype, void** data);
 int32_t ah4j_dtype_float32(void);
 
 /*
+ * Opt-in, process-wide: tells glibc's malloc to keep freed memory for reuse instead of handing it
+ * back to the kernel (which then faults it in again on the next iteration): allocations below
+ * mmap_threshold bytes come from the heap, and the heap is
+ * trimmed only when trim_threshold bytes are free at its top. glibc's mallopt(M_MMAP_THRESHOLD)
+ * and (M_TRIM_THRESHOLD); the same as GLIBC_TUNABLES=glibc.malloc.mmap_threshold=..:
+ * glibc.malloc.trim_threshold=.. set before the process starts. Returns 1 if glibc accepted both,
+ * else 0 (not glibc, or a value out of range; then nothing may have changed).
+ */
+int ah4j_malloc_keep_freed(int64_t mmap_threshold, int64_t trim_threshold);
+
+/*
  * 1 if this build of the core has the CUDA kernels, else 0. Every entry point below dispatches on
  * its tensors' device: all tensors of one call must be on one device (cpu, or one cuda device).
  * CUDA work is launched asynchronously, multi-tensor, on the device's current stream of libtorch

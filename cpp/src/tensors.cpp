@@ -3,9 +3,14 @@
 #include <torch/csrc/inductor/aoti_torch/c/shim.h>
 
 #include <algorithm>
+#include <climits>
 #include <sstream>
 
 #include "adahessian4j.h"
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 namespace ah4j {
 
@@ -180,6 +185,20 @@ const char* ah4j_last_error(void) { return ah4j::last_error_message.c_str(); }
 int64_t ah4j_last_error_index(void) { return ah4j::last_error_index; }
 
 int32_t ah4j_dtype_float32(void) { return aoti_torch_dtype_float32(); }
+
+int ah4j_malloc_keep_freed(int64_t mmap_threshold, int64_t trim_threshold) {
+#if defined(__GLIBC__)
+  if (mmap_threshold < 0 || mmap_threshold > INT_MAX || trim_threshold < 0 || trim_threshold > INT_MAX) {
+    return 0;
+  }
+  return mallopt(M_MMAP_THRESHOLD, static_cast<int>(mmap_threshold)) == 1 &&
+         mallopt(M_TRIM_THRESHOLD, static_cast<int>(trim_threshold)) == 1;
+#else
+  (void)mmap_threshold;
+  (void)trim_threshold;
+  return 0;
+#endif
+}
 
 int ah4j_tensor_info(void* tensor, int64_t* numel, int32_t* dtype, void** data) {
   return ah4j::guarded([&] {
