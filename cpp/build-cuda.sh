@@ -36,7 +36,7 @@ python3 "$here/test/fatbin_archs.py" "$out/cuda/libah4j.so" --expect sm_80,sm_90
 "$here/build.sh" "$torch_lib" "$out/cpu"
 
 include="$("$here/fetch-shim-headers.sh")"
-g++ -std=c++17 -O1 -Wall -Wextra -rdynamic -I"$here/include" -I"$include" \
+g++ -std=c++17 -O1 -Wall -Wextra -Werror -rdynamic -I"$here/include" -I"$include" \
   "$here/test/host_test.cpp" -o "$out/host_test" \
   -L"$out/cuda" -lah4j "$torch_lib/libtorch_cpu.so" "$torch_lib/libc10.so" -ldl
 for flavour in cuda cpu; do
