@@ -60,6 +60,7 @@ build_core() {  # $1: the shim headers to build against
   if command -v cmake >/dev/null && [ -z "${AH4J_NO_CMAKE:-}" ]; then
     cmake -S "$root/cpp" -B "$build/build" -DAH4J_CUDA=ON -DCMAKE_CUDA_COMPILER="$nvcc" \
       "-DCMAKE_CUDA_ARCHITECTURES=$archs" -DAH4J_NVCC_THREADS=4 -DCMAKE_BUILD_TYPE=Release \
+      "-DAH4J_WERROR=${AH4J_WERROR:-OFF}" \
       -DTORCH_SHIM_INCLUDE_DIR="$include" -DTORCH_LIB_DIR="$libs"
     cmake --build "$build/build" --parallel 8
   else
