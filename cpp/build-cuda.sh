@@ -10,23 +10,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 out="$here/target/cuda-check"
-platform=linux-x86_64
-torch_lib="${1:-$here/../presets/target/torch/org/bytedeco/pytorch/$platform}"
-if [ ! -f "$torch_lib/libtorch_cpu.so" ]; then
-  jar="${MAVEN_REPO:-$HOME/.m2/repository}/org/bytedeco/pytorch/2.10.0-1.5.13/pytorch-2.10.0-1.5.13-$platform.jar"
-  [ -f "$jar" ] || { echo "no libtorch: pass TORCH_LIB_DIR, or run the Maven build first" >&2; exit 1; }
-  torch_lib="$out/torch"
-  python3 - "$jar" "$torch_lib" "$platform" <<'EOF'
-import os, sys, zipfile
-jar, dest, platform = sys.argv[1:]
-os.makedirs(dest, exist_ok=True)
-with zipfile.ZipFile(jar) as z:
-    for name in ("libtorch_cpu.so", "libc10.so", "libgomp.so.1"):
-        with z.open("org/bytedeco/pytorch/%s/%s" % (platform, name)) as src, \
-                open(os.path.join(dest, name), "wb") as dst:
-            dst.write(src.read())
-EOF
-fi
+torch_lib="${1:-}"
+[ -f "$torch_lib/libtorch_cpu.so" ] || torch_lib="$("$here/torch-libs.sh" "$out/torch")"
 torch_lib="$(realpath "$torch_lib")"
 
 start=$SECONDS
@@ -36,7 +21,7 @@ python3 "$here/test/fatbin_archs.py" "$out/cuda/libah4j.so" --expect sm_80,sm_90
 "$here/build.sh" "$torch_lib" "$out/cpu"
 
 include="$("$here/fetch-shim-headers.sh")"
-g++ -std=c++17 -O1 -Wall -Wextra -rdynamic -I"$here/include" -I"$include" \
+g++ -std=c++17 -O1 -Wall -Wextra -Werror -rdynamic -I"$here/include" -I"$include" \
   "$here/test/host_test.cpp" -o "$out/host_test" \
   -L"$out/cuda" -lah4j "$torch_lib/libtorch_cpu.so" "$torch_lib/libc10.so" -ldl
 for flavour in cuda cpu; do

@@ -23,6 +23,7 @@ if [ "${1:-}" = "--fake-shim" ]; then
   include="$("$root/cpp/fetch-shim-headers.sh")"  # c10's Half/BFloat16 headers
   mkdir -p "$build/fake"
   gcc -shared -fPIC -O2 "$here/fake_shim.c" -o "$build/fake/libah4j_fake_shim.so"
+  # shellcheck disable=SC2016  # $ORIGIN is for the dynamic linker, not the shell
   g++ -std=c++17 -O3 -fopenmp -fno-math-errno -ffp-contract=off -shared -fPIC -I"$root/cpp/include" -I"$include" \
     "$root/cpp/src/tensors.cpp" "$root/cpp/src/cpu_steps.cpp" -o "$build/fake/libah4j.so" \
     -L"$build/fake" -lah4j_fake_shim -Wl,-rpath,'$ORIGIN'
@@ -42,6 +43,7 @@ libs="$build/torchlib"
 mkdir -p "$libs"
 ln -sf "$torch_dir/lib/libtorch_cpu.so" "$libs/libtorch_cpu.so"
 ln -sf "$torch_dir/lib/libc10.so" "$libs/libc10.so"
+# shellcheck disable=SC2012  # ls sorts both folders' matches as one list; the names are libgomp's
 gomp="$(ls "$torch_dir"/lib/libgomp*.so* "$torch_dir"/../torch.libs/libgomp*.so* 2>/dev/null | head -1 || true)"
 [ -n "$gomp" ] || gomp="$(g++ -print-file-name=libgomp.so.1)"
 ln -sf "$gomp" "$libs/libgomp.so.1"
@@ -58,6 +60,7 @@ build_core() {  # $1: the shim headers to build against
   if command -v cmake >/dev/null && [ -z "${AH4J_NO_CMAKE:-}" ]; then
     cmake -S "$root/cpp" -B "$build/build" -DAH4J_CUDA=ON -DCMAKE_CUDA_COMPILER="$nvcc" \
       "-DCMAKE_CUDA_ARCHITECTURES=$archs" -DAH4J_NVCC_THREADS=4 -DCMAKE_BUILD_TYPE=Release \
+      "-DAH4J_WERROR=${AH4J_WERROR:-OFF}" \
       -DTORCH_SHIM_INCLUDE_DIR="$include" -DTORCH_LIB_DIR="$libs"
     cmake --build "$build/build" --parallel 8
   else

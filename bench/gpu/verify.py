@@ -77,14 +77,16 @@ class Core:
         self.lib = ctypes.CDLL(path)
         self.fake = fake_shim is not None
         self._keep = {}  # fake handles: address -> (struct, arrays, tensor)
-        L, vp, i64, i32, dbl = self.lib, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int32, ctypes.c_double
+        L, vp, i64, i32, dbl = (self.lib, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int32,
+                                ctypes.c_double)
         pp = ctypes.POINTER(vp)
         L.ah4j_last_error.restype = ctypes.c_char_p
         L.ah4j_last_error_index.restype = i64
         L.ah4j_has_cuda_kernels.restype = ctypes.c_int
         L.ah4j_cuda_chunk_elements.restype = i64
         L.ah4j_cuda_chunk_elements.argtypes = [i64]
-        L.ah4j_rademacher_.argtypes = [pp, ctypes.POINTER(i64), i64, ctypes.c_uint64, ctypes.c_uint64]
+        L.ah4j_rademacher_.argtypes = [pp, ctypes.POINTER(i64), i64, ctypes.c_uint64,
+                                       ctypes.c_uint64]
         L.ah4j_hutchinson_accumulate_.argtypes = [pp, pp, pp, i64, dbl, i32]
         L.ah4j_adahessian_step_.argtypes = [pp, pp, pp, pp, pp, i64, ctypes.POINTER(i64),
                                             ctypes.POINTER(i64), ctypes.POINTER(dbl)]
@@ -113,8 +115,9 @@ class Core:
     def _fake(self, t):
         sizes = (ctypes.c_int64 * max(1, t.dim()))(*t.shape)
         strides = (ctypes.c_int64 * max(1, t.dim()))(*t.stride())
-        f = FakeTensor(t.data_ptr(), t.numel(), t.dim(), sizes, strides, FAKE_DTYPES.get(t.dtype, 99),
-                       0 if t.device.type == "cpu" else 1, t.device.index or 0)
+        f = FakeTensor(t.data_ptr(), t.numel(), t.dim(), sizes, strides,
+                       FAKE_DTYPES.get(t.dtype, 99), 0 if t.device.type == "cpu" else 1,
+                       t.device.index or 0)
         self._keep[ctypes.addressof(f)] = (f, sizes, strides, t)
         return ctypes.addressof(f)
 
@@ -360,7 +363,8 @@ POWERS = [1.0, 0.5, 0.3]
 def adahessian_inputs(dtype, d_state, cases, seed):
     p = [rand(s, dtype, seed + i) for i, (s, _) in enumerate(cases)]
     m = [rand(s, state_dtype(dtype), seed + 50 + i, 0.1) for i, (s, _) in enumerate(cases)]
-    v = [rand(s, state_dtype(dtype), seed + 90 + i, 0.01, positive=True) for i, (s, _) in enumerate(cases)]
+    v = [rand(s, state_dtype(dtype), seed + 90 + i, 0.01, positive=True)
+         for i, (s, _) in enumerate(cases)]
     return p, m, v
 
 
@@ -407,8 +411,10 @@ def check_adahessian(core, report, devices):
                 dev = devices[0]
                 p, m, v = copies(p0, dev), copies(m0, dev), copies(v0, dev)
                 for step in range(1, 4):
-                    g = copies([rand(s, dtype, 5000 + 37 * step + i) for i, (s, _) in enumerate(cases)], dev)
-                    d = copies([rand(s, dtype, 7000 + 37 * step + i, 3.0) for i, (s, _) in enumerate(cases)], dev)
+                    g = copies([rand(s, dtype, 5000 + 37 * step + i)
+                                for i, (s, _) in enumerate(cases)], dev)
+                    d = copies([rand(s, dtype, 7000 + 37 * step + i, 3.0)
+                                for i, (s, _) in enumerate(cases)], dev)
                     for i in range(n):
                         h = hyper[i]
                         reference_adahessian(p[i], g[i], d[i], m[i], v[i], blocks[i], step + i % 4,
@@ -453,7 +459,8 @@ def check_adahessian_many(core, report, devices):
             zs = {dev: [torch.empty(s, device=on(dev)) for s in shapes] for dev in devices}
             for dev in devices:
                 run_once(core, prepare_rademacher(core, zs[dev], list(range(n)), 5, 9))
-            report.check("probes, the same 122 tensors, chunks of %d: cuda == cpu bit for bit" % chunk,
+            report.check("probes, the same 122 tensors, chunks of %d: cuda == cpu bit for bit"
+                         % chunk,
                          all(same_bits(a, b) for a, b in zip(zs["cuda"], zs["cpu"])))
     finally:
         core.chunk(default)
@@ -486,12 +493,14 @@ def check_adam(core, report, devices):
                 b = adam_run(core, dtype, "cpu", flags, 5)
                 ok = all(same_bits(x, y) for xs, ys in zip(a, b) for x, y in zip(xs, ys)
                          if x is not None)
-                report.check("adam %s flags=%d: cuda == cpu bit for bit" % (dtype_name(dtype), flag), ok)
+                report.check("adam %s flags=%d: cuda == cpu bit for bit"
+                             % (dtype_name(dtype), flag), ok)
         if len(devices) > 1:
             flags = [i % 8 for i in range(n)]
             a = adam_run(core, dtype, "cuda", flags, 3)
             b = adam_run(core, dtype, "cpu", flags, 3)
-            report.check("adam %s, mixed flags in one call: cuda == cpu bit for bit" % dtype_name(dtype),
+            report.check("adam %s, mixed flags in one call: cuda == cpu bit for bit"
+                         % dtype_name(dtype),
                          all(same_bits(x, y) for xs, ys in zip(a, b) for x, y in zip(xs, ys)
                              if x is not None))
 
@@ -521,7 +530,8 @@ def check_adam_vs_torch(core, report, device):
             rtol, atol = (1e-5, 1e-6) if dtype == torch.float32 else (1e-10, 1e-12)
             worst = max(max_rel(a, b) for a, b in zip(ours, params))
             report.check("adam %s %s equals torch.optim.%s(%s) after %d steps"
-                         % (dtype_name(dtype), name, cls.__name__, "fused=True" if fused else "", steps),
+                         % (dtype_name(dtype), name, cls.__name__, "fused=True" if fused else "",
+                            steps),
                          all(close(a, b, rtol, atol) for a, b in zip(ours, params)),
                          "max rel diff %.2e" % worst)
 
@@ -535,7 +545,8 @@ def check_stream(core, report):
     m = torch.zeros(n, device="cuda")
     v = torch.zeros(n, device="cuda")
     torch.cuda.synchronize()
-    call = prepare_adam(core, [p], [g], [m], [v], [None], [1], [[0.5, 0.9, 0.999, 1e-8, 0.0, 0]], [0])
+    call = prepare_adam(core, [p], [g], [m], [v], [None], [1], [[0.5, 0.9, 0.999, 1e-8, 0.0, 0]],
+                        [0])
     with torch.cuda.stream(side):
         torch.cuda._sleep(200_000_000)  # a few hundred ms of GPU time on `side`
         code = call.run()
@@ -569,7 +580,8 @@ def check_errors(core, report):
 
 
 def reference_module():
-    """bench/python/adahessian_reference.py: the Python reference the Java suite is checked against."""
+    """bench/python/adahessian_reference.py: the Python reference the Java suite is checked
+    against."""
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
     import adahessian_reference
     return adahessian_reference
@@ -592,7 +604,8 @@ def check_reference_training(core, report, device, steps=10):
     try:
         for dtype in (torch.float32, torch.float64):
             gen = torch.Generator().manual_seed(11)
-            x = torch.randn(16, 2, 8, 8, generator=gen, dtype=torch.float64).to(device=dev, dtype=dtype)
+            x = torch.randn(16, 2, 8, 8, generator=gen,
+                            dtype=torch.float64).to(device=dev, dtype=dtype)
             y = torch.randint(0, 3, (16,), generator=gen).to(dev)
             loss_fn = torch.nn.CrossEntropyLoss()
             lr, wd = 0.05, 1e-3
@@ -614,18 +627,23 @@ def check_reference_training(core, report, device, steps=10):
                 loss_ref = opt.step(lambda: loss_fn(model_ref(x), y))
                 loss = loss_fn(model(x), y)
                 grads = torch.autograd.grad(loss, params, create_graph=True)
-                run_once(core, prepare_rademacher(core, zs, list(range(n)), ref.DEFAULT_SEED, step - 1))
+                run_once(core, prepare_rademacher(core, zs, list(range(n)), ref.DEFAULT_SEED,
+                                                  step - 1))
                 hzs = torch.autograd.grad(grads, params, grad_outputs=zs)
-                run_once(core, prepare_hutchinson(core, diags, zs, [h.contiguous() for h in hzs], 1.0, True))
-                run_once(core, prepare_adahessian(core, data, [g.detach().contiguous() for g in grads],
+                run_once(core, prepare_hutchinson(core, diags, zs, [h.contiguous() for h in hzs],
+                                                  1.0, True))
+                run_once(core, prepare_adahessian(core, data,
+                                                  [g.detach().contiguous() for g in grads],
                                                   diags, m, v, blocks, [step] * n, hyper))
-                worst_loss = max(worst_loss, abs(loss.item() - loss_ref.item()) / abs(loss_ref.item()))
+                worst_loss = max(worst_loss,
+                                 abs(loss.item() - loss_ref.item()) / abs(loss_ref.item()))
                 ok &= close(loss.detach(), loss_ref.detach(), rtol, atol)
                 for a, b in zip(data, model_ref.parameters()):
                     ok &= close(a, b, rtol, atol)
                     worst = max(worst, max_rel(a, b))
             report.check("training %s on %s (conv + linear, %d steps) equals the Python reference "
-                         "AdaHessian, loss and params every step" % (dtype_name(dtype), device, steps),
+                         "AdaHessian, loss and params every step"
+                         % (dtype_name(dtype), device, steps),
                          ok, "max rel diff params %.2e, loss %.2e" % (worst, worst_loss))
     finally:
         torch.backends.cudnn.deterministic = deterministic
@@ -647,7 +665,8 @@ def timed(fns, iters, repeats=7, warmup=3, device="cuda"):
     for _ in range(repeats):
         for name, fn in fns.items():
             if cuda:
-                start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+                start, end = (torch.cuda.Event(enable_timing=True),
+                              torch.cuda.Event(enable_timing=True))
                 start.record()
             else:
                 began = time.perf_counter()
@@ -671,7 +690,8 @@ def bench_steps(core, report, total=100_000_000, tensors=200, dev="cuda"):
     m = [torch.zeros(each, device=dev) for _ in range(tensors)]
     v = [torch.zeros(each, device=dev) for _ in range(tensors)]
     hyper = [[1e-3, 0.9, 0.999, 1e-8, 0.0, 1.0]] * tensors
-    adam = prepare_adam(core, params, grads, m, v, [None] * tensors, [10] * tensors, hyper, [0] * tensors)
+    adam = prepare_adam(core, params, grads, m, v, [None] * tensors, [10] * tensors, hyper,
+                        [0] * tensors)
 
     torch_params = [torch.nn.Parameter(p.clone()) for p in params]
     for p, g in zip(torch_params, grads):
@@ -707,7 +727,8 @@ def bench_steps(core, report, total=100_000_000, tensors=200, dev="cuda"):
     d = [torch.randn(each // 9 * 9, device=dev) for _ in range(tensors)]
     n9 = each // 9 * 9
     calls = {}
-    for label, blocks, k, shape in (("block 1, k 1", 1, 1.0, each), ("block 1, k 0.5", 1, 0.5, each),
+    for label, blocks, k, shape in (("block 1, k 1", 1, 1.0, each),
+                                    ("block 1, k 0.5", 1, 0.5, each),
                                     ("block 9, k 1", 9, 1.0, n9)):
         ps = [p[:shape] for p in params]
         calls[label] = prepare_adahessian(
@@ -757,11 +778,12 @@ def bench_steps(core, report, total=100_000_000, tensors=200, dev="cuda"):
             row = {}
             for chunk in chunks:
                 ms = res["%s @%d" % (kind, chunk)]
-                row[str(chunk)] = {"ms": ms, "of_copy": bytes_per[kind] * total / ms / 1e6 / copy_gbs}
+                row[str(chunk)] = {"ms": ms,
+                                   "of_copy": bytes_per[kind] * total / ms / 1e6 / copy_gbs}
             sweep[kind] = row
-            print("  %-20s %s" % (kind, "  ".join("%d: %.3f (%.0f%%)" % (c, row[str(c)]["ms"],
-                                                                       100 * row[str(c)]["of_copy"])
-                                                  for c in chunks)))
+            print("  %-20s %s" % (kind, "  ".join(
+                "%d: %.3f (%.0f%%)" % (c, row[str(c)]["ms"], 100 * row[str(c)]["of_copy"])
+                for c in chunks)))
         report.bench["chunk_sweep_100M_in_200"] = sweep
     adam.close()
     for c in calls.values():
@@ -787,7 +809,8 @@ class Block(torch.nn.Module):
 
 def small_resnet():
     """A ResNet-20-like CIFAR net (16/32/64 channels, 3 blocks per stage; softplus-free ReLU)."""
-    layers = [torch.nn.Conv2d(3, 16, 3, 1, 1, bias=False), torch.nn.BatchNorm2d(16), torch.nn.ReLU()]
+    layers = [torch.nn.Conv2d(3, 16, 3, 1, 1, bias=False), torch.nn.BatchNorm2d(16),
+              torch.nn.ReLU()]
     cin = 16
     for cout, stride in ((16, 1), (32, 2), (64, 2)):
         for b in range(3):
@@ -837,7 +860,8 @@ def bench_resnet(core, report, iters=32, dev="cuda", batch=128, extras=True):
         adam.step()
 
     official_model = small_resnet().to(dev)
-    official = ref.AdaHessian(official_model.parameters(), lr=0.15, weight_decay=5e-4, probes="torch")
+    official = ref.AdaHessian(official_model.parameters(), lr=0.15, weight_decay=5e-4,
+                              probes="torch")
 
     def official_iteration():
         official.step(lambda: loss_fn(official_model(x), y))
@@ -931,7 +955,8 @@ def bench_resnet(core, report, iters=32, dev="cuda", batch=128, extras=True):
         fwd_step = fused_step(fwd_model)
 
         def loss_of(ps):
-            return loss_fn(functional_call(fwd_model, ({**dict(zip(names, ps)), **buffers},), (x,)), y)
+            return loss_fn(functional_call(fwd_model, ({**dict(zip(names, ps)), **buffers},),
+                                           (x,)), y)
 
         def fwd_iteration():
             probes.args[-1] = fwd_step.done[0]
@@ -945,7 +970,8 @@ def bench_resnet(core, report, iters=32, dev="cuda", batch=128, extras=True):
         pass
     except Exception as e:  # reported, not fatal: an experiment, not a check
         print("forward-over-reverse HVP did not run: %s: %s" % (type(e).__name__, e))
-        report.bench["resnet20_batch%d_fwd_over_rev_error" % batch] = "%s: %s" % (type(e).__name__, e)
+        report.bench["resnet20_batch%d_fwd_over_rev_error" % batch] = "%s: %s" % (
+            type(e).__name__, e)
 
     # Whole iterations replayed as CUDA graphs (no launch overhead, no Python): Adam with
     # capturable fused Adam, AdaHessian with our kernels. Timing only: the replayed AdaHessian
@@ -963,11 +989,13 @@ def bench_resnet(core, report, iters=32, dev="cuda", batch=128, extras=True):
                 graph_adam.step()
 
             fns["adam (CUDA graph)"] = graphed(graph_adam_iteration)
-            fns["adahessian (CUDA graph)"] = graphed(adahessian_iteration_for(small_resnet().to(dev)))
+            fns["adahessian (CUDA graph)"] = graphed(
+                adahessian_iteration_for(small_resnet().to(dev)))
         except Exception as e:  # an experiment, not a check
             traceback.print_exc()
             print("CUDA graph capture did not run: %s: %s" % (type(e).__name__, e))
-            report.bench["resnet20_batch%d_cuda_graph_error" % batch] = "%s: %s" % (type(e).__name__, e)
+            report.bench["resnet20_batch%d_cuda_graph_error" % batch] = "%s: %s" % (
+                type(e).__name__, e)
 
     peaks = {}
     for name, fn in fns.items():
@@ -977,7 +1005,8 @@ def bench_resnet(core, report, iters=32, dev="cuda", batch=128, extras=True):
         timed({name: fn}, iters=iters, repeats=1, device=dev)
         # A graph's memory pool was allocated at capture, before the reset: no peak for those.
         graph = "CUDA graph" in name
-        peaks[name] = torch.cuda.max_memory_allocated() / 2 ** 20 if cuda and not graph else float("nan")
+        peaks[name] = (torch.cuda.max_memory_allocated() / 2 ** 20 if cuda and not graph
+                       else float("nan"))
     res = timed(fns, iters=iters, repeats=5, device=dev)  # interleaved, for the ratios
     entry = {"batch": batch, "params": sum(p.numel() for p in params)}
     for name in fns:
@@ -988,8 +1017,10 @@ def bench_resnet(core, report, iters=32, dev="cuda", batch=128, extras=True):
     print("ResNet-20-like (%d params), batch %d, 32x32, ms/iteration (x Adam's), peak MiB:"
           % (entry["params"], batch))
     for name in fns:
-        print("  %-24s %8.2f ms  %5.2fx  %6.0f MiB" % (name, res[name], res[name] / res["adam"], peaks[name]))
-    if cuda and extras:  # the same eager iterations with cuDNN's autotuner on (it may pick faster algorithms)
+        print("  %-24s %8.2f ms  %5.2fx  %6.0f MiB"
+              % (name, res[name], res[name] / res["adam"], peaks[name]))
+    # the same eager iterations with cuDNN's autotuner on (it may pick faster algorithms)
+    if cuda and extras:
         torch.backends.cudnn.benchmark = True
         try:
             eager = {k: fns[k] for k in ("adam", "adahessian", "official", "hvp only")}
@@ -1022,13 +1053,16 @@ def run_section(report, name, fn, *fn_args):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--lib", required=True)
-    ap.add_argument("--out", default=os.environ.get("OUT", os.path.join(os.path.dirname(__file__), "results")))
+    ap.add_argument("--out", default=os.environ.get(
+        "OUT", os.path.join(os.path.dirname(__file__), "results")))
     ap.add_argument("--cpu-only", action="store_true")
     ap.add_argument("--fake-shim")
     ap.add_argument("--skip-bench", action="store_true")
     ap.add_argument("--pretend-gpu", action="store_true",
-                    help="run the cuda-vs-cpu comparisons with the cpu in place of the GPU (a dry run)")
-    ap.add_argument("--only", help="comma-separated check sections to run (e.g. probes,adam); no benchmarks")
+                    help="run the cuda-vs-cpu comparisons with the cpu in place of the GPU "
+                         "(a dry run)")
+    ap.add_argument("--only", help="comma-separated check sections to run (e.g. probes,adam); "
+                                   "no benchmarks")
     ap.add_argument("--smoke-bench", action="store_true",
                     help="run the benchmarks' code on the cpu at a tiny size (a dry run)")
     args = ap.parse_args()
@@ -1056,7 +1090,8 @@ def main():
                 ("adam vs torch", check_adam_vs_torch, (core, report, devices[0])),
                 ("reference training", check_reference_training, (core, report, devices[0]))]
     if cuda:
-        sections += [("stream", check_stream, (core, report)), ("errors", check_errors, (core, report))]
+        sections += [("stream", check_stream, (core, report)),
+                     ("errors", check_errors, (core, report))]
     if args.only:
         wanted = args.only.split(",")
         sections = [sec for sec in sections if sec[0] in wanted]

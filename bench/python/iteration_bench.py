@@ -91,7 +91,8 @@ def main():
     q = statistics.quantiles(times, n=4)
     print(json.dumps({
         "language": "python", "model": args.model, "optimizer": args.optimizer,
-        "threads": args.threads, "median_ms": statistics.median(times), "q1_ms": q[0], "q3_ms": q[2],
+        "threads": args.threads, "median_ms": statistics.median(times),
+        "q1_ms": q[0], "q3_ms": q[2],
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
         "torch": torch.__version__,
     }))
