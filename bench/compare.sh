@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Whole training iterations, Java (this library) against the Python reference, side by side:
 # MLP and CNN, batch 128, 1 and 2 threads, REPEATS interleaved rounds (default 3), each
-# configuration in its own process (5 warm-up + 30 timed iterations, median), peak RSS per
-# process. Prints the table the README's results come from. Build first:
+# configuration in its own process (5 warm-up + 30 timed iterations, median and quartiles), peak
+# RSS per process, under both allocator settings (ALLOCATORS, default "default tuned"): glibc as
+# it comes, and glibc told to keep freed memory (GLIBC_TUNABLES below, the same for both
+# languages; in Java, NativeMemory.keepFreedMemory() does it from inside). The CNN also runs
+# AdaHessian's cheaper variants in Java: the Hessian from half or a quarter of the batch, and
+# updateEach(2). Prints the tables the README's results come from. Build first:
 #   mvn -B install -DskipTests && bench/python/install-reference.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repeats="${1:-3}"
+allocators="${ALLOCATORS:-default tuned}"
+tuned="glibc.malloc.mmap_threshold=268435456:glibc.malloc.trim_threshold=1073741824"
 export OPENBLAS_NUM_THREADS=1 # OpenBLAS's own pool fights libtorch's OpenMP threads (README)
 cp_file="$PWD/bench/target/classpath.txt"
 mvn -B -q -o -pl bench dependency:build-classpath -Dmdep.outputFile="$cp_file" >/dev/null
@@ -14,17 +20,27 @@ classpath="bench/target/classes:$(cat "$cp_file")"
 out=bench/target/compare.jsonl
 : > "$out"
 for round in $(seq "$repeats"); do
-  for threads in 1 2; do
-    for model in mlp cnn; do
-      for optimizer in adam adahessian; do
-        /usr/bin/python3 bench/python/iteration_bench.py "$model" "$optimizer" "$threads" >> "$out"
-        java -cp "$classpath" io.github.adahessian4j.bench.compare.IterationBenchmark \
-          "$model" "$optimizer" "$threads" >> "$out"
+  for allocator in $allocators; do
+    if [ "$allocator" = tuned ]; then export GLIBC_TUNABLES="$tuned"; else unset GLIBC_TUNABLES; fi
+    for threads in 1 2; do
+      for model in mlp cnn; do
+        for optimizer in adam adahessian; do
+          /usr/bin/python3 bench/python/iteration_bench.py "$model" "$optimizer" "$threads" >> "$out"
+          java -cp "$classpath" io.github.adahessian4j.bench.compare.IterationBenchmark \
+            "$model" "$optimizer" "$threads" >> "$out"
+        done
+        variants=(opbyop)
+        if [ "$model" = cnn ]; then
+          variants+=(adahessian-h2 adahessian-h4 adahessian-e2 adahessian-h4e2)
+        fi
+        for optimizer in "${variants[@]}"; do
+          java -cp "$classpath" io.github.adahessian4j.bench.compare.IterationBenchmark \
+            "$model" "$optimizer" "$threads" >> "$out"
+        done
       done
-      java -cp "$classpath" io.github.adahessian4j.bench.compare.IterationBenchmark \
-        "$model" opbyop "$threads" >> "$out"
     done
   done
+  unset GLIBC_TUNABLES
   echo "round $round of $repeats done" >&2
 done
 /usr/bin/python3 bench/compare_report.py "$out"

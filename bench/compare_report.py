@@ -1,45 +1,75 @@
-"""Summarises bench/compare.sh's JSON lines: per configuration, the median over rounds of each
-round's median iteration time, the peak RSS, and the ratios the README quotes."""
+"""Summarises bench/compare.sh's JSON lines: per configuration and allocator setting, the median
+over rounds of each round's median iteration time (with the quartiles of the round closest to
+it), the peak RSS, and the ratios the README quotes; then AdaHessian's cheaper variants (CNN,
+Java) as ratios to Java Adam's iteration in the same rounds."""
 import json
 import statistics
 import sys
 from collections import defaultdict
 
 runs = defaultdict(list)
-rss = defaultdict(list)
 for line in open(sys.argv[1]):
     r = json.loads(line)
-    key = (r["language"], r["model"], r["optimizer"], r["threads"])
-    runs[key].append(r["median_ms"])
-    rss[key].append(r["peak_rss_mib"])
+    key = (r.get("allocator", "default"), r["language"], r["model"], r["optimizer"], r["threads"])
+    runs[key].append(r)
 
 
-def ms(language, model, optimizer, threads):
-    values = runs.get((language, model, optimizer, threads))
-    return statistics.median(values) if values else float("nan")
+def pick(key):
+    """The round whose median is the median of the rounds' medians (or nothing)."""
+    values = runs.get(key)
+    if not values:
+        return None
+    med = statistics.median_low([v["median_ms"] for v in values])
+    return next(v for v in values if v["median_ms"] == med), max(v["peak_rss_mib"] for v in values)
 
 
-def mib(language, model, optimizer, threads):
-    values = rss.get((language, model, optimizer, threads))
-    return max(values) if values else float("nan")
+def ms(key):
+    p = pick(key)
+    return p[0]["median_ms"] if p else float("nan")
+
+
+def cell(key, quartiles=False):
+    p = pick(key)
+    if not p:
+        return "n/a"
+    r, peak = p
+    q = f" [{r['q1_ms']:.1f}-{r['q3_ms']:.1f}]" if quartiles else ""
+    return f"{r['median_ms']:.2f}{q} ({peak:.0f} MiB)"
 
 
 rounds = max(len(v) for v in runs.values())
+allocators = sorted({k[0] for k in runs})
 print(f"ms per iteration (batch 128; median of {rounds} interleaved rounds, each the median of 30 "
-      "iterations) and peak RSS in MiB")
-print("| model | threads | Python Adam | Python AdaHessian | Java Adam | Java AdaHessian "
-      "| Java op-by-op AdaHessian | Java/Python AdaHessian | Java fused/op-by-op "
-      "| AdaHessian/Adam Java | AdaHessian/Adam Python |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-for model in ("mlp", "cnn"):
-    for threads in (1, 2):
-        pa, ph = ms("python", model, "adam", threads), ms("python", model, "adahessian", threads)
-        ja, jh = ms("java", model, "adam", threads), ms("java", model, "adahessian", threads)
-        jo = ms("java", model, "opbyop", threads)
-
-        def cell(v, language, optimizer):
-            return f"{v:.2f} ({mib(language, model, optimizer, threads):.0f} MiB)"
-        print(f"| {model.upper()} | {threads} | {cell(pa, 'python', 'adam')} "
-              f"| {cell(ph, 'python', 'adahessian')} | {cell(ja, 'java', 'adam')} "
-              f"| {cell(jh, 'java', 'adahessian')} | {cell(jo, 'java', 'opbyop')} "
-              f"| {jh / ph:.2f} | {jh / jo:.2f} | {jh / ja:.2f} | {ph / pa:.2f} |")
+      "iterations; Java: [quartiles] of that round) and peak RSS in MiB")
+for alloc in allocators:
+    print()
+    print(f"allocator: {alloc}")
+    print("| model | threads | Python Adam | Python AdaHessian | Java Adam | Java AdaHessian "
+          "| Java op-by-op AdaHessian | Java/Python AdaHessian | Java fused/op-by-op "
+          "| AdaHessian/Adam Java | AdaHessian/Adam Python |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for model in ("mlp", "cnn"):
+        for threads in (1, 2):
+            k = lambda lang, opt: (alloc, lang, model, opt, threads)  # noqa: E731
+            pa, ph = ms(k("python", "adam")), ms(k("python", "adahessian"))
+            ja, jh = ms(k("java", "adam")), ms(k("java", "adahessian"))
+            jo = ms(k("java", "opbyop"))
+            print(f"| {model.upper()} | {threads} | {cell(k('python', 'adam'))} "
+                  f"| {cell(k('python', 'adahessian'))} | {cell(k('java', 'adam'), True)} "
+                  f"| {cell(k('java', 'adahessian'), True)} | {cell(k('java', 'opbyop'))} "
+                  f"| {jh / ph:.2f} | {jh / jo:.2f} | {jh / ja:.2f} | {ph / pa:.2f} |")
+    variants = [("adahessian", "Hessian from the whole batch"),
+                ("adahessian-h2", "Hessian from 1/2 of the batch"),
+                ("adahessian-h4", "Hessian from 1/4 of the batch"),
+                ("adahessian-e2", "whole batch, updateEach(2)"),
+                ("adahessian-h4e2", "1/4 of the batch, updateEach(2)")]
+    if any((alloc, "java", "cnn", v, t) in runs for v, _ in variants[1:] for t in (1, 2)):
+        print()
+        print(f"CNN, Java AdaHessian variants / Java Adam (allocator: {alloc})")
+        print("| variant | threads | ms [quartiles] (peak RSS) | / Java Adam |")
+        print("|---|---:|---:|---:|")
+        for threads in (1, 2):
+            adam = ms((alloc, "java", "cnn", "adam", threads))
+            for v, label in variants:
+                key = (alloc, "java", "cnn", v, threads)
+                print(f"| {label} | {threads} | {cell(key, True)} | {ms(key) / adam:.2f} |")

@@ -14,6 +14,7 @@ quartiles of the iteration times in ms and the peak RSS in MiB.
 """
 import argparse
 import json
+import os
 import resource
 import statistics
 import sys
@@ -95,6 +96,7 @@ def main():
         "q1_ms": q[0], "q3_ms": q[2],
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
         "torch": torch.__version__,
+        "allocator": "tuned" if "mmap_threshold" in os.environ.get("GLIBC_TUNABLES", "") else "default",
     }))
 
 

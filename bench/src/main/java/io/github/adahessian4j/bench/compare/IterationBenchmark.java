@@ -22,9 +22,12 @@ import org.bytedeco.pytorch.global.torch;
  * <pre>IterationBenchmark MODEL OPTIMIZER THREADS [WARMUP ITERATIONS]</pre>
  *
  * MODEL: mlp or cnn ({@link Model}); OPTIMIZER: adam (this library's fused Adam, lr 1e-3),
- * adahessian (this library's AdaHessian, the authors' defaults) or opbyop (the same AdaHessian
- * written with bytedeco tensor ops, what a Java user could write without this library). Prints one
- * JSON line: median and quartiles of the iteration times in ms, and the peak RSS in MiB.
+ * adahessian (this library's AdaHessian, the authors' defaults), its cheaper variants
+ * adahessian-h2 and adahessian-h4 (the Hessian from the first half or quarter of the batch, the
+ * gradient from all of it), adahessian-e2 ({@code updateEach(2)}) and adahessian-h4e2 (both), or
+ * opbyop (the same AdaHessian written with bytedeco tensor ops, what a Java user could write
+ * without this library). Prints one JSON line: median and quartiles of the iteration times in ms,
+ * the peak RSS in MiB, and the allocator setting (the GLIBC_TUNABLES the process ran with).
  */
 public final class IterationBenchmark {
   private static final int BATCH = 128;
@@ -52,9 +55,17 @@ public final class IterationBenchmark {
           adam.step();
         };
       }
-      case "adahessian" -> {
-        AdaHessian adaHessian = AdaHessian.builder().build(params);
+      case "adahessian", "adahessian-e2" -> {
+        AdaHessian adaHessian = AdaHessian.builder().updateEach(optimizer.endsWith("e2") ? 2 : 1).build(params);
         yield () -> adaHessian.step(() -> torch.cross_entropy_loss(net.forward(x), y));
+      }
+      case "adahessian-h2", "adahessian-h4", "adahessian-h4e2" -> {
+        AdaHessian adaHessian = AdaHessian.builder().updateEach(optimizer.endsWith("e2") ? 2 : 1).build(params);
+        long part = BATCH / (optimizer.startsWith("adahessian-h2") ? 2 : 4);
+        Tensor xs = x.narrow(0, 0, part);
+        Tensor ys = y.narrow(0, 0, part);
+        yield () -> adaHessian.step(() -> torch.cross_entropy_loss(net.forward(x), y),
+            () -> torch.cross_entropy_loss(net.forward(xs), ys));
       }
       case "opbyop" -> new OpByOpAdaHessian(params, () -> torch.cross_entropy_loss(net.forward(x), y))::step;
       default -> throw new IllegalArgumentException("unknown optimizer " + optimizer);
@@ -73,9 +84,16 @@ public final class IterationBenchmark {
     Arrays.sort(times);
     System.out.printf(Locale.ROOT,
         "{\"language\": \"java\", \"model\": \"%s\", \"optimizer\": \"%s\", \"threads\": %d, "
-            + "\"median_ms\": %.4f, \"q1_ms\": %.4f, \"q3_ms\": %.4f, \"peak_rss_mib\": %.1f}%n",
+            + "\"median_ms\": %.4f, \"q1_ms\": %.4f, \"q3_ms\": %.4f, \"peak_rss_mib\": %.1f, "
+            + "\"allocator\": \"%s\"}%n",
         model, optimizer, threads, quantile(times, 0.5), quantile(times, 0.25), quantile(times, 0.75),
-        ResidentMemory.peak() / 1048576.0);
+        ResidentMemory.peak() / 1048576.0, allocator());
+  }
+
+  /** "tuned" when glibc was told to keep freed memory (GLIBC_TUNABLES), else "default". */
+  static String allocator() {
+    String tunables = System.getenv("GLIBC_TUNABLES");
+    return tunables != null && tunables.contains("mmap_threshold") ? "tuned" : "default";
   }
 
   private static double quantile(double[] sorted, double q) {
