@@ -373,7 +373,8 @@ public final class HessianAnalysis implements AutoCloseable {
    * quotient as the estimate and the normalised product as the next iterate, and stops when two
    * successive estimates differ by less than {@code tolerance * (|previous| + 1e-6)}, when the
    * monitor accepts, or after {@code maxIterations}. The order is always by decreasing magnitude
-   * ({@link HessianEigenvalues.Options#which()} is not used). For comparison with
+   * ({@link HessianEigenvalues.Options#which()} is not used). PyHessian's defaults are
+   * {@code tolerance 1e-3, maxIterations 100}. For comparison with
    * {@link #topEigenvalues(HessianEigenvalues.Options)}, which needs far fewer products.
    *
    * @param options how many, when to stop, eigenvectors or not

@@ -10,6 +10,7 @@ import org.bytedeco.pytorch.Tensor;
  * @param method how they were found
  * @param eigenvalues the eigenvalues, in the order the options' {@link Which} asks for (the largest
  *     first for {@link Which#LARGEST}); fewer than asked only when the Hessian has fewer dimensions
+ *     or Lanczos stopped (iteration cap, monitor) before it had k Ritz values
  * @param residuals for each eigenvalue, the norm {@code ||H y - lambda y||} of its unit eigenvector
  *     estimate {@code y}: an error bound for the eigenvalue (for symmetric H, some eigenvalue lies
  *     within it); Lanczos computes it from the tridiagonal matrix, power iteration from its last
