@@ -104,7 +104,7 @@ class ReadmeExamplesTest {
         fail("README snippet " + snippets + " is not in ReadmeExamplesTest verbatim:\n" + block);
       }
     }
-    assertEquals(6, snippets, "the README's Java snippets (update this count when adding one, and add it here)");
+    assertEquals(7, snippets, "the README's Java snippets (update this count when adding one, and add it here)");
   }
 
   /** Lines without their indentation, blank lines dropped: the README indents less than a method body. */
@@ -210,6 +210,23 @@ class ReadmeExamplesTest {
       double meanLoss = opt.step(4, b -> torch.cross_entropy_loss(model.forward(xs[b]), ys[b]));
       assertTrue(meanLoss > 0);
     }
+  }
+
+  @Test
+  void hessianAnalysis() {
+    double[] before = T.values(model.out.weight());
+    try (HessianAnalysis h = HessianAnalysis.builder()
+        .module(model)                                   // or params(list), group(name, list), paramGroups(opt)
+        .loss(() -> torch.cross_entropy_loss(model.forward(x), y))   // or losses(batches): mean Hessian
+        .seed(42).build()) {
+      HessianEigenvalues top = h.topEigenvalues(5);     // eigenvalues(), residuals(), hvProducts(), converged()
+      HessianTrace tr = h.trace();                      // trace(), standardError(), perParameter(), perGroup()
+      HessianDensity esd = h.spectralDensity(new HessianDensity.Options(3, 80));
+      HessianDensity.Grid grid = esd.smoothed();        // PyHessian's Gaussian smoothing on 10,000 points
+      double sharpness = h.group("model").topEigenvalues(1).eigenvalues()[0];  // any group's block
+    }
+    org.junit.jupiter.api.Assertions.assertArrayEquals(before, T.values(model.out.weight()), 0.0,
+        "the analysis leaves the parameters as they were");
   }
 
   /** A stand-in for an application's process group: one replica, whose mean is itself. */
