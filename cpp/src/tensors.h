@@ -1,5 +1,5 @@
-// Reading tensors through libtorch's stable C shim, and the checks every entry point runs on its
-// inputs before it writes anything.
+// Reading tensors through libtorch's stable C shim, the checks every entry point runs on its
+// inputs before it writes anything, and the dtype dispatch both device layers use.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +12,26 @@ enum class DType { kFloat32, kFloat64, kFloat16, kBFloat16, kOther };
 enum class Device { kCpu, kCuda, kOther };
 
 const char* dtype_name(DType dtype);
+
+// A C++ type as a value: dispatch_param's bodies get one per type (typename decltype(tag)::type).
+template <typename T>
+struct Tag {
+  using type = T;
+};
+
+// Calls body(Tag<P>{}, Tag<S>{}) with the C++ types of a parameter dtype (P) and of its state
+// (S: float, or double for float64). Half and BFloat16 are the device layer's 16-bit types:
+// c10::Half and c10::BFloat16 on the CPU, __half and __nv_bfloat16 in the CUDA kernels.
+template <typename Half, typename BFloat16, typename F>
+void dispatch_param(DType dtype, F&& body) {
+  switch (dtype) {
+    case DType::kFloat32: body(Tag<float>{}, Tag<float>{}); break;
+    case DType::kFloat64: body(Tag<double>{}, Tag<double>{}); break;
+    case DType::kFloat16: body(Tag<Half>{}, Tag<float>{}); break;
+    case DType::kBFloat16: body(Tag<BFloat16>{}, Tag<float>{}); break;
+    default: break;  // rejected by check_param before any kernel runs
+  }
+}
 
 // What the core needs to know of one tensor.
 struct TensorView {

@@ -86,6 +86,7 @@ AOTITorchError aoti_torch_get_current_cuda_stream(int32_t, void** stream) {
 namespace {
 
 using namespace ah4j::cuda;
+using ah4j::kProbeWordBits;
 
 // ---------------------------------------------------------------------------------------------
 // The planner.

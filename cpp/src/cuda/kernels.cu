@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "adahessian4j.h"
@@ -26,11 +27,6 @@ constexpr int kWarps = kThreads / 32;
 constexpr int kIlp = 4;
 
 static_assert(sizeof(Batch<5, AdamScalars<double>>) <= 32000, "kernel argument too large");
-
-template <typename T>
-struct Tag {
-  using type = T;
-};
 
 __device__ __forceinline__ float abs_of(float x) { return fabsf(x); }
 __device__ __forceinline__ double abs_of(double x) { return fabs(x); }
@@ -324,16 +320,10 @@ cudaStream_t current_stream(int32_t device) {
   return static_cast<cudaStream_t>(stream);
 }
 
-// Calls body(Tag<P>, Tag<S>) with the CUDA types of a parameter dtype and of its state.
+// dispatch_param (../tensors.h) with CUDA's 16-bit types.
 template <typename F>
-void dispatch_param(DType dtype, F&& body) {
-  switch (dtype) {
-    case DType::kFloat32: body(Tag<float>{}, Tag<float>{}); break;
-    case DType::kFloat64: body(Tag<double>{}, Tag<double>{}); break;
-    case DType::kFloat16: body(Tag<__half>{}, Tag<float>{}); break;
-    case DType::kBFloat16: body(Tag<__nv_bfloat16>{}, Tag<float>{}); break;
-    default: break;  // rejected by check_param
-  }
+void dispatch_cuda(DType dtype, F&& body) {
+  dispatch_param<__half, __nv_bfloat16>(dtype, std::forward<F>(body));
 }
 
 constexpr DType kDTypes[] = {DType::kFloat32, DType::kFloat64, DType::kFloat16, DType::kBFloat16};
@@ -385,14 +375,15 @@ void launch_batches(const std::vector<Item<kDepth, Extra>>& items, Launch&& laun
 
 }  // namespace
 
-void rademacher(const std::vector<TensorView>& zs, const std::vector<uint64_t>& streams) {
+void rademacher(const RademacherCall& call) {
+  const auto& zs = call.zs;
   on_device_by_dtype(zs, [&](DType dtype, const std::vector<size_t>& indices,
                               cudaStream_t stream, int64_t chunk) {
     std::vector<Item<1, ProbeExtra>> items;
     for (size_t i : indices) {
-      items.push_back({{zs[i].data}, zs[i].numel, chunk, {streams[i]}});
+      items.push_back({{zs[i].data}, zs[i].numel, chunk, {call.streams[i]}});
     }
-    dispatch_param(dtype, [&](auto p_tag, auto) {
+    dispatch_cuda(dtype, [&](auto p_tag, auto) {
       using P = typename decltype(p_tag)::type;
       launch_batches(items, [&](const Batch<1, ProbeExtra>& b, int chunks) {
         rademacher_kernel<P><<<chunks, kThreads, 0, stream>>>(b);
@@ -401,47 +392,46 @@ void rademacher(const std::vector<TensorView>& zs, const std::vector<uint64_t>& 
   });
 }
 
-void hutchinson(const std::vector<TensorView>& diags, const std::vector<TensorView>& zs,
-                const std::vector<TensorView>& hzs, double scale, bool overwrite) {
+void hutchinson(const HutchinsonCall& call) {
+  const auto& zs = call.zs;
   on_device_by_dtype(zs, [&](DType dtype, const std::vector<size_t>& indices,
                               cudaStream_t stream, int64_t chunk) {
     std::vector<Item<3, NoExtra>> items;
     for (size_t i : indices) {
-      items.push_back({{diags[i].data, zs[i].data, hzs[i].data}, zs[i].numel, chunk, {0}});
+      items.push_back({{call.diags[i].data, zs[i].data, call.hzs[i].data}, zs[i].numel, chunk, {0}});
     }
-    dispatch_param(dtype, [&](auto p_tag, auto s_tag) {
+    dispatch_cuda(dtype, [&](auto p_tag, auto s_tag) {
       using P = typename decltype(p_tag)::type;
       using S = typename decltype(s_tag)::type;
       launch_batches(items, [&](const Batch<3, NoExtra>& b, int chunks) {
-        hutchinson_kernel<P, S><<<chunks, kThreads, 0, stream>>>(b, static_cast<S>(scale),
-                                                                  overwrite ? 1 : 0);
+        hutchinson_kernel<P, S><<<chunks, kThreads, 0, stream>>>(b, static_cast<S>(call.scale),
+                                                                  call.overwrite ? 1 : 0);
       });
     });
   });
 }
 
-void adahessian(const std::vector<TensorView>& p, const std::vector<TensorView>& g,
-                const std::vector<TensorView>& d, const std::vector<bool>& d_is_state,
-                const std::vector<TensorView>& m, const std::vector<TensorView>& v,
-                const int64_t* block_sizes, const int64_t* steps, const double* hyper) {
+void adahessian(const AdaHessianCall& call) {
+  const auto& p = call.params;
   on_device_by_dtype(p, [&](DType dtype, const std::vector<size_t>& indices,
                               cudaStream_t stream, int64_t chunk) {
-    dispatch_param(dtype, [&](auto p_tag, auto s_tag) {
+    dispatch_cuda(dtype, [&](auto p_tag, auto s_tag) {
       using P = typename decltype(p_tag)::type;
       using S = typename decltype(s_tag)::type;
       std::vector<Item<5, AdaHessianExtra<S>>> items;
       for (size_t i : indices) {
-        const double* h = hyper + i * AH4J_HP_COUNT;
+        const double* h = call.hyper + i * AH4J_HP_COUNT;
         AdaHessianExtra<S> x{};
         x.s = adahessian_scalars<S>(h[AH4J_HP_LR], h[AH4J_HP_BETA1], h[AH4J_HP_BETA2],
                                     h[AH4J_HP_EPS], h[AH4J_HP_WEIGHT_DECAY],
-                                    h[AH4J_HP_HESSIAN_POWER], steps[i]);
-        x.block = block_sizes[i];
+                                    h[AH4J_HP_HESSIAN_POWER], call.steps[i]);
+        x.block = call.block_sizes[i];
         x.power = static_cast<int32_t>(power_kind(h[AH4J_HP_HESSIAN_POWER]));
-        x.group = mean_group(block_sizes[i]);
-        x.d_is_state = d_is_state[i] ? 1 : 0;
-        items.push_back({{p[i].data, g[i].data, d[i].data, m[i].data, v[i].data}, p[i].numel,
-                         adahessian_chunk_length(block_sizes[i], chunk), x});
+        x.group = mean_group(call.block_sizes[i]);
+        x.d_is_state = call.diag_is_state[i] ? 1 : 0;
+        items.push_back({{p[i].data, call.grads[i].data, call.hessian_diags[i].data,
+                          call.exp_avgs[i].data, call.exp_hessian_diag_sqs[i].data},
+                         p[i].numel, adahessian_chunk_length(call.block_sizes[i], chunk), x});
       }
       launch_batches(items, [&](const Batch<5, AdaHessianExtra<S>>& b, int chunks) {
         adahessian_kernel<P, S><<<chunks, kThreads, 0, stream>>>(b);
@@ -450,25 +440,24 @@ void adahessian(const std::vector<TensorView>& p, const std::vector<TensorView>&
   });
 }
 
-void adam(const std::vector<TensorView>& p, const std::vector<TensorView>& g,
-          const std::vector<TensorView>& m, const std::vector<TensorView>& v,
-          const std::vector<TensorView>& vmax, const int64_t* steps, const double* hyper,
-          const int32_t* flags) {
+void adam(const AdamCall& call) {
+  const auto& p = call.params;
   on_device_by_dtype(p, [&](DType dtype, const std::vector<size_t>& indices,
                               cudaStream_t stream, int64_t chunk) {
-    dispatch_param(dtype, [&](auto p_tag, auto s_tag) {
+    dispatch_cuda(dtype, [&](auto p_tag, auto s_tag) {
       using P = typename decltype(p_tag)::type;
       using S = typename decltype(s_tag)::type;
       std::vector<Item<5, AdamScalars<S>>> items;
       for (size_t i : indices) {
-        const double* h = hyper + i * AH4J_HP_COUNT;
-        const bool amsgrad = flags[i] & AH4J_ADAM_AMSGRAD;
+        const double* h = call.hyper + i * AH4J_HP_COUNT;
+        const int32_t flags = call.flags[i];
+        const bool amsgrad = flags & AH4J_ADAM_AMSGRAD;
         const auto s = adam_scalars<S>(h[AH4J_HP_LR], h[AH4J_HP_BETA1], h[AH4J_HP_BETA2],
-                                       h[AH4J_HP_EPS], h[AH4J_HP_WEIGHT_DECAY], steps[i], amsgrad,
-                                       flags[i] & AH4J_ADAM_MAXIMIZE,
-                                       flags[i] & AH4J_ADAM_DECOUPLED_WEIGHT_DECAY);
-        items.push_back({{p[i].data, g[i].data, m[i].data, v[i].data,
-                          amsgrad ? vmax[i].data : nullptr},
+                                       h[AH4J_HP_EPS], h[AH4J_HP_WEIGHT_DECAY], call.steps[i],
+                                       amsgrad, flags & AH4J_ADAM_MAXIMIZE,
+                                       flags & AH4J_ADAM_DECOUPLED_WEIGHT_DECAY);
+        items.push_back({{p[i].data, call.grads[i].data, call.exp_avgs[i].data,
+                          call.exp_avg_sqs[i].data, amsgrad ? call.max_exp_avg_sqs[i].data : nullptr},
                          p[i].numel, chunk, s});
       }
       launch_batches(items, [&](const Batch<5, AdamScalars<S>>& b, int chunks) {

@@ -6,9 +6,10 @@
 #pragma once
 
 #include <algorithm>
-#include <atomic>
 #include <cstdint>
 #include <vector>
+
+#include "../chunking.h"
 
 namespace ah4j {
 namespace cuda {
@@ -16,32 +17,10 @@ namespace cuda {
 constexpr int kMaxTensors = 48;
 // Chunks per launch: as many as the kernel argument holds (with AdaHessian's double scalars).
 constexpr int kMaxChunks = 1440;
-// Elements per chunk (per CUDA block): a power of two in [kMinChunkElements, kMaxChunkElements],
-// set for the process by ah4j_cuda_chunk_elements. The default, 16,384, is a quarter of PyTorch's
-// multi_tensor_apply: a launch of 48 large tensors then holds several waves of blocks, so the
-// last, partial wave costs little (measured on an H200: bench/gpu/verify.py, README).
-constexpr int64_t kMinChunkElements = 1 << 10;
-constexpr int64_t kMaxChunkElements = 1 << 16;
-constexpr int64_t kDefaultChunkElements = 1 << 14;
-
-inline std::atomic<int64_t>& chunk_elements_setting() {
-  static std::atomic<int64_t> elements{kDefaultChunkElements};
-  return elements;
-}
-
-inline int64_t chunk_elements() { return chunk_elements_setting().load(std::memory_order_relaxed); }
-
-// Sets the chunk length if `elements` is valid; returns whether it was.
-inline bool set_chunk_elements(int64_t elements) {
-  const bool valid = elements >= kMinChunkElements && elements <= kMaxChunkElements &&
-                     (elements & (elements - 1)) == 0;
-  if (valid) chunk_elements_setting().store(elements, std::memory_order_relaxed);
-  return valid;
-}
+// The chunk length of the launches (chunk_elements()) and its bounds are in ../chunking.h: the C
+// API sets it in every build.
 // Block averaging: per-block means a chunk keeps in shared memory.
 constexpr int64_t kMaxMeans = 4096;
-// Probes: 64 elements share one random word; chunks start at multiples of 64.
-constexpr int64_t kProbeWordBits = 64;
 
 // One chunk: elements [begin, end) of the batch's tensor chunk_tensor[c].
 struct ChunkRef {

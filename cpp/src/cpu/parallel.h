@@ -1,4 +1,5 @@
-// Splitting the elements of many tensors into chunks that the CPU threads share.
+// Splitting the elements of many tensors into chunks that the CPU threads share, and the
+// instruction set each chunk runs with.
 #pragma once
 
 #include <omp.h>
