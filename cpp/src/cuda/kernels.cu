@@ -26,7 +26,23 @@ constexpr int kWarps = kThreads / 32;
 // Elements each thread loads before it computes and stores: more bytes in flight per SM.
 constexpr int kIlp = 4;
 
-static_assert(sizeof(Batch<5, AdamScalars<double>>) <= 32000, "kernel argument too large");
+// The tensor slots of each kernel's Batch, b.ptr[slot][tensor] (named as PyTorch's fused
+// optimizers name theirs: kParamIdx, kGradIdx, ...); kDepth: the slots per tensor.
+struct ProbeSlots {
+  enum : int { kZIdx, kDepth };
+};
+struct HutchinsonSlots {
+  enum : int { kDiagIdx, kZIdx, kHzIdx, kDepth };
+};
+struct AdaHessianSlots {
+  enum : int { kParamIdx, kGradIdx, kHessianDiagIdx, kExpAvgIdx, kExpHessianDiagSqIdx, kDepth };
+};
+struct AdamSlots {
+  enum : int { kParamIdx, kGradIdx, kExpAvgIdx, kExpAvgSqIdx, kMaxExpAvgSqIdx, kDepth };
+};
+
+static_assert(sizeof(Batch<AdamSlots::kDepth, AdamScalars<double>>) <= 32000,
+              "kernel argument too large");
 
 __device__ __forceinline__ float abs_of(float x) { return fabsf(x); }
 __device__ __forceinline__ double abs_of(double x) { return fabs(x); }
@@ -46,10 +62,11 @@ struct ProbeExtra {
 };
 
 template <typename P>
-__global__ void __launch_bounds__(kThreads) rademacher_kernel(const Batch<1, ProbeExtra> b) {
+__global__ void __launch_bounds__(kThreads)
+    rademacher_kernel(const Batch<ProbeSlots::kDepth, ProbeExtra> b) {
   const ChunkRef c = b.chunk[blockIdx.x];
   const int t = b.chunk_tensor[blockIdx.x];
-  P* __restrict__ out = static_cast<P*>(b.ptr[0][t]);
+  P* __restrict__ out = static_cast<P*>(b.ptr[ProbeSlots::kZIdx][t]);
   const uint64_t stream = b.extra[t].stream;
   const int lane = threadIdx.x & 31;
   const P plus = static_cast<P>(1.0f), minus = static_cast<P>(-1.0f);
@@ -74,12 +91,13 @@ struct NoExtra {
 
 template <typename P, typename S>
 __global__ void __launch_bounds__(kThreads)
-    hutchinson_kernel(const Batch<3, NoExtra> b, const S scale, const int overwrite) {
+    hutchinson_kernel(const Batch<HutchinsonSlots::kDepth, NoExtra> b, const S scale,
+                      const int overwrite) {
   const ChunkRef c = b.chunk[blockIdx.x];
   const int t = b.chunk_tensor[blockIdx.x];
-  S* __restrict__ d = static_cast<S*>(b.ptr[0][t]);
-  const P* __restrict__ z = static_cast<const P*>(b.ptr[1][t]);
-  const P* __restrict__ hz = static_cast<const P*>(b.ptr[2][t]);
+  S* __restrict__ d = static_cast<S*>(b.ptr[HutchinsonSlots::kDiagIdx][t]);
+  const P* __restrict__ z = static_cast<const P*>(b.ptr[HutchinsonSlots::kZIdx][t]);
+  const P* __restrict__ hz = static_cast<const P*>(b.ptr[HutchinsonSlots::kHzIdx][t]);
   for (int64_t base = c.begin + threadIdx.x; base < c.end; base += int64_t(kThreads) * kIlp) {
     S term[kIlp], old[kIlp];
 #pragma unroll
@@ -111,7 +129,8 @@ struct AdaHessianExtra {
   int32_t unused;
 };
 
-static_assert(sizeof(Batch<5, AdaHessianExtra<double>>) <= 32000, "kernel argument too large");
+static_assert(sizeof(Batch<AdaHessianSlots::kDepth, AdaHessianExtra<double>>) <= 32000,
+              "kernel argument too large");
 
 // means[j] = mean |D| over block j of the chunk: summed in double, in element order for
 // kThreadPerBlock (exactly as the CPU loop), else per lane then across lanes.
@@ -197,16 +216,16 @@ __device__ __forceinline__ void adahessian_tensor(P* p, const P* g, const D* d, 
 
 template <typename P, typename S>
 __global__ void __launch_bounds__(kThreads)
-    adahessian_kernel(const Batch<5, AdaHessianExtra<S>> b) {
+    adahessian_kernel(const Batch<AdaHessianSlots::kDepth, AdaHessianExtra<S>> b) {
   __shared__ S means[kMaxMeans];
   const ChunkRef c = b.chunk[blockIdx.x];
   const int t = b.chunk_tensor[blockIdx.x];
   const AdaHessianExtra<S> x = b.extra[t];
-  P* p = static_cast<P*>(b.ptr[0][t]);
-  const P* g = static_cast<const P*>(b.ptr[1][t]);
-  const void* d = b.ptr[2][t];
-  S* m = static_cast<S*>(b.ptr[3][t]);
-  S* v = static_cast<S*>(b.ptr[4][t]);
+  P* p = static_cast<P*>(b.ptr[AdaHessianSlots::kParamIdx][t]);
+  const P* g = static_cast<const P*>(b.ptr[AdaHessianSlots::kGradIdx][t]);
+  const void* d = b.ptr[AdaHessianSlots::kHessianDiagIdx][t];
+  S* m = static_cast<S*>(b.ptr[AdaHessianSlots::kExpAvgIdx][t]);
+  S* v = static_cast<S*>(b.ptr[AdaHessianSlots::kExpHessianDiagSqIdx][t]);
   if (x.d_is_state) {
     adahessian_tensor(p, g, static_cast<const S*>(d), m, v, c, x, means);
   } else {
@@ -218,15 +237,16 @@ __global__ void __launch_bounds__(kThreads)
 // Adam / AdamW.
 
 template <typename P, typename S>
-__global__ void __launch_bounds__(kThreads) adam_kernel(const Batch<5, AdamScalars<S>> b) {
+__global__ void __launch_bounds__(kThreads)
+    adam_kernel(const Batch<AdamSlots::kDepth, AdamScalars<S>> b) {
   const ChunkRef c = b.chunk[blockIdx.x];
   const int t = b.chunk_tensor[blockIdx.x];
   const AdamScalars<S> s = b.extra[t];
-  P* __restrict__ p = static_cast<P*>(b.ptr[0][t]);
-  const P* __restrict__ g = static_cast<const P*>(b.ptr[1][t]);
-  S* __restrict__ m = static_cast<S*>(b.ptr[2][t]);
-  S* __restrict__ v = static_cast<S*>(b.ptr[3][t]);
-  S* __restrict__ vmax = static_cast<S*>(b.ptr[4][t]);  // null without amsgrad
+  P* __restrict__ p = static_cast<P*>(b.ptr[AdamSlots::kParamIdx][t]);
+  const P* __restrict__ g = static_cast<const P*>(b.ptr[AdamSlots::kGradIdx][t]);
+  S* __restrict__ m = static_cast<S*>(b.ptr[AdamSlots::kExpAvgIdx][t]);
+  S* __restrict__ v = static_cast<S*>(b.ptr[AdamSlots::kExpAvgSqIdx][t]);
+  S* __restrict__ vmax = static_cast<S*>(b.ptr[AdamSlots::kMaxExpAvgSqIdx][t]);  // null without amsgrad
   for (int64_t base = c.begin + threadIdx.x; base < c.end; base += int64_t(kThreads) * kIlp) {
     S pr[kIlp], gr[kIlp], mr[kIlp], vr[kIlp], xr[kIlp];
 #pragma unroll
@@ -379,13 +399,19 @@ void rademacher(const RademacherCall& call) {
   const auto& zs = call.zs;
   on_device_by_dtype(zs, [&](DType dtype, const std::vector<size_t>& indices,
                               cudaStream_t stream, int64_t chunk) {
-    std::vector<Item<1, ProbeExtra>> items;
+    using Slots = ProbeSlots;
+    std::vector<Item<Slots::kDepth, ProbeExtra>> items;
     for (size_t i : indices) {
-      items.push_back({{zs[i].data}, zs[i].numel, chunk, {call.streams[i]}});
+      Item<Slots::kDepth, ProbeExtra> item{};
+      item.ptr[Slots::kZIdx] = zs[i].data;
+      item.numel = zs[i].numel;
+      item.chunk_length = chunk;
+      item.extra = {call.streams[i]};
+      items.push_back(item);
     }
     dispatch_cuda(dtype, [&](auto p_tag, auto) {
       using P = typename decltype(p_tag)::type;
-      launch_batches(items, [&](const Batch<1, ProbeExtra>& b, int chunks) {
+      launch_batches(items, [&](const Batch<Slots::kDepth, ProbeExtra>& b, int chunks) {
         rademacher_kernel<P><<<chunks, kThreads, 0, stream>>>(b);
       });
     });
@@ -396,14 +422,22 @@ void hutchinson(const HutchinsonCall& call) {
   const auto& zs = call.zs;
   on_device_by_dtype(zs, [&](DType dtype, const std::vector<size_t>& indices,
                               cudaStream_t stream, int64_t chunk) {
-    std::vector<Item<3, NoExtra>> items;
+    using Slots = HutchinsonSlots;
+    std::vector<Item<Slots::kDepth, NoExtra>> items;
     for (size_t i : indices) {
-      items.push_back({{call.diags[i].data, zs[i].data, call.hzs[i].data}, zs[i].numel, chunk, {0}});
+      Item<Slots::kDepth, NoExtra> item{};
+      item.ptr[Slots::kDiagIdx] = call.diags[i].data;
+      item.ptr[Slots::kZIdx] = zs[i].data;
+      item.ptr[Slots::kHzIdx] = call.hzs[i].data;
+      item.numel = zs[i].numel;
+      item.chunk_length = chunk;
+      item.extra = {0};
+      items.push_back(item);
     }
     dispatch_cuda(dtype, [&](auto p_tag, auto s_tag) {
       using P = typename decltype(p_tag)::type;
       using S = typename decltype(s_tag)::type;
-      launch_batches(items, [&](const Batch<3, NoExtra>& b, int chunks) {
+      launch_batches(items, [&](const Batch<Slots::kDepth, NoExtra>& b, int chunks) {
         hutchinson_kernel<P, S><<<chunks, kThreads, 0, stream>>>(b, static_cast<S>(call.scale),
                                                                   call.overwrite ? 1 : 0);
       });
@@ -418,7 +452,8 @@ void adahessian(const AdaHessianCall& call) {
     dispatch_cuda(dtype, [&](auto p_tag, auto s_tag) {
       using P = typename decltype(p_tag)::type;
       using S = typename decltype(s_tag)::type;
-      std::vector<Item<5, AdaHessianExtra<S>>> items;
+      using Slots = AdaHessianSlots;
+      std::vector<Item<Slots::kDepth, AdaHessianExtra<S>>> items;
       for (size_t i : indices) {
         const double* h = call.hyper + i * AH4J_HP_COUNT;
         AdaHessianExtra<S> x{};
@@ -429,11 +464,18 @@ void adahessian(const AdaHessianCall& call) {
         x.power = static_cast<int32_t>(power_kind(h[AH4J_HP_HESSIAN_POWER]));
         x.group = mean_group(call.block_sizes[i]);
         x.d_is_state = call.diag_is_state[i] ? 1 : 0;
-        items.push_back({{p[i].data, call.grads[i].data, call.hessian_diags[i].data,
-                          call.exp_avgs[i].data, call.exp_hessian_diag_sqs[i].data},
-                         p[i].numel, adahessian_chunk_length(call.block_sizes[i], chunk), x});
+        Item<Slots::kDepth, AdaHessianExtra<S>> item{};
+        item.ptr[Slots::kParamIdx] = p[i].data;
+        item.ptr[Slots::kGradIdx] = call.grads[i].data;
+        item.ptr[Slots::kHessianDiagIdx] = call.hessian_diags[i].data;
+        item.ptr[Slots::kExpAvgIdx] = call.exp_avgs[i].data;
+        item.ptr[Slots::kExpHessianDiagSqIdx] = call.exp_hessian_diag_sqs[i].data;
+        item.numel = p[i].numel;
+        item.chunk_length = adahessian_chunk_length(call.block_sizes[i], chunk);
+        item.extra = x;
+        items.push_back(item);
       }
-      launch_batches(items, [&](const Batch<5, AdaHessianExtra<S>>& b, int chunks) {
+      launch_batches(items, [&](const Batch<Slots::kDepth, AdaHessianExtra<S>>& b, int chunks) {
         adahessian_kernel<P, S><<<chunks, kThreads, 0, stream>>>(b);
       });
     });
@@ -447,20 +489,27 @@ void adam(const AdamCall& call) {
     dispatch_cuda(dtype, [&](auto p_tag, auto s_tag) {
       using P = typename decltype(p_tag)::type;
       using S = typename decltype(s_tag)::type;
-      std::vector<Item<5, AdamScalars<S>>> items;
+      using Slots = AdamSlots;
+      std::vector<Item<Slots::kDepth, AdamScalars<S>>> items;
       for (size_t i : indices) {
         const double* h = call.hyper + i * AH4J_HP_COUNT;
         const int32_t flags = call.flags[i];
         const bool amsgrad = flags & AH4J_ADAM_AMSGRAD;
-        const auto s = adam_scalars<S>(h[AH4J_HP_LR], h[AH4J_HP_BETA1], h[AH4J_HP_BETA2],
-                                       h[AH4J_HP_EPS], h[AH4J_HP_WEIGHT_DECAY], call.steps[i],
-                                       amsgrad, flags & AH4J_ADAM_MAXIMIZE,
-                                       flags & AH4J_ADAM_DECOUPLED_WEIGHT_DECAY);
-        items.push_back({{p[i].data, call.grads[i].data, call.exp_avgs[i].data,
-                          call.exp_avg_sqs[i].data, amsgrad ? call.max_exp_avg_sqs[i].data : nullptr},
-                         p[i].numel, chunk, s});
+        Item<Slots::kDepth, AdamScalars<S>> item{};
+        item.ptr[Slots::kParamIdx] = p[i].data;
+        item.ptr[Slots::kGradIdx] = call.grads[i].data;
+        item.ptr[Slots::kExpAvgIdx] = call.exp_avgs[i].data;
+        item.ptr[Slots::kExpAvgSqIdx] = call.exp_avg_sqs[i].data;
+        item.ptr[Slots::kMaxExpAvgSqIdx] = amsgrad ? call.max_exp_avg_sqs[i].data : nullptr;
+        item.numel = p[i].numel;
+        item.chunk_length = chunk;
+        item.extra = adam_scalars<S>(h[AH4J_HP_LR], h[AH4J_HP_BETA1], h[AH4J_HP_BETA2],
+                                     h[AH4J_HP_EPS], h[AH4J_HP_WEIGHT_DECAY], call.steps[i],
+                                     amsgrad, flags & AH4J_ADAM_MAXIMIZE,
+                                     flags & AH4J_ADAM_DECOUPLED_WEIGHT_DECAY);
+        items.push_back(item);
       }
-      launch_batches(items, [&](const Batch<5, AdamScalars<S>>& b, int chunks) {
+      launch_batches(items, [&](const Batch<Slots::kDepth, AdamScalars<S>>& b, int chunks) {
         adam_kernel<P, S><<<chunks, kThreads, 0, stream>>>(b);
       });
     });

@@ -28,8 +28,9 @@ struct ChunkRef {
   int64_t end;
 };
 
-// The kernel argument: kDepth pointers per tensor (params, grads, states...), the tensor's
-// per-parameter scalars, and the chunk table (kept compact: the tensor of a chunk is a byte).
+// The kernel argument: kDepth pointers per tensor (its slots, ptr[slot][tensor]: params, grads,
+// states..., as each kernel names them in kernels.cu), the tensor's per-parameter scalars, and the
+// chunk table (kept compact: the tensor of a chunk is a byte).
 template <int kDepth, typename Extra>
 struct Batch {
   void* ptr[kDepth][kMaxTensors];
