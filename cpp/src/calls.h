@@ -24,7 +24,7 @@ struct HutchinsonCall {
 };
 
 // The AdaHessian step of params.size() parameters. hessian_diags[i] has the state dtype where
-// diag_is_state[i], else the param's. Parameter i averages |D| over blocks of block_sizes[i]
+// diag_is_state[i], else the param's. Parameter i averages |D| over groups of block_sizes[i]
 // elements (1: no averaging); hyper is the row-major double[count * AH4J_HP_COUNT] table.
 struct AdaHessianCall {
   std::vector<TensorView> params, grads, hessian_diags, exp_avgs, exp_hessian_diag_sqs;

@@ -164,10 +164,10 @@ void planner_tests(const int64_t kChunkElements) {
   }
   expect(ok, "AdaHessian chunks are whole blocks, at most kMaxMeans of them, 32 blocks at a time");
   const int64_t c = kMaxChunkElements;
-  expect(mean_group(1) == kNoMeans && mean_group(64) == kThreadPerBlock &&
-             mean_group(65) == kWarpPerBlock && mean_group(c) == kWarpPerBlock &&
-             mean_group(c + 1) == kAllPerBlock,
-         "mean groups: in element order up to 64 elements per block");
+  expect(mean_threads(1) == kNoMeans && mean_threads(64) == kThreadPerGroup &&
+             mean_threads(65) == kWarpPerGroup && mean_threads(c) == kWarpPerGroup &&
+             mean_threads(c + 1) == kBlockPerGroup,
+         "mean threads: in element order up to 64 elements per averaging group");
   expect(kMinChunkElements % kProbeWordBits == 0, "probe chunks start at whole random words");
 }
 

@@ -1,6 +1,6 @@
 // The CPU loops of every entry point (cpu_steps.h). The per-element math is step_math.h's, shared
 // with the CUDA kernels; each loop runs over chunks of all of a call's tensors (parallel.h), which
-// never split an averaging block or a probe word, and gives the same bits for any thread count
+// never split an averaging group or a probe word, and gives the same bits for any thread count
 // and instruction set.
 #include "cpu_steps.h"
 
@@ -40,13 +40,13 @@ std::vector<Chunk> chunks_of(const std::vector<TensorView>& views, int64_t granu
   return make_chunks(numels_of(views), std::vector<int64_t>(views.size(), granule), total);
 }
 
-// One chunk [begin, end) of an AdaHessian parameter whose |D| is averaged over blocks of `block`
-// consecutive elements (1: no averaging).
+// One chunk [begin, end) of an AdaHessian parameter whose |D| is averaged over groups of
+// `avg_group` consecutive elements (1: no averaging).
 template <Power K, typename P, typename S, typename D>
 void adahessian_range(P* __restrict p, const P* __restrict g, const D* __restrict d, S* __restrict m,
-                      S* __restrict v, int64_t begin, int64_t end, int64_t block,
+                      S* __restrict v, int64_t begin, int64_t end, int64_t avg_group,
                       const AdaHessianScalars<S> s) {  // by value: stores cannot alias it
-  if (block == 1) {
+  if (avg_group == 1) {
     for (int64_t i = begin; i < end; ++i) {
       S pi = static_cast<S>(p[i]), mi = m[i], vi = v[i];
       adahessian_element<K, S>(pi, static_cast<S>(g[i]), std::abs(static_cast<S>(d[i])), mi, vi, s);
@@ -56,35 +56,35 @@ void adahessian_range(P* __restrict p, const P* __restrict g, const D* __restric
     }
     return;
   }
-  // Block averaging in two passes over the chunk, so that both vectorise and the bits stay those
-  // of the one-block-at-a-time loop: (1) the block means of |D|, eight blocks at a time in eight
-  // lanes, each lane summing its block's elements in order in double as that loop did; spread to
-  // one value per element in a scratch buffer of the chunk's length; (2) the element update of
-  // block size 1, reading the means from the buffer.
+  // Averaging in two passes over the chunk, so that both vectorise and the bits stay those of the
+  // one-group-at-a-time loop: (1) the group means of |D|, eight groups at a time in eight lanes,
+  // each lane summing its group's elements in order in double as that loop did; spread to one
+  // value per element in a scratch buffer of the chunk's length; (2) the element update without
+  // averaging, reading the means from the buffer.
   thread_local std::vector<S> scratch;
   const int64_t length = end - begin;
   if (static_cast<int64_t>(scratch.size()) < length) scratch.resize(static_cast<size_t>(length));
   S* __restrict dbar = scratch.data();
   constexpr int kLanes = 8;
-  const double count = static_cast<double>(block);
+  const double count = static_cast<double>(avg_group);
   int64_t b = begin;
-  for (; b + kLanes * block <= end; b += kLanes * block) {
+  for (; b + kLanes * avg_group <= end; b += kLanes * avg_group) {
     double sum[kLanes] = {};
-    for (int64_t j = 0; j < block; ++j) {
+    for (int64_t j = 0; j < avg_group; ++j) {
       for (int l = 0; l < kLanes; ++l) {
-        sum[l] += std::abs(static_cast<double>(static_cast<S>(d[b + l * block + j])));
+        sum[l] += std::abs(static_cast<double>(static_cast<S>(d[b + l * avg_group + j])));
       }
     }
     for (int l = 0; l < kLanes; ++l) {
       const S mean = static_cast<S>(sum[l] / count);
-      for (int64_t j = 0; j < block; ++j) dbar[b - begin + l * block + j] = mean;
+      for (int64_t j = 0; j < avg_group; ++j) dbar[b - begin + l * avg_group + j] = mean;
     }
   }
-  for (; b < end; b += block) {
+  for (; b < end; b += avg_group) {
     double sum = 0;
-    for (int64_t i = b; i < b + block; ++i) sum += std::abs(static_cast<double>(static_cast<S>(d[i])));
+    for (int64_t i = b; i < b + avg_group; ++i) sum += std::abs(static_cast<double>(static_cast<S>(d[i])));
     const S mean = static_cast<S>(sum / count);
-    for (int64_t i = b; i < b + block; ++i) dbar[i - begin] = mean;
+    for (int64_t i = b; i < b + avg_group; ++i) dbar[i - begin] = mean;
   }
   for (int64_t i = begin; i < end; ++i) {
     S pi = static_cast<S>(p[i]), mi = m[i], vi = v[i];

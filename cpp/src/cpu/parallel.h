@@ -22,8 +22,8 @@ struct Chunk {
   int64_t end;
 };
 
-// Chunks of tensor i never split a block of `granules[i]` elements (a block-averaging block, or
-// the 64 probes that share one random word).
+// Chunks of tensor i never split a run of `granules[i]` elements (an averaging group of the
+// AdaHessian step, or the 64 probes that share one random word).
 inline std::vector<Chunk> make_chunks(const std::vector<int64_t>& numels,
                                       const std::vector<int64_t>& granules, int64_t* total) {
   std::vector<Chunk> chunks;

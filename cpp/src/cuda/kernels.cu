@@ -117,44 +117,48 @@ __global__ void __launch_bounds__(kThreads)
 }
 
 // ---------------------------------------------------------------------------------------------
-// AdaHessian.
+// AdaHessian. Block averaging: |D| is averaged over averaging groups, the avg_group consecutive
+// elements of a parameter that share one mean (the C API's block_sizes[i]; no CUDA block). A
+// chunk holds whole groups (multi_tensor.h's adahessian_chunk_length), and its means are summed
+// first, into shared memory, by the CUDA block's threads as mean_threads says.
 
 template <typename S>
 struct AdaHessianExtra {
   AdaHessianScalars<S> s;
-  int64_t block;
-  int32_t power;       // Power
-  int32_t group;       // MeanGroup
-  int32_t d_is_state;  // the diagonal has the state dtype S, else the param dtype P
+  int64_t avg_group;     // elements per averaging group (1: no averaging)
+  int32_t power;         // Power
+  int32_t mean_threads;  // MeanThreads
+  int32_t d_is_state;    // the diagonal has the state dtype S, else the param dtype P
   int32_t unused;
 };
 
 static_assert(sizeof(Batch<AdaHessianSlots::kDepth, AdaHessianExtra<double>>) <= 32000,
               "kernel argument too large");
 
-// means[j] = mean |D| over block j of the chunk: summed in double, in element order for
-// kThreadPerBlock (exactly as the CPU loop), else per lane then across lanes.
-template <int G, typename S, typename D>
-__device__ __forceinline__ void block_means(const D* __restrict__ d, int64_t begin, int64_t end,
-                                            int64_t block, S* means) {
-  constexpr int kGroup = G > 0 ? G : kThreads;
+// means[j] = mean |D| over averaging group j of the chunk: summed in double, in element order for
+// kThreadPerGroup (exactly as the CPU loop), else per lane then across lanes. T: the threads that
+// sum one group (MeanThreads; -1: all of the CUDA block's).
+template <int T, typename S, typename D>
+__device__ __forceinline__ void group_means(const D* __restrict__ d, int64_t begin, int64_t end,
+                                            int64_t avg_group, S* means) {
+  constexpr int kGroupThreads = T > 0 ? T : kThreads;
   __shared__ double warp_sums[kWarps];
-  const int64_t count = (end - begin) / block;
-  const int lane = threadIdx.x % kGroup;
-  for (int64_t j = threadIdx.x / kGroup; j < count; j += kThreads / kGroup) {
-    const int64_t first = begin + j * block;
+  const int64_t count = (end - begin) / avg_group;
+  const int lane = threadIdx.x % kGroupThreads;
+  for (int64_t j = threadIdx.x / kGroupThreads; j < count; j += kThreads / kGroupThreads) {
+    const int64_t first = begin + j * avg_group;
     double sum = 0;
-    for (int64_t e = first + lane; e < first + block; e += kGroup) {
+    for (int64_t e = first + lane; e < first + avg_group; e += kGroupThreads) {
       sum += abs_of(static_cast<double>(static_cast<S>(d[e])));
     }
-    if constexpr (kGroup >= 32) sum = warp_sum(sum);
-    if constexpr (kGroup == kThreads) {
+    if constexpr (kGroupThreads >= 32) sum = warp_sum(sum);
+    if constexpr (kGroupThreads == kThreads) {
       if ((threadIdx.x & 31) == 0) warp_sums[threadIdx.x >> 5] = sum;
       __syncthreads();
       if (threadIdx.x < 32) sum = warp_sum(threadIdx.x < kWarps ? warp_sums[threadIdx.x] : 0.0);
       __syncthreads();
     }
-    if (lane == 0) means[j] = static_cast<S>(sum / static_cast<double>(block));
+    if (lane == 0) means[j] = static_cast<S>(sum / static_cast<double>(avg_group));
   }
 }
 
@@ -163,9 +167,9 @@ __device__ __forceinline__ void adahessian_chunk(P* __restrict__ p, const P* __r
                                                  const D* __restrict__ d, S* __restrict__ m,
                                                  S* __restrict__ v, const ChunkRef c,
                                                  const AdaHessianExtra<S>& x, const S* means) {
-  const bool averaged = x.group != kNoMeans;
-  const bool one_block = c.end - c.begin == x.block;
-  const uint32_t block = static_cast<uint32_t>(averaged && !one_block ? x.block : 1);
+  const bool averaged = x.mean_threads != kNoMeans;
+  const bool one_group = c.end - c.begin == x.avg_group;
+  const uint32_t group = static_cast<uint32_t>(averaged && !one_group ? x.avg_group : 1);
   for (int64_t base = c.begin + threadIdx.x; base < c.end; base += int64_t(kThreads) * kIlp) {
     S pr[kIlp], gr[kIlp], dr[kIlp], mr[kIlp], vr[kIlp];
 #pragma unroll
@@ -177,7 +181,7 @@ __device__ __forceinline__ void adahessian_chunk(P* __restrict__ p, const P* __r
         if (!averaged) {
           dr[k] = abs_of(static_cast<S>(d[i]));
         } else {
-          dr[k] = means[one_block ? 0 : static_cast<uint32_t>(i - c.begin) / block];
+          dr[k] = means[one_group ? 0 : static_cast<uint32_t>(i - c.begin) / group];
         }
         mr[k] = m[i];
         vr[k] = v[i];
@@ -200,13 +204,13 @@ template <typename P, typename S, typename D>
 __device__ __forceinline__ void adahessian_tensor(P* p, const P* g, const D* d, S* m, S* v,
                                                   const ChunkRef c, const AdaHessianExtra<S>& x,
                                                   S* means) {
-  switch (x.group) {
-    case kThreadPerBlock: block_means<kThreadPerBlock>(d, c.begin, c.end, x.block, means); break;
-    case kWarpPerBlock: block_means<kWarpPerBlock>(d, c.begin, c.end, x.block, means); break;
-    case kAllPerBlock: block_means<kAllPerBlock>(d, c.begin, c.end, x.block, means); break;
+  switch (x.mean_threads) {
+    case kThreadPerGroup: group_means<kThreadPerGroup>(d, c.begin, c.end, x.avg_group, means); break;
+    case kWarpPerGroup: group_means<kWarpPerGroup>(d, c.begin, c.end, x.avg_group, means); break;
+    case kBlockPerGroup: group_means<kBlockPerGroup>(d, c.begin, c.end, x.avg_group, means); break;
     default: break;
   }
-  if (x.group != kNoMeans) __syncthreads();
+  if (x.mean_threads != kNoMeans) __syncthreads();
   switch (static_cast<Power>(x.power)) {
     case Power::kOne: adahessian_chunk<Power::kOne>(p, g, d, m, v, c, x, means); break;
     case Power::kHalf: adahessian_chunk<Power::kHalf>(p, g, d, m, v, c, x, means); break;
@@ -456,13 +460,14 @@ void adahessian(const AdaHessianCall& call) {
       std::vector<Item<Slots::kDepth, AdaHessianExtra<S>>> items;
       for (size_t i : indices) {
         const double* h = call.hyper + i * AH4J_HP_COUNT;
+        const int64_t avg_group = call.block_sizes[i];
         AdaHessianExtra<S> x{};
         x.s = adahessian_scalars<S>(h[AH4J_HP_LR], h[AH4J_HP_BETA1], h[AH4J_HP_BETA2],
                                     h[AH4J_HP_EPS], h[AH4J_HP_WEIGHT_DECAY],
                                     h[AH4J_HP_HESSIAN_POWER], call.steps[i]);
-        x.block = call.block_sizes[i];
+        x.avg_group = avg_group;
         x.power = static_cast<int32_t>(power_kind(h[AH4J_HP_HESSIAN_POWER]));
-        x.group = mean_group(call.block_sizes[i]);
+        x.mean_threads = mean_threads(avg_group);
         x.d_is_state = call.diag_is_state[i] ? 1 : 0;
         Item<Slots::kDepth, AdaHessianExtra<S>> item{};
         item.ptr[Slots::kParamIdx] = p[i].data;
@@ -471,7 +476,7 @@ void adahessian(const AdaHessianCall& call) {
         item.ptr[Slots::kExpAvgIdx] = call.exp_avgs[i].data;
         item.ptr[Slots::kExpHessianDiagSqIdx] = call.exp_hessian_diag_sqs[i].data;
         item.numel = p[i].numel;
-        item.chunk_length = adahessian_chunk_length(call.block_sizes[i], chunk);
+        item.chunk_length = adahessian_chunk_length(avg_group, chunk);
         item.extra = x;
         items.push_back(item);
       }
