@@ -30,14 +30,15 @@ void require_lists(int64_t count, std::initializer_list<const void*> lists) {
   }
 }
 
-// Reads the first tensor list of a call: the list the others must match, all of it on one device.
-std::vector<TensorView> read_first(void* const* list, int64_t count) {
+// Reads the first tensor list of a call (`role`: "params", "zs", "tensors"): the list the others
+// must match, all of it on one device.
+std::vector<TensorView> read_first(void* const* list, const char* role, int64_t count) {
   std::vector<TensorView> views;
   views.reserve(count);
   for (int64_t i = 0; i < count; ++i) {
-    views.push_back(read_tensor(list[i], "params", i));
-    check_param(views.back(), i);
-    check_same_device(views.front(), views.back(), i);
+    views.push_back(read_tensor(list[i], role, i));
+    check_param(views.back(), role, i);
+    check_same_device(views.front(), views.back(), role, i);
   }
   return views;
 }
@@ -138,7 +139,7 @@ int ah4j_rademacher_(void* const* zs, const int64_t* param_ids, int64_t count, u
   return guarded([&] {
     require_lists(count, {zs, param_ids});
     RademacherCall call;
-    call.zs = read_first(zs, count);
+    call.zs = read_first(zs, "zs", count);
     for (int64_t i = 0; i < count; ++i) {
       call.streams.push_back(probe_stream(seed, counter, param_ids[i]));
     }
@@ -154,7 +155,7 @@ int ah4j_find_non_finite(void* const* tensors, int64_t count, int64_t* first_non
     require_lists(count, {tensors, first_non_finite});
     if (first_non_finite == nullptr) fail(-1, "first_non_finite is null");
     *first_non_finite = -1;
-    const std::vector<TensorView> t = read_first(tensors, count);
+    const std::vector<TensorView> t = read_first(tensors, "tensors", count);
     require_cpu(t, "the non-finite check");
     *first_non_finite = cpu::find_non_finite(t);
   });
@@ -164,7 +165,7 @@ int ah4j_tensor_stats(void* const* tensors, int64_t count, int32_t* non_finite, 
                       double* sum_abs, double* max_abs) {
   return guarded([&] {
     require_lists(count, {tensors, non_finite, sum_sq, sum_abs, max_abs});
-    const std::vector<TensorView> t = read_first(tensors, count);
+    const std::vector<TensorView> t = read_first(tensors, "tensors", count);
     require_cpu(t, "the statistics pass");
     cpu::tensor_stats(t, non_finite, sum_sq, sum_abs, max_abs);
   });
@@ -175,7 +176,7 @@ int ah4j_hutchinson_accumulate_(void* const* diags, void* const* zs, void* const
   return guarded([&] {
     require_lists(count, {diags, zs, hzs});
     HutchinsonCall call;
-    call.zs = read_first(zs, count);
+    call.zs = read_first(zs, "zs", count);
     call.hzs = read_matching(hzs, "hzs", call.zs, false);
     call.diags = read_matching(diags, "diags", call.zs, true);
     call.scale = scale;
@@ -194,7 +195,7 @@ int ah4j_adahessian_step_(void* const* params, void* const* grads, void* const* 
     require_lists(count, {params, grads, hessian_diags, exp_avgs, exp_hessian_diag_sqs,
                           block_sizes, steps, hyper});
     AdaHessianCall call;
-    call.params = read_first(params, count);
+    call.params = read_first(params, "params", count);
     const std::vector<TensorView>& p = call.params;
     call.grads = read_matching(grads, "grads", p, false);
     call.exp_avgs = read_matching(exp_avgs, "exp_avgs", p, true);
@@ -226,7 +227,7 @@ int ah4j_adam_step_(void* const* params, void* const* grads, void* const* exp_av
   return guarded([&] {
     require_lists(count, {params, grads, exp_avgs, exp_avg_sqs, steps, hyper, flags});
     AdamCall call;
-    call.params = read_first(params, count);
+    call.params = read_first(params, "params", count);
     const std::vector<TensorView>& p = call.params;
     call.grads = read_matching(grads, "grads", p, false);
     call.exp_avgs = read_matching(exp_avgs, "exp_avgs", p, true);

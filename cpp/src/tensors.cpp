@@ -132,29 +132,32 @@ DType state_dtype(DType param_dtype) {
   return param_dtype == DType::kFloat64 ? DType::kFloat64 : DType::kFloat32;
 }
 
-void check_param(const TensorView& param, int64_t index) {
+void check_param(const TensorView& param, const char* role, int64_t index) {
   if (param.dtype == DType::kOther) {
-    fail(index, std::string("params") +
+    fail(index, std::string(role) +
                     ": expected a floating dtype (float32, float64, float16 or bfloat16), got " +
                     dtype_name(param.dtype));
   }
   if (param.device == Device::kCuda && !kHasCudaKernels) {
-    fail(index, std::string("params: got a cuda tensor, but this build of the core has no CUDA "
-                            "kernels (use the linux-x86_64-gpu build, or build cpp/ with "
-                            "-DAH4J_CUDA=ON)"));
+    fail(index, std::string(role) +
+                    ": got a cuda tensor, but this build of the core has no CUDA kernels (use the "
+                    "linux-x86_64-gpu build, or build cpp/ with -DAH4J_CUDA=ON)");
   }
   if (param.device != Device::kCpu && param.device != Device::kCuda) {
-    fail(index, std::string("params") + ": expected a cpu or cuda tensor, got a " +
+    fail(index, std::string(role) + ": expected a cpu or cuda tensor, got a " +
                     device_name(param.device) +
                     " tensor (the core has no kernels for that device)");
   }
 }
 
-void check_same_device(const TensorView& first, const TensorView& param, int64_t index) {
+void check_same_device(const TensorView& first, const TensorView& param, const char* role,
+                       int64_t index) {
   if (param.device != first.device || param.device_index != first.device_index) {
-    fail(index, std::string("params: expected all tensors of one call on one device (parameter "
-                            "0's, ") +
-                    device_string(first) + "), got " + device_string(param));
+    // The first tensor as messages name it: "parameter 0" for params, else "zs[0]", "tensors[0]".
+    const std::string first_name =
+        std::string(role) == "params" ? std::string("parameter 0") : std::string(role) + "[0]";
+    fail(index, std::string(role) + ": expected all tensors of one call on one device (" +
+                    first_name + "'s, " + device_string(first) + "), got " + device_string(param));
   }
 }
 

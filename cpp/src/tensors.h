@@ -79,12 +79,15 @@ constexpr bool kHasCudaKernels = false;
 // "cpu", "cuda:1": a tensor's device as error messages name it.
 std::string device_string(const TensorView& view);
 
-// Checks that a parameter has a floating dtype the core computes with, on a device this build
-// has kernels for (cpu; cuda when built with AH4J_CUDA).
-void check_param(const TensorView& param, int64_t index);
+// Checks that tensor `index` of a call's first list (`role`: "params", "zs", "tensors") has a
+// floating dtype the core computes with, on a device this build has kernels for (cpu; cuda when
+// built with AH4J_CUDA).
+void check_param(const TensorView& param, const char* role, int64_t index);
 
-// Checks that parameter `index` is on the device of parameter 0 (`first`): one call, one device.
-void check_same_device(const TensorView& first, const TensorView& param, int64_t index);
+// Checks that tensor `index` of a call's first list is on the device of its tensor 0 (`first`):
+// one call, one device.
+void check_same_device(const TensorView& first, const TensorView& param, const char* role,
+                       int64_t index);
 
 // Runs `body` and converts a CoreError into the C status code, storing the message.
 template <typename F>

@@ -20,6 +20,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <c10/util/BFloat16.h>
@@ -272,21 +273,26 @@ void dispatch_tests() {
   const bool cuda = ah4j_has_cuda_kernels() != 0;
   std::printf("core: %s build\n", cuda ? "CUDA" : "CPU");
   using Run = std::function<int(Call&)>;
-  const std::vector<std::pair<std::string, Run>> entry_points = {
-      {"adahessian", [](Call& c) { return c.adahessian(); }},
-      {"adam", [](Call& c) { return c.adam(); }},
-      {"hutchinson", [](Call& c) { return c.hutchinson(); }},
-      {"rademacher", [](Call& c) { return c.rademacher(); }},
+  // Each entry point, and what its messages call its first list (params, or the probes zs).
+  const std::vector<std::tuple<std::string, Run, std::string>> entry_points = {
+      {"adahessian", [](Call& c) { return c.adahessian(); }, "params"},
+      {"adam", [](Call& c) { return c.adam(); }, "params"},
+      {"hutchinson", [](Call& c) { return c.hutchinson(); }, "zs"},
+      {"rademacher", [](Call& c) { return c.rademacher(); }, "zs"},
   };
-  for (const auto& [name, run] : entry_points) {
+  for (const auto& [name, run, first] : entry_points) {
     check_call(name + " on cpu", run, AH4J_OK, "", -1);
     // Parameter 1 on "cuda", parameter 0 on cpu: one call, one device.
+    const std::string mixed = first == "params"
+        ? "params: expected all tensors of one call on one device (parameter 0's, cpu), got cuda:0"
+        : first + ": expected all tensors of one call on one device (" + first + "[0]'s, cpu), got cuda:0";
+    const std::string no_kernels = first + ": got a cuda tensor, but this build of the core has no CUDA kernels";
     check_call(name + " mixing cpu and cuda params", [&](Call& c) {
       fake_cuda = {c.p[1]};
       const int code = run(c);
       fake_cuda.clear();
       return code;
-    }, AH4J_INVALID_ARGUMENT, cuda ? "one device (parameter 0's, cpu), got cuda:0" : "no CUDA kernels", 1);
+    }, AH4J_INVALID_ARGUMENT, (cuda ? mixed : no_kernels).c_str(), 1);
   }
   // A cuda parameter whose grad is on the cpu.
   check_call("adam with a cpu grad for a cuda param", [&](Call& c) {
@@ -306,7 +312,7 @@ void dispatch_tests() {
   // Valid cuda calls: no GPU here, so a CUDA build fails after validation, writing nothing.
   for (int status : {1, 0}) {
     fake_stream_status = status;
-    for (const auto& [name, run] : entry_points) {
+    for (const auto& [name, run, first] : entry_points) {
       check_call(name + " on cuda (stream lookup " + (status ? "fails" : "works") + ")", [&](Call& c) {
         for (auto* list : {&c.p, &c.g, &c.d, &c.m, &c.v, &c.x}) {
           fake_cuda.insert(list->begin(), list->end());
