@@ -78,6 +78,7 @@ void require_cpu(const std::vector<TensorView>& tensors, const char* pass) {
 
 void check_hyper(const double* hyper, int64_t count, bool adahessian) {
   static const char* names[] = {"lr", "beta1", "beta2", "eps", "weight_decay", "hessian_power"};
+  static_assert(sizeof names / sizeof names[0] == AH4J_HP_COUNT, "a name per column");
   for (int64_t i = 0; i < count; ++i) {
     const double* row = hyper + i * AH4J_HP_COUNT;
     const int columns = adahessian ? AH4J_HP_COUNT : AH4J_HP_HESSIAN_POWER;

@@ -3,8 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <string>
 #include <vector>
+
+#include "adahessian4j.h"
 
 namespace ah4j {
 
@@ -89,7 +92,8 @@ void check_param(const TensorView& param, const char* role, int64_t index);
 void check_same_device(const TensorView& first, const TensorView& param, const char* role,
                        int64_t index);
 
-// Runs `body` and converts a CoreError into the C status code, storing the message.
+// Runs `body` and converts a CoreError into the C status code, storing the message. Any other
+// exception (std::bad_alloc, ...) is reported as AH4J_TORCH_ERROR, an "internal error".
 template <typename F>
 int guarded(F&& body);
 
@@ -101,16 +105,16 @@ int guarded(F&& body) {
   clear_error();
   try {
     body();
-    return 0;
+    return AH4J_OK;
   } catch (const CoreError& e) {
     set_error(e.code, e.index, e.message);
     return e.code;
   } catch (const std::exception& e) {
-    set_error(2, -1, std::string("internal error: ") + e.what());
-    return 2;
+    set_error(AH4J_TORCH_ERROR, -1, std::string("internal error: ") + e.what());
+    return AH4J_TORCH_ERROR;
   } catch (...) {
-    set_error(2, -1, "internal error: unknown exception");
-    return 2;
+    set_error(AH4J_TORCH_ERROR, -1, "internal error: unknown exception");
+    return AH4J_TORCH_ERROR;
   }
 }
 

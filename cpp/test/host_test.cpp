@@ -457,7 +457,7 @@ bool block_step_matches(int32_t dtype, int64_t block, double power) {
   };
   AtenTensorHandle tp = copy_in(p0), tg = copy_in(g), td = copy_in(d), tm = copy_in(m0), tv = copy_in(v0);
   const int64_t steps[1] = {7};
-  const double hyper[6] = {0.15, 0.9, 0.999, 1e-4, 1e-3, power};
+  const double hyper[AH4J_HP_COUNT] = {0.15, 0.9, 0.999, 1e-4, 1e-3, power};
   const int64_t blocks[1] = {block};
   void* hp[1] = {tp};
   void* hg[1] = {tg};
