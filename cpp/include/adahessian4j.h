@@ -47,7 +47,8 @@ extern "C" {
 /* The version this library was built with (AH4J_ABI_VERSION). */
 int ah4j_abi_version(void);
 
-/* Message of the last failed call on this thread ("" when none). Borrowed; valid until the next call. */
+/* Message of the last failed call on this thread ("" when none). Borrowed; valid until the next
+ * call. */
 const char* ah4j_last_error(void);
 
 /* Index (into the lists of the last failed call) of the culprit parameter, or -1 if none. */

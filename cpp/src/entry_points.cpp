@@ -26,7 +26,8 @@ void require_lists(int64_t count, std::initializer_list<const void*> lists) {
   if (count < 0) fail(-1, "count must be >= 0, got " + std::to_string(count));
   if (count == 0) return;
   for (const void* list : lists) {
-    if (list == nullptr) fail(-1, "a list argument is null while count is " + std::to_string(count));
+    if (list == nullptr)
+      fail(-1, "a list argument is null while count is " + std::to_string(count));
   }
 }
 
@@ -193,14 +194,15 @@ int ah4j_adahessian_step_(void* const* params, void* const* grads, void* const* 
                           void* const* exp_avgs, void* const* exp_hessian_diag_sqs, int64_t count,
                           const int64_t* block_sizes, const int64_t* steps, const double* hyper) {
   return guarded([&] {
-    require_lists(count, {params, grads, hessian_diags, exp_avgs, exp_hessian_diag_sqs,
-                          block_sizes, steps, hyper});
+    require_lists(count, {params, grads, hessian_diags, exp_avgs, exp_hessian_diag_sqs, block_sizes,
+                          steps, hyper});
     AdaHessianCall call;
     call.params = read_first(params, "params", count);
     const std::vector<TensorView>& p = call.params;
     call.grads = read_matching(grads, "grads", p, false);
     call.exp_avgs = read_matching(exp_avgs, "exp_avgs", p, true);
-    call.exp_hessian_diag_sqs = read_matching(exp_hessian_diag_sqs, "exp_hessian_diag_sqs", p, true);
+    call.exp_hessian_diag_sqs =
+        read_matching(exp_hessian_diag_sqs, "exp_hessian_diag_sqs", p, true);
     // The diagonal: the parameter's dtype or its state dtype (what Hutchinson sums in).
     for (int64_t i = 0; i < count; ++i) {
       const TensorView d = read_tensor(hessian_diags[i], "hessian_diags", i);

@@ -114,9 +114,8 @@ TensorView read_tensor(void* handle, const char* role, int64_t index) {
   for (int64_t d = dim - 1; d >= 0; --d) {
     if (sizes[d] != 1 && strides[d] != expected_stride) {
       std::ostringstream out;
-      out << std::string(role) << ": expected a contiguous tensor, got shape "
-          << shape_string(view) << " with strides " << shape_string(strides, dim)
-          << " (call contiguous() first)";
+      out << std::string(role) << ": expected a contiguous tensor, got shape " << shape_string(view)
+          << " with strides " << shape_string(strides, dim) << " (call contiguous() first)";
       fail(index, out.str());
     }
     expected_stride *= sizes[d];
@@ -172,8 +171,8 @@ void check_matches(const TensorView& param, const TensorView& other, DType expec
                     dtype_name(other.dtype));
   }
   if (other.device != param.device || other.device_index != param.device_index) {
-    fail(index, std::string(role) + ": expected the parameter's device (" +
-                    device_string(param) + "), got " + device_string(other));
+    fail(index, std::string(role) + ": expected the parameter's device (" + device_string(param) +
+                    "), got " + device_string(other));
   }
 }
 
@@ -191,7 +190,8 @@ int32_t ah4j_dtype_float32(void) { return aoti_torch_dtype_float32(); }
 
 int ah4j_malloc_keep_freed(int64_t mmap_threshold, int64_t trim_threshold) {
 #if defined(__GLIBC__)
-  if (mmap_threshold < 0 || mmap_threshold > INT_MAX || trim_threshold < 0 || trim_threshold > INT_MAX) {
+  if (mmap_threshold < 0 || mmap_threshold > INT_MAX || trim_threshold < 0 ||
+      trim_threshold > INT_MAX) {
     return 0;
   }
   return mallopt(M_MMAP_THRESHOLD, static_cast<int>(mmap_threshold)) == 1 &&
@@ -212,7 +212,8 @@ int ah4j_tensor_info(void* tensor, int64_t* numel, int32_t* dtype, void** data) 
     if (aoti_torch_get_numel(handle, numel) != AOTI_TORCH_SUCCESS ||
         aoti_torch_get_dtype(handle, dtype) != AOTI_TORCH_SUCCESS ||
         aoti_torch_get_data_ptr(handle, data) != AOTI_TORCH_SUCCESS) {
-      throw ah4j::CoreError{AH4J_TORCH_ERROR, -1, "ah4j_tensor_info: libtorch could not read the tensor"};
+      throw ah4j::CoreError{AH4J_TORCH_ERROR, -1,
+                            "ah4j_tensor_info: libtorch could not read the tensor"};
     }
   });
 }

@@ -36,15 +36,17 @@ std::vector<int64_t> numels_of(const std::vector<TensorView>& views) {
 }
 
 // Chunks of all `views`, none splitting a run of granule elements (1: any split).
-std::vector<Chunk> chunks_of(const std::vector<TensorView>& views, int64_t granule, int64_t* total) {
+std::vector<Chunk> chunks_of(const std::vector<TensorView>& views, int64_t granule,
+                             int64_t* total) {
   return make_chunks(numels_of(views), std::vector<int64_t>(views.size(), granule), total);
 }
 
 // One chunk [begin, end) of an AdaHessian parameter whose |D| is averaged over groups of
 // `avg_group` consecutive elements (1: no averaging).
 template <Power K, typename P, typename S, typename D>
-void adahessian_range(P* __restrict p, const P* __restrict g, const D* __restrict d, S* __restrict m,
-                      S* __restrict v, int64_t begin, int64_t end, int64_t avg_group,
+void adahessian_range(P* __restrict p, const P* __restrict g, const D* __restrict d,
+                      S* __restrict m, S* __restrict v, int64_t begin, int64_t end,
+                      int64_t avg_group,
                       const AdaHessianScalars<S> s) {  // by value: stores cannot alias it
   if (avg_group == 1) {
     for (int64_t i = begin; i < end; ++i) {
@@ -82,7 +84,8 @@ void adahessian_range(P* __restrict p, const P* __restrict g, const D* __restric
   }
   for (; b < end; b += avg_group) {
     double sum = 0;
-    for (int64_t i = b; i < b + avg_group; ++i) sum += std::abs(static_cast<double>(static_cast<S>(d[i])));
+    for (int64_t i = b; i < b + avg_group; ++i)
+      sum += std::abs(static_cast<double>(static_cast<S>(d[i])));
     const S mean = static_cast<S>(sum / count);
     for (int64_t i = b; i < b + avg_group; ++i) dbar[i - begin] = mean;
   }
@@ -240,7 +243,8 @@ void rademacher(const RademacherCall& call) {
         if (last - first == kProbeWordBits) {
           // Whole word: copy the signs of each byte from the table (8 elements at a time).
           for (int byte = 0; byte < 8; ++byte) {
-            std::memcpy(out + first + 8 * byte, table.signs[(word >> (8 * byte)) & 0xff], 8 * sizeof(P));
+            std::memcpy(out + first + 8 * byte, table.signs[(word >> (8 * byte)) & 0xff],
+                        8 * sizeof(P));
           }
         } else {
           for (int64_t e = first; e < last; ++e) out[e] = table.signs[(word >> (e - first)) & 1][0];
@@ -291,9 +295,9 @@ void adahessian(const AdaHessianCall& call) {
     dispatch_cpu(p[i].dtype, [&](auto p_tag, auto s_tag) {
       using P = typename decltype(p_tag)::type;
       using S = typename decltype(s_tag)::type;
-      const auto s = adahessian_scalars<S>(h[AH4J_HP_LR], h[AH4J_HP_BETA1], h[AH4J_HP_BETA2],
-                                           h[AH4J_HP_EPS], h[AH4J_HP_WEIGHT_DECAY],
-                                           h[AH4J_HP_HESSIAN_POWER], steps[i]);
+      const auto s =
+          adahessian_scalars<S>(h[AH4J_HP_LR], h[AH4J_HP_BETA1], h[AH4J_HP_BETA2], h[AH4J_HP_EPS],
+                                h[AH4J_HP_WEIGHT_DECAY], h[AH4J_HP_HESSIAN_POWER], steps[i]);
       P* pp = static_cast<P*>(p[i].data);
       const P* gp = static_cast<const P*>(g[i].data);
       S* mp = static_cast<S*>(m[i].data);
@@ -338,8 +342,8 @@ void adam(const AdamCall& call) {
                                      flags[i] & AH4J_ADAM_DECOUPLED_WEIGHT_DECAY);
       adam_range(static_cast<P*>(p[i].data), static_cast<const P*>(g[i].data),
                  static_cast<S*>(m[i].data), static_cast<S*>(v[i].data),
-                 (flags[i] & AH4J_ADAM_AMSGRAD) ? static_cast<S*>(vmax[i].data) : nullptr,
-                 c.begin, c.end, s);
+                 (flags[i] & AH4J_ADAM_AMSGRAD) ? static_cast<S*>(vmax[i].data) : nullptr, c.begin,
+                 c.end, s);
     });
   });
 }
@@ -353,7 +357,8 @@ void tensor_stats(const std::vector<TensorView>& tensors, int32_t* non_finite, d
   for_each_chunk(chunks, total, [&](const Chunk& c) {
     dispatch_cpu(tensors[c.tensor].dtype, [&](auto p_tag, auto) {
       using P = typename decltype(p_tag)::type;
-      partial[&c - first] = stats_range(static_cast<const P*>(tensors[c.tensor].data), c.begin, c.end);
+      partial[&c - first] =
+          stats_range(static_cast<const P*>(tensors[c.tensor].data), c.begin, c.end);
     });
   });
   for (size_t i = 0; i < tensors.size(); ++i) {

@@ -71,8 +71,8 @@ template <typename F>
   body(c);
 }
 template <typename F>
-[[gnu::flatten]] __attribute__((target("arch=x86-64-v4,prefer-vector-width=512")))
-void run_avx512(F& body, const Chunk& c) {
+[[gnu::flatten]] __attribute__((target("arch=x86-64-v4,prefer-vector-width=512"))) void run_avx512(
+    F& body, const Chunk& c) {
   body(c);
 }
 #endif

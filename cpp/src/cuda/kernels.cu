@@ -12,10 +12,10 @@
 #include <utility>
 #include <vector>
 
+#include "../step_math.h"
 #include "adahessian4j.h"
 #include "cuda_steps.h"
 #include "multi_tensor.h"
-#include "../step_math.h"
 
 namespace ah4j {
 namespace cuda {
@@ -71,7 +71,8 @@ __global__ void __launch_bounds__(kThreads)
   const int lane = threadIdx.x & 31;
   const P plus = static_cast<P>(1.0f), minus = static_cast<P>(-1.0f);
   constexpr int64_t kSpan = 32 * kProbeWordBits;
-  for (int64_t first = c.begin + (threadIdx.x >> 5) * kSpan; first < c.end; first += kWarps * kSpan) {
+  for (int64_t first = c.begin + (threadIdx.x >> 5) * kSpan; first < c.end;
+       first += kWarps * kSpan) {
     const uint64_t word = probe_word(stream, first / kProbeWordBits + lane);
 #pragma unroll 8
     for (int j = 0; j < 64; ++j) {
@@ -205,7 +206,9 @@ __device__ __forceinline__ void adahessian_tensor(P* p, const P* g, const D* d, 
                                                   const ChunkRef c, const AdaHessianExtra<S>& x,
                                                   S* means) {
   switch (x.mean_threads) {
-    case kThreadPerGroup: group_means<kThreadPerGroup>(d, c.begin, c.end, x.avg_group, means); break;
+    case kThreadPerGroup:
+      group_means<kThreadPerGroup>(d, c.begin, c.end, x.avg_group, means);
+      break;
     case kWarpPerGroup: group_means<kWarpPerGroup>(d, c.begin, c.end, x.avg_group, means); break;
     case kBlockPerGroup: group_means<kBlockPerGroup>(d, c.begin, c.end, x.avg_group, means); break;
     default: break;
@@ -250,7 +253,8 @@ __global__ void __launch_bounds__(kThreads)
   const P* __restrict__ g = static_cast<const P*>(b.ptr[AdamSlots::kGradIdx][t]);
   S* __restrict__ m = static_cast<S*>(b.ptr[AdamSlots::kExpAvgIdx][t]);
   S* __restrict__ v = static_cast<S*>(b.ptr[AdamSlots::kExpAvgSqIdx][t]);
-  S* __restrict__ vmax = static_cast<S*>(b.ptr[AdamSlots::kMaxExpAvgSqIdx][t]);  // null without amsgrad
+  S* __restrict__ vmax =
+      static_cast<S*>(b.ptr[AdamSlots::kMaxExpAvgSqIdx][t]);  // null without amsgrad
   for (int64_t base = c.begin + threadIdx.x; base < c.end; base += int64_t(kThreads) * kIlp) {
     S pr[kIlp], gr[kIlp], mr[kIlp], vr[kIlp], xr[kIlp];
 #pragma unroll
@@ -337,9 +341,9 @@ cudaStream_t current_stream(int32_t device) {
   }
   void* stream = nullptr;
   if (fn(device, &stream) != 0) {
-    throw CoreError{AH4J_CUDA_ERROR, -1,
-                    "libtorch could not tell the current CUDA stream of device " +
-                        std::to_string(device)};
+    throw CoreError{
+        AH4J_CUDA_ERROR, -1,
+        "libtorch could not tell the current CUDA stream of device " + std::to_string(device)};
   }
   return static_cast<cudaStream_t>(stream);
 }
@@ -401,124 +405,124 @@ void launch_batches(const std::vector<Item<kDepth, Extra>>& items, Launch&& laun
 
 void rademacher(const RademacherCall& call) {
   const auto& zs = call.zs;
-  on_device_by_dtype(zs, [&](DType dtype, const std::vector<size_t>& indices,
-                              cudaStream_t stream, int64_t chunk) {
-    using Slots = ProbeSlots;
-    std::vector<Item<Slots::kDepth, ProbeExtra>> items;
-    for (size_t i : indices) {
-      Item<Slots::kDepth, ProbeExtra> item{};
-      item.ptr[Slots::kZIdx] = zs[i].data;
-      item.numel = zs[i].numel;
-      item.chunk_length = chunk;
-      item.extra = {call.streams[i]};
-      items.push_back(item);
-    }
-    dispatch_cuda(dtype, [&](auto p_tag, auto) {
-      using P = typename decltype(p_tag)::type;
-      launch_batches(items, [&](const Batch<Slots::kDepth, ProbeExtra>& b, int chunks) {
-        rademacher_kernel<P><<<chunks, kThreads, 0, stream>>>(b);
+  on_device_by_dtype(
+      zs, [&](DType dtype, const std::vector<size_t>& indices, cudaStream_t stream, int64_t chunk) {
+        using Slots = ProbeSlots;
+        std::vector<Item<Slots::kDepth, ProbeExtra>> items;
+        for (size_t i : indices) {
+          Item<Slots::kDepth, ProbeExtra> item{};
+          item.ptr[Slots::kZIdx] = zs[i].data;
+          item.numel = zs[i].numel;
+          item.chunk_length = chunk;
+          item.extra = {call.streams[i]};
+          items.push_back(item);
+        }
+        dispatch_cuda(dtype, [&](auto p_tag, auto) {
+          using P = typename decltype(p_tag)::type;
+          launch_batches(items, [&](const Batch<Slots::kDepth, ProbeExtra>& b, int chunks) {
+            rademacher_kernel<P><<<chunks, kThreads, 0, stream>>>(b);
+          });
+        });
       });
-    });
-  });
 }
 
 void hutchinson(const HutchinsonCall& call) {
   const auto& zs = call.zs;
-  on_device_by_dtype(zs, [&](DType dtype, const std::vector<size_t>& indices,
-                              cudaStream_t stream, int64_t chunk) {
-    using Slots = HutchinsonSlots;
-    std::vector<Item<Slots::kDepth, NoExtra>> items;
-    for (size_t i : indices) {
-      Item<Slots::kDepth, NoExtra> item{};
-      item.ptr[Slots::kDiagIdx] = call.diags[i].data;
-      item.ptr[Slots::kZIdx] = zs[i].data;
-      item.ptr[Slots::kHzIdx] = call.hzs[i].data;
-      item.numel = zs[i].numel;
-      item.chunk_length = chunk;
-      item.extra = {0};
-      items.push_back(item);
-    }
-    dispatch_cuda(dtype, [&](auto p_tag, auto s_tag) {
-      using P = typename decltype(p_tag)::type;
-      using S = typename decltype(s_tag)::type;
-      launch_batches(items, [&](const Batch<Slots::kDepth, NoExtra>& b, int chunks) {
-        hutchinson_kernel<P, S><<<chunks, kThreads, 0, stream>>>(b, static_cast<S>(call.scale),
-                                                                  call.overwrite ? 1 : 0);
+  on_device_by_dtype(
+      zs, [&](DType dtype, const std::vector<size_t>& indices, cudaStream_t stream, int64_t chunk) {
+        using Slots = HutchinsonSlots;
+        std::vector<Item<Slots::kDepth, NoExtra>> items;
+        for (size_t i : indices) {
+          Item<Slots::kDepth, NoExtra> item{};
+          item.ptr[Slots::kDiagIdx] = call.diags[i].data;
+          item.ptr[Slots::kZIdx] = zs[i].data;
+          item.ptr[Slots::kHzIdx] = call.hzs[i].data;
+          item.numel = zs[i].numel;
+          item.chunk_length = chunk;
+          item.extra = {0};
+          items.push_back(item);
+        }
+        dispatch_cuda(dtype, [&](auto p_tag, auto s_tag) {
+          using P = typename decltype(p_tag)::type;
+          using S = typename decltype(s_tag)::type;
+          launch_batches(items, [&](const Batch<Slots::kDepth, NoExtra>& b, int chunks) {
+            hutchinson_kernel<P, S><<<chunks, kThreads, 0, stream>>>(b, static_cast<S>(call.scale),
+                                                                     call.overwrite ? 1 : 0);
+          });
+        });
       });
-    });
-  });
 }
 
 void adahessian(const AdaHessianCall& call) {
   const auto& p = call.params;
-  on_device_by_dtype(p, [&](DType dtype, const std::vector<size_t>& indices,
-                              cudaStream_t stream, int64_t chunk) {
-    dispatch_cuda(dtype, [&](auto p_tag, auto s_tag) {
-      using P = typename decltype(p_tag)::type;
-      using S = typename decltype(s_tag)::type;
-      using Slots = AdaHessianSlots;
-      std::vector<Item<Slots::kDepth, AdaHessianExtra<S>>> items;
-      for (size_t i : indices) {
-        const double* h = call.hyper + i * AH4J_HP_COUNT;
-        const int64_t avg_group = call.block_sizes[i];
-        AdaHessianExtra<S> x{};
-        x.s = adahessian_scalars<S>(h[AH4J_HP_LR], h[AH4J_HP_BETA1], h[AH4J_HP_BETA2],
-                                    h[AH4J_HP_EPS], h[AH4J_HP_WEIGHT_DECAY],
-                                    h[AH4J_HP_HESSIAN_POWER], call.steps[i]);
-        x.avg_group = avg_group;
-        x.power = static_cast<int32_t>(power_kind(h[AH4J_HP_HESSIAN_POWER]));
-        x.mean_threads = mean_threads(avg_group);
-        x.d_is_state = call.diag_is_state[i] ? 1 : 0;
-        Item<Slots::kDepth, AdaHessianExtra<S>> item{};
-        item.ptr[Slots::kParamIdx] = p[i].data;
-        item.ptr[Slots::kGradIdx] = call.grads[i].data;
-        item.ptr[Slots::kHessianDiagIdx] = call.hessian_diags[i].data;
-        item.ptr[Slots::kExpAvgIdx] = call.exp_avgs[i].data;
-        item.ptr[Slots::kExpHessianDiagSqIdx] = call.exp_hessian_diag_sqs[i].data;
-        item.numel = p[i].numel;
-        item.chunk_length = adahessian_chunk_length(avg_group, chunk);
-        item.extra = x;
-        items.push_back(item);
-      }
-      launch_batches(items, [&](const Batch<Slots::kDepth, AdaHessianExtra<S>>& b, int chunks) {
-        adahessian_kernel<P, S><<<chunks, kThreads, 0, stream>>>(b);
+  on_device_by_dtype(
+      p, [&](DType dtype, const std::vector<size_t>& indices, cudaStream_t stream, int64_t chunk) {
+        dispatch_cuda(dtype, [&](auto p_tag, auto s_tag) {
+          using P = typename decltype(p_tag)::type;
+          using S = typename decltype(s_tag)::type;
+          using Slots = AdaHessianSlots;
+          std::vector<Item<Slots::kDepth, AdaHessianExtra<S>>> items;
+          for (size_t i : indices) {
+            const double* h = call.hyper + i * AH4J_HP_COUNT;
+            const int64_t avg_group = call.block_sizes[i];
+            AdaHessianExtra<S> x{};
+            x.s = adahessian_scalars<S>(h[AH4J_HP_LR], h[AH4J_HP_BETA1], h[AH4J_HP_BETA2],
+                                        h[AH4J_HP_EPS], h[AH4J_HP_WEIGHT_DECAY],
+                                        h[AH4J_HP_HESSIAN_POWER], call.steps[i]);
+            x.avg_group = avg_group;
+            x.power = static_cast<int32_t>(power_kind(h[AH4J_HP_HESSIAN_POWER]));
+            x.mean_threads = mean_threads(avg_group);
+            x.d_is_state = call.diag_is_state[i] ? 1 : 0;
+            Item<Slots::kDepth, AdaHessianExtra<S>> item{};
+            item.ptr[Slots::kParamIdx] = p[i].data;
+            item.ptr[Slots::kGradIdx] = call.grads[i].data;
+            item.ptr[Slots::kHessianDiagIdx] = call.hessian_diags[i].data;
+            item.ptr[Slots::kExpAvgIdx] = call.exp_avgs[i].data;
+            item.ptr[Slots::kExpHessianDiagSqIdx] = call.exp_hessian_diag_sqs[i].data;
+            item.numel = p[i].numel;
+            item.chunk_length = adahessian_chunk_length(avg_group, chunk);
+            item.extra = x;
+            items.push_back(item);
+          }
+          launch_batches(items, [&](const Batch<Slots::kDepth, AdaHessianExtra<S>>& b, int chunks) {
+            adahessian_kernel<P, S><<<chunks, kThreads, 0, stream>>>(b);
+          });
+        });
       });
-    });
-  });
 }
 
 void adam(const AdamCall& call) {
   const auto& p = call.params;
-  on_device_by_dtype(p, [&](DType dtype, const std::vector<size_t>& indices,
-                              cudaStream_t stream, int64_t chunk) {
-    dispatch_cuda(dtype, [&](auto p_tag, auto s_tag) {
-      using P = typename decltype(p_tag)::type;
-      using S = typename decltype(s_tag)::type;
-      using Slots = AdamSlots;
-      std::vector<Item<Slots::kDepth, AdamScalars<S>>> items;
-      for (size_t i : indices) {
-        const double* h = call.hyper + i * AH4J_HP_COUNT;
-        const int32_t flags = call.flags[i];
-        const bool amsgrad = flags & AH4J_ADAM_AMSGRAD;
-        Item<Slots::kDepth, AdamScalars<S>> item{};
-        item.ptr[Slots::kParamIdx] = p[i].data;
-        item.ptr[Slots::kGradIdx] = call.grads[i].data;
-        item.ptr[Slots::kExpAvgIdx] = call.exp_avgs[i].data;
-        item.ptr[Slots::kExpAvgSqIdx] = call.exp_avg_sqs[i].data;
-        item.ptr[Slots::kMaxExpAvgSqIdx] = amsgrad ? call.max_exp_avg_sqs[i].data : nullptr;
-        item.numel = p[i].numel;
-        item.chunk_length = chunk;
-        item.extra = adam_scalars<S>(h[AH4J_HP_LR], h[AH4J_HP_BETA1], h[AH4J_HP_BETA2],
-                                     h[AH4J_HP_EPS], h[AH4J_HP_WEIGHT_DECAY], call.steps[i],
-                                     amsgrad, flags & AH4J_ADAM_MAXIMIZE,
-                                     flags & AH4J_ADAM_DECOUPLED_WEIGHT_DECAY);
-        items.push_back(item);
-      }
-      launch_batches(items, [&](const Batch<Slots::kDepth, AdamScalars<S>>& b, int chunks) {
-        adam_kernel<P, S><<<chunks, kThreads, 0, stream>>>(b);
+  on_device_by_dtype(
+      p, [&](DType dtype, const std::vector<size_t>& indices, cudaStream_t stream, int64_t chunk) {
+        dispatch_cuda(dtype, [&](auto p_tag, auto s_tag) {
+          using P = typename decltype(p_tag)::type;
+          using S = typename decltype(s_tag)::type;
+          using Slots = AdamSlots;
+          std::vector<Item<Slots::kDepth, AdamScalars<S>>> items;
+          for (size_t i : indices) {
+            const double* h = call.hyper + i * AH4J_HP_COUNT;
+            const int32_t flags = call.flags[i];
+            const bool amsgrad = flags & AH4J_ADAM_AMSGRAD;
+            Item<Slots::kDepth, AdamScalars<S>> item{};
+            item.ptr[Slots::kParamIdx] = p[i].data;
+            item.ptr[Slots::kGradIdx] = call.grads[i].data;
+            item.ptr[Slots::kExpAvgIdx] = call.exp_avgs[i].data;
+            item.ptr[Slots::kExpAvgSqIdx] = call.exp_avg_sqs[i].data;
+            item.ptr[Slots::kMaxExpAvgSqIdx] = amsgrad ? call.max_exp_avg_sqs[i].data : nullptr;
+            item.numel = p[i].numel;
+            item.chunk_length = chunk;
+            item.extra = adam_scalars<S>(h[AH4J_HP_LR], h[AH4J_HP_BETA1], h[AH4J_HP_BETA2],
+                                         h[AH4J_HP_EPS], h[AH4J_HP_WEIGHT_DECAY], call.steps[i],
+                                         amsgrad, flags & AH4J_ADAM_MAXIMIZE,
+                                         flags & AH4J_ADAM_DECOUPLED_WEIGHT_DECAY);
+            items.push_back(item);
+          }
+          launch_batches(items, [&](const Batch<Slots::kDepth, AdamScalars<S>>& b, int chunks) {
+            adam_kernel<P, S><<<chunks, kThreads, 0, stream>>>(b);
+          });
+        });
       });
-    });
-  });
 }
 
 }  // namespace cuda
