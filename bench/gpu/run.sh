@@ -25,7 +25,8 @@ if [ "${1:-}" = "--fake-shim" ]; then
   gcc -shared -fPIC -O2 "$here/fake_shim.c" -o "$build/fake/libah4j_fake_shim.so"
   # shellcheck disable=SC2016  # $ORIGIN is for the dynamic linker, not the shell
   g++ -std=c++17 -O3 -fopenmp -fno-math-errno -ffp-contract=off -shared -fPIC -I"$root/cpp/include" -I"$include" \
-    "$root/cpp/src/tensors.cpp" "$root/cpp/src/cpu_steps.cpp" -o "$build/fake/libah4j.so" \
+    "$root/cpp/src/tensors.cpp" "$root/cpp/src/entry_points.cpp" "$root/cpp/src/cpu/cpu_steps.cpp" \
+    -o "$build/fake/libah4j.so" \
     -L"$build/fake" -lah4j_fake_shim -Wl,-rpath,'$ORIGIN'
   exec "$py" "$here/verify.py" --lib "$build/fake/libah4j.so" \
     --fake-shim "$build/fake/libah4j_fake_shim.so" --cpu-only --pretend-gpu --smoke-bench --out "$out"
@@ -74,9 +75,9 @@ build_core() {  # $1: the shim headers to build against
     done
     "$nvcc" -std=c++17 -O3 --fmad=false -Xcompiler=-fPIC "${gencode[@]}" -DAH4J_WITH_CUDA=1 \
       -I"$root/cpp/include" -I"$include" -c "$root/cpp/src/cuda/kernels.cu" -o "$build/build/kernels.o"
-    for f in tensors cpu_steps; do
+    for f in tensors entry_points cpu/cpu_steps; do  # the C++ sources that cpp/CMakeLists.txt lists
       g++ -std=c++17 -O3 -fPIC -fopenmp -fno-math-errno -ffp-contract=off -DAH4J_WITH_CUDA=1 -I"$root/cpp/include" \
-        -I"$include" -c "$root/cpp/src/$f.cpp" -o "$build/build/$f.o"
+        -I"$include" -c "$root/cpp/src/$f.cpp" -o "$build/build/$(basename "$f").o"
     done
     # nvcc links (through g++) with the static CUDA runtime, as CMake does.
     "$nvcc" -shared -cudart=static "${gencode[@]}" -o "$lib" "$build/build"/*.o \

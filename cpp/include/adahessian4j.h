@@ -23,9 +23,9 @@ extern "C" {
 #define AH4J_OK 0
 #define AH4J_INVALID_ARGUMENT 1 /* input rejected before anything was written */
 #define AH4J_TORCH_ERROR 2      /* libtorch's C shim reported a failure while reading a tensor */
-#define AH4J_CUDA_ERROR 3       /* the CUDA runtime failed (no stream, launch failure); all inputs
-                                   were valid, and kernels launched before the failure may have
-                                   written their tensors */
+/* AH4J_CUDA_ERROR: the CUDA runtime failed (no stream, launch failure); all inputs were valid,
+   and kernels launched before the failure may have written their tensors. */
+#define AH4J_CUDA_ERROR 3
 
 /* Bumped whenever a signature or the meaning of an argument changes. */
 #define AH4J_ABI_VERSION 2
@@ -47,7 +47,8 @@ extern "C" {
 /* The version this library was built with (AH4J_ABI_VERSION). */
 int ah4j_abi_version(void);
 
-/* Message of the last failed call on this thread ("" when none). Borrowed; valid until the next call. */
+/* Message of the last failed call on this thread ("" when none). Borrowed; valid until the next
+ * call. */
 const char* ah4j_last_error(void);
 
 /* Index (into the lists of the last failed call) of the culprit parameter, or -1 if none. */

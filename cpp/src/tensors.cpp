@@ -114,9 +114,8 @@ TensorView read_tensor(void* handle, const char* role, int64_t index) {
   for (int64_t d = dim - 1; d >= 0; --d) {
     if (sizes[d] != 1 && strides[d] != expected_stride) {
       std::ostringstream out;
-      out << std::string(role) << ": expected a contiguous tensor, got shape "
-          << shape_string(view) << " with strides " << shape_string(strides, dim)
-          << " (call contiguous() first)";
+      out << std::string(role) << ": expected a contiguous tensor, got shape " << shape_string(view)
+          << " with strides " << shape_string(strides, dim) << " (call contiguous() first)";
       fail(index, out.str());
     }
     expected_stride *= sizes[d];
@@ -132,29 +131,32 @@ DType state_dtype(DType param_dtype) {
   return param_dtype == DType::kFloat64 ? DType::kFloat64 : DType::kFloat32;
 }
 
-void check_param(const TensorView& param, int64_t index) {
+void check_param(const TensorView& param, const char* role, int64_t index) {
   if (param.dtype == DType::kOther) {
-    fail(index, std::string("params") +
+    fail(index, std::string(role) +
                     ": expected a floating dtype (float32, float64, float16 or bfloat16), got " +
                     dtype_name(param.dtype));
   }
   if (param.device == Device::kCuda && !kHasCudaKernels) {
-    fail(index, std::string("params: got a cuda tensor, but this build of the core has no CUDA "
-                            "kernels (use the linux-x86_64-gpu build, or build cpp/ with "
-                            "-DAH4J_CUDA=ON)"));
+    fail(index, std::string(role) +
+                    ": got a cuda tensor, but this build of the core has no CUDA kernels (use the "
+                    "linux-x86_64-gpu build, or build cpp/ with -DAH4J_CUDA=ON)");
   }
   if (param.device != Device::kCpu && param.device != Device::kCuda) {
-    fail(index, std::string("params") + ": expected a cpu or cuda tensor, got a " +
+    fail(index, std::string(role) + ": expected a cpu or cuda tensor, got a " +
                     device_name(param.device) +
                     " tensor (the core has no kernels for that device)");
   }
 }
 
-void check_same_device(const TensorView& first, const TensorView& param, int64_t index) {
+void check_same_device(const TensorView& first, const TensorView& param, const char* role,
+                       int64_t index) {
   if (param.device != first.device || param.device_index != first.device_index) {
-    fail(index, std::string("params: expected all tensors of one call on one device (parameter "
-                            "0's, ") +
-                    device_string(first) + "), got " + device_string(param));
+    // The first tensor as messages name it: "parameter 0" for params, else "zs[0]", "tensors[0]".
+    const std::string first_name =
+        std::string(role) == "params" ? std::string("parameter 0") : std::string(role) + "[0]";
+    fail(index, std::string(role) + ": expected all tensors of one call on one device (" +
+                    first_name + "'s, " + device_string(first) + "), got " + device_string(param));
   }
 }
 
@@ -169,8 +171,8 @@ void check_matches(const TensorView& param, const TensorView& other, DType expec
                     dtype_name(other.dtype));
   }
   if (other.device != param.device || other.device_index != param.device_index) {
-    fail(index, std::string(role) + ": expected the parameter's device (" +
-                    device_string(param) + "), got " + device_string(other));
+    fail(index, std::string(role) + ": expected the parameter's device (" + device_string(param) +
+                    "), got " + device_string(other));
   }
 }
 
@@ -188,7 +190,8 @@ int32_t ah4j_dtype_float32(void) { return aoti_torch_dtype_float32(); }
 
 int ah4j_malloc_keep_freed(int64_t mmap_threshold, int64_t trim_threshold) {
 #if defined(__GLIBC__)
-  if (mmap_threshold < 0 || mmap_threshold > INT_MAX || trim_threshold < 0 || trim_threshold > INT_MAX) {
+  if (mmap_threshold < 0 || mmap_threshold > INT_MAX || trim_threshold < 0 ||
+      trim_threshold > INT_MAX) {
     return 0;
   }
   return mallopt(M_MMAP_THRESHOLD, static_cast<int>(mmap_threshold)) == 1 &&
@@ -209,7 +212,8 @@ int ah4j_tensor_info(void* tensor, int64_t* numel, int32_t* dtype, void** data) 
     if (aoti_torch_get_numel(handle, numel) != AOTI_TORCH_SUCCESS ||
         aoti_torch_get_dtype(handle, dtype) != AOTI_TORCH_SUCCESS ||
         aoti_torch_get_data_ptr(handle, data) != AOTI_TORCH_SUCCESS) {
-      throw ah4j::CoreError{AH4J_TORCH_ERROR, -1, "ah4j_tensor_info: libtorch could not read the tensor"};
+      throw ah4j::CoreError{AH4J_TORCH_ERROR, -1,
+                            "ah4j_tensor_info: libtorch could not read the tensor"};
     }
   });
 }

@@ -1,10 +1,13 @@
-// Reading tensors through libtorch's stable C shim, and the checks every entry point runs on its
-// inputs before it writes anything.
+// Reading tensors through libtorch's stable C shim, the checks every entry point runs on its
+// inputs before it writes anything, and the dtype dispatch both device layers use.
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <string>
 #include <vector>
+
+#include "adahessian4j.h"
 
 namespace ah4j {
 
@@ -12,6 +15,26 @@ enum class DType { kFloat32, kFloat64, kFloat16, kBFloat16, kOther };
 enum class Device { kCpu, kCuda, kOther };
 
 const char* dtype_name(DType dtype);
+
+// A C++ type as a value: dispatch_param's bodies get one per type (typename decltype(tag)::type).
+template <typename T>
+struct Tag {
+  using type = T;
+};
+
+// Calls body(Tag<P>{}, Tag<S>{}) with the C++ types of a parameter dtype (P) and of its state
+// (S: float, or double for float64). Half and BFloat16 are the device layer's 16-bit types:
+// c10::Half and c10::BFloat16 on the CPU, __half and __nv_bfloat16 in the CUDA kernels.
+template <typename Half, typename BFloat16, typename F>
+void dispatch_param(DType dtype, F&& body) {
+  switch (dtype) {
+    case DType::kFloat32: body(Tag<float>{}, Tag<float>{}); break;
+    case DType::kFloat64: body(Tag<double>{}, Tag<double>{}); break;
+    case DType::kFloat16: body(Tag<Half>{}, Tag<float>{}); break;
+    case DType::kBFloat16: body(Tag<BFloat16>{}, Tag<float>{}); break;
+    default: break;  // rejected by check_param before any kernel runs
+  }
+}
 
 // What the core needs to know of one tensor.
 struct TensorView {
@@ -59,14 +82,18 @@ constexpr bool kHasCudaKernels = false;
 // "cpu", "cuda:1": a tensor's device as error messages name it.
 std::string device_string(const TensorView& view);
 
-// Checks that a parameter has a floating dtype the core computes with, on a device this build
-// has kernels for (cpu; cuda when built with AH4J_CUDA).
-void check_param(const TensorView& param, int64_t index);
+// Checks that tensor `index` of a call's first list (`role`: "params", "zs", "tensors") has a
+// floating dtype the core computes with, on a device this build has kernels for (cpu; cuda when
+// built with AH4J_CUDA).
+void check_param(const TensorView& param, const char* role, int64_t index);
 
-// Checks that parameter `index` is on the device of parameter 0 (`first`): one call, one device.
-void check_same_device(const TensorView& first, const TensorView& param, int64_t index);
+// Checks that tensor `index` of a call's first list is on the device of its tensor 0 (`first`):
+// one call, one device.
+void check_same_device(const TensorView& first, const TensorView& param, const char* role,
+                       int64_t index);
 
-// Runs `body` and converts a CoreError into the C status code, storing the message.
+// Runs `body` and converts a CoreError into the C status code, storing the message. Any other
+// exception (std::bad_alloc, ...) is reported as AH4J_TORCH_ERROR, an "internal error".
 template <typename F>
 int guarded(F&& body);
 
@@ -78,16 +105,16 @@ int guarded(F&& body) {
   clear_error();
   try {
     body();
-    return 0;
+    return AH4J_OK;
   } catch (const CoreError& e) {
     set_error(e.code, e.index, e.message);
     return e.code;
   } catch (const std::exception& e) {
-    set_error(2, -1, std::string("internal error: ") + e.what());
-    return 2;
+    set_error(AH4J_TORCH_ERROR, -1, std::string("internal error: ") + e.what());
+    return AH4J_TORCH_ERROR;
   } catch (...) {
-    set_error(2, -1, "internal error: unknown exception");
-    return 2;
+    set_error(AH4J_TORCH_ERROR, -1, "internal error: unknown exception");
+    return AH4J_TORCH_ERROR;
   }
 }
 

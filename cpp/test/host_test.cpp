@@ -8,6 +8,8 @@
 //   no call writes anything when it fails.
 // "cuda" tensors are cpu tensors that this program reports as cuda: it interposes the shim's
 // aoti_torch_get_device_type / _index (exported with -rdynamic, so the core binds to these).
+#include <c10/util/BFloat16.h>
+#include <c10/util/Half.h>
 #include <dlfcn.h>
 #include <torch/csrc/inductor/aoti_torch/c/shim.h>
 
@@ -20,14 +22,12 @@
 #include <random>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
-#include <c10/util/BFloat16.h>
-#include <c10/util/Half.h>
-
-#include "adahessian4j.h"
 #include "../src/cuda/multi_tensor.h"
 #include "../src/step_math.h"
+#include "adahessian4j.h"
 
 namespace {
 
@@ -56,8 +56,8 @@ F next_symbol(const char* name) {
 extern "C" {
 
 AOTITorchError aoti_torch_get_device_type(AtenTensorHandle tensor, int32_t* ret) {
-  static auto real = next_symbol<AOTITorchError (*)(AtenTensorHandle, int32_t*)>(
-      "aoti_torch_get_device_type");
+  static auto real =
+      next_symbol<AOTITorchError (*)(AtenTensorHandle, int32_t*)>("aoti_torch_get_device_type");
   if (fake_cuda.count(tensor)) {
     *ret = aoti_torch_device_type_cuda();
     return AOTI_TORCH_SUCCESS;
@@ -66,8 +66,8 @@ AOTITorchError aoti_torch_get_device_type(AtenTensorHandle tensor, int32_t* ret)
 }
 
 AOTITorchError aoti_torch_get_device_index(AtenTensorHandle tensor, int32_t* ret) {
-  static auto real = next_symbol<AOTITorchError (*)(AtenTensorHandle, int32_t*)>(
-      "aoti_torch_get_device_index");
+  static auto real =
+      next_symbol<AOTITorchError (*)(AtenTensorHandle, int32_t*)>("aoti_torch_get_device_index");
   if (fake_cuda.count(tensor)) {
     *ret = 0;
     return AOTI_TORCH_SUCCESS;
@@ -86,6 +86,7 @@ AOTITorchError aoti_torch_get_current_cuda_stream(int32_t, void** stream) {
 namespace {
 
 using namespace ah4j::cuda;
+using ah4j::kProbeWordBits;
 
 // ---------------------------------------------------------------------------------------------
 // The planner.
@@ -98,8 +99,10 @@ void check_plan(const std::vector<int64_t>& numels, const std::vector<int64_t>& 
                 const std::string& name) {
   std::vector<Item<2, Extra>> items;
   for (size_t i = 0; i < numels.size(); ++i) {
-    items.push_back({{reinterpret_cast<void*>(0x1000 * (i + 1)), nullptr}, numels[i],
-                     chunk_lengths[i], {static_cast<int64_t>(i)}});
+    items.push_back({{reinterpret_cast<void*>(0x1000 * (i + 1)), nullptr},
+                     numels[i],
+                     chunk_lengths[i],
+                     {static_cast<int64_t>(i)}});
   }
   // Chunks per tensor, in launch order: they must tile [0, numel) in order, each a whole chunk
   // length (the last may be shorter).
@@ -143,7 +146,8 @@ void planner_tests(const int64_t kChunkElements) {
   std::vector<int64_t> many(200, 3), lengths(200, kChunkElements);
   check_plan(many, lengths, "200 tiny tensors");
   check_plan({kChunkElements * 2100 + 17}, {kChunkElements}, "one tensor of 2101 chunks");
-  check_plan({kChunkElements * kMaxChunks, 5}, {kChunkElements, kChunkElements}, "a full launch, then one more");
+  check_plan({kChunkElements * kMaxChunks, 5}, {kChunkElements, kChunkElements},
+             "a full launch, then one more");
   std::mt19937_64 rng(7);
   std::vector<int64_t> numels, chunks;
   for (int i = 0; i < 300; ++i) {
@@ -163,10 +167,10 @@ void planner_tests(const int64_t kChunkElements) {
   }
   expect(ok, "AdaHessian chunks are whole blocks, at most kMaxMeans of them, 32 blocks at a time");
   const int64_t c = kMaxChunkElements;
-  expect(mean_group(1) == kNoMeans && mean_group(64) == kThreadPerBlock &&
-             mean_group(65) == kWarpPerBlock && mean_group(c) == kWarpPerBlock &&
-             mean_group(c + 1) == kAllPerBlock,
-         "mean groups: in element order up to 64 elements per block");
+  expect(mean_threads(1) == kNoMeans && mean_threads(64) == kThreadPerGroup &&
+             mean_threads(65) == kWarpPerGroup && mean_threads(c) == kWarpPerGroup &&
+             mean_threads(c + 1) == kBlockPerGroup,
+         "mean threads: in element order up to 64 elements per averaging group");
   expect(kMinChunkElements % kProbeWordBits == 0, "probe chunks start at whole random words");
 }
 
@@ -182,10 +186,14 @@ AtenTensorHandle make_typed(int32_t dtype, int64_t n, const std::function<double
   aoti_torch_get_data_ptr(t, &data);
   for (int64_t i = 0; i < n; ++i) {
     const double x = next();
-    if (dtype == aoti_torch_dtype_float64()) static_cast<double*>(data)[i] = x;
-    else if (dtype == aoti_torch_dtype_float32()) static_cast<float*>(data)[i] = static_cast<float>(x);
-    else if (dtype == aoti_torch_dtype_float16()) static_cast<c10::Half*>(data)[i] = static_cast<float>(x);
-    else static_cast<c10::BFloat16*>(data)[i] = static_cast<float>(x);
+    if (dtype == aoti_torch_dtype_float64())
+      static_cast<double*>(data)[i] = x;
+    else if (dtype == aoti_torch_dtype_float32())
+      static_cast<float*>(data)[i] = static_cast<float>(x);
+    else if (dtype == aoti_torch_dtype_float16())
+      static_cast<c10::Half*>(data)[i] = static_cast<float>(x);
+    else
+      static_cast<c10::BFloat16*>(data)[i] = static_cast<float>(x);
   }
   return t;
 }
@@ -271,51 +279,76 @@ void dispatch_tests() {
   const bool cuda = ah4j_has_cuda_kernels() != 0;
   std::printf("core: %s build\n", cuda ? "CUDA" : "CPU");
   using Run = std::function<int(Call&)>;
-  const std::vector<std::pair<std::string, Run>> entry_points = {
-      {"adahessian", [](Call& c) { return c.adahessian(); }},
-      {"adam", [](Call& c) { return c.adam(); }},
-      {"hutchinson", [](Call& c) { return c.hutchinson(); }},
-      {"rademacher", [](Call& c) { return c.rademacher(); }},
+  // Each entry point, and what its messages call its first list (params, or the probes zs).
+  const std::vector<std::tuple<std::string, Run, std::string>> entry_points = {
+      {"adahessian", [](Call& c) { return c.adahessian(); }, "params"},
+      {"adam", [](Call& c) { return c.adam(); }, "params"},
+      {"hutchinson", [](Call& c) { return c.hutchinson(); }, "zs"},
+      {"rademacher", [](Call& c) { return c.rademacher(); }, "zs"},
   };
-  for (const auto& [name, run] : entry_points) {
+  for (const auto& [name, run, first] : entry_points) {
     check_call(name + " on cpu", run, AH4J_OK, "", -1);
     // Parameter 1 on "cuda", parameter 0 on cpu: one call, one device.
-    check_call(name + " mixing cpu and cuda params", [&](Call& c) {
-      fake_cuda = {c.p[1]};
-      const int code = run(c);
-      fake_cuda.clear();
-      return code;
-    }, AH4J_INVALID_ARGUMENT, cuda ? "one device (parameter 0's, cpu), got cuda:0" : "no CUDA kernels", 1);
+    const std::string mixed = first == "params"
+                                  ? "params: expected all tensors of one call on one device "
+                                    "(parameter 0's, cpu), got cuda:0"
+                                  : first + ": expected all tensors of one call on one device (" +
+                                        first + "[0]'s, cpu), got cuda:0";
+    const std::string no_kernels =
+        first + ": got a cuda tensor, but this build of the core has no CUDA kernels";
+    check_call(
+        name + " mixing cpu and cuda params",
+        [&](Call& c) {
+          fake_cuda = {c.p[1]};
+          const int code = run(c);
+          fake_cuda.clear();
+          return code;
+        },
+        AH4J_INVALID_ARGUMENT, (cuda ? mixed : no_kernels).c_str(), 1);
   }
   // A cuda parameter whose grad is on the cpu.
-  check_call("adam with a cpu grad for a cuda param", [&](Call& c) {
-    fake_cuda = {c.p[0], c.p[1], c.m[0], c.m[1], c.v[0], c.v[1], c.x[0], c.x[1], c.g[1]};
-    const int code = c.adam();
-    fake_cuda.clear();
-    return code;
-  }, AH4J_INVALID_ARGUMENT, cuda ? "grads: expected the parameter's device (cuda:0), got cpu" : "no CUDA kernels", 0);
+  check_call(
+      "adam with a cpu grad for a cuda param",
+      [&](Call& c) {
+        fake_cuda = {c.p[0], c.p[1], c.m[0], c.m[1], c.v[0], c.v[1], c.x[0], c.x[1], c.g[1]};
+        const int code = c.adam();
+        fake_cuda.clear();
+        return code;
+      },
+      AH4J_INVALID_ARGUMENT,
+      cuda ? "grads: expected the parameter's device (cuda:0), got cpu" : "no CUDA kernels", 0);
   // Every tensor "cuda" but invalid: validation comes first, whatever the device.
-  check_call("adahessian with cuda tensors and a bad block size", [&](Call& c) {
-    for (auto* list : {&c.p, &c.g, &c.d, &c.m, &c.v}) fake_cuda.insert(list->begin(), list->end());
-    c.blocks[1] = 4;
-    const int code = c.adahessian();
-    fake_cuda.clear();
-    return code;
-  }, AH4J_INVALID_ARGUMENT, cuda ? "block size 4 does not divide" : "no CUDA kernels", cuda ? 1 : 0);
+  check_call(
+      "adahessian with cuda tensors and a bad block size",
+      [&](Call& c) {
+        for (auto* list : {&c.p, &c.g, &c.d, &c.m, &c.v})
+          fake_cuda.insert(list->begin(), list->end());
+        c.blocks[1] = 4;
+        const int code = c.adahessian();
+        fake_cuda.clear();
+        return code;
+      },
+      AH4J_INVALID_ARGUMENT, cuda ? "block size 4 does not divide" : "no CUDA kernels",
+      cuda ? 1 : 0);
   // Valid cuda calls: no GPU here, so a CUDA build fails after validation, writing nothing.
   for (int status : {1, 0}) {
     fake_stream_status = status;
-    for (const auto& [name, run] : entry_points) {
-      check_call(name + " on cuda (stream lookup " + (status ? "fails" : "works") + ")", [&](Call& c) {
-        for (auto* list : {&c.p, &c.g, &c.d, &c.m, &c.v, &c.x}) {
-          fake_cuda.insert(list->begin(), list->end());
-        }
-        const int code = run(c);
-        fake_cuda.clear();
-        return code;
-      }, cuda ? AH4J_CUDA_ERROR : AH4J_INVALID_ARGUMENT,
-         !cuda ? "no CUDA kernels" : status ? "could not tell the current CUDA stream" : "CUDA cudaGetDevice failed",
-         cuda ? -1 : 0);
+    for (const auto& [name, run, first] : entry_points) {
+      check_call(
+          name + " on cuda (stream lookup " + (status ? "fails" : "works") + ")",
+          [&](Call& c) {
+            for (auto* list : {&c.p, &c.g, &c.d, &c.m, &c.v, &c.x}) {
+              fake_cuda.insert(list->begin(), list->end());
+            }
+            const int code = run(c);
+            fake_cuda.clear();
+            return code;
+          },
+          cuda ? AH4J_CUDA_ERROR : AH4J_INVALID_ARGUMENT,
+          !cuda    ? "no CUDA kernels"
+          : status ? "could not tell the current CUDA stream"
+                   : "CUDA cudaGetDevice failed",
+          cuda ? -1 : 0);
     }
   }
 }
@@ -360,15 +393,19 @@ std::vector<std::vector<uint8_t>> run_everything(Typed param, Typed state) {
     v.push_back(make_random(state, n, 70 + i, 0.001, 0.01));
     x.push_back(make_random(state, n, 80 + i, 0.001, 0.01));
   }
-  auto h = [](std::vector<AtenTensorHandle>& list) { return reinterpret_cast<void**>(list.data()); };
+  auto h = [](std::vector<AtenTensorHandle>& list) {
+    return reinterpret_cast<void**>(list.data());
+  };
   const int64_t count = static_cast<int64_t>(numels.size());
   std::vector<int64_t> ids{3, 4, 5}, steps{1, 7, 100};
   std::vector<double> hyper;
   const double powers[3] = {1.0, 0.5, 0.3};
   for (int i = 0; i < 3; ++i) {
-    for (double h_value : {0.15, 0.9, 0.999, 1e-4, i == 1 ? 1e-2 : 0.0, powers[i]}) hyper.push_back(h_value);
+    for (double h_value : {0.15, 0.9, 0.999, 1e-4, i == 1 ? 1e-2 : 0.0, powers[i]})
+      hyper.push_back(h_value);
   }
-  std::vector<int32_t> flags{0, AH4J_ADAM_AMSGRAD | AH4J_ADAM_MAXIMIZE, AH4J_ADAM_DECOUPLED_WEIGHT_DECAY};
+  std::vector<int32_t> flags{0, AH4J_ADAM_AMSGRAD | AH4J_ADAM_MAXIMIZE,
+                             AH4J_ADAM_DECOUPLED_WEIGHT_DECAY};
   int code = AH4J_OK;
   const auto call = [&](const char* what, int status) {
     if (status != AH4J_OK && code == AH4J_OK) {
@@ -386,8 +423,8 @@ std::vector<std::vector<uint8_t>> run_everything(Typed param, Typed state) {
   call("find_non_finite", ah4j_find_non_finite(h(hz), count, &first));
   std::vector<int32_t> non_finite(count, -1);
   std::vector<double> sum_sq(count), sum_abs(count), max_abs(count);
-  call("tensor_stats", ah4j_tensor_stats(h(g), count, non_finite.data(), sum_sq.data(), sum_abs.data(),
-                                         max_abs.data()));
+  call("tensor_stats", ah4j_tensor_stats(h(g), count, non_finite.data(), sum_sq.data(),
+                                         sum_abs.data(), max_abs.data()));
   std::vector<std::vector<uint8_t>> out;
   out.push_back({static_cast<uint8_t>(code), static_cast<uint8_t>(first + 2)});
   for (const auto* stat : {&sum_sq, &sum_abs, &max_abs}) {
@@ -396,7 +433,8 @@ std::vector<std::vector<uint8_t>> run_everything(Typed param, Typed state) {
   }
   for (int32_t flag : non_finite) out.push_back({static_cast<uint8_t>(flag)});
   for (auto* list : {&p, &g, &z, &hz, &d, &m, &v, &x}) {
-    const size_t size = list == &d || list == &m || list == &v || list == &x ? state.size : param.size;
+    const size_t size =
+        list == &d || list == &m || list == &v || list == &x ? state.size : param.size;
     for (AtenTensorHandle t : *list) {
       out.push_back(bytes(t, size));
       aoti_torch_delete_tensor_object(t);
@@ -409,11 +447,15 @@ void isa_tests() {
   const int best = ah4j_cpu_isa(-1);
   std::printf("cpu loops: instruction set %d (0 baseline, 1 AVX2, 2 AVX-512)\n", best);
   expect(best >= 0 && best <= 2, "the instruction set in effect is one of 0, 1, 2");
-  expect(ah4j_cpu_isa(3) == -1 && ah4j_cpu_isa(-1) == best, "an unknown instruction set is refused");
+  expect(ah4j_cpu_isa(3) == -1 && ah4j_cpu_isa(-1) == best,
+         "an unknown instruction set is refused");
   const Typed f64{aoti_torch_dtype_float64(), 8}, f32{aoti_torch_dtype_float32(), 4};
   const Typed f16{aoti_torch_dtype_float16(), 2}, bf16{aoti_torch_dtype_bfloat16(), 2};
   const std::vector<std::pair<const char*, std::pair<Typed, Typed>>> types{
-      {"float64", {f64, f64}}, {"float32", {f32, f32}}, {"float16", {f16, f32}}, {"bfloat16", {bf16, f32}}};
+      {"float64", {f64, f64}},
+      {"float32", {f32, f32}},
+      {"float16", {f16, f32}},
+      {"bfloat16", {bf16, f32}}};
   for (const auto& [name, pair] : types) {
     ah4j_cpu_isa(0);
     const auto baseline = run_everything(pair.first, pair.second);
@@ -422,7 +464,8 @@ void isa_tests() {
       ah4j_cpu_isa(isa);
       expect(run_everything(pair.first, pair.second) == baseline,
              std::string(name) + ": instruction set " + std::to_string(isa) +
-                 " gives the baseline's bits (probes, Hutchinson, AdaHessian k 1/0.5/0.3, Adam, check, stats)");
+                 " gives the baseline's bits (probes, Hutchinson, AdaHessian k 1/0.5/0.3, Adam, "
+                 "check, stats)");
     }
   }
   ah4j_cpu_isa(best);
@@ -448,9 +491,10 @@ bool block_step_matches(int32_t dtype, int64_t block, double power) {
     int64_t k = 0;
     return make_typed(dtype, n, [&] { return double(values[k++]); });
   };
-  AtenTensorHandle tp = copy_in(p0), tg = copy_in(g), td = copy_in(d), tm = copy_in(m0), tv = copy_in(v0);
+  AtenTensorHandle tp = copy_in(p0), tg = copy_in(g), td = copy_in(d), tm = copy_in(m0),
+                   tv = copy_in(v0);
   const int64_t steps[1] = {7};
-  const double hyper[6] = {0.15, 0.9, 0.999, 1e-4, 1e-3, power};
+  const double hyper[AH4J_HP_COUNT] = {0.15, 0.9, 0.999, 1e-4, 1e-3, power};
   const int64_t blocks[1] = {block};
   void* hp[1] = {tp};
   void* hg[1] = {tg};
@@ -460,26 +504,38 @@ bool block_step_matches(int32_t dtype, int64_t block, double power) {
   const int status = ah4j_adahessian_step_(hp, hg, hd, hm, hv, 1, blocks, steps, hyper);
   // The reference: one block at a time, its mean of |D| summed in double in element order.
   std::vector<P> p = p0, m = m0, v = v0;
-  const auto sc = ah4j::adahessian_scalars<P>(hyper[0], hyper[1], hyper[2], hyper[3], hyper[4], power, 7);
+  const auto sc =
+      ah4j::adahessian_scalars<P>(hyper[0], hyper[1], hyper[2], hyper[3], hyper[4], power, 7);
   for (int64_t b = 0; b < n; b += block) {
     double sum = 0;
     for (int64_t i = b; i < b + block; ++i) sum += std::abs(static_cast<double>(d[i]));
     const P mean = static_cast<P>(sum / static_cast<double>(block));
     for (int64_t i = b; i < b + block; ++i) {
       switch (ah4j::power_kind(power)) {
-        case ah4j::Power::kOne: ah4j::adahessian_element<ah4j::Power::kOne, P>(p[i], g[i], mean, m[i], v[i], sc); break;
-        case ah4j::Power::kHalf: ah4j::adahessian_element<ah4j::Power::kHalf, P>(p[i], g[i], mean, m[i], v[i], sc); break;
-        default: ah4j::adahessian_element<ah4j::Power::kGeneral, P>(p[i], g[i], mean, m[i], v[i], sc); break;
+        case ah4j::Power::kOne:
+          ah4j::adahessian_element<ah4j::Power::kOne, P>(p[i], g[i], mean, m[i], v[i], sc);
+          break;
+        case ah4j::Power::kHalf:
+          ah4j::adahessian_element<ah4j::Power::kHalf, P>(p[i], g[i], mean, m[i], v[i], sc);
+          break;
+        default:
+          ah4j::adahessian_element<ah4j::Power::kGeneral, P>(p[i], g[i], mean, m[i], v[i], sc);
+          break;
       }
     }
   }
   const size_t bytes_n = static_cast<size_t>(n) * sizeof(P);
-  const bool same = status == AH4J_OK && bytes(tp, sizeof(P)) == std::vector<uint8_t>(
-      reinterpret_cast<const uint8_t*>(p.data()), reinterpret_cast<const uint8_t*>(p.data()) + bytes_n) &&
-      bytes(tm, sizeof(P)) == std::vector<uint8_t>(reinterpret_cast<const uint8_t*>(m.data()),
-                                                   reinterpret_cast<const uint8_t*>(m.data()) + bytes_n) &&
-      bytes(tv, sizeof(P)) == std::vector<uint8_t>(reinterpret_cast<const uint8_t*>(v.data()),
-                                                   reinterpret_cast<const uint8_t*>(v.data()) + bytes_n);
+  const bool same =
+      status == AH4J_OK &&
+      bytes(tp, sizeof(P)) ==
+          std::vector<uint8_t>(reinterpret_cast<const uint8_t*>(p.data()),
+                               reinterpret_cast<const uint8_t*>(p.data()) + bytes_n) &&
+      bytes(tm, sizeof(P)) ==
+          std::vector<uint8_t>(reinterpret_cast<const uint8_t*>(m.data()),
+                               reinterpret_cast<const uint8_t*>(m.data()) + bytes_n) &&
+      bytes(tv, sizeof(P)) ==
+          std::vector<uint8_t>(reinterpret_cast<const uint8_t*>(v.data()),
+                               reinterpret_cast<const uint8_t*>(v.data()) + bytes_n);
   for (AtenTensorHandle t : {tp, tg, td, tm, tv}) aoti_torch_delete_tensor_object(t);
   return same;
 }
@@ -490,8 +546,8 @@ void block_step_tests() {
     ah4j_cpu_isa(isa);
     for (int64_t block : {9, 4}) {
       for (double power : {1.0, 0.5, 0.3}) {
-        const std::string what = "instruction set " + std::to_string(isa) + ", blocks of " + std::to_string(block) +
-                                 ", power " + std::to_string(power);
+        const std::string what = "instruction set " + std::to_string(isa) + ", blocks of " +
+                                 std::to_string(block) + ", power " + std::to_string(power);
         expect(block_step_matches<float>(aoti_torch_dtype_float32(), block, power),
                "block-averaged step == one block at a time (float32), " + what);
         expect(block_step_matches<double>(aoti_torch_dtype_float64(), block, power),
@@ -507,7 +563,8 @@ void block_step_tests() {
 void stats_tests() {
   const int64_t n = 3 * (1 << 15) + 11;  // four chunks, the last one short
   int64_t k = 0;
-  AtenTensorHandle a = make_typed(aoti_torch_dtype_float32(), n, [&] { return double((k++ % 7) - 3); });
+  AtenTensorHandle a =
+      make_typed(aoti_torch_dtype_float32(), n, [&] { return double((k++ % 7) - 3); });
   double want_sq = 0, want_abs = 0;
   for (int64_t e = 0; e < n; ++e) {
     const double x = double((e % 7) - 3);
@@ -519,20 +576,24 @@ void stats_tests() {
   std::vector<AtenTensorHandle> list{a, b, empty};
   std::vector<int32_t> bad(3, -1);
   std::vector<double> sq(3, -1), ab(3, -1), mx(3, -1);
-  const int status = ah4j_tensor_stats(reinterpret_cast<void**>(list.data()), 3, bad.data(), sq.data(),
-                                       ab.data(), mx.data());
+  const int status = ah4j_tensor_stats(reinterpret_cast<void**>(list.data()), 3, bad.data(),
+                                       sq.data(), ab.data(), mx.data());
   expect(status == AH4J_OK, "tensor_stats runs on float32, float64 and empty tensors");
   expect(sq[0] == want_sq && ab[0] == want_abs && mx[0] == 3.0 && bad[0] == 0,
          "tensor_stats: sums of squares and of |x|, and the max, of a four-chunk float32 tensor");
-  expect(sq[1] == 31.25 && ab[1] == 12.5 && mx[1] == 2.5 && bad[1] == 0, "tensor_stats: float64 tensor");
-  expect(sq[2] == 0 && ab[2] == 0 && mx[2] == 0 && bad[2] == 0, "tensor_stats: an empty tensor gives zeros");
+  expect(sq[1] == 31.25 && ab[1] == 12.5 && mx[1] == 2.5 && bad[1] == 0,
+         "tensor_stats: float64 tensor");
+  expect(sq[2] == 0 && ab[2] == 0 && mx[2] == 0 && bad[2] == 0,
+         "tensor_stats: an empty tensor gives zeros");
   void* data = nullptr;
   aoti_torch_get_data_ptr(a, &data);
   static_cast<float*>(data)[n - 2] = std::numeric_limits<float>::quiet_NaN();
   aoti_torch_get_data_ptr(b, &data);
   static_cast<double*>(data)[1] = -std::numeric_limits<double>::infinity();
-  ah4j_tensor_stats(reinterpret_cast<void**>(list.data()), 3, bad.data(), sq.data(), ab.data(), mx.data());
-  expect(bad[0] == 1 && bad[1] == 1 && bad[2] == 0, "tensor_stats flags NaN and -inf in the tensor that holds them");
+  ah4j_tensor_stats(reinterpret_cast<void**>(list.data()), 3, bad.data(), sq.data(), ab.data(),
+                    mx.data());
+  expect(bad[0] == 1 && bad[1] == 1 && bad[2] == 0,
+         "tensor_stats flags NaN and -inf in the tensor that holds them");
   for (AtenTensorHandle t : list) aoti_torch_delete_tensor_object(t);
 }
 

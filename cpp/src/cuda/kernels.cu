@@ -9,12 +9,13 @@
 
 #include <atomic>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "../step_math.h"
 #include "adahessian4j.h"
 #include "cuda_steps.h"
 #include "multi_tensor.h"
-#include "../step_math.h"
 
 namespace ah4j {
 namespace cuda {
@@ -25,12 +26,23 @@ constexpr int kWarps = kThreads / 32;
 // Elements each thread loads before it computes and stores: more bytes in flight per SM.
 constexpr int kIlp = 4;
 
-static_assert(sizeof(Batch<5, AdamScalars<double>>) <= 32000, "kernel argument too large");
-
-template <typename T>
-struct Tag {
-  using type = T;
+// The tensor slots of each kernel's Batch, b.ptr[slot][tensor] (named as PyTorch's fused
+// optimizers name theirs: kParamIdx, kGradIdx, ...); kDepth: the slots per tensor.
+struct ProbeSlots {
+  enum : int { kZIdx, kDepth };
 };
+struct HutchinsonSlots {
+  enum : int { kDiagIdx, kZIdx, kHzIdx, kDepth };
+};
+struct AdaHessianSlots {
+  enum : int { kParamIdx, kGradIdx, kHessianDiagIdx, kExpAvgIdx, kExpHessianDiagSqIdx, kDepth };
+};
+struct AdamSlots {
+  enum : int { kParamIdx, kGradIdx, kExpAvgIdx, kExpAvgSqIdx, kMaxExpAvgSqIdx, kDepth };
+};
+
+static_assert(sizeof(Batch<AdamSlots::kDepth, AdamScalars<double>>) <= 32000,
+              "kernel argument too large");
 
 __device__ __forceinline__ float abs_of(float x) { return fabsf(x); }
 __device__ __forceinline__ double abs_of(double x) { return fabs(x); }
@@ -50,15 +62,17 @@ struct ProbeExtra {
 };
 
 template <typename P>
-__global__ void __launch_bounds__(kThreads) rademacher_kernel(const Batch<1, ProbeExtra> b) {
+__global__ void __launch_bounds__(kThreads)
+    rademacher_kernel(const Batch<ProbeSlots::kDepth, ProbeExtra> b) {
   const ChunkRef c = b.chunk[blockIdx.x];
   const int t = b.chunk_tensor[blockIdx.x];
-  P* __restrict__ out = static_cast<P*>(b.ptr[0][t]);
+  P* __restrict__ out = static_cast<P*>(b.ptr[ProbeSlots::kZIdx][t]);
   const uint64_t stream = b.extra[t].stream;
   const int lane = threadIdx.x & 31;
   const P plus = static_cast<P>(1.0f), minus = static_cast<P>(-1.0f);
   constexpr int64_t kSpan = 32 * kProbeWordBits;
-  for (int64_t first = c.begin + (threadIdx.x >> 5) * kSpan; first < c.end; first += kWarps * kSpan) {
+  for (int64_t first = c.begin + (threadIdx.x >> 5) * kSpan; first < c.end;
+       first += kWarps * kSpan) {
     const uint64_t word = probe_word(stream, first / kProbeWordBits + lane);
 #pragma unroll 8
     for (int j = 0; j < 64; ++j) {
@@ -78,12 +92,13 @@ struct NoExtra {
 
 template <typename P, typename S>
 __global__ void __launch_bounds__(kThreads)
-    hutchinson_kernel(const Batch<3, NoExtra> b, const S scale, const int overwrite) {
+    hutchinson_kernel(const Batch<HutchinsonSlots::kDepth, NoExtra> b, const S scale,
+                      const int overwrite) {
   const ChunkRef c = b.chunk[blockIdx.x];
   const int t = b.chunk_tensor[blockIdx.x];
-  S* __restrict__ d = static_cast<S*>(b.ptr[0][t]);
-  const P* __restrict__ z = static_cast<const P*>(b.ptr[1][t]);
-  const P* __restrict__ hz = static_cast<const P*>(b.ptr[2][t]);
+  S* __restrict__ d = static_cast<S*>(b.ptr[HutchinsonSlots::kDiagIdx][t]);
+  const P* __restrict__ z = static_cast<const P*>(b.ptr[HutchinsonSlots::kZIdx][t]);
+  const P* __restrict__ hz = static_cast<const P*>(b.ptr[HutchinsonSlots::kHzIdx][t]);
   for (int64_t base = c.begin + threadIdx.x; base < c.end; base += int64_t(kThreads) * kIlp) {
     S term[kIlp], old[kIlp];
 #pragma unroll
@@ -103,43 +118,48 @@ __global__ void __launch_bounds__(kThreads)
 }
 
 // ---------------------------------------------------------------------------------------------
-// AdaHessian.
+// AdaHessian. Block averaging: |D| is averaged over averaging groups, the avg_group consecutive
+// elements of a parameter that share one mean (the C API's block_sizes[i]; no CUDA block). A
+// chunk holds whole groups (multi_tensor.h's adahessian_chunk_length), and its means are summed
+// first, into shared memory, by the CUDA block's threads as mean_threads says.
 
 template <typename S>
 struct AdaHessianExtra {
   AdaHessianScalars<S> s;
-  int64_t block;
-  int32_t power;       // Power
-  int32_t group;       // MeanGroup
-  int32_t d_is_state;  // the diagonal has the state dtype S, else the param dtype P
+  int64_t avg_group;     // elements per averaging group (1: no averaging)
+  int32_t power;         // Power
+  int32_t mean_threads;  // MeanThreads
+  int32_t d_is_state;    // the diagonal has the state dtype S, else the param dtype P
   int32_t unused;
 };
 
-static_assert(sizeof(Batch<5, AdaHessianExtra<double>>) <= 32000, "kernel argument too large");
+static_assert(sizeof(Batch<AdaHessianSlots::kDepth, AdaHessianExtra<double>>) <= 32000,
+              "kernel argument too large");
 
-// means[j] = mean |D| over block j of the chunk: summed in double, in element order for
-// kThreadPerBlock (exactly as the CPU loop), else per lane then across lanes.
-template <int G, typename S, typename D>
-__device__ __forceinline__ void block_means(const D* __restrict__ d, int64_t begin, int64_t end,
-                                            int64_t block, S* means) {
-  constexpr int kGroup = G > 0 ? G : kThreads;
+// means[j] = mean |D| over averaging group j of the chunk: summed in double, in element order for
+// kThreadPerGroup (exactly as the CPU loop), else per lane then across lanes. T: the threads that
+// sum one group (MeanThreads; -1: all of the CUDA block's).
+template <int T, typename S, typename D>
+__device__ __forceinline__ void group_means(const D* __restrict__ d, int64_t begin, int64_t end,
+                                            int64_t avg_group, S* means) {
+  constexpr int kGroupThreads = T > 0 ? T : kThreads;
   __shared__ double warp_sums[kWarps];
-  const int64_t count = (end - begin) / block;
-  const int lane = threadIdx.x % kGroup;
-  for (int64_t j = threadIdx.x / kGroup; j < count; j += kThreads / kGroup) {
-    const int64_t first = begin + j * block;
+  const int64_t count = (end - begin) / avg_group;
+  const int lane = threadIdx.x % kGroupThreads;
+  for (int64_t j = threadIdx.x / kGroupThreads; j < count; j += kThreads / kGroupThreads) {
+    const int64_t first = begin + j * avg_group;
     double sum = 0;
-    for (int64_t e = first + lane; e < first + block; e += kGroup) {
+    for (int64_t e = first + lane; e < first + avg_group; e += kGroupThreads) {
       sum += abs_of(static_cast<double>(static_cast<S>(d[e])));
     }
-    if constexpr (kGroup >= 32) sum = warp_sum(sum);
-    if constexpr (kGroup == kThreads) {
+    if constexpr (kGroupThreads >= 32) sum = warp_sum(sum);
+    if constexpr (kGroupThreads == kThreads) {
       if ((threadIdx.x & 31) == 0) warp_sums[threadIdx.x >> 5] = sum;
       __syncthreads();
       if (threadIdx.x < 32) sum = warp_sum(threadIdx.x < kWarps ? warp_sums[threadIdx.x] : 0.0);
       __syncthreads();
     }
-    if (lane == 0) means[j] = static_cast<S>(sum / static_cast<double>(block));
+    if (lane == 0) means[j] = static_cast<S>(sum / static_cast<double>(avg_group));
   }
 }
 
@@ -148,9 +168,9 @@ __device__ __forceinline__ void adahessian_chunk(P* __restrict__ p, const P* __r
                                                  const D* __restrict__ d, S* __restrict__ m,
                                                  S* __restrict__ v, const ChunkRef c,
                                                  const AdaHessianExtra<S>& x, const S* means) {
-  const bool averaged = x.group != kNoMeans;
-  const bool one_block = c.end - c.begin == x.block;
-  const uint32_t block = static_cast<uint32_t>(averaged && !one_block ? x.block : 1);
+  const bool averaged = x.mean_threads != kNoMeans;
+  const bool one_group = c.end - c.begin == x.avg_group;
+  const uint32_t group = static_cast<uint32_t>(averaged && !one_group ? x.avg_group : 1);
   for (int64_t base = c.begin + threadIdx.x; base < c.end; base += int64_t(kThreads) * kIlp) {
     S pr[kIlp], gr[kIlp], dr[kIlp], mr[kIlp], vr[kIlp];
 #pragma unroll
@@ -162,7 +182,7 @@ __device__ __forceinline__ void adahessian_chunk(P* __restrict__ p, const P* __r
         if (!averaged) {
           dr[k] = abs_of(static_cast<S>(d[i]));
         } else {
-          dr[k] = means[one_block ? 0 : static_cast<uint32_t>(i - c.begin) / block];
+          dr[k] = means[one_group ? 0 : static_cast<uint32_t>(i - c.begin) / group];
         }
         mr[k] = m[i];
         vr[k] = v[i];
@@ -185,13 +205,15 @@ template <typename P, typename S, typename D>
 __device__ __forceinline__ void adahessian_tensor(P* p, const P* g, const D* d, S* m, S* v,
                                                   const ChunkRef c, const AdaHessianExtra<S>& x,
                                                   S* means) {
-  switch (x.group) {
-    case kThreadPerBlock: block_means<kThreadPerBlock>(d, c.begin, c.end, x.block, means); break;
-    case kWarpPerBlock: block_means<kWarpPerBlock>(d, c.begin, c.end, x.block, means); break;
-    case kAllPerBlock: block_means<kAllPerBlock>(d, c.begin, c.end, x.block, means); break;
+  switch (x.mean_threads) {
+    case kThreadPerGroup:
+      group_means<kThreadPerGroup>(d, c.begin, c.end, x.avg_group, means);
+      break;
+    case kWarpPerGroup: group_means<kWarpPerGroup>(d, c.begin, c.end, x.avg_group, means); break;
+    case kBlockPerGroup: group_means<kBlockPerGroup>(d, c.begin, c.end, x.avg_group, means); break;
     default: break;
   }
-  if (x.group != kNoMeans) __syncthreads();
+  if (x.mean_threads != kNoMeans) __syncthreads();
   switch (static_cast<Power>(x.power)) {
     case Power::kOne: adahessian_chunk<Power::kOne>(p, g, d, m, v, c, x, means); break;
     case Power::kHalf: adahessian_chunk<Power::kHalf>(p, g, d, m, v, c, x, means); break;
@@ -201,16 +223,16 @@ __device__ __forceinline__ void adahessian_tensor(P* p, const P* g, const D* d, 
 
 template <typename P, typename S>
 __global__ void __launch_bounds__(kThreads)
-    adahessian_kernel(const Batch<5, AdaHessianExtra<S>> b) {
+    adahessian_kernel(const Batch<AdaHessianSlots::kDepth, AdaHessianExtra<S>> b) {
   __shared__ S means[kMaxMeans];
   const ChunkRef c = b.chunk[blockIdx.x];
   const int t = b.chunk_tensor[blockIdx.x];
   const AdaHessianExtra<S> x = b.extra[t];
-  P* p = static_cast<P*>(b.ptr[0][t]);
-  const P* g = static_cast<const P*>(b.ptr[1][t]);
-  const void* d = b.ptr[2][t];
-  S* m = static_cast<S*>(b.ptr[3][t]);
-  S* v = static_cast<S*>(b.ptr[4][t]);
+  P* p = static_cast<P*>(b.ptr[AdaHessianSlots::kParamIdx][t]);
+  const P* g = static_cast<const P*>(b.ptr[AdaHessianSlots::kGradIdx][t]);
+  const void* d = b.ptr[AdaHessianSlots::kHessianDiagIdx][t];
+  S* m = static_cast<S*>(b.ptr[AdaHessianSlots::kExpAvgIdx][t]);
+  S* v = static_cast<S*>(b.ptr[AdaHessianSlots::kExpHessianDiagSqIdx][t]);
   if (x.d_is_state) {
     adahessian_tensor(p, g, static_cast<const S*>(d), m, v, c, x, means);
   } else {
@@ -222,15 +244,17 @@ __global__ void __launch_bounds__(kThreads)
 // Adam / AdamW.
 
 template <typename P, typename S>
-__global__ void __launch_bounds__(kThreads) adam_kernel(const Batch<5, AdamScalars<S>> b) {
+__global__ void __launch_bounds__(kThreads)
+    adam_kernel(const Batch<AdamSlots::kDepth, AdamScalars<S>> b) {
   const ChunkRef c = b.chunk[blockIdx.x];
   const int t = b.chunk_tensor[blockIdx.x];
   const AdamScalars<S> s = b.extra[t];
-  P* __restrict__ p = static_cast<P*>(b.ptr[0][t]);
-  const P* __restrict__ g = static_cast<const P*>(b.ptr[1][t]);
-  S* __restrict__ m = static_cast<S*>(b.ptr[2][t]);
-  S* __restrict__ v = static_cast<S*>(b.ptr[3][t]);
-  S* __restrict__ vmax = static_cast<S*>(b.ptr[4][t]);  // null without amsgrad
+  P* __restrict__ p = static_cast<P*>(b.ptr[AdamSlots::kParamIdx][t]);
+  const P* __restrict__ g = static_cast<const P*>(b.ptr[AdamSlots::kGradIdx][t]);
+  S* __restrict__ m = static_cast<S*>(b.ptr[AdamSlots::kExpAvgIdx][t]);
+  S* __restrict__ v = static_cast<S*>(b.ptr[AdamSlots::kExpAvgSqIdx][t]);
+  S* __restrict__ vmax =
+      static_cast<S*>(b.ptr[AdamSlots::kMaxExpAvgSqIdx][t]);  // null without amsgrad
   for (int64_t base = c.begin + threadIdx.x; base < c.end; base += int64_t(kThreads) * kIlp) {
     S pr[kIlp], gr[kIlp], mr[kIlp], vr[kIlp], xr[kIlp];
 #pragma unroll
@@ -317,23 +341,17 @@ cudaStream_t current_stream(int32_t device) {
   }
   void* stream = nullptr;
   if (fn(device, &stream) != 0) {
-    throw CoreError{AH4J_CUDA_ERROR, -1,
-                    "libtorch could not tell the current CUDA stream of device " +
-                        std::to_string(device)};
+    throw CoreError{
+        AH4J_CUDA_ERROR, -1,
+        "libtorch could not tell the current CUDA stream of device " + std::to_string(device)};
   }
   return static_cast<cudaStream_t>(stream);
 }
 
-// Calls body(Tag<P>, Tag<S>) with the CUDA types of a parameter dtype and of its state.
+// dispatch_param (../tensors.h) with CUDA's 16-bit types.
 template <typename F>
-void dispatch_param(DType dtype, F&& body) {
-  switch (dtype) {
-    case DType::kFloat32: body(Tag<float>{}, Tag<float>{}); break;
-    case DType::kFloat64: body(Tag<double>{}, Tag<double>{}); break;
-    case DType::kFloat16: body(Tag<__half>{}, Tag<float>{}); break;
-    case DType::kBFloat16: body(Tag<__nv_bfloat16>{}, Tag<float>{}); break;
-    default: break;  // rejected by check_param
-  }
+void dispatch_cuda(DType dtype, F&& body) {
+  dispatch_param<__half, __nv_bfloat16>(dtype, std::forward<F>(body));
 }
 
 constexpr DType kDTypes[] = {DType::kFloat32, DType::kFloat64, DType::kFloat16, DType::kBFloat16};
@@ -385,97 +403,126 @@ void launch_batches(const std::vector<Item<kDepth, Extra>>& items, Launch&& laun
 
 }  // namespace
 
-void rademacher(const std::vector<TensorView>& zs, const std::vector<uint64_t>& streams) {
-  on_device_by_dtype(zs, [&](DType dtype, const std::vector<size_t>& indices,
-                              cudaStream_t stream, int64_t chunk) {
-    std::vector<Item<1, ProbeExtra>> items;
-    for (size_t i : indices) {
-      items.push_back({{zs[i].data}, zs[i].numel, chunk, {streams[i]}});
-    }
-    dispatch_param(dtype, [&](auto p_tag, auto) {
-      using P = typename decltype(p_tag)::type;
-      launch_batches(items, [&](const Batch<1, ProbeExtra>& b, int chunks) {
-        rademacher_kernel<P><<<chunks, kThreads, 0, stream>>>(b);
+void rademacher(const RademacherCall& call) {
+  const auto& zs = call.zs;
+  on_device_by_dtype(
+      zs, [&](DType dtype, const std::vector<size_t>& indices, cudaStream_t stream, int64_t chunk) {
+        using Slots = ProbeSlots;
+        std::vector<Item<Slots::kDepth, ProbeExtra>> items;
+        for (size_t i : indices) {
+          Item<Slots::kDepth, ProbeExtra> item{};
+          item.ptr[Slots::kZIdx] = zs[i].data;
+          item.numel = zs[i].numel;
+          item.chunk_length = chunk;
+          item.extra = {call.streams[i]};
+          items.push_back(item);
+        }
+        dispatch_cuda(dtype, [&](auto p_tag, auto) {
+          using P = typename decltype(p_tag)::type;
+          launch_batches(items, [&](const Batch<Slots::kDepth, ProbeExtra>& b, int chunks) {
+            rademacher_kernel<P><<<chunks, kThreads, 0, stream>>>(b);
+          });
+        });
       });
-    });
-  });
 }
 
-void hutchinson(const std::vector<TensorView>& diags, const std::vector<TensorView>& zs,
-                const std::vector<TensorView>& hzs, double scale, bool overwrite) {
-  on_device_by_dtype(zs, [&](DType dtype, const std::vector<size_t>& indices,
-                              cudaStream_t stream, int64_t chunk) {
-    std::vector<Item<3, NoExtra>> items;
-    for (size_t i : indices) {
-      items.push_back({{diags[i].data, zs[i].data, hzs[i].data}, zs[i].numel, chunk, {0}});
-    }
-    dispatch_param(dtype, [&](auto p_tag, auto s_tag) {
-      using P = typename decltype(p_tag)::type;
-      using S = typename decltype(s_tag)::type;
-      launch_batches(items, [&](const Batch<3, NoExtra>& b, int chunks) {
-        hutchinson_kernel<P, S><<<chunks, kThreads, 0, stream>>>(b, static_cast<S>(scale),
-                                                                  overwrite ? 1 : 0);
+void hutchinson(const HutchinsonCall& call) {
+  const auto& zs = call.zs;
+  on_device_by_dtype(
+      zs, [&](DType dtype, const std::vector<size_t>& indices, cudaStream_t stream, int64_t chunk) {
+        using Slots = HutchinsonSlots;
+        std::vector<Item<Slots::kDepth, NoExtra>> items;
+        for (size_t i : indices) {
+          Item<Slots::kDepth, NoExtra> item{};
+          item.ptr[Slots::kDiagIdx] = call.diags[i].data;
+          item.ptr[Slots::kZIdx] = zs[i].data;
+          item.ptr[Slots::kHzIdx] = call.hzs[i].data;
+          item.numel = zs[i].numel;
+          item.chunk_length = chunk;
+          item.extra = {0};
+          items.push_back(item);
+        }
+        dispatch_cuda(dtype, [&](auto p_tag, auto s_tag) {
+          using P = typename decltype(p_tag)::type;
+          using S = typename decltype(s_tag)::type;
+          launch_batches(items, [&](const Batch<Slots::kDepth, NoExtra>& b, int chunks) {
+            hutchinson_kernel<P, S><<<chunks, kThreads, 0, stream>>>(b, static_cast<S>(call.scale),
+                                                                     call.overwrite ? 1 : 0);
+          });
+        });
       });
-    });
-  });
 }
 
-void adahessian(const std::vector<TensorView>& p, const std::vector<TensorView>& g,
-                const std::vector<TensorView>& d, const std::vector<bool>& d_is_state,
-                const std::vector<TensorView>& m, const std::vector<TensorView>& v,
-                const int64_t* block_sizes, const int64_t* steps, const double* hyper) {
-  on_device_by_dtype(p, [&](DType dtype, const std::vector<size_t>& indices,
-                              cudaStream_t stream, int64_t chunk) {
-    dispatch_param(dtype, [&](auto p_tag, auto s_tag) {
-      using P = typename decltype(p_tag)::type;
-      using S = typename decltype(s_tag)::type;
-      std::vector<Item<5, AdaHessianExtra<S>>> items;
-      for (size_t i : indices) {
-        const double* h = hyper + i * AH4J_HP_COUNT;
-        AdaHessianExtra<S> x{};
-        x.s = adahessian_scalars<S>(h[AH4J_HP_LR], h[AH4J_HP_BETA1], h[AH4J_HP_BETA2],
-                                    h[AH4J_HP_EPS], h[AH4J_HP_WEIGHT_DECAY],
-                                    h[AH4J_HP_HESSIAN_POWER], steps[i]);
-        x.block = block_sizes[i];
-        x.power = static_cast<int32_t>(power_kind(h[AH4J_HP_HESSIAN_POWER]));
-        x.group = mean_group(block_sizes[i]);
-        x.d_is_state = d_is_state[i] ? 1 : 0;
-        items.push_back({{p[i].data, g[i].data, d[i].data, m[i].data, v[i].data}, p[i].numel,
-                         adahessian_chunk_length(block_sizes[i], chunk), x});
-      }
-      launch_batches(items, [&](const Batch<5, AdaHessianExtra<S>>& b, int chunks) {
-        adahessian_kernel<P, S><<<chunks, kThreads, 0, stream>>>(b);
+void adahessian(const AdaHessianCall& call) {
+  const auto& p = call.params;
+  on_device_by_dtype(
+      p, [&](DType dtype, const std::vector<size_t>& indices, cudaStream_t stream, int64_t chunk) {
+        dispatch_cuda(dtype, [&](auto p_tag, auto s_tag) {
+          using P = typename decltype(p_tag)::type;
+          using S = typename decltype(s_tag)::type;
+          using Slots = AdaHessianSlots;
+          std::vector<Item<Slots::kDepth, AdaHessianExtra<S>>> items;
+          for (size_t i : indices) {
+            const double* h = call.hyper + i * AH4J_HP_COUNT;
+            const int64_t avg_group = call.block_sizes[i];
+            AdaHessianExtra<S> x{};
+            x.s = adahessian_scalars<S>(h[AH4J_HP_LR], h[AH4J_HP_BETA1], h[AH4J_HP_BETA2],
+                                        h[AH4J_HP_EPS], h[AH4J_HP_WEIGHT_DECAY],
+                                        h[AH4J_HP_HESSIAN_POWER], call.steps[i]);
+            x.avg_group = avg_group;
+            x.power = static_cast<int32_t>(power_kind(h[AH4J_HP_HESSIAN_POWER]));
+            x.mean_threads = mean_threads(avg_group);
+            x.d_is_state = call.diag_is_state[i] ? 1 : 0;
+            Item<Slots::kDepth, AdaHessianExtra<S>> item{};
+            item.ptr[Slots::kParamIdx] = p[i].data;
+            item.ptr[Slots::kGradIdx] = call.grads[i].data;
+            item.ptr[Slots::kHessianDiagIdx] = call.hessian_diags[i].data;
+            item.ptr[Slots::kExpAvgIdx] = call.exp_avgs[i].data;
+            item.ptr[Slots::kExpHessianDiagSqIdx] = call.exp_hessian_diag_sqs[i].data;
+            item.numel = p[i].numel;
+            item.chunk_length = adahessian_chunk_length(avg_group, chunk);
+            item.extra = x;
+            items.push_back(item);
+          }
+          launch_batches(items, [&](const Batch<Slots::kDepth, AdaHessianExtra<S>>& b, int chunks) {
+            adahessian_kernel<P, S><<<chunks, kThreads, 0, stream>>>(b);
+          });
+        });
       });
-    });
-  });
 }
 
-void adam(const std::vector<TensorView>& p, const std::vector<TensorView>& g,
-          const std::vector<TensorView>& m, const std::vector<TensorView>& v,
-          const std::vector<TensorView>& vmax, const int64_t* steps, const double* hyper,
-          const int32_t* flags) {
-  on_device_by_dtype(p, [&](DType dtype, const std::vector<size_t>& indices,
-                              cudaStream_t stream, int64_t chunk) {
-    dispatch_param(dtype, [&](auto p_tag, auto s_tag) {
-      using P = typename decltype(p_tag)::type;
-      using S = typename decltype(s_tag)::type;
-      std::vector<Item<5, AdamScalars<S>>> items;
-      for (size_t i : indices) {
-        const double* h = hyper + i * AH4J_HP_COUNT;
-        const bool amsgrad = flags[i] & AH4J_ADAM_AMSGRAD;
-        const auto s = adam_scalars<S>(h[AH4J_HP_LR], h[AH4J_HP_BETA1], h[AH4J_HP_BETA2],
-                                       h[AH4J_HP_EPS], h[AH4J_HP_WEIGHT_DECAY], steps[i], amsgrad,
-                                       flags[i] & AH4J_ADAM_MAXIMIZE,
-                                       flags[i] & AH4J_ADAM_DECOUPLED_WEIGHT_DECAY);
-        items.push_back({{p[i].data, g[i].data, m[i].data, v[i].data,
-                          amsgrad ? vmax[i].data : nullptr},
-                         p[i].numel, chunk, s});
-      }
-      launch_batches(items, [&](const Batch<5, AdamScalars<S>>& b, int chunks) {
-        adam_kernel<P, S><<<chunks, kThreads, 0, stream>>>(b);
+void adam(const AdamCall& call) {
+  const auto& p = call.params;
+  on_device_by_dtype(
+      p, [&](DType dtype, const std::vector<size_t>& indices, cudaStream_t stream, int64_t chunk) {
+        dispatch_cuda(dtype, [&](auto p_tag, auto s_tag) {
+          using P = typename decltype(p_tag)::type;
+          using S = typename decltype(s_tag)::type;
+          using Slots = AdamSlots;
+          std::vector<Item<Slots::kDepth, AdamScalars<S>>> items;
+          for (size_t i : indices) {
+            const double* h = call.hyper + i * AH4J_HP_COUNT;
+            const int32_t flags = call.flags[i];
+            const bool amsgrad = flags & AH4J_ADAM_AMSGRAD;
+            Item<Slots::kDepth, AdamScalars<S>> item{};
+            item.ptr[Slots::kParamIdx] = p[i].data;
+            item.ptr[Slots::kGradIdx] = call.grads[i].data;
+            item.ptr[Slots::kExpAvgIdx] = call.exp_avgs[i].data;
+            item.ptr[Slots::kExpAvgSqIdx] = call.exp_avg_sqs[i].data;
+            item.ptr[Slots::kMaxExpAvgSqIdx] = amsgrad ? call.max_exp_avg_sqs[i].data : nullptr;
+            item.numel = p[i].numel;
+            item.chunk_length = chunk;
+            item.extra = adam_scalars<S>(h[AH4J_HP_LR], h[AH4J_HP_BETA1], h[AH4J_HP_BETA2],
+                                         h[AH4J_HP_EPS], h[AH4J_HP_WEIGHT_DECAY], call.steps[i],
+                                         amsgrad, flags & AH4J_ADAM_MAXIMIZE,
+                                         flags & AH4J_ADAM_DECOUPLED_WEIGHT_DECAY);
+            items.push_back(item);
+          }
+          launch_batches(items, [&](const Batch<Slots::kDepth, AdamScalars<S>>& b, int chunks) {
+            adam_kernel<P, S><<<chunks, kThreads, 0, stream>>>(b);
+          });
+        });
       });
-    });
-  });
 }
 
 }  // namespace cuda

@@ -6,9 +6,10 @@
 #pragma once
 
 #include <algorithm>
-#include <atomic>
 #include <cstdint>
 #include <vector>
+
+#include "../chunking.h"
 
 namespace ah4j {
 namespace cuda {
@@ -16,32 +17,12 @@ namespace cuda {
 constexpr int kMaxTensors = 48;
 // Chunks per launch: as many as the kernel argument holds (with AdaHessian's double scalars).
 constexpr int kMaxChunks = 1440;
-// Elements per chunk (per CUDA block): a power of two in [kMinChunkElements, kMaxChunkElements],
-// set for the process by ah4j_cuda_chunk_elements. The default, 16,384, is a quarter of PyTorch's
-// multi_tensor_apply: a launch of 48 large tensors then holds several waves of blocks, so the
-// last, partial wave costs little (measured on an H200: bench/gpu/verify.py, README).
-constexpr int64_t kMinChunkElements = 1 << 10;
-constexpr int64_t kMaxChunkElements = 1 << 16;
-constexpr int64_t kDefaultChunkElements = 1 << 14;
-
-inline std::atomic<int64_t>& chunk_elements_setting() {
-  static std::atomic<int64_t> elements{kDefaultChunkElements};
-  return elements;
-}
-
-inline int64_t chunk_elements() { return chunk_elements_setting().load(std::memory_order_relaxed); }
-
-// Sets the chunk length if `elements` is valid; returns whether it was.
-inline bool set_chunk_elements(int64_t elements) {
-  const bool valid = elements >= kMinChunkElements && elements <= kMaxChunkElements &&
-                     (elements & (elements - 1)) == 0;
-  if (valid) chunk_elements_setting().store(elements, std::memory_order_relaxed);
-  return valid;
-}
-// Block averaging: per-block means a chunk keeps in shared memory.
+// The chunk length of the launches (chunk_elements()) and its bounds are in ../chunking.h: the C
+// API sets it in every build.
+// Block averaging (AdaHessian): the means of its averaging groups that a chunk keeps in shared
+// memory. An averaging group is the block_sizes[i] consecutive elements that share one mean of
+// |D|; it is no CUDA block.
 constexpr int64_t kMaxMeans = 4096;
-// Probes: 64 elements share one random word; chunks start at multiples of 64.
-constexpr int64_t kProbeWordBits = 64;
 
 // One chunk: elements [begin, end) of the batch's tensor chunk_tensor[c].
 struct ChunkRef {
@@ -49,8 +30,9 @@ struct ChunkRef {
   int64_t end;
 };
 
-// The kernel argument: kDepth pointers per tensor (params, grads, states...), the tensor's
-// per-parameter scalars, and the chunk table (kept compact: the tensor of a chunk is a byte).
+// The kernel argument: kDepth pointers per tensor (its slots, ptr[slot][tensor]: params, grads,
+// states..., as each kernel names them in kernels.cu), the tensor's per-parameter scalars, and the
+// chunk table (kept compact: the tensor of a chunk is a byte).
 template <int kDepth, typename Extra>
 struct Batch {
   void* ptr[kDepth][kMaxTensors];
@@ -65,32 +47,38 @@ template <int kDepth, typename Extra>
 struct Item {
   void* ptr[kDepth];
   int64_t numel;
-  int64_t chunk_length;  // > 0; a multiple of the tensor's granule (block size, probe word)
+  int64_t chunk_length;  // > 0; a multiple of the tensor's granule (averaging group, probe word)
   Extra extra;
 };
 
-// Elements per chunk for an AdaHessian parameter averaged over blocks of `block` elements: whole
-// blocks only, at most kMaxMeans of them and at most kMaxChunkElements elements, a multiple of 32
-// blocks where that fits (chunks of float32 and float64 then start on 128-byte lines, of 2-byte
-// dtypes on 64-byte ones: on an H200, float32 blocks of 9 ran at 85% of copy bandwidth in chunks
-// of 36,864 elements and at 59% in chunks of 32,760); a block larger than that is one chunk.
-// Parameters without averaging (block 1) use chunks of `chunk`.
-inline int64_t adahessian_chunk_length(int64_t block, int64_t chunk) {
-  if (block <= 1) return chunk;
-  int64_t blocks = std::min<int64_t>(kMaxChunkElements / block, kMaxMeans);
-  if (blocks >= 32) blocks -= blocks % 32;
-  return blocks >= 1 ? blocks * block : block;
+// Elements per chunk for an AdaHessian parameter averaged over groups of `avg_group` elements:
+// whole groups only, at most kMaxMeans of them and at most kMaxChunkElements elements, a multiple
+// of 32 groups where that fits (chunks of float32 and float64 then start on 128-byte lines, of
+// 2-byte dtypes on 64-byte ones: on an H200, float32 groups of 9 ran at 85% of copy bandwidth in
+// chunks of 36,864 elements and at 59% in chunks of 32,760); a group larger than that is one
+// chunk. Parameters without averaging (groups of 1) use chunks of `chunk`.
+inline int64_t adahessian_chunk_length(int64_t avg_group, int64_t chunk) {
+  if (avg_group <= 1) return chunk;
+  int64_t groups = std::min<int64_t>(kMaxChunkElements / avg_group, kMaxMeans);
+  if (groups >= 32) groups -= groups % 32;
+  return groups >= 1 ? groups * avg_group : avg_group;
 }
 
-// How the threads of a CUDA block share the sums of one chunk's block means: 1 thread per block
-// (summed in order, as the CPU does: bit-identical), a warp per block, or all threads on one block.
-enum MeanGroup : int32_t { kNoMeans = 0, kThreadPerBlock = 1, kWarpPerBlock = 32, kAllPerBlock = -1 };
+// How the threads of a CUDA block share the sums of one chunk's averaging-group means: 1 thread
+// per group (summed in order, as the CPU does: bit-identical), a warp per group, or the whole
+// CUDA block on one group. The value is the number of threads per group (-1: the whole block).
+enum MeanThreads : int32_t {
+  kNoMeans = 0,
+  kThreadPerGroup = 1,
+  kWarpPerGroup = 32,
+  kBlockPerGroup = -1
+};
 
-inline MeanGroup mean_group(int64_t block) {
-  if (block <= 1) return kNoMeans;
-  if (block <= 64) return kThreadPerBlock;
-  if (block <= kMaxChunkElements) return kWarpPerBlock;
-  return kAllPerBlock;
+inline MeanThreads mean_threads(int64_t avg_group) {
+  if (avg_group <= 1) return kNoMeans;
+  if (avg_group <= 64) return kThreadPerGroup;
+  if (avg_group <= kMaxChunkElements) return kWarpPerGroup;
+  return kBlockPerGroup;
 }
 
 // Calls launch(batch, chunk_count) for each batch that covers the items' elements, in order.

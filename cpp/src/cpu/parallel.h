@@ -1,4 +1,5 @@
-// Splitting the elements of many tensors into chunks that the CPU threads share.
+// Splitting the elements of many tensors into chunks that the CPU threads share, and the
+// instruction set each chunk runs with.
 #pragma once
 
 #include <omp.h>
@@ -21,8 +22,8 @@ struct Chunk {
   int64_t end;
 };
 
-// Chunks of tensor i never split a block of `granules[i]` elements (a block-averaging block, or
-// the 64 probes that share one random word).
+// Chunks of tensor i never split a run of `granules[i]` elements (an averaging group of the
+// AdaHessian step, or the 64 probes that share one random word).
 inline std::vector<Chunk> make_chunks(const std::vector<int64_t>& numels,
                                       const std::vector<int64_t>& granules, int64_t* total) {
   std::vector<Chunk> chunks;
@@ -70,8 +71,8 @@ template <typename F>
   body(c);
 }
 template <typename F>
-[[gnu::flatten]] __attribute__((target("arch=x86-64-v4,prefer-vector-width=512")))
-void run_avx512(F& body, const Chunk& c) {
+[[gnu::flatten]] __attribute__((target("arch=x86-64-v4,prefer-vector-width=512"))) void run_avx512(
+    F& body, const Chunk& c) {
   body(c);
 }
 #endif

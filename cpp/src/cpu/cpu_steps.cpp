@@ -1,0 +1,396 @@
+// The CPU loops of every entry point (cpu_steps.h). The per-element math is step_math.h's, shared
+// with the CUDA kernels; each loop runs over chunks of all of a call's tensors (parallel.h), which
+// never split an averaging group or a probe word, and gives the same bits for any thread count
+// and instruction set.
+#include "cpu_steps.h"
+
+#include <c10/util/BFloat16.h>
+#include <c10/util/Half.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "../chunking.h"
+#include "../step_math.h"
+#include "adahessian4j.h"
+#include "parallel.h"
+
+namespace ah4j {
+namespace cpu {
+namespace {
+
+// dispatch_param (../tensors.h) with the CPU's 16-bit types.
+template <typename F>
+void dispatch_cpu(DType dtype, F&& body) {
+  dispatch_param<c10::Half, c10::BFloat16>(dtype, std::forward<F>(body));
+}
+
+std::vector<int64_t> numels_of(const std::vector<TensorView>& views) {
+  std::vector<int64_t> numels;
+  for (const auto& v : views) numels.push_back(v.numel);
+  return numels;
+}
+
+// Chunks of all `views`, none splitting a run of granule elements (1: any split).
+std::vector<Chunk> chunks_of(const std::vector<TensorView>& views, int64_t granule,
+                             int64_t* total) {
+  return make_chunks(numels_of(views), std::vector<int64_t>(views.size(), granule), total);
+}
+
+// One chunk [begin, end) of an AdaHessian parameter whose |D| is averaged over groups of
+// `avg_group` consecutive elements (1: no averaging).
+template <Power K, typename P, typename S, typename D>
+void adahessian_range(P* __restrict p, const P* __restrict g, const D* __restrict d,
+                      S* __restrict m, S* __restrict v, int64_t begin, int64_t end,
+                      int64_t avg_group,
+                      const AdaHessianScalars<S> s) {  // by value: stores cannot alias it
+  if (avg_group == 1) {
+    for (int64_t i = begin; i < end; ++i) {
+      S pi = static_cast<S>(p[i]), mi = m[i], vi = v[i];
+      adahessian_element<K, S>(pi, static_cast<S>(g[i]), std::abs(static_cast<S>(d[i])), mi, vi, s);
+      p[i] = static_cast<P>(pi);
+      m[i] = mi;
+      v[i] = vi;
+    }
+    return;
+  }
+  // Averaging in two passes over the chunk, so that both vectorise and the bits stay those of the
+  // one-group-at-a-time loop: (1) the group means of |D|, eight groups at a time in eight lanes,
+  // each lane summing its group's elements in order in double as that loop did; spread to one
+  // value per element in a scratch buffer of the chunk's length; (2) the element update without
+  // averaging, reading the means from the buffer.
+  thread_local std::vector<S> scratch;
+  const int64_t length = end - begin;
+  if (static_cast<int64_t>(scratch.size()) < length) scratch.resize(static_cast<size_t>(length));
+  S* __restrict dbar = scratch.data();
+  constexpr int kLanes = 8;
+  const double count = static_cast<double>(avg_group);
+  int64_t b = begin;
+  for (; b + kLanes * avg_group <= end; b += kLanes * avg_group) {
+    double sum[kLanes] = {};
+    for (int64_t j = 0; j < avg_group; ++j) {
+      for (int l = 0; l < kLanes; ++l) {
+        sum[l] += std::abs(static_cast<double>(static_cast<S>(d[b + l * avg_group + j])));
+      }
+    }
+    for (int l = 0; l < kLanes; ++l) {
+      const S mean = static_cast<S>(sum[l] / count);
+      for (int64_t j = 0; j < avg_group; ++j) dbar[b - begin + l * avg_group + j] = mean;
+    }
+  }
+  for (; b < end; b += avg_group) {
+    double sum = 0;
+    for (int64_t i = b; i < b + avg_group; ++i)
+      sum += std::abs(static_cast<double>(static_cast<S>(d[i])));
+    const S mean = static_cast<S>(sum / count);
+    for (int64_t i = b; i < b + avg_group; ++i) dbar[i - begin] = mean;
+  }
+  for (int64_t i = begin; i < end; ++i) {
+    S pi = static_cast<S>(p[i]), mi = m[i], vi = v[i];
+    adahessian_element<K, S>(pi, static_cast<S>(g[i]), dbar[i - begin], mi, vi, s);
+    p[i] = static_cast<P>(pi);
+    m[i] = mi;
+    v[i] = vi;
+  }
+}
+
+// Whether x[begin, end) holds NaN or +-inf: an all-ones exponent. Integer tests and an OR
+// reduction, so the float and double loops vectorise.
+template <typename Bits, typename T>
+bool exponent_all_ones(const T* __restrict x, int64_t begin, int64_t end, Bits mask) {
+  Bits any = 0;
+  for (int64_t i = begin; i < end; ++i) {
+    Bits bits;
+    std::memcpy(&bits, x + i, sizeof bits);
+    any |= static_cast<Bits>((bits & mask) == mask);
+  }
+  return any != 0;
+}
+
+inline bool has_non_finite(const float* x, int64_t begin, int64_t end) {
+  return exponent_all_ones<uint32_t>(x, begin, end, 0x7f800000u);
+}
+
+inline bool has_non_finite(const double* x, int64_t begin, int64_t end) {
+  return exponent_all_ones<uint64_t>(x, begin, end, 0x7ff0000000000000ull);
+}
+
+template <typename H>
+bool has_non_finite(const H* x, int64_t begin, int64_t end) {  // float16, bfloat16
+  for (int64_t i = begin; i < end; ++i) {
+    if (!std::isfinite(static_cast<float>(x[i]))) return true;
+  }
+  return false;
+}
+
+// signs[b][j] = +1 if bit j of byte b is set, else -1: the probes of one byte of a random word.
+template <typename P>
+struct SignTable {
+  P signs[256][8];
+
+  static const SignTable& get() {
+    static const SignTable table;
+    return table;
+  }
+
+ private:
+  SignTable() {
+    for (int b = 0; b < 256; ++b) {
+      for (int j = 0; j < 8; ++j) signs[b][j] = P(((b >> j) & 1) ? 1.0f : -1.0f);
+    }
+  }
+};
+
+template <typename P, typename S>
+void adam_range(P* __restrict p, const P* __restrict g, S* __restrict m, S* __restrict v,
+                S* __restrict vmax, int64_t begin, int64_t end,
+                const AdamScalars<S> s) {  // by value: stores cannot alias it
+  S unused = 0;
+  for (int64_t i = begin; i < end; ++i) {
+    S pi = static_cast<S>(p[i]), mi = m[i], vi = v[i];
+    adam_element<S>(pi, static_cast<S>(g[i]), mi, vi, vmax ? vmax + i : &unused, s);
+    p[i] = static_cast<P>(pi);
+    m[i] = mi;
+    v[i] = vi;
+  }
+}
+
+// Partial statistics of one chunk (see ah4j_tensor_stats).
+struct ChunkStats {
+  double sum_sq = 0;
+  double sum_abs = 0;
+  double max_abs = 0;
+  bool non_finite = false;
+};
+
+// Sums of x^2 and |x| and the max of |x| over x[begin, end), in double: 32 lanes, lane j taking
+// the elements i = j (mod 32) in order (independent lanes: the loops vectorise without
+// reassociating a sum, so every instruction set gives the same bits), combined in a fixed order,
+// then the tail in order. A sum of squares in double is non-finite exactly when some element is
+// NaN or infinite, short of overflow: float inputs cannot overflow it (3.4e38^2 is 1.2e77), so for
+// them it is the non-finite check; for float64 a non-finite sum is confirmed with the exact
+// exponent test.
+template <typename P>
+ChunkStats stats_range(const P* __restrict x, int64_t begin, int64_t end) {
+  constexpr int kLanes = 32;
+  double sq[kLanes] = {}, ab[kLanes] = {}, mx[kLanes] = {};
+  int64_t i = begin;
+  for (; i + kLanes <= end; i += kLanes) {
+    double a[kLanes];
+    for (int j = 0; j < kLanes; ++j) a[j] = std::abs(static_cast<double>(x[i + j]));
+    for (int j = 0; j < kLanes; ++j) sq[j] += a[j] * a[j];
+    for (int j = 0; j < kLanes; ++j) ab[j] += a[j];
+    for (int j = 0; j < kLanes; ++j) mx[j] = mx[j] < a[j] ? a[j] : mx[j];
+  }
+  ChunkStats s;
+  for (int j = 0; j < kLanes; ++j) {
+    s.sum_sq += sq[j];
+    s.sum_abs += ab[j];
+    s.max_abs = s.max_abs < mx[j] ? mx[j] : s.max_abs;
+  }
+  for (; i < end; ++i) {
+    const double a = std::abs(static_cast<double>(x[i]));
+    s.sum_sq += a * a;
+    s.sum_abs += a;
+    s.max_abs = s.max_abs < a ? a : s.max_abs;
+  }
+  s.non_finite = !std::isfinite(s.sum_sq) && (sizeof(P) < 8 || has_non_finite(x, begin, end));
+  return s;
+}
+
+// float16 and bfloat16: element by element (their sums cannot overflow either).
+template <typename H>
+ChunkStats stats_range_half(const H* __restrict x, int64_t begin, int64_t end) {
+  ChunkStats s;
+  for (int64_t i = begin; i < end; ++i) {
+    const double a = std::abs(static_cast<double>(static_cast<float>(x[i])));
+    s.sum_sq += a * a;
+    s.sum_abs += a;
+    s.max_abs = s.max_abs < a ? a : s.max_abs;
+  }
+  s.non_finite = !std::isfinite(s.sum_sq);
+  return s;
+}
+
+inline ChunkStats stats_range(const c10::Half* x, int64_t begin, int64_t end) {
+  return stats_range_half(x, begin, end);
+}
+
+inline ChunkStats stats_range(const c10::BFloat16* x, int64_t begin, int64_t end) {
+  return stats_range_half(x, begin, end);
+}
+
+}  // namespace
+
+void rademacher(const RademacherCall& call) {
+  const auto& zs = call.zs;
+  int64_t total = 0;
+  const auto chunks = chunks_of(zs, kProbeWordBits, &total);
+  for_each_chunk(chunks, total, [&](const Chunk& c) {
+    const TensorView& z = zs[c.tensor];
+    dispatch_cpu(z.dtype, [&](auto p_tag, auto) {
+      using P = typename decltype(p_tag)::type;
+      P* out = static_cast<P*>(z.data);
+      const auto& table = SignTable<P>::get();
+      for (int64_t w = c.begin / kProbeWordBits; w * kProbeWordBits < c.end; ++w) {
+        const uint64_t word = probe_word(call.streams[c.tensor], w);
+        const int64_t first = w * kProbeWordBits;
+        const int64_t last = std::min(c.end, first + kProbeWordBits);
+        if (last - first == kProbeWordBits) {
+          // Whole word: copy the signs of each byte from the table (8 elements at a time).
+          for (int byte = 0; byte < 8; ++byte) {
+            std::memcpy(out + first + 8 * byte, table.signs[(word >> (8 * byte)) & 0xff],
+                        8 * sizeof(P));
+          }
+        } else {
+          for (int64_t e = first; e < last; ++e) out[e] = table.signs[(word >> (e - first)) & 1][0];
+        }
+      }
+    });
+  });
+}
+
+void hutchinson(const HutchinsonCall& call) {
+  const auto& z = call.zs;
+  const auto& hz = call.hzs;
+  const auto& d = call.diags;
+  const bool overwrite = call.overwrite;
+  int64_t total = 0;
+  const auto chunks = chunks_of(z, 1, &total);
+  for_each_chunk(chunks, total, [&](const Chunk& c) {
+    dispatch_cpu(z[c.tensor].dtype, [&](auto p_tag, auto s_tag) {
+      using P = typename decltype(p_tag)::type;
+      using S = typename decltype(s_tag)::type;
+      const P* zp = static_cast<const P*>(z[c.tensor].data);
+      const P* hp = static_cast<const P*>(hz[c.tensor].data);
+      S* dp = static_cast<S*>(d[c.tensor].data);
+      const S sc = static_cast<S>(call.scale);
+      for (int64_t i = c.begin; i < c.end; ++i) {
+        const S term = static_cast<S>(zp[i]) * static_cast<S>(hp[i]) * sc;
+        dp[i] = overwrite ? term : dp[i] + term;
+      }
+    });
+  });
+}
+
+void adahessian(const AdaHessianCall& call) {
+  const auto& p = call.params;
+  const auto& g = call.grads;
+  const auto& d = call.hessian_diags;
+  const auto& m = call.exp_avgs;
+  const auto& v = call.exp_hessian_diag_sqs;
+  const int64_t* block_sizes = call.block_sizes;
+  const int64_t* steps = call.steps;
+  const double* hyper = call.hyper;
+  int64_t total = 0;
+  const auto chunks =
+      make_chunks(numels_of(p), std::vector<int64_t>(block_sizes, block_sizes + p.size()), &total);
+  for_each_chunk(chunks, total, [&](const Chunk& c) {
+    const int64_t i = c.tensor;
+    const double* h = hyper + i * AH4J_HP_COUNT;
+    dispatch_cpu(p[i].dtype, [&](auto p_tag, auto s_tag) {
+      using P = typename decltype(p_tag)::type;
+      using S = typename decltype(s_tag)::type;
+      const auto s =
+          adahessian_scalars<S>(h[AH4J_HP_LR], h[AH4J_HP_BETA1], h[AH4J_HP_BETA2], h[AH4J_HP_EPS],
+                                h[AH4J_HP_WEIGHT_DECAY], h[AH4J_HP_HESSIAN_POWER], steps[i]);
+      P* pp = static_cast<P*>(p[i].data);
+      const P* gp = static_cast<const P*>(g[i].data);
+      S* mp = static_cast<S*>(m[i].data);
+      S* vp = static_cast<S*>(v[i].data);
+      const auto run = [&](auto kind) {
+        constexpr Power K = decltype(kind)::value;
+        if (call.diag_is_state[i]) {
+          adahessian_range<K>(pp, gp, static_cast<const S*>(d[i].data), mp, vp, c.begin, c.end,
+                              block_sizes[i], s);
+        } else {
+          adahessian_range<K>(pp, gp, static_cast<const P*>(d[i].data), mp, vp, c.begin, c.end,
+                              block_sizes[i], s);
+        }
+      };
+      switch (power_kind(h[AH4J_HP_HESSIAN_POWER])) {
+        case Power::kOne: run(std::integral_constant<Power, Power::kOne>{}); break;
+        case Power::kHalf: run(std::integral_constant<Power, Power::kHalf>{}); break;
+        default: run(std::integral_constant<Power, Power::kGeneral>{}); break;
+      }
+    });
+  });
+}
+
+void adam(const AdamCall& call) {
+  const auto& p = call.params;
+  const auto& g = call.grads;
+  const auto& m = call.exp_avgs;
+  const auto& v = call.exp_avg_sqs;
+  const auto& vmax = call.max_exp_avg_sqs;
+  const int32_t* flags = call.flags;
+  int64_t total = 0;
+  const auto chunks = chunks_of(p, 1, &total);
+  for_each_chunk(chunks, total, [&](const Chunk& c) {
+    const int64_t i = c.tensor;
+    const double* h = call.hyper + i * AH4J_HP_COUNT;
+    dispatch_cpu(p[i].dtype, [&](auto p_tag, auto s_tag) {
+      using P = typename decltype(p_tag)::type;
+      using S = typename decltype(s_tag)::type;
+      const auto s = adam_scalars<S>(h[AH4J_HP_LR], h[AH4J_HP_BETA1], h[AH4J_HP_BETA2],
+                                     h[AH4J_HP_EPS], h[AH4J_HP_WEIGHT_DECAY], call.steps[i],
+                                     flags[i] & AH4J_ADAM_AMSGRAD, flags[i] & AH4J_ADAM_MAXIMIZE,
+                                     flags[i] & AH4J_ADAM_DECOUPLED_WEIGHT_DECAY);
+      adam_range(static_cast<P*>(p[i].data), static_cast<const P*>(g[i].data),
+                 static_cast<S*>(m[i].data), static_cast<S*>(v[i].data),
+                 (flags[i] & AH4J_ADAM_AMSGRAD) ? static_cast<S*>(vmax[i].data) : nullptr, c.begin,
+                 c.end, s);
+    });
+  });
+}
+
+void tensor_stats(const std::vector<TensorView>& tensors, int32_t* non_finite, double* sum_sq,
+                  double* sum_abs, double* max_abs) {
+  int64_t total = 0;
+  const auto chunks = chunks_of(tensors, 1, &total);
+  std::vector<ChunkStats> partial(chunks.size());
+  const Chunk* first = chunks.data();
+  for_each_chunk(chunks, total, [&](const Chunk& c) {
+    dispatch_cpu(tensors[c.tensor].dtype, [&](auto p_tag, auto) {
+      using P = typename decltype(p_tag)::type;
+      partial[&c - first] =
+          stats_range(static_cast<const P*>(tensors[c.tensor].data), c.begin, c.end);
+    });
+  });
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    non_finite[i] = 0;
+    sum_sq[i] = sum_abs[i] = max_abs[i] = 0;
+  }
+  for (size_t k = 0; k < chunks.size(); ++k) {  // chunks of a tensor are consecutive, in order
+    const int64_t i = chunks[k].tensor;
+    non_finite[i] |= partial[k].non_finite ? 1 : 0;
+    sum_sq[i] += partial[k].sum_sq;
+    sum_abs[i] += partial[k].sum_abs;
+    max_abs[i] = max_abs[i] < partial[k].max_abs ? partial[k].max_abs : max_abs[i];
+  }
+}
+
+int64_t find_non_finite(const std::vector<TensorView>& tensors) {
+  int64_t total = 0;
+  const auto chunks = chunks_of(tensors, 1, &total);
+  std::vector<unsigned char> bad(chunks.size(), 0);
+  const Chunk* first = chunks.data();
+  for_each_chunk(chunks, total, [&](const Chunk& c) {
+    dispatch_cpu(tensors[c.tensor].dtype, [&](auto p_tag, auto) {
+      using P = typename decltype(p_tag)::type;
+      const P* x = static_cast<const P*>(tensors[c.tensor].data);
+      bad[&c - first] = has_non_finite(x, c.begin, c.end);
+    });
+  });
+  for (size_t k = 0; k < chunks.size(); ++k) {
+    if (bad[k]) return chunks[k].tensor;
+  }
+  return -1;
+}
+
+}  // namespace cpu
+}  // namespace ah4j
