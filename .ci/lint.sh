@@ -2,7 +2,8 @@
 # Machine-kept standards, one part at a time or all of them (CI runs `.ci/lint.sh`):
 #   .ci/lint.sh [--strict] [shell|python|cpp|java ...]
 #   shell   shellcheck (every severity) over every *.sh and every script whose #! names sh or bash
-#   python  pyflakes over every *.py; pycodestyle, max-line-length 100
+#   python  pyflakes over every *.py; pycodestyle, max-line-length 120 (the scripts' tables and
+#           case lists read better whole; Java is held to 100 by google-java-format)
 #   cpp     clang-format --dry-run --Werror (style: cpp/.clang-format) over cpp/**/*.{h,cpp,cu}
 #   java    Spotless (google-java-format, configured in the parent pom.xml): mvn spotless:check
 # Enforced, failing the run: shellcheck, pyflakes, pycodestyle, and clang-format (cpp/ was
@@ -14,9 +15,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Python files pycodestyle only reports on until the formatting commit: others edit them now.
-PYTHON_PENDING=(bench/python/parity.py bench/python/adahessian_reference.py)
-PYCODESTYLE=(pycodestyle --max-line-length=100)
+# Python files pycodestyle only reports on (none: every file is held to it).
+PYTHON_PENDING=()
+PYCODESTYLE=(pycodestyle --max-line-length=120)
 CLANG_FORMAT_MAJOR=14  # Debian bookworm's; other versions format some constructs differently
 
 strict="${LINT_STRICT:-0}"
@@ -79,6 +80,7 @@ lint_python() {
   else
     failed "pycodestyle"
   fi
+  [ ${#PYTHON_PENDING[@]} -gt 0 ] || return 0
   local count
   count="$("${PYCODESTYLE[@]}" "${PYTHON_PENDING[@]}" | wc -l || true)"
   if [ "$count" -gt 0 ]; then

@@ -50,7 +50,8 @@ for alloc in allocators:
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for model in ("mlp", "cnn"):
         for threads in (1, 2):
-            k = lambda lang, opt: (alloc, lang, model, opt, threads)  # noqa: E731
+            def k(lang, opt, model=model, threads=threads):
+                return (alloc, lang, model, opt, threads)
             pa, ph = ms(k("python", "adam")), ms(k("python", "adahessian"))
             ja, jh = ms(k("java", "adam")), ms(k("java", "adahessian"))
             jo = ms(k("java", "opbyop"))

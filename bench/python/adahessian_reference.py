@@ -214,8 +214,8 @@ class AdaHessian(torch.optim.Optimizer):
             saved = [p.grad for p in holders]
             for i in active:
                 params[i].grad = grads[i].detach().clone()
-            self.last_grad_norm = float(torch.nn.utils.clip_grad_norm_(holders, self.max_grad_norm,
-                                                                      norm_type=self.grad_norm_type))
+            norm = torch.nn.utils.clip_grad_norm_(holders, self.max_grad_norm, norm_type=self.grad_norm_type)
+            self.last_grad_norm = float(norm)
             for i, p, g in zip(active, holders, saved):
                 step_grads[i] = p.grad
                 p.grad = g
