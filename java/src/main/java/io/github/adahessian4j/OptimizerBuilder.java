@@ -133,7 +133,7 @@ public abstract sealed class OptimizerBuilder<O extends GroupOptions<O>, B exten
    * estimates) across replicas through {@code replicaMean}, after loss unscaling and before
    * clipping, the non-finite check and the update, so every replica takes the same step (default
    * none: one process). {@code processGroup.replicaMean()} of
-   * {@code io.github.adahessian4j.distributed.ProcessGroup} is one; see {@link ReplicaMean} for
+   * {@link io.github.adahessian4j.distributed.ProcessGroup} is one; see {@link ReplicaMean} for
    * what each optimizer hands over.
    *
    * @param replicaMean the in-place mean over replicas

@@ -5,7 +5,7 @@ import org.bytedeco.pytorch.Tensor;
 
 /**
  * Data-parallel training: the mean of tensors across replicas, in place (an all-reduce that sums
- * and divides by the number of replicas). {@code io.github.adahessian4j.distributed.ProcessGroup}
+ * and divides by the number of replicas). {@link io.github.adahessian4j.distributed.ProcessGroup}
  * provides one over libtorch's c10d ({@code processGroup.replicaMean()}); any other collective
  * the application uses can be plugged in. Give it to any optimizer's builder
  * ({@link OptimizerBuilder#replicaMean(ReplicaMean)}).
@@ -29,7 +29,7 @@ import org.bytedeco.pytorch.Tensor;
  * same parameters receive gradients on each (true for any model without data-dependent
  * branches); a step with no gradient at all still calls it, with an empty list, so that the
  * other replicas are not left waiting. {@code ProcessGroup} checks that the lists agree before
- * it moves any data and throws a {@code io.github.adahessian4j.distributed.CollectiveException}
+ * it moves any data and throws a {@link io.github.adahessian4j.distributed.CollectiveException}
  * on every rank when they do not.
  *
  * <p>The tensors are the optimizer's own (detached, contiguous, on the parameters' devices); write
