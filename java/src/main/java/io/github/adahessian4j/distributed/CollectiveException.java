@@ -11,10 +11,15 @@ import java.time.Duration;
 public class CollectiveException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
+  /** The collective, as the message names it. */
   private final String collective;
+  /** The rank that threw. */
   private final int rank;
+  /** The number of ranks. */
   private final int worldSize;
+  /** The collective timeout (not serialized). */
   private final transient Duration timeout;
+  /** Whether the ranks handed over different tensors. */
   private final boolean mismatch;
 
   CollectiveException(String message, String collective, int rank, int worldSize, Duration timeout,

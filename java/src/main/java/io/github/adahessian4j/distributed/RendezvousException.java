@@ -11,9 +11,13 @@ import java.time.Duration;
 public class RendezvousException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
+  /** The rendezvous address. */
   private final String address;
+  /** The rendezvous port. */
   private final int port;
+  /** This process's rank. */
   private final int rank;
+  /** The rendezvous timeout (not serialized). */
   private final transient Duration timeout;
 
   RendezvousException(String message, String address, int port, int rank, Duration timeout, Throwable cause) {
