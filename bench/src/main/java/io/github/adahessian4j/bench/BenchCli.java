@@ -1,15 +1,17 @@
 package io.github.adahessian4j.bench;
 
 import io.github.adahessian4j.bench.compare.Compare;
+import io.github.adahessian4j.bench.compare.DataParallelBenchmark;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The command line of the bench module: {@code compare} (Adam vs AdaHessian, measured) and
- * {@code example} (a quick training run, also what runs without a command).
+ * The command line of the bench module: {@code compare} (Adam vs AdaHessian, measured),
+ * {@code example} (a quick training run, also what runs without a command) and {@code dp-bench}
+ * (data-parallel throughput over processes).
  */
 @Command(name = "adahessian4j-bench", mixinStandardHelpOptions = true,
-    subcommands = {Compare.class, Example.class},
+    subcommands = {Compare.class, Example.class, DataParallelBenchmark.class},
     description = "AdaHessian4J demos. Without a command: the quick example.")
 public final class BenchCli implements Runnable {
   @Override
