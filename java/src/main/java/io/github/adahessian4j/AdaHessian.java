@@ -5,7 +5,6 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.IntFunction;
@@ -52,7 +51,6 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
   private final BlockAveraging blockAveraging;
   private final int updateEach;
   private final int nSamples;
-  private final ReplicaMean replicaMean;
   private long seed;
   private long probeCounter;
   private long[] blockSizes = new long[0];
@@ -76,7 +74,6 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
     this.blockAveraging = b.blockAveraging;
     this.updateEach = b.updateEach;
     this.nSamples = b.nSamples;
-    this.replicaMean = b.replicaMean;
     this.seed = b.seed;
     try {
       addGroups(groups);
@@ -459,6 +456,9 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
       long draws, Report report) {
     final int n = params.length;
     if (active.isEmpty()) {
+      if (replicaMean != null) {
+        averageAcrossReplicas(active, null, null); // take part: a replica with gradients waits for it
+      }
       return;
     }
     Tensor[] stepGrads = new Tensor[n];
@@ -549,24 +549,6 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
     hessianMean = elements == 0 ? Double.NaN : sum / elements;
     hessianMax = elements == 0 ? Double.NaN : max;
     zeroHessianParams = zero;
-  }
-
-  /**
-   * Hands the gradients, then the fresh estimates, to {@link ReplicaMean} (see there), as detached
-   * tensors: the gradients are torch.grad's outputs, which the Hessian-vector products used.
-   */
-  private void averageAcrossReplicas(List<Integer> active, Tensor[] grads, Tensor[] diags) {
-    List<Tensor> shared = new ArrayList<>();
-    for (int i : active) {
-      grads[i] = grads[i].detach();
-      shared.add(grads[i]);
-    }
-    for (int i : active) {
-      if (diags[i] != null) {
-        shared.add(diags[i]);
-      }
-    }
-    replicaMean.averageInPlace(Collections.unmodifiableList(shared));
   }
 
   /** Fresh Hessian-diagonal estimates (null where none was due) and the probe draws they used. */
@@ -685,7 +667,6 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
     private int updateEach = 1;
     private int nSamples = 1;
     private long seed = 0x5EED_AD4E_551AL;
-    private ReplicaMean replicaMean;
 
     private Builder() {
       super(AdaHessianOptions.DEFAULTS);
@@ -755,18 +736,6 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
      */
     public Builder seed(long seed) {
       this.seed = seed;
-      return this;
-    }
-
-    /**
-     * Data-parallel training: averages the gradients and Hessian estimates across replicas each
-     * step (default none: one process). See {@link ReplicaMean}.
-     *
-     * @param replicaMean the in-place mean over replicas
-     * @return this builder
-     */
-    public Builder replicaMean(ReplicaMean replicaMean) {
-      this.replicaMean = Objects.requireNonNull(replicaMean, "replicaMean");
       return this;
     }
   }

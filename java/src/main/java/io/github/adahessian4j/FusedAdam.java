@@ -92,7 +92,8 @@ public abstract sealed class FusedAdam extends FusedOptimizer<AdamOptions> permi
 
   /**
    * Updates every parameter whose gradient ({@code p.grad()}, from the user's own
-   * {@code loss.backward()}) is defined, after clipping and the non-finite check.
+   * {@code loss.backward()}) is defined, after the replica mean (data-parallel training, see
+   * {@link OptimizerBuilder#replicaMean(ReplicaMean)}), clipping and the non-finite check.
    */
   public void step() {
     enter();
@@ -116,6 +117,9 @@ public abstract sealed class FusedAdam extends FusedOptimizer<AdamOptions> permi
           grads[i] = unscale(g.is_contiguous() ? g : g.contiguous());
           active.add(i);
         }
+      }
+      if (replicaMean != null) {
+        averageAcrossReplicas(active, grads, null); // p.grad() itself, unless unscaled or made contiguous
       }
       if (active.isEmpty() || !checkGradients(operation(), active, grads, report)) {
         return;

@@ -56,6 +56,8 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
 
   private final double clipMaxNorm;
   private final double clipNormType;
+  /** The data-parallel mean over replicas, or null (one process). */
+  final ReplicaMean replicaMean;
   private final AtomicBoolean busy = new AtomicBoolean();
   private volatile NonFinitePolicy nonFinitePolicy;
   private volatile double lossScale = 1.0;
@@ -71,6 +73,7 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
     this.clipMaxNorm = settings.clipMaxNorm;
     this.clipNormType = settings.clipNormType;
     this.nonFinitePolicy = settings.nonFinitePolicy;
+    this.replicaMean = settings.replicaMean;
   }
 
   /** A per-parameter state tensor, declared once by name (checkpoint order is declaration order). */
@@ -387,6 +390,29 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
     }
     lastStats = new StepStats(stepCalls, r.loss, r.gradNorm, r.clipped, r.skipped, lrs,
         r.hessianRefreshed, hessianMean, hessianMax, zeroHessianParams);
+  }
+
+  /**
+   * Hands {@code grads[i]} for {@code i} in {@code active}, then {@code diags[i]} (the fresh
+   * Hessian estimates, null where none; {@code diags} may be null) to the {@link ReplicaMean}, as
+   * detached tensors that share storage with what the step uses; {@code grads[i]} is replaced by
+   * its detached handle. Called even with no active parameter, so that a replica without
+   * gradients still takes part in the collective (whose check then reports the mismatch).
+   */
+  void averageAcrossReplicas(List<Integer> active, Tensor[] grads, Tensor[] diags) {
+    List<Tensor> shared = new ArrayList<>();
+    for (int i : active) {
+      grads[i] = grads[i].detach();
+      shared.add(grads[i]);
+    }
+    if (diags != null) {
+      for (int i : active) {
+        if (diags[i] != null) {
+          shared.add(diags[i]);
+        }
+      }
+    }
+    replicaMean.averageInPlace(Collections.unmodifiableList(shared));
   }
 
   /** Per-parameter sums of the one read pass, indexed by flat parameter index (0 where not read). */

@@ -8,7 +8,8 @@ import org.bytedeco.pytorch.TensorVector;
 
 /**
  * The options every optimizer's builder has: the shared hyperparameters of the default group
- * options, gradient clipping, the non-finite policy, and the parameter groups. Each optimizer's
+ * options, gradient clipping, the non-finite policy, the replica mean of data-parallel training,
+ * and the parameter groups. Each optimizer's
  * builder adds only its own options.
  *
  * @param <O> the group options
@@ -21,6 +22,7 @@ public abstract sealed class OptimizerBuilder<O extends GroupOptions<O>, B exten
   double clipMaxNorm = Double.POSITIVE_INFINITY;
   double clipNormType = 2.0;
   NonFinitePolicy nonFinitePolicy = NonFinitePolicy.SKIP;
+  ReplicaMean replicaMean;
   private final List<GroupSpecPending<O>> groups = new ArrayList<>();
 
   private record GroupSpecPending<O>(List<Tensor> params, O options) {}
@@ -123,6 +125,22 @@ public abstract sealed class OptimizerBuilder<O extends GroupOptions<O>, B exten
    */
   public B nonFinitePolicy(NonFinitePolicy policy) {
     this.nonFinitePolicy = Objects.requireNonNull(policy, "policy");
+    return self();
+  }
+
+  /**
+   * Data-parallel training: each step averages the gradients (and AdaHessian's fresh Hessian
+   * estimates) across replicas through {@code replicaMean}, after loss unscaling and before
+   * clipping, the non-finite check and the update, so every replica takes the same step (default
+   * none: one process). {@code processGroup.replicaMean()} of
+   * {@link io.github.adahessian4j.distributed.ProcessGroup} is one; see {@link ReplicaMean} for
+   * what each optimizer hands over.
+   *
+   * @param replicaMean the in-place mean over replicas
+   * @return this builder
+   */
+  public B replicaMean(ReplicaMean replicaMean) {
+    this.replicaMean = Objects.requireNonNull(replicaMean, "replicaMean");
     return self();
   }
 

@@ -21,10 +21,11 @@ import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
 
 /**
- * Data-parallel AdaHessian ({@link ReplicaMean}): two replicas, each on half of a batch, with an
- * in-process all-reduce, take exactly the steps of one optimizer on the whole batch (the loss is
- * a mean over the batch, so the mean of the halves' gradients and Hessian-vector products, with
- * the same probes, is the whole batch's).
+ * Data-parallel AdaHessian and Adam ({@link ReplicaMean}): two replicas, each on half of a batch,
+ * with an in-process all-reduce, take exactly the steps of one optimizer on the whole batch (the
+ * loss is a mean over the batch, so the mean of the halves' gradients and Hessian-vector products,
+ * with the same probes, is the whole batch's). The same over processes and c10d:
+ * {@code DistributedTrainingTest}.
  */
 class DataParallelTest {
   private static final torch.ScalarType F64 = torch.ScalarType.Double;
@@ -138,6 +139,58 @@ class DataParallelTest {
       try {
         Future<double[][]> r0 = pool.submit(() -> replica(xy, 0, 2, mean.rank(0)));
         Future<double[][]> r1 = pool.submit(() -> replica(xy, 1, 2, mean.rank(1)));
+        double[][] a = r0.get(120, TimeUnit.SECONDS);
+        double[][] b = r1.get(120, TimeUnit.SECONDS);
+        for (int i = 0; i < expected.length; i++) {
+          assertArrayEquals(a[i], b[i], "replicas agree bit for bit on parameter " + i);
+          T.assertClose("parameter " + i, a[i], expected[i], 1e-10, 1e-12);
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+  }
+
+  /** Adam with the same mean: both the closure form and backward() + step(), with clipping. */
+  private static double[][] adam(Tensor x, Tensor y, int rank, int parties, ReplicaMean mean) {
+    try (PointerScope scope = new PointerScope()) {
+      Net net = new Net();
+      long share = x.size(0) / parties;
+      Tensor xs = x.narrow(0, rank * share, share);
+      Tensor ys = y.narrow(0, rank * share, share);
+      Adam.Builder b = Adam.builder().lr(0.01).clipGradNorm(0.5);
+      if (mean != null) {
+        b.replicaMean(mean);
+      }
+      try (Adam opt = b.build(net.params)) {
+        for (int s = 0; s < STEPS; s++) {
+          if (s % 2 == 0) {
+            opt.step(() -> net.loss(xs, ys));
+          } else {
+            opt.zeroGrad();
+            net.loss(xs, ys).backward();
+            opt.step();
+          }
+        }
+      }
+      double[][] out = new double[net.params.size()][];
+      for (int i = 0; i < out.length; i++) {
+        out[i] = T.values(net.params.get(i));
+      }
+      return out;
+    }
+  }
+
+  @Test
+  void adamReplicasOnHalvesTakeTheWholeBatchSteps() throws Exception {
+    try (PointerScope scope = new PointerScope()) {
+      Tensor[] xy = batch();
+      double[][] expected = adam(xy[0], xy[1], 0, 1, null);
+      InProcessMean mean = new InProcessMean(2);
+      ExecutorService pool = Executors.newFixedThreadPool(2);
+      try {
+        Future<double[][]> r0 = pool.submit(() -> adam(xy[0], xy[1], 0, 2, mean.rank(0)));
+        Future<double[][]> r1 = pool.submit(() -> adam(xy[0], xy[1], 1, 2, mean.rank(1)));
         double[][] a = r0.get(120, TimeUnit.SECONDS);
         double[][] b = r1.get(120, TimeUnit.SECONDS);
         for (int i = 0; i < expected.length; i++) {

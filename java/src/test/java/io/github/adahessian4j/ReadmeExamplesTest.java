@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.github.adahessian4j.*;
+import io.github.adahessian4j.distributed.DistributedSampler;   // not org.bytedeco.pytorch's
+import io.github.adahessian4j.distributed.Launcher;
+import io.github.adahessian4j.distributed.ProcessGroup;         // not org.bytedeco.pytorch's
 import io.github.adahessian4j.schedule.CosineAnnealingLR;
 import io.github.adahessian4j.schedule.LinearLR;
 import io.github.adahessian4j.schedule.LrScheduler;
@@ -229,23 +232,49 @@ class ReadmeExamplesTest {
         "the analysis leaves the parameters as they were");
   }
 
-  /** A stand-in for an application's process group: one replica, whose mean is itself. */
-  private static final class OneReplica {
-    int calls;
-
-    void allReduceMeanInPlace(List<Tensor> tensors) {
-      calls++;
-    }
-  }
-
+  /**
+   * The data-parallel snippet, run by two processes that the Launcher starts (the snippet reads
+   * their MASTER_ADDR, MASTER_PORT, WORLD_SIZE and RANK).
+   */
   @Test
-  void dataParallelHook() {
-    OneReplica myProcessGroup = new OneReplica();
-    AdaHessian opt = AdaHessian.builder()
-        .replicaMean(tensors -> myProcessGroup.allReduceMeanInPlace(tensors))  // your collective
-        .build(model.parameters());
-    opt.step(() -> loss(x, y));
-    assertEquals(1, myProcessGroup.calls);
-    opt.close();
+  void dataParallelAcrossProcesses() throws Exception {
+    int status = new Launcher(2).threads(1).jvmArgs(List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"))
+        .runJava(ReadmeExamplesTest.class.getName(), List.of(runDir.toString()));
+    assertEquals(0, status, "a rank failed (its output is above, prefixed with [rank r])");
+    assertTrue(Files.exists(runDir.resolve("opt.ckpt")));
   }
+
+  /** A rank of {@link #dataParallelAcrossProcesses}: {@code args[0]} is the run directory. */
+  public static void main(String[] args) throws Exception {
+    ReadmeExamplesTest here = new ReadmeExamplesTest();
+    here.runDir = Path.of(args[0]);
+    here.dataParallel();
+  }
+
+  private void dataParallel() throws IOException {
+    Tensor images = torch.cat(new TensorVector(xs));
+    Tensor labels = torch.cat(new TensorVector(ys));
+    double before = meanLoss();
+    try (ProcessGroup group = ProcessGroup.fromEnvironment();  // MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK
+         AdaHessian opt = AdaHessian.builder().replicaMean(group.replicaMean()).build(model.parameters())) {
+      group.broadcastParameters(model);                       // every replica starts from rank 0's weights
+      DistributedSampler sampler = new DistributedSampler(images.size(0), group, 42, false);
+      long batch = 16 / group.worldSize();                    // a global batch of 16, split over the ranks
+      for (int epoch = 0; epoch < 2; epoch++) {
+        sampler.setEpoch(epoch);                              // a new permutation, the same on every rank
+        Tensor shard = AbstractTensor.create(sampler.indices(), sampler.numSamples());  // this rank's part
+        for (long k = 0; k + batch <= sampler.numSamples(); k += batch) {
+          Tensor idx = shard.narrow(0, k, batch);
+          opt.step(() -> torch.cross_entropy_loss(model.forward(images.index_select(0, idx)), labels.index_select(0, idx)));
+        }
+      }
+      if (group.rank() == 0) {
+        opt.save(runDir.resolve("opt.ckpt"));                 // rank 0 saves: every rank holds the same state
+      }
+      group.barrier();                                        // the file is complete before anyone reads it
+      opt.load(runDir.resolve("opt.ckpt"));                   // to resume, every rank loads the same file
+    }
+    assertTrue(meanLoss() < before, "the data-parallel run trains");
+  }
+
 }

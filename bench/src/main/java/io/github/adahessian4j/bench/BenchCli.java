@@ -1,6 +1,7 @@
 package io.github.adahessian4j.bench;
 
 import io.github.adahessian4j.bench.compare.Compare;
+import io.github.adahessian4j.bench.compare.DataParallelBenchmark;
 import io.github.adahessian4j.bench.compare.HessianCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -8,10 +9,11 @@ import picocli.CommandLine.Command;
 /**
  * The command line of the bench module: {@code compare} (Adam vs AdaHessian, measured),
  * {@code hessian} (Hessian analysis of the demo's model: Lanczos vs power iteration, trace, spectral
- * density) and {@code example} (a quick training run, also what runs without a command).
+ * density), {@code example} (a quick training run, also what runs without a command) and
+ * {@code dp-bench} (data-parallel throughput over processes).
  */
 @Command(name = "adahessian4j-bench", mixinStandardHelpOptions = true,
-    subcommands = {Compare.class, HessianCommand.class, Example.class},
+    subcommands = {Compare.class, HessianCommand.class, Example.class, DataParallelBenchmark.class},
     description = "AdaHessian4J demos. Without a command: the quick example.")
 public final class BenchCli implements Runnable {
   @Override

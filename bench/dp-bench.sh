@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Data-parallel throughput of the demo's CNN: 1 process x 2 threads against 2 processes x 1
+# thread (c10d Gloo over loopback, started by io.github.adahessian4j.distributed.Launcher) at the
+# same global batch, for Adam and AdaHessian (updateEach 1 and 2), with the bytes all-reduced per
+# step. Builds presets, java and bench through the reactor (no installed artifact of this project
+# is used) and runs `dp-bench` with the arguments given (for example --rounds 5). The ranks inherit
+# the environment: GLIBC_TUNABLES and OMP_WAIT_POLICY set here reach them (the table names both).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export OPENBLAS_NUM_THREADS=1 # OpenBLAS's own pool fights libtorch's OpenMP threads (README)
+cp_file="$PWD/bench/target/dp-classpath.txt"
+mvn -B -q -o -pl presets,java,bench package -DskipTests dependency:build-classpath \
+  -Dmdep.outputFile="$cp_file" -Dmdep.includeScope=runtime >/dev/null
+# the reactor's own modules, then bench's third-party dependencies (the file bench wrote last)
+classpath="bench/target/classes:java/target/classes:presets/target/classes"
+classpath="$classpath:$(tr ':' '\n' < "$cp_file" | grep -v '/adahessian4j' | paste -sd:)"
+exec java -cp "$classpath" io.github.adahessian4j.bench.BenchCli dp-bench "$@"

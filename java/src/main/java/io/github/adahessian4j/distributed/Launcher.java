@@ -1,0 +1,463 @@
+package io.github.adahessian4j.distributed;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Starts the processes of a data-parallel run on this machine, as torchrun's
+ * {@code --nproc-per-node} does: N processes, each with {@code MASTER_ADDR}, {@code MASTER_PORT},
+ * {@code WORLD_SIZE}, {@code RANK}, {@code LOCAL_RANK}, {@code LOCAL_WORLD_SIZE} and
+ * {@code GROUP_RANK} set (what {@link ProcessGroup#fromEnvironment()} reads), each line of their
+ * output forwarded with a {@code [rank r]} prefix. When one process fails (exits with a status
+ * other than 0), the others are stopped (SIGTERM, then SIGKILL after the grace period) and the
+ * launcher exits with the failed process's status; it exits with 0 when every process did. No
+ * process is left behind: a launcher stopped by a signal stops its processes, and a Java rank
+ * started by it halts when the launcher disappears (even after SIGKILL).
+ *
+ * <pre>
+ * java -cp CLASSPATH io.github.adahessian4j.distributed.Launcher --nproc-per-node 2 my.Train --epochs 3
+ * java -cp CLASSPATH io.github.adahessian4j.distributed.Launcher --nproc-per-node 2 -- ./train.sh
+ * </pre>
+ *
+ * <p>Options: {@code --nproc-per-node N} (default 1), {@code --nnodes M} and {@code --node-rank R}
+ * (default 1 and 0; every machine runs one launcher, and ranks are {@code R * N + local rank}),
+ * {@code --master-addr A} (default 127.0.0.1; rank 0's machine when {@code M > 1}),
+ * {@code --master-port P} (default: a free port, on one machine only), {@code --threads T} (each
+ * process's {@code OMP_NUM_THREADS}, libtorch's thread count; default: as set, else 1 with more
+ * than one process, as torchrun does), {@code --jvm-arg ARG} (repeatable), {@code --grace-seconds S}
+ * (default 3). A class name runs that class's {@code main} in a new JVM with this JVM's class
+ * path; {@code --} runs any command. {@code OPENBLAS_NUM_THREADS} is set to 1 unless set.
+ */
+public final class Launcher {
+  private final int nprocPerNode;
+  private int nnodes = 1;
+  private int nodeRank;
+  private String masterAddress = "127.0.0.1";
+  private int masterPort;
+  private int threads;
+  private final Map<String, String> environment = new LinkedHashMap<>();
+  private final List<String> jvmArgs = new ArrayList<>();
+  private String classPath;
+  private Duration grace = Duration.ofSeconds(3);
+  private PrintStream out = System.out;
+  private PrintStream err = System.err;
+
+  /**
+   * A launcher of {@code nprocPerNode} processes on this machine.
+   *
+   * @param nprocPerNode the number of processes, at least 1
+   */
+  public Launcher(int nprocPerNode) {
+    if (nprocPerNode < 1) {
+      throw new IllegalArgumentException("Invalid --nproc-per-node: " + nprocPerNode + " (must be at least 1)");
+    }
+    this.nprocPerNode = nprocPerNode;
+  }
+
+  /**
+   * Runs on several machines: this one is node {@code nodeRank} of {@code nnodes} (set
+   * {@link #master} to rank 0's machine, with a fixed port).
+   *
+   * @param nnodes the number of machines
+   * @param nodeRank this machine's index, 0 to {@code nnodes - 1}
+   * @return this launcher
+   */
+  public Launcher nodes(int nnodes, int nodeRank) {
+    if (nnodes < 1 || nodeRank < 0 || nodeRank >= nnodes) {
+      throw new IllegalArgumentException("Invalid --nnodes " + nnodes + " / --node-rank " + nodeRank);
+    }
+    this.nnodes = nnodes;
+    this.nodeRank = nodeRank;
+    return this;
+  }
+
+  /**
+   * The rendezvous: rank 0's address and its store's port (0: a free port of this machine, for a
+   * run on one machine).
+   *
+   * @param address the address
+   * @param port 0 to 65535
+   * @return this launcher
+   */
+  public Launcher master(String address, int port) {
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("Invalid --master-port: " + port);
+    }
+    this.masterAddress = Objects.requireNonNull(address, "address");
+    this.masterPort = port;
+    return this;
+  }
+
+  /**
+   * Each process's {@code OMP_NUM_THREADS} (libtorch's thread count); 0 (default) keeps the
+   * variable as set, else 1 with more than one process per machine.
+   *
+   * @param threads at least 0
+   * @return this launcher
+   */
+  public Launcher threads(int threads) {
+    if (threads < 0) {
+      throw new IllegalArgumentException("Invalid --threads: " + threads);
+    }
+    this.threads = threads;
+    return this;
+  }
+
+  /**
+   * An environment variable for every process.
+   *
+   * @param name the name
+   * @param value the value
+   * @return this launcher
+   */
+  public Launcher environment(String name, String value) {
+    environment.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
+    return this;
+  }
+
+  /**
+   * JVM options for {@link #runJava} (for example {@code -Xmx2g}).
+   *
+   * @param args the options
+   * @return this launcher
+   */
+  public Launcher jvmArgs(List<String> args) {
+    jvmArgs.addAll(args);
+    return this;
+  }
+
+  /**
+   * The class path of {@link #runJava}'s JVMs (default: this JVM's, from its application class
+   * loader or {@code java.class.path}).
+   *
+   * @param classPath the class path
+   * @return this launcher
+   */
+  public Launcher classPath(String classPath) {
+    this.classPath = Objects.requireNonNull(classPath, "classPath");
+    return this;
+  }
+
+  /**
+   * How long the other processes get to end after one failed, before they are killed.
+   *
+   * @param grace the grace period
+   * @return this launcher
+   */
+  public Launcher gracePeriod(Duration grace) {
+    this.grace = Objects.requireNonNull(grace, "grace");
+    return this;
+  }
+
+  /**
+   * Where the processes' prefixed output goes (default {@code System.out} and {@code System.err}).
+   *
+   * @param out for their standard output
+   * @param err for their standard error and the launcher's own messages
+   * @return this launcher
+   */
+  public Launcher output(PrintStream out, PrintStream err) {
+    this.out = Objects.requireNonNull(out, "out");
+    this.err = Objects.requireNonNull(err, "err");
+    return this;
+  }
+
+  /**
+   * Runs {@code mainClass} in one new JVM per process (this JVM's {@code java}, the class path of
+   * {@link #classPath}) and waits for them.
+   *
+   * @param mainClass the class whose {@code main} each process runs
+   * @param args its arguments
+   * @return 0 if every process succeeded, else the first failed process's exit status
+   * @throws IOException if a process cannot be started
+   * @throws InterruptedException if interrupted while waiting (the processes are stopped)
+   */
+  public int runJava(String mainClass, List<String> args) throws IOException, InterruptedException {
+    Objects.requireNonNull(mainClass, "mainClass");
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    String cp = classPath != null ? classPath : currentClassPath();
+    List<String> command = new ArrayList<>();
+    command.add(java);
+    command.addAll(jvmArgs);
+    command.add("-cp");
+    command.add(cp);
+    command.add(ChildMain.class.getName());
+    command.add(mainClass);
+    command.addAll(args);
+    return runCommand(command);
+  }
+
+  /**
+   * Runs {@code command} once per process and waits for them.
+   *
+   * @param command the program and its arguments
+   * @return 0 if every process succeeded, else the first failed process's exit status
+   * @throws IOException if a process cannot be started
+   * @throws InterruptedException if interrupted while waiting (the processes are stopped)
+   */
+  public int runCommand(List<String> command) throws IOException, InterruptedException {
+    if (command.isEmpty()) {
+      throw new IllegalArgumentException("no command to run");
+    }
+    if (nnodes > 1 && masterPort == 0) {
+      throw new IllegalArgumentException("with --nnodes > 1, give --master-port (and --master-addr): "
+          + "every machine's launcher must name the same one");
+    }
+    int port = masterPort != 0 ? masterPort : freePort();
+    int world = nnodes * nprocPerNode;
+    String ompThreads = threads > 0 ? Integer.toString(threads)
+        : System.getenv("OMP_NUM_THREADS") != null ? System.getenv("OMP_NUM_THREADS")
+        : nprocPerNode > 1 ? "1" : null;
+    message("starting " + nprocPerNode + " of " + world + " ranks: MASTER_ADDR=" + masterAddress + " MASTER_PORT="
+        + port + (ompThreads != null ? " OMP_NUM_THREADS=" + ompThreads : ""));
+    Process[] procs = new Process[nprocPerNode];
+    List<Thread> pumps = new ArrayList<>();
+    Thread hook = new Thread(() -> stopAll(procs, Duration.ofSeconds(1)));
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      for (int local = 0; local < nprocPerNode; local++) {
+        int rank = nodeRank * nprocPerNode + local;
+        ProcessBuilder pb = new ProcessBuilder(command);
+        Map<String, String> env = pb.environment();
+        env.putAll(environment);
+        env.put("MASTER_ADDR", masterAddress);
+        env.put("MASTER_PORT", Integer.toString(port));
+        env.put("WORLD_SIZE", Integer.toString(world));
+        env.put("RANK", Integer.toString(rank));
+        env.put("LOCAL_RANK", Integer.toString(local));
+        env.put("LOCAL_WORLD_SIZE", Integer.toString(nprocPerNode));
+        env.put("GROUP_RANK", Integer.toString(nodeRank));
+        env.put(ChildMain.LAUNCHER_PID, Long.toString(ProcessHandle.current().pid()));
+        if (ompThreads != null) {
+          env.put("OMP_NUM_THREADS", ompThreads);
+        }
+        env.putIfAbsent("OPENBLAS_NUM_THREADS", "1");
+        procs[local] = pb.start();
+        procs[local].getOutputStream().close();
+        pumps.add(pump(procs[local].getInputStream(), out, "[rank " + rank + "] "));
+        pumps.add(pump(procs[local].getErrorStream(), err, "[rank " + rank + "] "));
+      }
+      int status = waitForAll(procs);
+      for (Thread t : pumps) {
+        t.join(TimeUnit.SECONDS.toMillis(5));
+      }
+      return status;
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      stopAll(procs, grace);
+      throw e;
+    } finally {
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook runs
+      }
+    }
+  }
+
+  /** Waits until all succeed (0) or one fails: then stops the others and returns its status. */
+  private int waitForAll(Process[] procs) throws InterruptedException {
+    boolean[] done = new boolean[procs.length];
+    int left = procs.length;
+    while (left > 0) {
+      for (int i = 0; i < procs.length; i++) {
+        if (done[i] || procs[i].isAlive()) {
+          continue;
+        }
+        done[i] = true;
+        left--;
+        int status = procs[i].exitValue();
+        if (status != 0) {
+          int rank = nodeRank * nprocPerNode + i;
+          message("rank " + rank + " exited with status " + status
+              + (left > 0 ? ": stopping the other ranks" : ""));
+          stopAll(procs, grace);
+          return status;
+        }
+      }
+      Thread.sleep(20);
+    }
+    return 0;
+  }
+
+  /** SIGTERM to every live process and its descendants, SIGKILL to what is left after {@code grace}. */
+  private static void stopAll(Process[] procs, Duration grace) {
+    List<ProcessHandle> alive = new ArrayList<>();
+    for (Process p : procs) {
+      if (p != null) {
+        p.descendants().forEach(alive::add);
+        alive.add(p.toHandle());
+      }
+    }
+    for (ProcessHandle h : alive) {
+      h.destroy();
+    }
+    long deadline = System.nanoTime() + grace.toNanos();
+    for (ProcessHandle h : alive) {
+      long left = deadline - System.nanoTime();
+      try {
+        if (left > 0) {
+          h.onExit().get(left, TimeUnit.NANOSECONDS);
+        }
+      } catch (Exception e) {
+        // killed below
+      }
+      if (h.isAlive()) {
+        h.destroyForcibly();
+      }
+    }
+    for (ProcessHandle h : alive) {
+      try {
+        h.onExit().get(5, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        // nothing more to do
+      }
+    }
+  }
+
+  private static Thread pump(InputStream in, PrintStream to, String prefix) {
+    Thread t = new Thread(() -> {
+      try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = r.readLine()) != null) {
+          synchronized (to) {
+            to.println(prefix + line);
+          }
+        }
+      } catch (IOException e) {
+        // the process is gone
+      }
+    }, "launcher output " + prefix.strip());
+    t.setDaemon(true);
+    t.start();
+    return t;
+  }
+
+  private void message(String text) {
+    synchronized (err) {
+      err.println("[launcher] " + text);
+    }
+  }
+
+  /** A port no process of this machine listens on now. */
+  static int freePort() {
+    try (ServerSocket s = new ServerSocket(0)) {
+      s.setReuseAddress(true);
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException("no free port", e);
+    }
+  }
+
+  /** This JVM's class path: the application class loader's URLs (as under exec:java), else java.class.path. */
+  static String currentClassPath() {
+    ClassLoader loader = Thread.currentThread().getContextClassLoader();
+    if (loader instanceof URLClassLoader u && u.getURLs().length > 0) {
+      List<String> entries = new ArrayList<>();
+      for (URL url : u.getURLs()) {
+        try {
+          entries.add(Path.of(url.toURI()).toString());
+        } catch (URISyntaxException | IllegalArgumentException e) {
+          entries.add(url.getPath());
+        }
+      }
+      return String.join(java.io.File.pathSeparator, entries);
+    }
+    return System.getProperty("java.class.path");
+  }
+
+  /**
+   * The command line (see the class description); exits with the run's status.
+   *
+   * @param args the options, then a main class and its arguments, or {@code --} and a command
+   */
+  public static void main(String[] args) {
+    int status;
+    try {
+      status = run(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("[launcher] " + e.getMessage());
+      System.err.println(USAGE);
+      status = 2;
+    } catch (IOException e) {
+      System.err.println("[launcher] could not start the processes: " + e.getMessage());
+      status = 1;
+    } catch (InterruptedException e) {
+      status = 130;
+    }
+    System.exit(status);
+  }
+
+  private static final String USAGE = "usage: Launcher [--nproc-per-node N] [--nnodes M --node-rank R] "
+      + "[--master-addr A] [--master-port P] [--threads T] [--jvm-arg ARG]... [--grace-seconds S] "
+      + "(MAIN_CLASS [ARG...] | -- COMMAND [ARG...])";
+
+  static int run(String[] args) throws IOException, InterruptedException {
+    int nproc = 1;
+    int nnodes = 1;
+    int nodeRank = 0;
+    String addr = "127.0.0.1";
+    int port = 0;
+    int threads = 0;
+    double graceSeconds = 3;
+    List<String> jvm = new ArrayList<>();
+    int i = 0;
+    for (; i < args.length && args[i].startsWith("--") && !args[i].equals("--"); i++) {
+      String opt = args[i];
+      String value = opt.contains("=") ? opt.substring(opt.indexOf('=') + 1) : null;
+      String name = opt.contains("=") ? opt.substring(0, opt.indexOf('=')) : opt;
+      if (value == null) {
+        if (i + 1 >= args.length) {
+          throw new IllegalArgumentException("option " + name + " needs a value");
+        }
+        value = args[++i];
+      }
+      switch (name) {
+        case "--nproc-per-node", "--nproc_per_node" -> nproc = integer(name, value);
+        case "--nnodes" -> nnodes = integer(name, value);
+        case "--node-rank", "--node_rank" -> nodeRank = integer(name, value);
+        case "--master-addr", "--master_addr" -> addr = value;
+        case "--master-port", "--master_port" -> port = integer(name, value);
+        case "--threads" -> threads = integer(name, value);
+        case "--jvm-arg" -> jvm.add(value);
+        case "--grace-seconds" -> graceSeconds = Double.parseDouble(value);
+        default -> throw new IllegalArgumentException("unknown option " + name);
+      }
+    }
+    Launcher launcher = new Launcher(nproc).nodes(nnodes, nodeRank).master(addr, port).threads(threads)
+        .jvmArgs(jvm).gracePeriod(Duration.ofMillis((long) (graceSeconds * 1000)));
+    if (i < args.length && args[i].equals("--")) {
+      List<String> command = Arrays.asList(args).subList(i + 1, args.length);
+      return launcher.runCommand(command);
+    }
+    if (i >= args.length) {
+      throw new IllegalArgumentException("no main class or command");
+    }
+    return launcher.runJava(args[i], Arrays.asList(args).subList(i + 1, args.length));
+  }
+
+  private static int integer(String name, String value) {
+    try {
+      return Integer.parseInt(value);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("option " + name + " needs a number, got \"" + value + "\"");
+    }
+  }
+}
