@@ -16,26 +16,28 @@ import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * AdaHessian (Yao, Gholami, Shen, Mustafa, Keutzer, Mahoney: "ADAHESSIAN: An Adaptive Second
- * Order Optimizer for Machine Learning", AAAI 2021, arXiv:2006.00719): Adam whose second moment is
- * a moving average of the squared Hessian diagonal, estimated with Hutchinson's method.
+ * AdaHessian (Yao, Gholami, Shen, Mustafa, Keutzer, Mahoney: "ADAHESSIAN: An Adaptive Second Order
+ * Optimizer for Machine Learning", AAAI 2021, arXiv:2006.00719): Adam whose second moment is a
+ * moving average of the squared Hessian diagonal, estimated with Hutchinson's method.
  *
  * <p>Each {@link #step(Supplier)} evaluates the closure's loss, computes the gradient {@code g}
  * with {@code torch.grad(loss, params, create_graph=true)} (never {@code backward(create_graph)},
  * which leaks through a parameter-gradient cycle), draws Rademacher probes {@code z} from its own
- * counter-based generator (the global RNG is untouched), computes {@code Hz} with a second
- * {@code torch.grad}, and then, in one native call for all parameters:
+ * counter-based generator (the global RNG is untouched), computes {@code Hz} with a second {@code
+ * torch.grad}, and then, in one native call for all parameters:
+ *
  * <pre>
  *   D    = mean over samples of z * Hz,  Dbar = block mean of |D|   (see {@link BlockAveraging})
  *   m    = b1 m + (1 - b1) g
  *   v    = b2 v + (1 - b2) Dbar^2
  *   p    = p - lr (m / (1 - b1^t) / ((sqrt(v) / sqrt(1 - b2^t))^k + eps) + weightDecay p)
  * </pre>
- * This is the authors' update ({@code image_classification/optim_adahessian.py}). With
- * {@code nSamples > 1} the estimate is davda54/ada-hessian's mean of the signed z * Hz before the
- * absolute value (the unbiased Hutchinson estimate); with one sample it equals the authors' |Hz|.
- * With {@code updateEach > 1} the estimate is refreshed every {@code updateEach} steps of a
- * parameter and reused in between, as in davda54/ada-hessian; the moments are updated every step.
+ *
+ * This is the authors' update ({@code image_classification/optim_adahessian.py}). With {@code
+ * nSamples > 1} the estimate is davda54/ada-hessian's mean of the signed z * Hz before the absolute
+ * value (the unbiased Hutchinson estimate); with one sample it equals the authors' |Hz|. With
+ * {@code updateEach > 1} the estimate is refreshed every {@code updateEach} steps of a parameter
+ * and reused in between, as in davda54/ada-hessian; the moments are updated every step.
  *
  * <p>Parameters whose gradient is undefined (not used by the loss) are skipped: their state and
  * step count do not change. A step that throws changes nothing.
@@ -91,8 +93,15 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
     }
     long block = blockAveraging.blockSize(shape);
     if (numel > 0 && numel % block != 0) {
-      throw new IllegalArgumentException(who + ": block averaging " + blockAveraging.rule(shape.length)
-          + " gives block size " + block + ", which does not divide its " + numel + " elements");
+      throw new IllegalArgumentException(
+          who
+              + ": block averaging "
+              + blockAveraging.rule(shape.length)
+              + " gives block size "
+              + block
+              + ", which does not divide its "
+              + numel
+              + " elements");
     }
   }
 
@@ -175,39 +184,43 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
     Objects.requireNonNull(closure, "closure");
     enter();
     try {
-      return inStepScope(scope -> {
-        boolean[] before = gradDefined();
-        Tensor loss = closure.get();
-        int culprit = firstNewGrad(before);
-        if (culprit >= 0) {
-          throw backwardInClosure(describe(culprit) + " got a gradient during the closure");
-        }
-        checkLoss(loss);
-        doStep(loss);
-        return loss;
-      });
+      return inStepScope(
+          scope -> {
+            boolean[] before = gradDefined();
+            Tensor loss = closure.get();
+            int culprit = firstNewGrad(before);
+            if (culprit >= 0) {
+              throw backwardInClosure(describe(culprit) + " got a gradient during the closure");
+            }
+            checkLoss(loss);
+            doStep(loss);
+            return loss;
+          });
     } finally {
       exit();
     }
   }
 
   private static OptimizerException backwardInClosure(String evidence) {
-    return new OptimizerException(STEP + " refused: the closure called backward() on the loss ("
-        + evidence + "). AdaHessian differentiates the loss itself, twice (the gradient, then the "
-        + "Hessian-vector product): return the loss without calling backward(); nothing was changed");
+    return new OptimizerException(
+        STEP
+            + " refused: the closure called backward() on the loss ("
+            + evidence
+            + "). AdaHessian differentiates the loss itself, twice (the gradient, then the "
+            + "Hessian-vector product): return the loss without calling backward(); nothing was changed");
   }
 
   /**
-   * One AdaHessian step over a batch split into {@code microBatches} parts (gradient
-   * accumulation, for batches whose double-backward graph does not fit in memory at once):
-   * {@code microBatchLoss.apply(b)} returns the mean loss of part {@code b} (0 to
-   * {@code microBatches - 1}), computed from the parameters without calling backward. Each part's
-   * graph is released before the next part's is built. The step uses the mean over the parts of
-   * the gradients and of the Hessian-diagonal estimates, all drawn with the same probes, so with
-   * equal-sized parts it is the step that {@link #step(Supplier)} takes on the whole batch's mean
-   * loss. The sums are kept in the state dtype (two parameter-sized buffers more). If a part
-   * throws, the step ends with nothing changed. Each part's closure runs in its own scope: what it
-   * creates is freed when the part is done.
+   * One AdaHessian step over a batch split into {@code microBatches} parts (gradient accumulation,
+   * for batches whose double-backward graph does not fit in memory at once): {@code
+   * microBatchLoss.apply(b)} returns the mean loss of part {@code b} (0 to {@code microBatches -
+   * 1}), computed from the parameters without calling backward. Each part's graph is released
+   * before the next part's is built. The step uses the mean over the parts of the gradients and of
+   * the Hessian-diagonal estimates, all drawn with the same probes, so with equal-sized parts it is
+   * the step that {@link #step(Supplier)} takes on the whole batch's mean loss. The sums are kept
+   * in the state dtype (two parameter-sized buffers more). If a part throws, the step ends with
+   * nothing changed. Each part's closure runs in its own scope: what it creates is freed when the
+   * part is done.
    *
    * @param microBatches the number of parts, at least 1
    * @param microBatchLoss the mean loss of part {@code b}, without calling backward
@@ -220,13 +233,13 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
   /**
    * The accumulation step of {@link #step(int, IntFunction)} with the Hessian estimated on part of
    * the batch: the gradient is the mean over all {@code microBatches} parts, the Hessian-diagonal
-   * estimate the mean over the first {@code hessianParts} of them only (same probes, same
-   * {@code updateEach} and {@code nSamples}). The other parts' backward passes build no
-   * double-backward graph, so they cost what an Adam iteration's does and free their graphs at
-   * once. The estimate is the Hutchinson estimate of the subset's Hessian: unbiased for the whole
-   * batch's mean Hessian when the subset is a random part of the batch (shuffle the batch, as a
-   * data loader does), and noisier the smaller it is. With {@code hessianParts == microBatches} it
-   * is exactly {@link #step(int, IntFunction)}.
+   * estimate the mean over the first {@code hessianParts} of them only (same probes, same {@code
+   * updateEach} and {@code nSamples}). The other parts' backward passes build no double-backward
+   * graph, so they cost what an Adam iteration's does and free their graphs at once. The estimate
+   * is the Hutchinson estimate of the subset's Hessian: unbiased for the whole batch's mean Hessian
+   * when the subset is a random part of the batch (shuffle the batch, as a data loader does), and
+   * noisier the smaller it is. With {@code hessianParts == microBatches} it is exactly {@link
+   * #step(int, IntFunction)}.
    *
    * @param microBatches the number of parts, at least 1
    * @param hessianParts how many of the first parts the Hessian comes from, 1 to microBatches
@@ -237,8 +250,12 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
     Checks.positive("microBatches", microBatches);
     Checks.positive("hessianParts", hessianParts);
     if (hessianParts > microBatches) {
-      throw new IllegalArgumentException("Invalid hessianParts value: " + hessianParts
-          + " (must be at most microBatches, " + microBatches + ")");
+      throw new IllegalArgumentException(
+          "Invalid hessianParts value: "
+              + hessianParts
+              + " (must be at most microBatches, "
+              + microBatches
+              + ")");
     }
     Objects.requireNonNull(microBatchLoss, "microBatchLoss");
     enter();
@@ -268,41 +285,43 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
     Objects.requireNonNull(hessianLossFunction, "hessianLossFunction");
     enter();
     try {
-      return inStepScope(scope -> {
-        boolean[] before = gradDefined();
-        Tensor loss = lossFunction.get();
-        int culprit = firstNewGrad(before);
-        if (culprit >= 0) {
-          throw backwardInClosure(describe(culprit) + " got a gradient during the closure");
-        }
-        checkLoss(loss);
-        Report report = new Report();
-        report.loss = loss.item_double();
-        try {
-          boolean due = anyRefreshDue();
-          Pass pass = gather(loss, false);
-          Tensor[] fresh = new Tensor[params.length];
-          long draws = 0;
-          if (due && !pass.active().isEmpty()) {
-            Tensor hessianLoss = hessianLossFunction.get();
-            culprit = firstNewGrad(before);
+      return inStepScope(
+          scope -> {
+            boolean[] before = gradDefined();
+            Tensor loss = lossFunction.get();
+            int culprit = firstNewGrad(before);
             if (culprit >= 0) {
-              throw backwardInClosure(describe(culprit) + " got a gradient during the Hessian's closure");
+              throw backwardInClosure(describe(culprit) + " got a gradient during the closure");
             }
-            checkLoss(hessianLoss);
-            Pass hessian = gather(hessianLoss, true);
-            for (int i : pass.active()) {
-              fresh[i] = hessian.estimate().diagonals()[i];
+            checkLoss(loss);
+            Report report = new Report();
+            report.loss = loss.item_double();
+            try {
+              boolean due = anyRefreshDue();
+              Pass pass = gather(loss, false);
+              Tensor[] fresh = new Tensor[params.length];
+              long draws = 0;
+              if (due && !pass.active().isEmpty()) {
+                Tensor hessianLoss = hessianLossFunction.get();
+                culprit = firstNewGrad(before);
+                if (culprit >= 0) {
+                  throw backwardInClosure(
+                      describe(culprit) + " got a gradient during the Hessian's closure");
+                }
+                checkLoss(hessianLoss);
+                Pass hessian = gather(hessianLoss, true);
+                for (int i : pass.active()) {
+                  fresh[i] = hessian.estimate().diagonals()[i];
+                }
+                draws = hessian.estimate().draws();
+                zerosWhereDue(pass.active(), fresh, null, scope);
+              }
+              apply(scope, pass.active(), pass.grads(), fresh, draws, report);
+            } finally {
+              finishStep(report);
             }
-            draws = hessian.estimate().draws();
-            zerosWhereDue(pass.active(), fresh, null, scope);
-          }
-          apply(scope, pass.active(), pass.grads(), fresh, draws, report);
-        } finally {
-          finishStep(report);
-        }
-        return loss;
-      });
+            return loss;
+          });
     } finally {
       exit();
     }
@@ -313,7 +332,13 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
     report.loss = loss.item_double();
     try (PointerScope scope = new PointerScope()) {
       Pass pass = gather(loss);
-      apply(scope, pass.active(), pass.grads(), pass.estimate().diagonals(), pass.estimate().draws(), report);
+      apply(
+          scope,
+          pass.active(),
+          pass.grads(),
+          pass.estimate().diagonals(),
+          pass.estimate().draws(),
+          report);
     } finally {
       finishStep(report);
     }
@@ -340,8 +365,14 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
     boolean graph = estimate && anyRefreshDue();
     TensorVector grads;
     try {
-      grads = torch.grad(new TensorVector(loss), new TensorVector(params),
-          new TensorVector(), new BoolOptional(graph), graph, true);
+      grads =
+          torch.grad(
+              new TensorVector(loss),
+              new TensorVector(params),
+              new TensorVector(),
+              new BoolOptional(graph),
+              graph,
+              true);
     } catch (RuntimeException e) {
       String m = String.valueOf(e.getMessage());
       if (m.contains("backward through the graph a second time")) {
@@ -358,7 +389,8 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
         active.add(i);
       }
     }
-    Estimate fresh = active.isEmpty() || !graph ? new Estimate(new Tensor[n], 0) : estimateDiagonals(g, active);
+    Estimate fresh =
+        active.isEmpty() || !graph ? new Estimate(new Tensor[n], 0) : estimateDiagonals(g, active);
     return new Pass(g, active, fresh);
   }
 
@@ -376,7 +408,8 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
    * Zero estimates for parameters that step and are due for a refresh but got none (the Hessian's
    * loss does not use them: their Hessian block is zero there).
    */
-  private void zerosWhereDue(List<Integer> active, Tensor[] diags, PointerScope owner, PointerScope scope) {
+  private void zerosWhereDue(
+      List<Integer> active, Tensor[] diags, PointerScope owner, PointerScope scope) {
     for (int i : active) {
       if (diags[i] == null && refreshes(i)) {
         diags[i] = owner == null ? zerosState(i) : Natives.move(zerosState(i), owner, scope);
@@ -422,7 +455,8 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
           active.add(i);
           gradSum[i].mul_(mean);
           if (gradSum[i].scalar_type().value != params[i].scalar_type().value) {
-            gradSum[i] = gradSum[i].to(params[i].scalar_type()); // the core takes grads in the param's dtype
+            gradSum[i] =
+                gradSum[i].to(params[i].scalar_type()); // the core takes grads in the param's dtype
           }
           if (diagSum[i] != null) {
             diagSum[i].mul_(hessianMean);
@@ -452,12 +486,18 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
    * loss scale, replica mean, the checks and clipping (one read each of the gradients and the
    * estimates), the native step, then the commit.
    */
-  private void apply(PointerScope scope, List<Integer> active, Tensor[] g, Tensor[] freshDiags,
-      long draws, Report report) {
+  private void apply(
+      PointerScope scope,
+      List<Integer> active,
+      Tensor[] g,
+      Tensor[] freshDiags,
+      long draws,
+      Report report) {
     final int n = params.length;
     if (active.isEmpty()) {
       if (replicaMean != null) {
-        averageAcrossReplicas(active, null, null); // take part: a replica with gradients waits for it
+        averageAcrossReplicas(
+            active, null, null); // take part: a replica with gradients waits for it
       }
       return;
     }
@@ -504,8 +544,17 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
       stepArg.put(k, steps[i] + 1);
       putHyper(k, o, o.hessianPower());
     }
-    int status = ah4j.ah4j_adahessian_step_(paramArg.get(), gradArg.get(), hessianDiagArg.get(),
-        expAvgArg.get(), expHessianDiagSqArg.get(), count, blockSizeArg.get(), stepArg.get(), hyperArg.get());
+    int status =
+        ah4j.ah4j_adahessian_step_(
+            paramArg.get(),
+            gradArg.get(),
+            hessianDiagArg.get(),
+            expAvgArg.get(),
+            expHessianDiagSqArg.get(),
+            count,
+            blockSizeArg.get(),
+            stepArg.get(),
+            hyperArg.get());
     NativeCore.check(status, STEP, k -> describe(active.get((int) k)));
 
     // Commit: only now does the optimizer's state change.
@@ -559,8 +608,8 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
   }
 
   /**
-   * Hutchinson estimates D for the active parameters due for a refresh (null for the others):
-   * one sample is Hz itself (|z * Hz| = |Hz| for Rademacher z); several are averaged natively.
+   * Hutchinson estimates D for the active parameters due for a refresh (null for the others): one
+   * sample is Hz itself (|z * Hz| = |Hz| for Rademacher z); several are averaged natively.
    */
   private Estimate estimateDiagonals(Tensor[] g, List<Integer> active) {
     int n = params.length;
@@ -580,7 +629,17 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
       return new Estimate(fresh, 0);
     }
     int[] ids = hvp.stream().mapToInt(Integer::intValue).toArray();
-    hutchinson.estimate(params, g, ids, fresh, seed, probeCounter, nSamples, false, false, "AdaHessian",
+    hutchinson.estimate(
+        params,
+        g,
+        ids,
+        fresh,
+        seed,
+        probeCounter,
+        nSamples,
+        false,
+        false,
+        "AdaHessian",
         this::describe);
     return new Estimate(fresh, nSamples);
   }
@@ -595,15 +654,23 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
     return new Checkpoint.Codec<>() {
       @Override
       public void writeOptions(DataOutputStream out, AdaHessianOptions o) throws IOException {
-        for (double v : new double[] {o.lr(), o.beta1(), o.beta2(), o.eps(), o.weightDecay(), o.hessianPower()}) {
+        for (double v :
+            new double[] {
+              o.lr(), o.beta1(), o.beta2(), o.eps(), o.weightDecay(), o.hessianPower()
+            }) {
           out.writeDouble(v);
         }
       }
 
       @Override
       public AdaHessianOptions readOptions(DataInputStream in) throws IOException {
-        return new AdaHessianOptions(in.readDouble(), in.readDouble(), in.readDouble(), in.readDouble(),
-            in.readDouble(), in.readDouble());
+        return new AdaHessianOptions(
+            in.readDouble(),
+            in.readDouble(),
+            in.readDouble(),
+            in.readDouble(),
+            in.readDouble(),
+            in.readDouble());
       }
 
       @Override
@@ -624,15 +691,28 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
         int savedUpdateEach = in.readInt();
         int savedSamples = in.readInt();
         if (savedUpdateEach != updateEach || savedSamples != nSamples) {
-          throw new CheckpointException("the checkpoint was saved with updateEach " + savedUpdateEach
-              + " and nSamples " + savedSamples + ", this optimizer has " + updateEach + " and "
-              + nSamples + "; nothing was loaded");
+          throw new CheckpointException(
+              "the checkpoint was saved with updateEach "
+                  + savedUpdateEach
+                  + " and nSamples "
+                  + savedSamples
+                  + ", this optimizer has "
+                  + updateEach
+                  + " and "
+                  + nSamples
+                  + "; nothing was loaded");
         }
         for (int i = 0; i < params.length; i++) {
           long block = in.readLong();
           if (block != blockSizes[i]) {
-            throw new CheckpointException("the checkpoint averages " + describe(i) + " in blocks of "
-                + block + ", this optimizer in blocks of " + blockSizes[i] + "; nothing was loaded");
+            throw new CheckpointException(
+                "the checkpoint averages "
+                    + describe(i)
+                    + " in blocks of "
+                    + block
+                    + ", this optimizer in blocks of "
+                    + blockSizes[i]
+                    + "; nothing was loaded");
           }
           if (version == 1) {
             in.readLong(); // the Hessian refresh counter of format 1: always the step count
@@ -653,16 +733,17 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
   /**
    * Builds an {@link AdaHessian}; defaults are the authors'. The common options (lr, betas, eps,
    * weightDecay, clipping, groups) are {@link OptimizerBuilder}'s: lr 0.15 (the paper's for CIFAR
-   * ResNets), betas (0.9, 0.999), eps 1e-4 (the authors' and torch_optimizer's; davda54's is
-   * 1e-8), weightDecay 0.
+   * ResNets), betas (0.9, 0.999), eps 1e-4 (the authors' and torch_optimizer's; davda54's is 1e-8),
+   * weightDecay 0.
    *
    * <p>Weight decay here is decoupled and multiplied by lr ({@code p -= lr * weightDecay * p}, as
    * in the authors' optimizer class). The authors' training runs pass {@code weight_decay / lr} to
-   * it ({@code image_classification/main.py} divides the command line's 5e-4 by the lr), so each
-   * of their steps decays {@code 5e-4 * p} whatever the lr: for the paper's recipe use
-   * {@code weightDecay(5e-4 / lr)}.
+   * it ({@code image_classification/main.py} divides the command line's 5e-4 by the lr), so each of
+   * their steps decays {@code 5e-4 * p} whatever the lr: for the paper's recipe use {@code
+   * weightDecay(5e-4 / lr)}.
    */
-  public static final class Builder extends OptimizerBuilder<AdaHessianOptions, Builder, AdaHessian> {
+  public static final class Builder
+      extends OptimizerBuilder<AdaHessianOptions, Builder, AdaHessian> {
     private BlockAveraging blockAveraging = BlockAveraging.OFFICIAL;
     private int updateEach = 1;
     private int nSamples = 1;

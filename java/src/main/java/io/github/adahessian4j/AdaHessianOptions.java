@@ -2,8 +2,8 @@ package io.github.adahessian4j;
 
 /**
  * The hyperparameters of one AdaHessian parameter group. Defaults are the authors' (Yao et al.,
- * AAAI 2021; amirgholami/adahessian): {@code lr 0.15, betas (0.9, 0.999), eps 1e-4,
- * weightDecay 0, hessianPower 1}.
+ * AAAI 2021; amirgholami/adahessian): {@code lr 0.15, betas (0.9, 0.999), eps 1e-4, weightDecay 0,
+ * hessianPower 1}.
  *
  * @param lr learning rate
  * @param beta1 decay of the gradient's moving average {@code m}
@@ -19,7 +19,8 @@ public record AdaHessianOptions(
     implements GroupOptions<AdaHessianOptions> {
 
   /** The authors' defaults. */
-  public static final AdaHessianOptions DEFAULTS = new AdaHessianOptions(0.15, 0.9, 0.999, 1e-4, 0.0, 1.0);
+  public static final AdaHessianOptions DEFAULTS =
+      new AdaHessianOptions(0.15, 0.9, 0.999, 1e-4, 0.0, 1.0);
 
   /**
    * Checks every hyperparameter.

@@ -3,9 +3,9 @@ package io.github.adahessian4j;
 import java.util.List;
 
 /**
- * Adam (Kingma and Ba, 2015), fused: numerically {@code torch::optim::Adam} / {@code torch.optim.Adam}
- * with {@code weightDecay} as an L2 penalty added to the gradient. Defaults: lr 1e-3, betas
- * (0.9, 0.999), eps 1e-8, weightDecay 0, no amsgrad.
+ * Adam (Kingma and Ba, 2015), fused: numerically {@code torch::optim::Adam} / {@code
+ * torch.optim.Adam} with {@code weightDecay} as an L2 penalty added to the gradient. Defaults: lr
+ * 1e-3, betas (0.9, 0.999), eps 1e-8, weightDecay 0, no amsgrad.
  *
  * <pre>{@code
  * try (Adam opt = Adam.builder().lr(1e-3).build(model.parameters())) {

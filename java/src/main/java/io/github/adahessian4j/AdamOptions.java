@@ -7,14 +7,20 @@ package io.github.adahessian4j;
  * @param beta1 decay of the gradient's moving average
  * @param beta2 decay of the squared gradient's moving average
  * @param eps added to the denominator {@code sqrt(v) / sqrt(1 - beta2^t) + eps}
- * @param weightDecay Adam: an L2 penalty, {@code g += weightDecay * p}; AdamW: decoupled,
- *     {@code p *= 1 - lr * weightDecay}
+ * @param weightDecay Adam: an L2 penalty, {@code g += weightDecay * p}; AdamW: decoupled, {@code p
+ *     *= 1 - lr * weightDecay}
  * @param amsgrad use the maximum of all {@code v} so far (Reddi et al., 2018)
  * @param maximize maximise the objective instead of minimising it
  */
 public record AdamOptions(
-    double lr, double beta1, double beta2, double eps, double weightDecay, boolean amsgrad,
-    boolean maximize) implements GroupOptions<AdamOptions> {
+    double lr,
+    double beta1,
+    double beta2,
+    double eps,
+    double weightDecay,
+    boolean amsgrad,
+    boolean maximize)
+    implements GroupOptions<AdamOptions> {
 
   /**
    * Checks every hyperparameter.

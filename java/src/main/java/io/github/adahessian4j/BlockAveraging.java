@@ -8,21 +8,21 @@ import java.util.Arrays;
  * run of consecutive elements, so every rule reduces to a block size that divides the numel.
  *
  * <ul>
- *   <li>{@link #OFFICIAL} (the default): the authors' image-classification code
- *       ({@code image_classification/optim_adahessian.py}): no averaging for 0-2-D tensors, the
- *       kernel's spatial mean for 4-D Conv2d weights. That code has no rule for 3-D and 5-D
- *       tensors (it fails on them); here they get the spatial mean of Conv1d/Conv3d kernels (the
- *       last 1 or 3 dims), as the authors' {@code instruction/adahessian.py} does for 3-D.
- *   <li>{@link #INSTRUCTION}: the defaults of the authors' configurable
- *       {@code instruction/adahessian.py} ({@code spatial_average_block_size = (-1, -1, -1, -1)}):
- *       1-D none, 2-D the mean of each row, 3-D the last dim, 4-D the last two dims (5-D: the last
+ *   <li>{@link #OFFICIAL} (the default): the authors' image-classification code ({@code
+ *       image_classification/optim_adahessian.py}): no averaging for 0-2-D tensors, the kernel's
+ *       spatial mean for 4-D Conv2d weights. That code has no rule for 3-D and 5-D tensors (it
+ *       fails on them); here they get the spatial mean of Conv1d/Conv3d kernels (the last 1 or 3
+ *       dims), as the authors' {@code instruction/adahessian.py} does for 3-D.
+ *   <li>{@link #INSTRUCTION}: the defaults of the authors' configurable {@code
+ *       instruction/adahessian.py} ({@code spatial_average_block_size = (-1, -1, -1, -1)}): 1-D
+ *       none, 2-D the mean of each row, 3-D the last dim, 4-D the last two dims (5-D: the last
  *       three, by the same logic).
- *   <li>{@link #NONE}: every element on its own (davda54/ada-hessian without
- *       {@code average_conv_kernel}, torch_optimizer).
+ *   <li>{@link #NONE}: every element on its own (davda54/ada-hessian without {@code
+ *       average_conv_kernel}, torch_optimizer).
  * </ul>
  *
- * {@link #withRank} replaces the rule of one rank, e.g. {@code OFFICIAL.withRank(2, Rule.blocks(64))}
- * is the authors' {@code bs_2D = 64}.
+ * {@link #withRank} replaces the rule of one rank, e.g. {@code OFFICIAL.withRank(2,
+ * Rule.blocks(64))} is the authors' {@code bs_2D = 64}.
  */
 public final class BlockAveraging {
   /** The rule for one rank. */
@@ -91,26 +91,47 @@ public final class BlockAveraging {
 
     @Override
     public String toString() {
-      return blockSize > 0 ? (blockSize == 1 ? "none" : "blocks(" + blockSize + ")")
+      return blockSize > 0
+          ? (blockSize == 1 ? "none" : "blocks(" + blockSize + ")")
           : "trailingDims(" + trailingDims + ")";
     }
   }
 
   private static final int MAX_RANK = 5;
 
-  /** The authors' {@code image_classification} rule: 4-D kernels over their spatial dims (3-D, 5-D likewise). */
-  public static final BlockAveraging OFFICIAL = new BlockAveraging(new Rule[] {
-      Rule.none(), Rule.none(), Rule.none(), Rule.trailingDims(1), Rule.trailingDims(2),
-      Rule.trailingDims(3)});
+  /**
+   * The authors' {@code image_classification} rule: 4-D kernels over their spatial dims (3-D, 5-D
+   * likewise).
+   */
+  public static final BlockAveraging OFFICIAL =
+      new BlockAveraging(
+          new Rule[] {
+            Rule.none(),
+            Rule.none(),
+            Rule.none(),
+            Rule.trailingDims(1),
+            Rule.trailingDims(2),
+            Rule.trailingDims(3)
+          });
 
   /** The authors' {@code instruction/adahessian.py} default blocks: 2-D per row as well. */
-  public static final BlockAveraging INSTRUCTION = new BlockAveraging(new Rule[] {
-      Rule.none(), Rule.none(), Rule.trailingDims(1), Rule.trailingDims(1), Rule.trailingDims(2),
-      Rule.trailingDims(3)});
+  public static final BlockAveraging INSTRUCTION =
+      new BlockAveraging(
+          new Rule[] {
+            Rule.none(),
+            Rule.none(),
+            Rule.trailingDims(1),
+            Rule.trailingDims(1),
+            Rule.trailingDims(2),
+            Rule.trailingDims(3)
+          });
 
   /** No averaging (davda54/ada-hessian). */
-  public static final BlockAveraging NONE = new BlockAveraging(new Rule[] {
-      Rule.none(), Rule.none(), Rule.none(), Rule.none(), Rule.none(), Rule.none()});
+  public static final BlockAveraging NONE =
+      new BlockAveraging(
+          new Rule[] {
+            Rule.none(), Rule.none(), Rule.none(), Rule.none(), Rule.none(), Rule.none()
+          });
 
   private final Rule[] byRank;
 
@@ -127,7 +148,8 @@ public final class BlockAveraging {
    */
   public BlockAveraging withRank(int rank, Rule rule) {
     if (rank < 0 || rank > MAX_RANK) {
-      throw new IllegalArgumentException("Invalid rank: " + rank + " (expected 0 to " + MAX_RANK + ")");
+      throw new IllegalArgumentException(
+          "Invalid rank: " + rank + " (expected 0 to " + MAX_RANK + ")");
     }
     Rule[] copy = byRank.clone();
     copy[rank] = rule;

@@ -31,6 +31,7 @@ import org.bytedeco.pytorch.global.torch;
  * The optimizer checkpoint format. Version 2, all integers big-endian, tensor data raw
  * little-endian (version 1, which still loads, also stored AdaHessian's Hessian refresh counters,
  * which always equal the step counts):
+ *
  * <pre>
  *   "AH4JCKPT" | int version | UTF kind
  *   int groups | per group: int params, options (kind-specific)
@@ -39,13 +40,15 @@ import org.bytedeco.pytorch.global.torch;
  *   per state name, per param: byte present | int dtype, long bytes, data
  *   long CRC-32 of everything before it
  * </pre>
+ *
  * Saving writes a temporary file next to the target, forces it to disk and renames it over the
  * target, so a crash leaves the previous checkpoint intact. Loading reads and checks everything
  * (checksum, kind, shapes, dtypes) into new tensors before it replaces any state.
  */
 final class Checkpoint {
   static final int VERSION = 2;
-  private static final byte[] MAGIC = "AH4JCKPT".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  private static final byte[] MAGIC =
+      "AH4JCKPT".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
   private static final int CHUNK = 1 << 16;
 
   private Checkpoint() {}
@@ -58,11 +61,15 @@ final class Checkpoint {
 
     void writeExtra(DataOutputStream out) throws IOException;
 
-    /** Reads and checks the extra section of a checkpoint of format {@code version}; returns what commits it. */
+    /**
+     * Reads and checks the extra section of a checkpoint of format {@code version}; returns what
+     * commits it.
+     */
     Runnable readExtra(DataInputStream in, int version) throws IOException;
   }
 
-  static <O extends GroupOptions<O>> void save(FusedOptimizer<O> opt, Codec<O> codec, Path file) throws IOException {
+  static <O extends GroupOptions<O>> void save(FusedOptimizer<O> opt, Codec<O> codec, Path file)
+      throws IOException {
     Path dir = file.toAbsolutePath().getParent();
     Files.createDirectories(dir);
     Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
@@ -81,8 +88,8 @@ final class Checkpoint {
   }
 
   /** Writes the checkpoint to {@code sink} and flushes it (does not close it). */
-  static <O extends GroupOptions<O>> void write(FusedOptimizer<O> opt, Codec<O> codec, OutputStream sink)
-      throws IOException {
+  static <O extends GroupOptions<O>> void write(
+      FusedOptimizer<O> opt, Codec<O> codec, OutputStream sink) throws IOException {
     CheckedOutputStream checked = new CheckedOutputStream(sink, new CRC32());
     DataOutputStream out = new DataOutputStream(checked);
     out.write(MAGIC);
@@ -114,7 +121,8 @@ final class Checkpoint {
     out.flush();
   }
 
-  static <O extends GroupOptions<O>> void load(FusedOptimizer<O> opt, Codec<O> codec, Path file) throws IOException {
+  static <O extends GroupOptions<O>> void load(FusedOptimizer<O> opt, Codec<O> codec, Path file)
+      throws IOException {
     try (InputStream raw = Files.newInputStream(file)) {
       read(opt, codec, new BufferedInputStream(raw, CHUNK), file.toString(), true);
     }
@@ -124,8 +132,9 @@ final class Checkpoint {
    * Reads a checkpoint from {@code source} exactly up to its checksum, checks everything, then
    * commits; {@code wholeSource}: nothing may follow the checksum (a file).
    */
-  static <O extends GroupOptions<O>> void read(FusedOptimizer<O> opt, Codec<O> codec, InputStream source,
-      String file, boolean wholeSource) throws IOException {
+  static <O extends GroupOptions<O>> void read(
+      FusedOptimizer<O> opt, Codec<O> codec, InputStream source, String file, boolean wholeSource)
+      throws IOException {
     List<Tensor> staged = new ArrayList<>();
     boolean committed = false;
     try {
@@ -138,8 +147,13 @@ final class Checkpoint {
       }
       int version = in.readInt();
       if (version > VERSION) {
-        throw bad(file, "format version " + version + " is newer than this library reads (" + VERSION
-            + "): load it with the adahessian4j version that wrote it, or a newer one");
+        throw bad(
+            file,
+            "format version "
+                + version
+                + " is newer than this library reads ("
+                + VERSION
+                + "): load it with the adahessian4j version that wrote it, or a newer one");
       }
       if (version < 1) {
         throw bad(file, "unknown format version " + version);
@@ -151,14 +165,22 @@ final class Checkpoint {
       List<ParamGroup<O>> groups = opt.paramGroups();
       int groupCount = in.readInt();
       if (groupCount != groups.size()) {
-        throw bad(file, "it has " + groupCount + " parameter groups, this optimizer has " + groups.size());
+        throw bad(
+            file,
+            "it has " + groupCount + " parameter groups, this optimizer has " + groups.size());
       }
       List<O> options = new ArrayList<>();
       for (int g = 0; g < groupCount; g++) {
         int size = in.readInt();
         if (size != groups.get(g).params().size()) {
-          throw bad(file, "its group " + g + " has " + size + " parameters, this optimizer's has "
-              + groups.get(g).params().size());
+          throw bad(
+              file,
+              "its group "
+                  + g
+                  + " has "
+                  + size
+                  + " parameters, this optimizer's has "
+                  + groups.get(g).params().size());
         }
         try {
           options.add(codec.readOptions(in));
@@ -182,9 +204,18 @@ final class Checkpoint {
         }
         int dtype = in.readInt();
         if (!Arrays.equals(shape, opt.shapes[i]) || dtype != opt.params[i].scalar_type().value) {
-          throw bad(file, "its parameter " + i + " has shape " + Natives.shape(shape) + " and dtype "
-              + dtypeName(dtype) + ", but this optimizer's " + opt.describe(i) + " has dtype "
-              + opt.params[i].scalar_type());
+          throw bad(
+              file,
+              "its parameter "
+                  + i
+                  + " has shape "
+                  + Natives.shape(shape)
+                  + " and dtype "
+                  + dtypeName(dtype)
+                  + ", but this optimizer's "
+                  + opt.describe(i)
+                  + " has dtype "
+                  + opt.params[i].scalar_type());
         }
         steps[i] = in.readLong();
         if (steps[i] < 0) {
@@ -239,7 +270,8 @@ final class Checkpoint {
   }
 
   static CheckpointException bad(String source, String why) {
-    return new CheckpointException("cannot load checkpoint " + source + ": " + why + "; nothing was loaded");
+    return new CheckpointException(
+        "cannot load checkpoint " + source + ": " + why + "; nothing was loaded");
   }
 
   private static int elementSize(int dtype) {
@@ -298,8 +330,8 @@ final class Checkpoint {
     }
   }
 
-  private static Tensor readTensor(DataInputStream in, String file, String name, int i, long[] shape)
-      throws IOException {
+  private static Tensor readTensor(
+      DataInputStream in, String file, String name, int i, long[] shape) throws IOException {
     int present = in.readByte();
     if (present == 0) {
       return null;
@@ -315,8 +347,18 @@ final class Checkpoint {
       numel *= d;
     }
     if (size < 0 || bytes != numel * size) {
-      throw bad(file, name + " of parameter " + i + " does not fit shape " + Natives.shape(shape)
-          + " (dtype " + dtypeName(dtype) + ", " + bytes + " bytes)");
+      throw bad(
+          file,
+          name
+              + " of parameter "
+              + i
+              + " does not fit shape "
+              + Natives.shape(shape)
+              + " (dtype "
+              + dtypeName(dtype)
+              + ", "
+              + bytes
+              + " bytes)");
     }
     Tensor t = torch.empty(shape, new TensorOptions(scalarType(dtype)), new MemoryFormatOptional());
     if (bytes > 0) {

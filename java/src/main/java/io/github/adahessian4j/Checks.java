@@ -36,7 +36,8 @@ final class Checks {
 
   static void positive(String name, long value) {
     if (value < 1) {
-      throw new IllegalArgumentException("Invalid " + name + " value: " + value + " (must be >= 1)");
+      throw new IllegalArgumentException(
+          "Invalid " + name + " value: " + value + " (must be >= 1)");
     }
   }
 }

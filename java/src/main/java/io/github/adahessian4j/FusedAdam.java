@@ -14,8 +14,8 @@ import org.bytedeco.pytorch.Tensor;
 /**
  * The fused Adam step shared by {@link Adam} (L2 weight decay) and {@link AdamW} (decoupled weight
  * decay): one native call updates every parameter that has a gradient, with the formulas of
- * libtorch's {@code torch::optim::Adam} and {@code AdamW} (and {@code maximize} from
- * {@code torch.optim}). Gradients come from the usual {@code loss.backward()}.
+ * libtorch's {@code torch::optim::Adam} and {@code AdamW} (and {@code maximize} from {@code
+ * torch.optim}). Gradients come from the usual {@code loss.backward()}.
  */
 public abstract sealed class FusedAdam extends FusedOptimizer<AdamOptions> permits Adam, AdamW {
   private final boolean decoupled;
@@ -58,23 +58,27 @@ public abstract sealed class FusedAdam extends FusedOptimizer<AdamOptions> permi
     Objects.requireNonNull(closure, "closure");
     enter();
     try {
-      return inStepScope(scope -> {
-        clearGrads();
-        boolean[] none = new boolean[params.length];
-        Tensor loss = closure.get();
-        int culprit = firstNewGrad(none);
-        if (culprit >= 0) {
-          clearGrads();
-          throw new OptimizerException(operation() + " refused: the closure called backward() ("
-              + describe(culprit) + " has a gradient after it): with step(closure) the optimizer "
-              + "calls backward() itself. Return the loss without calling backward(), or call "
-              + "loss.backward() yourself and then step()");
-        }
-        checkLoss(loss);
-        loss.backward();
-        doStep(loss.item_double());
-        return loss;
-      });
+      return inStepScope(
+          scope -> {
+            clearGrads();
+            boolean[] none = new boolean[params.length];
+            Tensor loss = closure.get();
+            int culprit = firstNewGrad(none);
+            if (culprit >= 0) {
+              clearGrads();
+              throw new OptimizerException(
+                  operation()
+                      + " refused: the closure called backward() ("
+                      + describe(culprit)
+                      + " has a gradient after it): with step(closure) the optimizer "
+                      + "calls backward() itself. Return the loss without calling backward(), or call "
+                      + "loss.backward() yourself and then step()");
+            }
+            checkLoss(loss);
+            loss.backward();
+            doStep(loss.item_double());
+            return loss;
+          });
     } finally {
       exit();
     }
@@ -91,9 +95,9 @@ public abstract sealed class FusedAdam extends FusedOptimizer<AdamOptions> permi
   }
 
   /**
-   * Updates every parameter whose gradient ({@code p.grad()}, from the user's own
-   * {@code loss.backward()}) is defined, after the replica mean (data-parallel training, see
-   * {@link OptimizerBuilder#replicaMean(ReplicaMean)}), clipping and the non-finite check.
+   * Updates every parameter whose gradient ({@code p.grad()}, from the user's own {@code
+   * loss.backward()}) is defined, after the replica mean (data-parallel training, see {@link
+   * OptimizerBuilder#replicaMean(ReplicaMean)}), clipping and the non-finite check.
    */
   public void step() {
     enter();
@@ -119,7 +123,8 @@ public abstract sealed class FusedAdam extends FusedOptimizer<AdamOptions> permi
         }
       }
       if (replicaMean != null) {
-        averageAcrossReplicas(active, grads, null); // p.grad() itself, unless unscaled or made contiguous
+        averageAcrossReplicas(
+            active, grads, null); // p.grad() itself, unless unscaled or made contiguous
       }
       if (active.isEmpty() || !checkGradients(operation(), active, grads, report)) {
         return;
@@ -148,12 +153,23 @@ public abstract sealed class FusedAdam extends FusedOptimizer<AdamOptions> permi
         maxExpAvgSqArg.put(k, !o.amsgrad() ? null : vmax[i] != null ? vmax[i] : newMax[i]);
         stepArg.put(k, steps[i] + 1);
         putHyper(k, o, 0.0);
-        flagArg.put(k, (o.amsgrad() ? ah4j.AH4J_ADAM_AMSGRAD : 0)
-            | (o.maximize() ? ah4j.AH4J_ADAM_MAXIMIZE : 0)
-            | (decoupled ? ah4j.AH4J_ADAM_DECOUPLED_WEIGHT_DECAY : 0));
+        flagArg.put(
+            k,
+            (o.amsgrad() ? ah4j.AH4J_ADAM_AMSGRAD : 0)
+                | (o.maximize() ? ah4j.AH4J_ADAM_MAXIMIZE : 0)
+                | (decoupled ? ah4j.AH4J_ADAM_DECOUPLED_WEIGHT_DECAY : 0));
       }
-      int status = ah4j.ah4j_adam_step_(paramArg.get(), gradArg.get(), expAvgArg.get(),
-          expAvgSqArg.get(), maxExpAvgSqArg.get(), count, stepArg.get(), hyperArg.get(), flagArg.get());
+      int status =
+          ah4j.ah4j_adam_step_(
+              paramArg.get(),
+              gradArg.get(),
+              expAvgArg.get(),
+              expAvgSqArg.get(),
+              maxExpAvgSqArg.get(),
+              count,
+              stepArg.get(),
+              hyperArg.get(),
+              flagArg.get());
       NativeCore.check(status, operation(), k -> describe(active.get((int) k)));
       for (int i : active) {
         steps[i]++;
@@ -189,8 +205,14 @@ public abstract sealed class FusedAdam extends FusedOptimizer<AdamOptions> permi
 
       @Override
       public AdamOptions readOptions(DataInputStream in) throws IOException {
-        return new AdamOptions(in.readDouble(), in.readDouble(), in.readDouble(), in.readDouble(),
-            in.readDouble(), in.readBoolean(), in.readBoolean());
+        return new AdamOptions(
+            in.readDouble(),
+            in.readDouble(),
+            in.readDouble(),
+            in.readDouble(),
+            in.readDouble(),
+            in.readBoolean(),
+            in.readBoolean());
       }
 
       @Override
@@ -198,7 +220,7 @@ public abstract sealed class FusedAdam extends FusedOptimizer<AdamOptions> permi
 
       @Override
       public Runnable readExtra(DataInputStream in, int version) {
-        return () -> { };
+        return () -> {};
       }
     };
   }

@@ -22,8 +22,8 @@ import org.bytedeco.pytorch.global.torch;
 /**
  * What AdaHessian, Adam and AdamW share: parameter groups, per-parameter step counts and state
  * tensors (declared once by name, for state access and checkpoints alike), the one read pass over
- * the gradients (non-finite check, norm, clipping, statistics), and the native argument arrays
- * that carry one step for all parameters into the core in a single call.
+ * the gradients (non-finite check, norm, clipping, statistics), and the native argument arrays that
+ * carry one step for all parameters into the core in a single call.
  *
  * @param <O> the optimizer's group options
  */
@@ -56,8 +56,10 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
 
   private final double clipMaxNorm;
   private final double clipNormType;
+
   /** The data-parallel mean over replicas, or null (one process). */
   final ReplicaMean replicaMean;
+
   private final AtomicBoolean busy = new AtomicBoolean();
   private volatile NonFinitePolicy nonFinitePolicy;
   private volatile double lossScale = 1.0;
@@ -76,7 +78,9 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
     this.replicaMean = settings.replicaMean;
   }
 
-  /** A per-parameter state tensor, declared once by name (checkpoint order is declaration order). */
+  /**
+   * A per-parameter state tensor, declared once by name (checkpoint order is declaration order).
+   */
   static final class State {
     final String name;
     Tensor[] values = new Tensor[0];
@@ -131,21 +135,43 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
         checkParam(p, who);
         Tensor first = old > 0 ? params[0] : incoming.isEmpty() ? null : incoming.get(0);
         if (first != null && !device(p).equals(device(first))) {
-          throw new IllegalArgumentException(who + " is on " + device(p) + ", the first parameter on "
-              + device(first) + ": one optimizer steps parameters of one device");
+          throw new IllegalArgumentException(
+              who
+                  + " is on "
+                  + device(p)
+                  + ", the first parameter on "
+                  + device(first)
+                  + ": one optimizer steps parameters of one device");
         }
         if (p.numel() > 0) {
           Integer seen = byData.put(dataKey(p), flat);
           Tensor other = seen == null ? null : seen < old ? params[seen] : incoming.get(seen - old);
           if (other != null && other.is_same(p)) {
-            String where = seen < old ? "(group " + groupOf[seen] + ", index " + indexInGroup[seen] + ")"
-                : "(group " + origin.get(seen - old)[0] + ", index " + origin.get(seen - old)[1] + ")";
-            throw new IllegalArgumentException(who + " appears twice: it is also parameter " + where);
+            String where =
+                seen < old
+                    ? "(group " + groupOf[seen] + ", index " + indexInGroup[seen] + ")"
+                    : "(group "
+                        + origin.get(seen - old)[0]
+                        + ", index "
+                        + origin.get(seen - old)[1]
+                        + ")";
+            throw new IllegalArgumentException(
+                who + " appears twice: it is also parameter " + where);
           }
         }
         long[] shape = shapeOf(p);
-        checkNewParam(flat, shape, "parameter " + flat + " (group " + (g0 + g) + ", index " + k
-            + ", shape " + Natives.shape(shape) + ")");
+        checkNewParam(
+            flat,
+            shape,
+            "parameter "
+                + flat
+                + " (group "
+                + (g0 + g)
+                + ", index "
+                + k
+                + ", shape "
+                + Natives.shape(shape)
+                + ")");
         incoming.add(p);
         origin.add(new int[] {g0 + g, k});
         incomingShapes.add(shape);
@@ -184,7 +210,9 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
     return p.data_ptr().address() ^ (p.numel() << 48);
   }
 
-  /** A subclass's check of a parameter about to be added (flat index {@code i}); throws to refuse. */
+  /**
+   * A subclass's check of a parameter about to be added (flat index {@code i}); throws to refuse.
+   */
   void checkNewParam(int i, long[] shape, String who) {}
 
   /** A subclass's hook after parameters {@code [from, to)} were added. */
@@ -198,28 +226,41 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
       throw new IllegalArgumentException(who + " is an undefined tensor");
     }
     if (p.is_sparse() || p.layout().value != torch.Layout.Strided.value) {
-      throw new IllegalArgumentException(who + ": expected a dense (strided) tensor, got layout " + p.layout());
+      throw new IllegalArgumentException(
+          who + ": expected a dense (strided) tensor, got layout " + p.layout());
     }
     if (!p.is_floating_point()) {
-      throw new IllegalArgumentException(who + ": expected a floating dtype (float32, float64, "
-          + "float16 or bfloat16), got " + p.scalar_type());
+      throw new IllegalArgumentException(
+          who
+              + ": expected a floating dtype (float32, float64, "
+              + "float16 or bfloat16), got "
+              + p.scalar_type());
     }
     if (!p.requires_grad()) {
-      throw new IllegalArgumentException(who + " does not require grad: call requires_grad_(true) "
-          + "on it or leave it out of the optimizer");
+      throw new IllegalArgumentException(
+          who
+              + " does not require grad: call requires_grad_(true) "
+              + "on it or leave it out of the optimizer");
     }
     if (!p.is_leaf()) {
-      throw new IllegalArgumentException(who + " is not a leaf tensor (it was computed from other "
-          + "tensors, so stepping it in place would not change what it came from): can't optimize "
-          + "a non-leaf Tensor; pass the leaf it came from, or detach().requires_grad_(true) a copy");
+      throw new IllegalArgumentException(
+          who
+              + " is not a leaf tensor (it was computed from other "
+              + "tensors, so stepping it in place would not change what it came from): can't optimize "
+              + "a non-leaf Tensor; pass the leaf it came from, or detach().requires_grad_(true) a copy");
     }
     if (!p.is_contiguous()) {
-      throw new IllegalArgumentException(who + ": expected a contiguous tensor (call contiguous() "
-          + "before making it a parameter)");
+      throw new IllegalArgumentException(
+          who
+              + ": expected a contiguous tensor (call contiguous() "
+              + "before making it a parameter)");
     }
     if (p.is_cuda() && ah4j.ah4j_has_cuda_kernels() == 0) {
-      throw new IllegalArgumentException(who + ": expected a cpu tensor, got " + device(p)
-          + " (these natives have no CUDA kernels: depend on the linux-x86_64-gpu natives)");
+      throw new IllegalArgumentException(
+          who
+              + ": expected a cpu tensor, got "
+              + device(p)
+              + " (these natives have no CUDA kernels: depend on the linux-x86_64-gpu natives)");
     }
     if (!p.is_cpu() && !p.is_cuda()) {
       throw new IllegalArgumentException(who + ": expected a cpu or cuda tensor, got " + device(p));
@@ -260,8 +301,15 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
 
   /** "parameter 3 (group 1, index 0, shape [10, 5])": the user's name for flat index {@code i}. */
   String describe(int i) {
-    return "parameter " + i + " (group " + groupOf[i] + ", index " + indexInGroup[i] + ", shape "
-        + Natives.shape(shapes[i]) + ")";
+    return "parameter "
+        + i
+        + " (group "
+        + groupOf[i]
+        + ", index "
+        + indexInGroup[i]
+        + ", shape "
+        + Natives.shape(shapes[i])
+        + ")";
   }
 
   ParamGroup<O> groupOf(int i) {
@@ -302,8 +350,8 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
 
   /**
    * Adds a group of parameters with its own options (fine-tuning: unfreezing layers). Its
-   * parameters start with fresh state; one that the optimizer already holds, or that is invalid,
-   * is refused with an {@link IllegalArgumentException} and nothing changes.
+   * parameters start with fresh state; one that the optimizer already holds, or that is invalid, is
+   * refused with an {@link IllegalArgumentException} and nothing changes.
    *
    * @param params the group's parameters
    * @param options the group's options
@@ -388,16 +436,26 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
     for (int g = 0; g < lrs.length; g++) {
       lrs[g] = groups.get(g).lr();
     }
-    lastStats = new StepStats(stepCalls, r.loss, r.gradNorm, r.clipped, r.skipped, lrs,
-        r.hessianRefreshed, hessianMean, hessianMax, zeroHessianParams);
+    lastStats =
+        new StepStats(
+            stepCalls,
+            r.loss,
+            r.gradNorm,
+            r.clipped,
+            r.skipped,
+            lrs,
+            r.hessianRefreshed,
+            hessianMean,
+            hessianMax,
+            zeroHessianParams);
   }
 
   /**
    * Hands {@code grads[i]} for {@code i} in {@code active}, then {@code diags[i]} (the fresh
    * Hessian estimates, null where none; {@code diags} may be null) to the {@link ReplicaMean}, as
    * detached tensors that share storage with what the step uses; {@code grads[i]} is replaced by
-   * its detached handle. Called even with no active parameter, so that a replica without
-   * gradients still takes part in the collective (whose check then reports the mismatch).
+   * its detached handle. Called even with no active parameter, so that a replica without gradients
+   * still takes part in the collective (whose check then reports the mismatch).
    */
   void averageAcrossReplicas(List<Integer> active, Tensor[] grads, Tensor[] diags) {
     List<Tensor> shared = new ArrayList<>();
@@ -415,7 +473,9 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
     replicaMean.averageInPlace(Collections.unmodifiableList(shared));
   }
 
-  /** Per-parameter sums of the one read pass, indexed by flat parameter index (0 where not read). */
+  /**
+   * Per-parameter sums of the one read pass, indexed by flat parameter index (0 where not read).
+   */
   static final class Sums {
     final double[] sumSq;
     final double[] sumAbs;
@@ -461,8 +521,14 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
       readPassWithTorch(tensors, owner, count, sums);
       return sums;
     }
-    int status = ah4j.ah4j_tensor_stats(statsArg.get(), count, nonFiniteArg.get(), sumSqArg.get(),
-        sumAbsArg.get(), maxAbsArg.get());
+    int status =
+        ah4j.ah4j_tensor_stats(
+            statsArg.get(),
+            count,
+            nonFiniteArg.get(),
+            sumSqArg.get(),
+            sumAbsArg.get(),
+            maxAbsArg.get());
     NativeCore.check(status, operation, k -> describe(owner[(int) k]));
     for (int k = 0; k < count; k++) {
       int i = owner[k];
@@ -526,7 +592,10 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
     double norm = 0;
     for (int i : active) {
       if (sums.read[i]) {
-        norm = clipNormType == Double.POSITIVE_INFINITY ? Math.max(norm, sums.maxAbs[i]) : norm + sums.sumSq[i];
+        norm =
+            clipNormType == Double.POSITIVE_INFINITY
+                ? Math.max(norm, sums.maxAbs[i])
+                : norm + sums.sumSq[i];
       }
     }
     norm = clipNormType == Double.POSITIVE_INFINITY ? norm : Math.sqrt(norm);
@@ -564,8 +633,13 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
 
   private void skip(String operation, String what, int culprit, Report r) {
     if (nonFinitePolicy == NonFinitePolicy.THROW) {
-      throw new OptimizerException(operation + " failed: " + describe(culprit) + ": its " + what
-          + " holds NaN or infinity; nothing was changed");
+      throw new OptimizerException(
+          operation
+              + " failed: "
+              + describe(culprit)
+              + ": its "
+              + what
+              + " holds NaN or infinity; nothing was changed");
     }
     skippedSteps++;
     lastStepSkipped = true;
@@ -620,8 +694,9 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
   void enter() {
     ensureOpen();
     if (!busy.compareAndSet(false, true)) {
-      throw new IllegalStateException("optimizer is already stepping on another thread: "
-          + "one optimizer must not be used by two threads at once");
+      throw new IllegalStateException(
+          "optimizer is already stepping on another thread: "
+              + "one optimizer must not be used by two threads at once");
     }
   }
 
@@ -666,7 +741,10 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
 
   abstract Checkpoint.Codec<O> codec();
 
-  /** For tests: state {@code name} of parameter {@code i} (flat index), not a copy; null before its first step. */
+  /**
+   * For tests: state {@code name} of parameter {@code i} (flat index), not a copy; null before its
+   * first step.
+   */
   Tensor stateTensor(String name, int i) {
     for (State s : states) {
       if (s.name.equals(name)) {
@@ -677,9 +755,9 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
   }
 
   /**
-   * Saves the whole optimizer (moments, step counts, probe generator, group options) to
-   * {@code file}, atomically: a temporary file is written, forced to disk and renamed over it.
-   * The parameters themselves are the model's to save.
+   * Saves the whole optimizer (moments, step counts, probe generator, group options) to {@code
+   * file}, atomically: a temporary file is written, forced to disk and renamed over it. The
+   * parameters themselves are the model's to save.
    */
   @Override
   public void save(Path file) throws IOException {
@@ -693,8 +771,8 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
 
   /**
    * Replaces this optimizer's state with a checkpoint written by {@link #save} for the same
-   * parameter shapes. A truncated, corrupted or mismatched file throws
-   * {@link CheckpointException} and changes nothing.
+   * parameter shapes. A truncated, corrupted or mismatched file throws {@link CheckpointException}
+   * and changes nothing.
    */
   @Override
   public void load(Path file) throws IOException {
@@ -746,12 +824,12 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
   }
 
   /**
-   * Runs {@code body} (a step: its closure and its update) in a {@link PointerScope} of its own,
-   * so every native object the closure creates (the forward pass's activations, held by Java
-   * wrappers) is freed when the step ends, not when the garbage collector gets to it. The loss
-   * {@code body} returns survives as a new handle to the same tensor, owned by the caller's
-   * innermost scope (or, outside any scope, by the garbage collector). A tensor the closure creates
-   * and the caller keeps elsewhere is freed with the step: create such tensors outside the closure.
+   * Runs {@code body} (a step: its closure and its update) in a {@link PointerScope} of its own, so
+   * every native object the closure creates (the forward pass's activations, held by Java wrappers)
+   * is freed when the step ends, not when the garbage collector gets to it. The loss {@code body}
+   * returns survives as a new handle to the same tensor, owned by the caller's innermost scope (or,
+   * outside any scope, by the garbage collector). A tensor the closure creates and the caller keeps
+   * elsewhere is freed with the step: create such tensors outside the closure.
    */
   static Tensor inStepScope(java.util.function.Function<PointerScope, Tensor> body) {
     Tensor kept;
@@ -773,12 +851,13 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
       throw new OptimizerException("closure returned no loss (null or undefined tensor)");
     }
     if (loss.numel() != 1) {
-      throw new OptimizerException("closure must return a scalar loss, got shape "
-          + Natives.shape(shapeOf(loss)));
+      throw new OptimizerException(
+          "closure must return a scalar loss, got shape " + Natives.shape(shapeOf(loss)));
     }
     if (!loss.requires_grad()) {
-      throw new OptimizerException("the loss does not require grad: compute it from the "
-          + "optimizer's parameters, outside NoGradGuard");
+      throw new OptimizerException(
+          "the loss does not require grad: compute it from the "
+              + "optimizer's parameters, outside NoGradGuard");
     }
   }
 }

@@ -2,12 +2,13 @@ package io.github.adahessian4j;
 
 /**
  * What every optimizer's per-group options have: the hyperparameters Adam and AdaHessian share,
- * which schedules and the common builder options read and replace. {@link AdamOptions} and
- * {@link AdaHessianOptions} are the two kinds.
+ * which schedules and the common builder options read and replace. {@link AdamOptions} and {@link
+ * AdaHessianOptions} are the two kinds.
  *
  * @param <O> the options' own type
  */
-public sealed interface GroupOptions<O extends GroupOptions<O>> permits AdamOptions, AdaHessianOptions {
+public sealed interface GroupOptions<O extends GroupOptions<O>>
+    permits AdamOptions, AdaHessianOptions {
   /**
    * The learning rate.
    *

@@ -40,36 +40,36 @@ import org.bytedeco.pytorch.global.torch;
  *
  * <p><b>The Hessian.</b> H is the Hessian of the loss the closure returns (or of the weighted mean
  * of several closures' losses: {@link Builder#losses(List, double[])}, one loss per batch) with
- * respect to the analysis's parameters. A product {@code H v} is libtorch's double backward:
- * the gradient {@code g = torch.grad(loss, params, create_graph=true)} once, then
- * {@code torch.grad(g, params, grad_outputs=v)} per product, never
- * {@code backward(create_graph=true)} (which leaks through a parameter-gradient reference cycle),
- * and the parameters' {@code grad()} is never touched. By default the gradients' graphs are kept
- * for all products (memory: one double-backward graph per closure); with
- * {@link Builder#keepGraphs(boolean) keepGraphs(false)} every product evaluates the closures again
- * and frees each graph at once (then the closures must return the same loss every time).
+ * respect to the analysis's parameters. A product {@code H v} is libtorch's double backward: the
+ * gradient {@code g = torch.grad(loss, params, create_graph=true)} once, then {@code torch.grad(g,
+ * params, grad_outputs=v)} per product, never {@code backward(create_graph=true)} (which leaks
+ * through a parameter-gradient reference cycle), and the parameters' {@code grad()} is never
+ * touched. By default the gradients' graphs are kept for all products (memory: one double-backward
+ * graph per closure); with {@link Builder#keepGraphs(boolean) keepGraphs(false)} every product
+ * evaluates the closures again and frees each graph at once (then the closures must return the same
+ * loss every time).
  *
  * <p><b>The model's mode is the caller's.</b> Unlike PyHessian, which calls {@code model.eval()},
  * nothing here changes the model: call {@code eval()} before building the analysis if dropout or
- * batch-norm statistics must not vary (with dropout in training mode and several products from
- * one kept graph, H is the Hessian of that one dropout mask).
+ * batch-norm statistics must not vary (with dropout in training mode and several products from one
+ * kept graph, H is the Hessian of that one dropout mask).
  *
  * <p><b>Parameters.</b> Parameters that do not require grad, that the loss does not use (no
  * gradient) or that have no elements are skipped and named in every result, never a crash; a
- * parameter the loss uses linearly (its gradient has no graph) has zero rows in H and stays in.
- * Any floating dtype works: products run in the parameters' dtype (float32 products for float32
+ * parameter the loss uses linearly (its gradient has no graph) has zero rows in H and stays in. Any
+ * floating dtype works: products run in the parameters' dtype (float32 products for float32
  * parameters), the vectors of every method are float64 on the parameters' device, and inner
  * products and norms run over all parameters at once. The Lanczos basis holds one float64 vector
  * per step: {@code steps * dimension * 8} bytes.
  *
  * <p><b>Probes are seeded.</b> Every random vector is Rademacher probe draw {@code j} of the
- * analysis's seed from the library's counter-based generator (the same as AdaHessian's, see
- * {@code cpp/include/adahessian4j.h}), for parameter id = the parameter's position in the list
- * the analysis was built from; results depend only on the seed, the parameters and the loss.
- * Draws used: trace sample {@code s} uses draw {@code s}; SLQ run {@code r} starts from draw
- * {@code r} (normalised, so its trace estimate equals Hutchinson's on the same draws); Lanczos
- * starts from draw 0 (draws 1, 2, ... after an exhausted Krylov space); power iteration starts
- * eigenvalue {@code j} from draw {@code j}.
+ * analysis's seed from the library's counter-based generator (the same as AdaHessian's, see {@code
+ * cpp/include/adahessian4j.h}), for parameter id = the parameter's position in the list the
+ * analysis was built from; results depend only on the seed, the parameters and the loss. Draws
+ * used: trace sample {@code s} uses draw {@code s}; SLQ run {@code r} starts from draw {@code r}
+ * (normalised, so its trace estimate equals Hutchinson's on the same draws); Lanczos starts from
+ * draw 0 (draws 1, 2, ... after an exhausted Krylov space); power iteration starts eigenvalue
+ * {@code j} from draw {@code j}.
  *
  * <p>Not thread-safe: use one analysis from one thread at a time. {@link #close()} frees the kept
  * graphs; group views ({@link #group(int)}) share them and stop working when their analysis is
@@ -78,19 +78,25 @@ import org.bytedeco.pytorch.global.torch;
 public final class HessianAnalysis implements AutoCloseable {
   /** Rows per block of the Lanczos basis (blocks grow with the steps taken). */
   private static final int BLOCK = 32;
+
   /** A Lanczos residual this small against the norm estimate means an invariant subspace. */
   private static final double BREAKDOWN = 1e-12;
 
   private final Core core;
+
   /** Positions in the core's parameter list that this analysis covers. */
   private final int[] members;
+
   private final List<String> groupNames;
+
   /** For each of this analysis's groups, positions in {@link #members}. */
   private final int[][] groupMembers;
+
   private final boolean owner;
   private Space space;
 
-  private HessianAnalysis(Core core, int[] members, List<String> groupNames, int[][] groupMembers, boolean owner) {
+  private HessianAnalysis(
+      Core core, int[] members, List<String> groupNames, int[][] groupMembers, boolean owner) {
     this.core = core;
     this.members = members;
     this.groupNames = List.copyOf(groupNames);
@@ -108,8 +114,8 @@ public final class HessianAnalysis implements AutoCloseable {
   }
 
   /**
-   * The names of this analysis's parameters, in order: the module's names, or
-   * {@code "parameter i (group g, index k, shape [..])"}.
+   * The names of this analysis's parameters, in order: the module's names, or {@code "parameter i
+   * (group g, index k, shape [..])"}.
    *
    * @return the names
    */
@@ -132,9 +138,9 @@ public final class HessianAnalysis implements AutoCloseable {
 
   /**
    * A view of the analysis restricted to parameter group {@code g}: its H is the diagonal block
-   * {@code H_gg} (the Hessian with respect to that group, the other parameters held fixed), so
-   * its eigenvalues are the group's ("per-layer") eigenvalues. It shares this analysis's closures,
-   * kept graphs, seed and probe ids; closing it does nothing, closing this analysis ends it.
+   * {@code H_gg} (the Hessian with respect to that group, the other parameters held fixed), so its
+   * eigenvalues are the group's ("per-layer") eigenvalues. It shares this analysis's closures, kept
+   * graphs, seed and probe ids; closing it does nothing, closing this analysis ends it.
    *
    * @param g the group's index in {@link #groupNames()}
    * @return the view
@@ -161,7 +167,8 @@ public final class HessianAnalysis implements AutoCloseable {
   public HessianAnalysis group(String name) {
     int g = groupNames.indexOf(name);
     if (g < 0) {
-      throw new IllegalArgumentException("no parameter group named " + name + "; groups: " + groupNames);
+      throw new IllegalArgumentException(
+          "no parameter group named " + name + "; groups: " + groupNames);
     }
     return group(g);
   }
@@ -208,16 +215,18 @@ public final class HessianAnalysis implements AutoCloseable {
   /**
    * The Hessian-vector product {@code H v} (the weighted mean over the closures' batches).
    *
-   * @param v one tensor per parameter of {@link #parameterNames()}, each of that parameter's
-   *     shape, any floating dtype; entries for skipped parameters are ignored and may be null
+   * @param v one tensor per parameter of {@link #parameterNames()}, each of that parameter's shape,
+   *     any floating dtype; entries for skipped parameters are ignored and may be null
    * @return {@code H v}, one new tensor per parameter in the dtype of {@code v}'s entry (zeros for
-   *     skipped parameters, in the parameter's dtype where that entry is null); the caller owns them
+   *     skipped parameters, in the parameter's dtype where that entry is null); the caller owns
+   *     them
    */
   public List<Tensor> hvp(List<Tensor> v) {
     Objects.requireNonNull(v, "v");
     Space s = space();
     if (v.size() != members.length) {
-      throw new IllegalArgumentException("v has " + v.size() + " tensors, the analysis " + members.length + " parameters");
+      throw new IllegalArgumentException(
+          "v has " + v.size() + " tensors, the analysis " + members.length + " parameters");
     }
     for (int k : s.positions) {
       Tensor t = v.get(k);
@@ -226,11 +235,16 @@ public final class HessianAnalysis implements AutoCloseable {
         throw new IllegalArgumentException(who + " is null or undefined");
       }
       if (!t.is_floating_point()) {
-        throw new IllegalArgumentException(who + ": expected a floating-point tensor, got " + t.scalar_type());
+        throw new IllegalArgumentException(
+            who + ": expected a floating-point tensor, got " + t.scalar_type());
       }
       if (!Arrays.equals(FusedOptimizer.shapeOf(t), s.shapes[s.indexOf(k)])) {
-        throw new IllegalArgumentException(who + " has shape " + Natives.shape(FusedOptimizer.shapeOf(t))
-            + ", the parameter " + Natives.shape(s.shapes[s.indexOf(k)]));
+        throw new IllegalArgumentException(
+            who
+                + " has shape "
+                + Natives.shape(FusedOptimizer.shapeOf(t))
+                + ", the parameter "
+                + Natives.shape(s.shapes[s.indexOf(k)]));
       }
     }
     List<Tensor> result = new ArrayList<>(members.length);
@@ -259,8 +273,8 @@ public final class HessianAnalysis implements AutoCloseable {
   }
 
   /**
-   * The {@code k} largest eigenvalues by Lanczos with the default options (tolerance 1e-6, at
-   * most 200 steps, no eigenvectors).
+   * The {@code k} largest eigenvalues by Lanczos with the default options (tolerance 1e-6, at most
+   * 200 steps, no eigenvectors).
    *
    * @param k how many
    * @return the eigenvalues
@@ -270,15 +284,15 @@ public final class HessianAnalysis implements AutoCloseable {
   }
 
   /**
-   * Eigenvalues by the Lanczos method with full reorthogonalisation (classical Gram-Schmidt,
-   * twice, against every basis vector): one Krylov space from the start vector (probe draw 0,
-   * normalised) serves all {@code k}; after every step the tridiagonal matrix's eigenvalues (the
-   * Ritz values, by libtorch's {@code linalg_eigh}) and their residual norms
-   * {@code beta_m |s_{m,i}|} decide whether to stop (see {@link HessianEigenvalues.Options}). If
-   * the Krylov space becomes invariant before the dimension is reached, Lanczos continues from a
-   * fresh probe made orthogonal to the basis, so eigenvalues the start vector missed are found
-   * too. An eigenvalue of multiplicity above one is found once per such restart: for exact
-   * multiplicities use {@link #powerIteration(HessianEigenvalues.Options)}.
+   * Eigenvalues by the Lanczos method with full reorthogonalisation (classical Gram-Schmidt, twice,
+   * against every basis vector): one Krylov space from the start vector (probe draw 0, normalised)
+   * serves all {@code k}; after every step the tridiagonal matrix's eigenvalues (the Ritz values,
+   * by libtorch's {@code linalg_eigh}) and their residual norms {@code beta_m |s_{m,i}|} decide
+   * whether to stop (see {@link HessianEigenvalues.Options}). If the Krylov space becomes invariant
+   * before the dimension is reached, Lanczos continues from a fresh probe made orthogonal to the
+   * basis, so eigenvalues the start vector missed are found too. An eigenvalue of multiplicity
+   * above one is found once per such restart: for exact multiplicities use {@link
+   * #powerIteration(HessianEigenvalues.Options)}.
    *
    * @param options how many, which end of the spectrum, when to stop, eigenvectors or not
    * @return the eigenvalues, their residual norms and optionally eigenvectors
@@ -288,8 +302,15 @@ public final class HessianAnalysis implements AutoCloseable {
     Space s = space();
     int cap = (int) Math.min(options.maxIterations(), s.dim);
     if (s.dim == 0) {
-      return new HessianEigenvalues(HessianEigenvalues.Method.LANCZOS, new double[0], new double[0], List.of(),
-          0, 0, true, s.skipped);
+      return new HessianEigenvalues(
+          HessianEigenvalues.Method.LANCZOS,
+          new double[0],
+          new double[0],
+          List.of(),
+          0,
+          0,
+          true,
+          s.skipped);
     }
     try (PointerScope scope = new PointerScope();
         Krylov krylov = new Krylov(s, cap)) {
@@ -310,7 +331,8 @@ public final class HessianAnalysis implements AutoCloseable {
             converged = true; // the whole space: every Ritz value is exact
             break;
           }
-          if (options.monitor() != null && options.monitor().accept(core.hvProducts - before, ritz.values(wanted))) {
+          if (options.monitor() != null
+              && options.monitor().accept(core.hvProducts - before, ritz.values(wanted))) {
             converged = true;
             break;
           }
@@ -318,8 +340,14 @@ public final class HessianAnalysis implements AutoCloseable {
             // An invariant subspace: its Ritz values are exact. If it found fewer than k, or if
             // this block found a wanted one (there may be further copies of it), go on from a
             // fresh probe; else the wanted ones are known.
-            boolean more = wanted.length < options.k()
-                || blockContributes(krylov, blockStart, ritz.values[wanted[wanted.length - 1]], norm, options.which());
+            boolean more =
+                wanted.length < options.k()
+                    || blockContributes(
+                        krylov,
+                        blockStart,
+                        ritz.values[wanted[wanted.length - 1]],
+                        norm,
+                        options.which());
             if (!more) {
               converged = true;
               break;
@@ -360,8 +388,15 @@ public final class HessianAnalysis implements AutoCloseable {
           vectors.add(keepAll(scope, s.perMember(krylov.basis.combine(ritz.vector(i)))));
         }
       }
-      return new HessianEigenvalues(HessianEigenvalues.Method.LANCZOS, values, residuals, vectors, krylov.m,
-          core.hvProducts - before, converged, s.skipped);
+      return new HessianEigenvalues(
+          HessianEigenvalues.Method.LANCZOS,
+          values,
+          residuals,
+          vectors,
+          krylov.m,
+          core.hvProducts - before,
+          converged,
+          s.skipped);
     }
   }
 
@@ -373,9 +408,9 @@ public final class HessianAnalysis implements AutoCloseable {
    * quotient as the estimate and the normalised product as the next iterate, and stops when two
    * successive estimates differ by less than {@code tolerance * (|previous| + 1e-6)}, when the
    * monitor accepts, or after {@code maxIterations}. The order is always by decreasing magnitude
-   * ({@link HessianEigenvalues.Options#which()} is not used). PyHessian's defaults are
-   * {@code tolerance 1e-3, maxIterations 100}. For comparison with
-   * {@link #topEigenvalues(HessianEigenvalues.Options)}, which needs far fewer products.
+   * ({@link HessianEigenvalues.Options#which()} is not used). PyHessian's defaults are {@code
+   * tolerance 1e-3, maxIterations 100}. For comparison with {@link
+   * #topEigenvalues(HessianEigenvalues.Options)}, which needs far fewer products.
    *
    * @param options how many, when to stop, eigenvectors or not
    * @return the eigenvalues in the order found, with residual norms and optionally eigenvectors
@@ -385,8 +420,15 @@ public final class HessianAnalysis implements AutoCloseable {
     Space s = space();
     int k = (int) Math.min(options.k(), s.dim);
     if (k == 0) {
-      return new HessianEigenvalues(HessianEigenvalues.Method.POWER_ITERATION, new double[0], new double[0],
-          List.of(), 0, 0, true, s.skipped);
+      return new HessianEigenvalues(
+          HessianEigenvalues.Method.POWER_ITERATION,
+          new double[0],
+          new double[0],
+          List.of(),
+          0,
+          0,
+          true,
+          s.skipped);
     }
     long before = core.hvProducts;
     double[] values = new double[k];
@@ -422,12 +464,16 @@ public final class HessianAnalysis implements AutoCloseable {
               break;
             }
             if (options.monitor() != null
-                && options.monitor().accept(core.hvProducts - before, Arrays.copyOf(values, j + 1))) {
+                && options
+                    .monitor()
+                    .accept(core.hvProducts - before, Arrays.copyOf(values, j + 1))) {
               converged = true;
               break;
             }
-            if (it > 0 && options.tolerance() > 0
-                && Math.abs(estimate - previous) / (Math.abs(previous) + 1e-6) < options.tolerance()) {
+            if (it > 0
+                && options.tolerance() > 0
+                && Math.abs(estimate - previous) / (Math.abs(previous) + 1e-6)
+                    < options.tolerance()) {
               converged = true;
               break;
             }
@@ -445,8 +491,15 @@ public final class HessianAnalysis implements AutoCloseable {
           vectors.add(keepAll(scope, s.perMember(found.row(j).clone())));
         }
       }
-      return new HessianEigenvalues(HessianEigenvalues.Method.POWER_ITERATION, values, residuals, vectors,
-          iterations, core.hvProducts - before, allConverged, s.skipped);
+      return new HessianEigenvalues(
+          HessianEigenvalues.Method.POWER_ITERATION,
+          values,
+          residuals,
+          vectors,
+          iterations,
+          core.hvProducts - before,
+          allConverged,
+          s.skipped);
     }
   }
 
@@ -461,10 +514,10 @@ public final class HessianAnalysis implements AutoCloseable {
   }
 
   /**
-   * The trace by Hutchinson's method: sample {@code s} is {@code z^T H z} for Rademacher probe
-   * draw {@code s}; sampling stops by the standard-error rule of {@code options}. The same samples
-   * give each parameter's {@code z_p^T (H z)_p} (estimating the trace of its diagonal block) and
-   * each group's sum.
+   * The trace by Hutchinson's method: sample {@code s} is {@code z^T H z} for Rademacher probe draw
+   * {@code s}; sampling stops by the standard-error rule of {@code options}. The same samples give
+   * each parameter's {@code z_p^T (H z)_p} (estimating the trace of its diagonal block) and each
+   * group's sum.
    *
    * @param options the stopping rule
    * @return the estimate with its standard error and breakdown
@@ -495,7 +548,8 @@ public final class HessianAnalysis implements AutoCloseable {
         int count = n + 1;
         if (count >= options.minSamples()) {
           double[] ms = meanAndError(totals);
-          if (ms[1] <= options.relativeError() * Math.abs(ms[0]) || ms[1] <= options.absoluteError()) {
+          if (ms[1] <= options.relativeError() * Math.abs(ms[0])
+              || ms[1] <= options.absoluteError()) {
             converged = true;
             break;
           }
@@ -531,18 +585,30 @@ public final class HessianAnalysis implements AutoCloseable {
       perGroupError[g] = ms[1];
     }
     double[] samples = totals.stream().mapToDouble(Double::doubleValue).toArray();
-    return new HessianTrace(overall[0], overall[1], count, core.hvProducts - before, converged, samples,
-        parameterNames(), perParam, perParamError, groupNames, perGroup, perGroupError, s.skipped);
+    return new HessianTrace(
+        overall[0],
+        overall[1],
+        count,
+        core.hvProducts - before,
+        converged,
+        samples,
+        parameterNames(),
+        perParam,
+        perParamError,
+        groupNames,
+        perGroup,
+        perGroupError,
+        s.skipped);
   }
 
   /**
-   * The eigenvalue spectral density by stochastic Lanczos quadrature, as PyHessian's
-   * {@code hessian.density(iter, n_v)}: run {@code r} starts Lanczos (full reorthogonalisation)
-   * from probe draw {@code r}, normalised, takes {@code steps} steps, and returns the eigenvalues
-   * of its tridiagonal matrix as nodes and the squared first components of their eigenvectors as
-   * weights. A run whose Krylov space becomes invariant stops there (fewer nodes, and a quadrature
-   * exact for every polynomial) instead of continuing from a random vector as PyHessian does.
-   * {@link HessianDensity#smoothed()} gives PyHessian's smoothed density on a grid.
+   * The eigenvalue spectral density by stochastic Lanczos quadrature, as PyHessian's {@code
+   * hessian.density(iter, n_v)}: run {@code r} starts Lanczos (full reorthogonalisation) from probe
+   * draw {@code r}, normalised, takes {@code steps} steps, and returns the eigenvalues of its
+   * tridiagonal matrix as nodes and the squared first components of their eigenvectors as weights.
+   * A run whose Krylov space becomes invariant stops there (fewer nodes, and a quadrature exact for
+   * every polynomial) instead of continuing from a random vector as PyHessian does. {@link
+   * HessianDensity#smoothed()} gives PyHessian's smoothed density on a grid.
    *
    * @param options runs and steps
    * @return the quadrature of every run
@@ -583,7 +649,10 @@ public final class HessianAnalysis implements AutoCloseable {
     return new HessianDensity(runs, s.dim, core.hvProducts - before, s.skipped);
   }
 
-  /** Frees the kept graphs (the analysis that the builder built; a group view's close does nothing). Idempotent. */
+  /**
+   * Frees the kept graphs (the analysis that the builder built; a group view's close does nothing).
+   * Idempotent.
+   */
   @Override
   public void close() {
     if (owner) {
@@ -606,18 +675,22 @@ public final class HessianAnalysis implements AutoCloseable {
    * Whether the Krylov block that starts at step {@code from} has a Ritz value strictly beyond
    * {@code kth}, the last wanted value of the whole basis (by more than a rounding margin).
    */
-  private static boolean blockContributes(Krylov krylov, int from, double kth, double norm,
-      HessianEigenvalues.Which which) {
+  private static boolean blockContributes(
+      Krylov krylov, int from, double kth, double norm, HessianEigenvalues.Which which) {
     int size = krylov.m - from;
-    Ritz block = Ritz.of(Arrays.copyOfRange(krylov.alpha, from, krylov.m),
-        Arrays.copyOfRange(krylov.beta, from, krylov.m), size);
+    Ritz block =
+        Ritz.of(
+            Arrays.copyOfRange(krylov.alpha, from, krylov.m),
+            Arrays.copyOfRange(krylov.beta, from, krylov.m),
+            size);
     double margin = 1e-9 * norm;
     for (double v : block.values) {
-      boolean beyond = switch (which) {
-        case LARGEST -> v > kth + margin;
-        case SMALLEST -> v < kth - margin;
-        case LARGEST_MAGNITUDE -> Math.abs(v) > Math.abs(kth) + margin;
-      };
+      boolean beyond =
+          switch (which) {
+            case LARGEST -> v > kth + margin;
+            case SMALLEST -> v < kth - margin;
+            case LARGEST_MAGNITUDE -> Math.abs(v) > Math.abs(kth) + margin;
+          };
       if (beyond) {
         return true;
       }
@@ -668,8 +741,10 @@ public final class HessianAnalysis implements AutoCloseable {
   private final class Space {
     /** Core indices of the used members. */
     final int[] ids;
+
     /** Their positions in {@link #members}. */
     final int[] positions;
+
     final long[] numel;
     final long[] offset;
     final long[][] shapes;
@@ -738,15 +813,18 @@ public final class HessianAnalysis implements AutoCloseable {
       List<Tensor> out = new ArrayList<>(members.length);
       for (int k = 0; k < members.length; k++) {
         int j = indexOf(k);
-        out.add(j >= 0 ? parts[j].clone()
-            : torch.zeros_like(core.params[members[k]]).to(torch.ScalarType.Double));
+        out.add(
+            j >= 0
+                ? parts[j].clone()
+                : torch.zeros_like(core.params[members[k]]).to(torch.ScalarType.Double));
       }
       return out;
     }
 
     /** Rademacher probe draw {@code counter} as a flat float64 vector (entries +-1). */
     Tensor probe(long counter) {
-      Tensor[] z = core.hutchinson.draw(core.params, ids, core.seed, counter, "Hessian analysis probe");
+      Tensor[] z =
+          core.hutchinson.draw(core.params, ids, core.seed, counter, "Hessian analysis probe");
       return flatten(z);
     }
 
@@ -757,9 +835,9 @@ public final class HessianAnalysis implements AutoCloseable {
     }
 
     /**
-     * {@code H v} for a flat float64 {@code v}: the weighted sum over the closures of
-     * {@code torch.grad(g, params, v)}, each in the parameters' dtype. A new tensor in the
-     * caller's scope; every temporary (and, without kept graphs, each closure's graph) is freed.
+     * {@code H v} for a flat float64 {@code v}: the weighted sum over the closures of {@code
+     * torch.grad(g, params, v)}, each in the parameters' dtype. A new tensor in the caller's scope;
+     * every temporary (and, without kept graphs, each closure's graph) is freed.
      */
     Tensor product(Tensor v) {
       Tensor out = torch.zeros_like(v);
@@ -786,7 +864,9 @@ public final class HessianAnalysis implements AutoCloseable {
             if (outputs.size() == 0) {
               continue;
             }
-            TensorVector hv = torch.grad(outputs, inputs, gradOutputs, new BoolOptional(core.keepGraphs), false, true);
+            TensorVector hv =
+                torch.grad(
+                    outputs, inputs, gradOutputs, new BoolOptional(core.keepGraphs), false, true);
             Scalar weight = new Scalar(core.weights[c]);
             for (int j = 0; j < ids.length; j++) {
               Tensor h = hv.get(j);
@@ -858,9 +938,9 @@ public final class HessianAnalysis implements AutoCloseable {
   }
 
   /**
-   * The Lanczos recurrence with full reorthogonalisation. {@code basis} row {@code j} is
-   * {@code v_j}; {@code alpha[j] = v_j^T H v_j}; {@code beta[j]} is the norm of the residual after
-   * step j (the coupling of {@code v_j} and {@code v_{j+1}}, 0 across a restart).
+   * The Lanczos recurrence with full reorthogonalisation. {@code basis} row {@code j} is {@code
+   * v_j}; {@code alpha[j] = v_j^T H v_j}; {@code beta[j]} is the norm of the residual after step j
+   * (the coupling of {@code v_j} and {@code v_{j+1}}, 0 across a restart).
    */
   private final class Krylov implements AutoCloseable {
     final Space s;
@@ -909,9 +989,9 @@ public final class HessianAnalysis implements AutoCloseable {
     }
 
     /**
-     * Appends {@code v_m}: the normalised residual; after a breakdown (an invariant subspace),
-     * with {@code restart}, probe draw {@code draw} made orthogonal to the basis (and
-     * {@code beta[m - 1] = 0}). False when nothing can be appended.
+     * Appends {@code v_m}: the normalised residual; after a breakdown (an invariant subspace), with
+     * {@code restart}, probe draw {@code draw} made orthogonal to the basis (and {@code beta[m - 1]
+     * = 0}). False when nothing can be appended.
      */
     boolean advance(boolean restart, long draw) {
       if (m >= s.dim) {
@@ -945,7 +1025,10 @@ public final class HessianAnalysis implements AutoCloseable {
     }
   }
 
-  /** Eigen-decomposition of the m-by-m tridiagonal matrix: Ritz values ascending, vectors column-wise. */
+  /**
+   * Eigen-decomposition of the m-by-m tridiagonal matrix: Ritz values ascending, vectors
+   * column-wise.
+   */
   private record Ritz(double[] values, double[] vectors, int m) {
     static Ritz of(double[] alpha, double[] beta, int m) {
       double[] t = new double[m * m];
@@ -1011,7 +1094,8 @@ public final class HessianAnalysis implements AutoCloseable {
       switch (which) {
         case LARGEST -> Arrays.sort(order, (a, b) -> Double.compare(values[b], values[a]));
         case SMALLEST -> Arrays.sort(order, (a, b) -> Double.compare(values[a], values[b]));
-        case LARGEST_MAGNITUDE -> Arrays.sort(order, (a, b) -> Double.compare(Math.abs(values[b]), Math.abs(values[a])));
+        case LARGEST_MAGNITUDE ->
+            Arrays.sort(order, (a, b) -> Double.compare(Math.abs(values[b]), Math.abs(values[a])));
         default -> throw new IllegalStateException(String.valueOf(which));
       }
       int[] out = new int[n];
@@ -1032,15 +1116,25 @@ public final class HessianAnalysis implements AutoCloseable {
     final long seed;
     final NativeArgs args = new NativeArgs();
     final Hutchinson hutchinson = new Hutchinson(args);
-    /** Per closure, per parameter: the gradient with its graph (null where undefined or without graph). */
+
+    /**
+     * Per closure, per parameter: the gradient with its graph (null where undefined or without
+     * graph).
+     */
     Tensor[][] grads;
+
     String[] skipReason;
     double loss;
     long hvProducts;
     boolean prepared;
     boolean closed;
 
-    Core(Tensor[] params, String[] names, List<Supplier<Tensor>> losses, double[] weights, boolean keepGraphs,
+    Core(
+        Tensor[] params,
+        String[] names,
+        List<Supplier<Tensor>> losses,
+        double[] weights,
+        boolean keepGraphs,
         long seed) {
       this.params = params;
       this.names = names;
@@ -1087,8 +1181,14 @@ public final class HessianAnalysis implements AutoCloseable {
             if (ids.length == 0) {
               continue;
             }
-            TensorVector g = torch.grad(new TensorVector(loss), inputs(ids), new TensorVector(),
-                new BoolOptional(true), true, true);
+            TensorVector g =
+                torch.grad(
+                    new TensorVector(loss),
+                    inputs(ids),
+                    new TensorVector(),
+                    new BoolOptional(true),
+                    true,
+                    true);
             for (int k = 0; k < ids.length; k++) {
               Tensor gk = g.get(k);
               if (gk.defined()) {
@@ -1121,8 +1221,14 @@ public final class HessianAnalysis implements AutoCloseable {
     /** Closure {@code c}'s gradients with their graphs, for {@code ids}, in the current scope. */
     Tensor[] gradients(int c, int[] ids) {
       Tensor loss = evaluate(c);
-      TensorVector g = torch.grad(new TensorVector(loss), inputs(ids), new TensorVector(), new BoolOptional(true),
-          true, true);
+      TensorVector g =
+          torch.grad(
+              new TensorVector(loss),
+              inputs(ids),
+              new TensorVector(),
+              new BoolOptional(true),
+              true,
+              true);
       Tensor[] out = new Tensor[params.length];
       for (int k = 0; k < ids.length; k++) {
         Tensor gk = g.get(k);
@@ -1180,8 +1286,8 @@ public final class HessianAnalysis implements AutoCloseable {
   }
 
   /**
-   * Builds a {@link HessianAnalysis}: parameters in one or more named groups, one loss closure
-   * (or several with weights), whether to keep the graphs, the probe seed.
+   * Builds a {@link HessianAnalysis}: parameters in one or more named groups, one loss closure (or
+   * several with weights), whether to keep the graphs, the probe seed.
    */
   public static final class Builder {
     private final List<String> groupNames = new ArrayList<>();
@@ -1228,7 +1334,8 @@ public final class HessianAnalysis implements AutoCloseable {
       Objects.requireNonNull(params, "params");
       Objects.requireNonNull(names, "names");
       if (names.size() != params.size()) {
-        throw new IllegalArgumentException(names.size() + " names for " + params.size() + " parameters");
+        throw new IllegalArgumentException(
+            names.size() + " names for " + params.size() + " parameters");
       }
       return addGroup(name, new ArrayList<>(params), new ArrayList<>(names));
     }
@@ -1273,7 +1380,8 @@ public final class HessianAnalysis implements AutoCloseable {
     private Builder addGroup(String name, List<Tensor> params, List<String> names) {
       Objects.requireNonNull(name, "name");
       if (groupNames.contains(name)) {
-        throw new IllegalArgumentException("a parameter group named " + name + " was already added");
+        throw new IllegalArgumentException(
+            "a parameter group named " + name + " was already added");
       }
       groupNames.add(name);
       groups.add(params);
@@ -1308,8 +1416,8 @@ public final class HessianAnalysis implements AutoCloseable {
     }
 
     /**
-     * Several losses with weights (for example batch sizes, as PyHessian's data-loader mode
-     * weights them): H is the Hessian of {@code sum_c w_c L_c / sum_c w_c}.
+     * Several losses with weights (for example batch sizes, as PyHessian's data-loader mode weights
+     * them): H is the Hessian of {@code sum_c w_c L_c / sum_c w_c}.
      *
      * @param losses the closures
      * @param weights one positive, finite weight per closure
@@ -1322,12 +1430,14 @@ public final class HessianAnalysis implements AutoCloseable {
         throw new IllegalArgumentException("no loss closure given");
       }
       if (weights.length != losses.size()) {
-        throw new IllegalArgumentException(weights.length + " weights for " + losses.size() + " loss closures");
+        throw new IllegalArgumentException(
+            weights.length + " weights for " + losses.size() + " loss closures");
       }
       double sum = 0;
       for (double w : weights) {
         if (!(w > 0) || Double.isInfinite(w)) {
-          throw new IllegalArgumentException("Invalid loss weight: " + w + " (must be positive and finite)");
+          throw new IllegalArgumentException(
+              "Invalid loss weight: " + w + " (must be positive and finite)");
         }
         sum += w;
       }
@@ -1389,22 +1499,41 @@ public final class HessianAnalysis implements AutoCloseable {
         for (int k = 0; k < list.size(); k++) {
           Tensor p = list.get(k);
           int i = all.size();
-          String who = paramNames.get(g) != null ? paramNames.get(g).get(k)
-              : "parameter " + i + " (group " + g + ", index " + k + ", shape "
-                  + (p == null || p.isNull() || !p.defined() ? "?" : Natives.shape(FusedOptimizer.shapeOf(p))) + ")";
+          String who =
+              paramNames.get(g) != null
+                  ? paramNames.get(g).get(k)
+                  : "parameter "
+                      + i
+                      + " (group "
+                      + g
+                      + ", index "
+                      + k
+                      + ", shape "
+                      + (p == null || p.isNull() || !p.defined()
+                          ? "?"
+                          : Natives.shape(FusedOptimizer.shapeOf(p)))
+                      + ")";
           if (p == null || p.isNull() || !p.defined()) {
             throw new IllegalArgumentException(who + " is null or undefined");
           }
           if (!p.is_floating_point()) {
-            throw new IllegalArgumentException(who + ": expected a floating-point tensor, got " + p.scalar_type());
+            throw new IllegalArgumentException(
+                who + ": expected a floating-point tensor, got " + p.scalar_type());
           }
-          if (!all.isEmpty() && !FusedOptimizer.device(p).equals(FusedOptimizer.device(all.get(0)))) {
-            throw new IllegalArgumentException(who + " is on " + FusedOptimizer.device(p) + ", the first parameter on "
-                + FusedOptimizer.device(all.get(0)) + ": one analysis covers parameters of one device");
+          if (!all.isEmpty()
+              && !FusedOptimizer.device(p).equals(FusedOptimizer.device(all.get(0)))) {
+            throw new IllegalArgumentException(
+                who
+                    + " is on "
+                    + FusedOptimizer.device(p)
+                    + ", the first parameter on "
+                    + FusedOptimizer.device(all.get(0))
+                    + ": one analysis covers parameters of one device");
           }
           for (int j = 0; j < all.size(); j++) {
             if (all.get(j).is_same(p)) {
-              throw new IllegalArgumentException(who + " appears twice: it is also " + names.get(j));
+              throw new IllegalArgumentException(
+                  who + " appears twice: it is also " + names.get(j));
             }
           }
           all.add(p);
@@ -1416,7 +1545,8 @@ public final class HessianAnalysis implements AutoCloseable {
       for (int i = 0; i < params.length; i++) {
         params[i] = Natives.keep(new Tensor(all.get(i)));
       }
-      Core core = new Core(params, names.toArray(new String[0]), losses, weights.clone(), keepGraphs, seed);
+      Core core =
+          new Core(params, names.toArray(new String[0]), losses, weights.clone(), keepGraphs, seed);
       int[] members = new int[params.length];
       for (int i = 0; i < members.length; i++) {
         members[i] = i;

@@ -3,19 +3,20 @@ package io.github.adahessian4j;
 import java.util.List;
 
 /**
- * The eigenvalue spectral density of a loss's Hessian by stochastic Lanczos quadrature, from
- * {@link HessianAnalysis#spectralDensity(Options)}: each run starts Lanczos from a unit Rademacher
- * vector {@code v} and turns its m-by-m tridiagonal matrix {@code T} into a Gauss quadrature: nodes
- * are T's eigenvalues, weights the squared first components of its eigenvectors. The quadrature is
- * exact for {@code v^T H^j v} up to {@code j = 2m - 1}; averaged over runs it estimates
- * {@code (1/n) tr f(H)}, the integral of f against the density.
+ * The eigenvalue spectral density of a loss's Hessian by stochastic Lanczos quadrature, from {@link
+ * HessianAnalysis#spectralDensity(Options)}: each run starts Lanczos from a unit Rademacher vector
+ * {@code v} and turns its m-by-m tridiagonal matrix {@code T} into a Gauss quadrature: nodes are
+ * T's eigenvalues, weights the squared first components of its eigenvectors. The quadrature is
+ * exact for {@code v^T H^j v} up to {@code j = 2m - 1}; averaged over runs it estimates {@code
+ * (1/n) tr f(H)}, the integral of f against the density.
  *
  * @param runs the quadrature of every run
  * @param dimension n, the number of Hessian dimensions (elements of the parameters analysed)
  * @param hvProducts the Hessian-vector products used
  * @param skipped the parameters left out, by name, with the reason
  */
-public record HessianDensity(List<Run> runs, long dimension, long hvProducts, List<String> skipped) {
+public record HessianDensity(
+    List<Run> runs, long dimension, long hvProducts, List<String> skipped) {
 
   /**
    * The result, with copies of the lists.
@@ -113,11 +114,11 @@ public record HessianDensity(List<Run> runs, long dimension, long hvProducts, Li
   }
 
   /**
-   * The density smoothed as PyHessian's {@code density_plot.py} does: the grid runs evenly from
-   * the runs' mean smallest node minus {@code overhead} to their mean largest node plus
-   * {@code overhead}; every node becomes a Gaussian of variance
-   * {@code sigmaSquared * max(1, grid width)} scaled by its weight; runs are averaged, and the
-   * result is scaled so that its Riemann sum over the grid is 1.
+   * The density smoothed as PyHessian's {@code density_plot.py} does: the grid runs evenly from the
+   * runs' mean smallest node minus {@code overhead} to their mean largest node plus {@code
+   * overhead}; every node becomes a Gaussian of variance {@code sigmaSquared * max(1, grid width)}
+   * scaled by its weight; runs are averaged, and the result is scaled so that its Riemann sum over
+   * the grid is 1.
    *
    * @param points grid points, at least 2
    * @param sigmaSquared the Gaussian's variance per unit of grid width, positive

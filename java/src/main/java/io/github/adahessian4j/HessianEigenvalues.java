@@ -15,14 +15,14 @@ import org.bytedeco.pytorch.Tensor;
  *     estimate {@code y}: an error bound for the eigenvalue (for symmetric H, some eigenvalue lies
  *     within it); Lanczos computes it from the tridiagonal matrix, power iteration from its last
  *     product
- * @param eigenvectors when asked for, the unit eigenvector of each eigenvalue as one float64
- *     tensor per parameter of the analysis (its shape; zeros for skipped parameters); the caller
- *     owns them. Empty when not asked for
+ * @param eigenvectors when asked for, the unit eigenvector of each eigenvalue as one float64 tensor
+ *     per parameter of the analysis (its shape; zeros for skipped parameters); the caller owns
+ *     them. Empty when not asked for
  * @param iterations Lanczos steps, or power iterations summed over all eigenvalues
- * @param hvProducts Hessian-vector products used (a product with a mean over several batches
- *     counts once)
- * @param converged whether every eigenvalue met the stopping rule (the tolerance or the
- *     {@link Monitor}) before the iteration cap
+ * @param hvProducts Hessian-vector products used (a product with a mean over several batches counts
+ *     once)
+ * @param converged whether every eigenvalue met the stopping rule (the tolerance or the {@link
+ *     Monitor}) before the iteration cap
  * @param skipped the parameters left out, by name, each with the reason (no gradient, does not
  *     require grad)
  */
@@ -101,8 +101,8 @@ public record HessianEigenvalues(
 
   /**
    * A custom stopping rule, called after every Hessian-vector product with the current estimates;
-   * it stops an eigenvalue computation in addition to the tolerance (set the tolerance to 0 to
-   * stop on the monitor alone). It may also log progress.
+   * it stops an eigenvalue computation in addition to the tolerance (set the tolerance to 0 to stop
+   * on the monitor alone). It may also log progress.
    */
   @FunctionalInterface
   public interface Monitor {
@@ -123,20 +123,27 @@ public record HessianEigenvalues(
    * What to compute and when to stop.
    *
    * @param k how many eigenvalues
-   * @param tolerance Lanczos: stop when every wanted Ritz pair's residual norm is at most
-   *     {@code tolerance * max |Ritz value|} (its eigenvalue is then within that much, and usually
-   *     within its square divided by the gap to the next eigenvalue); power iteration: PyHessian's
-   *     rule, stop an eigenvalue when two successive estimates differ by less than
-   *     {@code tolerance * (|previous| + 1e-6)}. 0: only the monitor or the iteration cap stops
-   * @param maxIterations Lanczos: the most Lanczos steps (capped by the Hessian's dimension);
-   *     power iteration: the most iterations per eigenvalue (PyHessian's {@code maxIter})
+   * @param tolerance Lanczos: stop when every wanted Ritz pair's residual norm is at most {@code
+   *     tolerance * max |Ritz value|} (its eigenvalue is then within that much, and usually within
+   *     its square divided by the gap to the next eigenvalue); power iteration: PyHessian's rule,
+   *     stop an eigenvalue when two successive estimates differ by less than {@code tolerance *
+   *     (|previous| + 1e-6)}. 0: only the monitor or the iteration cap stops
+   * @param maxIterations Lanczos: the most Lanczos steps (capped by the Hessian's dimension); power
+   *     iteration: the most iterations per eigenvalue (PyHessian's {@code maxIter})
    * @param which which end of the spectrum (Lanczos only)
    * @param eigenvectors whether to return the eigenvectors
    * @param monitor a custom stopping rule, or null
    */
-  public record Options(int k, double tolerance, int maxIterations, Which which, boolean eigenvectors,
+  public record Options(
+      int k,
+      double tolerance,
+      int maxIterations,
+      Which which,
+      boolean eigenvectors,
       Monitor monitor) {
-    /** k 1, tolerance 1e-6, 200 iterations, the largest eigenvalues, no eigenvectors, no monitor. */
+    /**
+     * k 1, tolerance 1e-6, 200 iterations, the largest eigenvalues, no eigenvectors, no monitor.
+     */
     public static final Options DEFAULTS = new Options(1, 1e-6, 200, Which.LARGEST, false, null);
 
     /**

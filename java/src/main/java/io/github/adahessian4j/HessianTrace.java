@@ -3,10 +3,11 @@ package io.github.adahessian4j;
 import java.util.List;
 
 /**
- * Hutchinson's estimate of the trace of a loss's Hessian, from {@link HessianAnalysis#trace(Options)}:
- * the mean over Rademacher probes {@code z} of {@code z^T H z}, with its standard error, and the same
- * samples split by parameter ({@code z_p^T (H z)_p}, whose mean estimates the trace of the diagonal
- * block {@code H_pp}) and by parameter group (the sum over the group's parameters).
+ * Hutchinson's estimate of the trace of a loss's Hessian, from {@link
+ * HessianAnalysis#trace(Options)}: the mean over Rademacher probes {@code z} of {@code z^T H z},
+ * with its standard error, and the same samples split by parameter ({@code z_p^T (H z)_p}, whose
+ * mean estimates the trace of the diagonal block {@code H_pp}) and by parameter group (the sum over
+ * the group's parameters).
  *
  * <p>Standard errors are the samples' standard deviation (n - 1 in the denominator) divided by
  * {@code sqrt(n)}; for a diagonal Hessian every sample is the exact trace and the error is 0.
@@ -129,7 +130,8 @@ public record HessianTrace(
    * @param minSamples the fewest probes, at least 2 (a standard error needs two)
    * @param maxSamples the most probes
    */
-  public record Options(double relativeError, double absoluteError, int minSamples, int maxSamples) {
+  public record Options(
+      double relativeError, double absoluteError, int minSamples, int maxSamples) {
     /** A 1% standard error, at least 10 and at most 1000 probes. */
     public static final Options DEFAULTS = new Options(1e-2, 0, 10, 1000);
 
@@ -149,11 +151,16 @@ public record HessianTrace(
         throw new IllegalArgumentException("Invalid absoluteError value: " + absoluteError);
       }
       if (minSamples < 2) {
-        throw new IllegalArgumentException("Invalid minSamples value: " + minSamples + " (must be >= 2)");
+        throw new IllegalArgumentException(
+            "Invalid minSamples value: " + minSamples + " (must be >= 2)");
       }
       if (maxSamples < minSamples) {
-        throw new IllegalArgumentException("Invalid maxSamples value: " + maxSamples
-            + " (must be >= minSamples " + minSamples + ")");
+        throw new IllegalArgumentException(
+            "Invalid maxSamples value: "
+                + maxSamples
+                + " (must be >= minSamples "
+                + minSamples
+                + ")");
       }
     }
 

@@ -9,11 +9,11 @@ import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * Hutchinson's estimator of the Hessian of a loss with respect to parameters, on its own:
- * {@code diag(H) ~ mean_s z_s * (H z_s)} and {@code tr(H) ~ mean_s z_s^T H z_s}, with Rademacher
- * probes {@code z_s} from the same counter-based generator as {@link AdaHessian} (seeded, never the
- * global RNG). H z is libtorch's double backward ({@code torch.grad} twice). The loss's graph is
- * kept, so the caller may still call {@code backward()} on it.
+ * Hutchinson's estimator of the Hessian of a loss with respect to parameters, on its own: {@code
+ * diag(H) ~ mean_s z_s * (H z_s)} and {@code tr(H) ~ mean_s z_s^T H z_s}, with Rademacher probes
+ * {@code z_s} from the same counter-based generator as {@link AdaHessian} (seeded, never the global
+ * RNG). H z is libtorch's double backward ({@code torch.grad} twice). The loss's graph is kept, so
+ * the caller may still call {@code backward()} on it.
  *
  * <p>For a diagonal Hessian every sample is exact; otherwise the error of each diagonal entry
  * shrinks like {@code sqrt(sum_{j != i} H_ij^2 / nSamples)}.
@@ -43,7 +43,8 @@ public final class HutchinsonEstimator {
 
   /**
    * Estimates of the Hessian diagonal of {@code loss} for each parameter, as new float32 tensors
-   * (float64 for float64 parameters) that the caller owns; zero for parameters the loss does not use.
+   * (float64 for float64 parameters) that the caller owns; zero for parameters the loss does not
+   * use.
    *
    * @param loss a scalar loss with a graph to {@code params}
    * @param params the parameters
@@ -62,11 +63,18 @@ public final class HutchinsonEstimator {
       args.capacity(n);
       for (int i = 0; i < n; i++) {
         if (p[i] == null || !p[i].defined() || !p[i].requires_grad()) {
-          throw new OptimizerException("parameter " + i + " must be a defined tensor that requires grad");
+          throw new OptimizerException(
+              "parameter " + i + " must be a defined tensor that requires grad");
         }
       }
-      TensorVector grads = torch.grad(new TensorVector(loss), new TensorVector(p),
-          new TensorVector(), new BoolOptional(true), true, true);
+      TensorVector grads =
+          torch.grad(
+              new TensorVector(loss),
+              new TensorVector(p),
+              new TensorVector(),
+              new BoolOptional(true),
+              true,
+              true);
       Tensor[] g = new Tensor[n];
       List<Integer> used = new ArrayList<>();
       for (int i = 0; i < n; i++) {
@@ -77,7 +85,17 @@ public final class HutchinsonEstimator {
       }
       int[] ids = used.stream().mapToInt(Integer::intValue).toArray();
       if (ids.length > 0) {
-        hutchinson.estimate(p, g, ids, diags, seed, counter, nSamples, true, true, "Hutchinson estimate",
+        hutchinson.estimate(
+            p,
+            g,
+            ids,
+            diags,
+            seed,
+            counter,
+            nSamples,
+            true,
+            true,
+            "Hutchinson estimate",
             i -> "parameter " + i);
         counter += nSamples;
       }

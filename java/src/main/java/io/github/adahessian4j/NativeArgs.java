@@ -12,8 +12,8 @@ import org.bytedeco.pytorch.Tensor;
 /**
  * The native argument arrays of one optimizer, each named for the argument it carries (a list of
  * tensor handles, of longs, of doubles or of ints, one entry per parameter). They are allocated
- * once per parameter count, so a step allocates no native memory of its own, and grow with it
- * when groups are added.
+ * once per parameter count, so a step allocates no native memory of its own, and grow with it when
+ * groups are added.
  */
 final class NativeArgs implements AutoCloseable {
   private final List<Arg<?>> all = new ArrayList<>();

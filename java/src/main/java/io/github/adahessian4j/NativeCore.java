@@ -19,9 +19,12 @@ final class NativeCore {
     Loader.load(torch.class);
     Loader.load(ah4j.class);
     if (ah4j.ah4j_abi_version() != ah4j.AH4J_ABI_VERSION) {
-      throw new IllegalStateException("native core ABI " + ah4j.ah4j_abi_version()
-          + " does not match the Java bindings' ABI " + ah4j.AH4J_ABI_VERSION
-          + ": the adahessian4j jars come from different builds");
+      throw new IllegalStateException(
+          "native core ABI "
+              + ah4j.ah4j_abi_version()
+              + " does not match the Java bindings' ABI "
+              + ah4j.AH4J_ABI_VERSION
+              + ": the adahessian4j jars come from different builds");
     }
     selfCheck();
   }
@@ -46,9 +49,10 @@ final class NativeCore {
           || dtypeOut.get() != ah4j.ah4j_dtype_float32()
           || data.get(0) == null
           || data.get(0).address() != probe.data_ptr().address()) {
-        throw new IllegalStateException("the native core cannot read this libtorch's tensors "
-            + "(a bytedeco Tensor is no longer an AtenTensorHandle): use the libtorch version "
-            + "this adahessian4j release was built for");
+        throw new IllegalStateException(
+            "the native core cannot read this libtorch's tensors "
+                + "(a bytedeco Tensor is no longer an AtenTensorHandle): use the libtorch version "
+                + "this adahessian4j release was built for");
       }
     }
   }

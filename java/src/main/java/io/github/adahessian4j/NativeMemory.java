@@ -10,10 +10,10 @@ import io.github.adahessian4j.nativecore.ah4j;
  * next iteration faults them in again page by page: on this project's machines that was 22% of a
  * CNN iteration's time, in Java and in Python alike (see the README's whole-iteration results).
  * {@link #keepFreedMemory()} makes glibc serve such buffers from its heap and keep them; the
- * process's resident memory then stays at its peak instead of going up and down each iteration.
- * The same effect from outside, for any process (Python's too):
- * {@code GLIBC_TUNABLES=glibc.malloc.mmap_threshold=268435456:glibc.malloc.trim_threshold=1073741824}
- * (the setting the README's measurements use).
+ * process's resident memory then stays at its peak instead of going up and down each iteration. The
+ * same effect from outside, for any process (Python's too): {@code
+ * GLIBC_TUNABLES=glibc.malloc.mmap_threshold=268435456:glibc.malloc.trim_threshold=1073741824} (the
+ * setting the README's measurements use).
  */
 public final class NativeMemory {
   /** The mmap threshold {@link #keepFreedMemory()} sets: 256 MiB. */
@@ -25,8 +25,8 @@ public final class NativeMemory {
   private NativeMemory() {}
 
   /**
-   * Keeps freed native memory for reuse: allocations below 256 MiB come from glibc's heap, which
-   * is trimmed only when 1 GiB lies free at its top. Process-wide and lasting; call it once, before
+   * Keeps freed native memory for reuse: allocations below 256 MiB come from glibc's heap, which is
+   * trimmed only when 1 GiB lies free at its top. Process-wide and lasting; call it once, before
    * training.
    *
    * @return true if glibc accepted the setting (false on other C libraries: nothing changed)
@@ -45,12 +45,20 @@ public final class NativeMemory {
    */
   public static boolean keepFreedMemory(long mmapThreshold, long trimThreshold) {
     if (mmapThreshold < 0 || mmapThreshold > Integer.MAX_VALUE) {
-      throw new IllegalArgumentException("Invalid mmap threshold: " + mmapThreshold
-          + " (expected 0 to " + Integer.MAX_VALUE + " bytes)");
+      throw new IllegalArgumentException(
+          "Invalid mmap threshold: "
+              + mmapThreshold
+              + " (expected 0 to "
+              + Integer.MAX_VALUE
+              + " bytes)");
     }
     if (trimThreshold < 0 || trimThreshold > Integer.MAX_VALUE) {
-      throw new IllegalArgumentException("Invalid trim threshold: " + trimThreshold
-          + " (expected 0 to " + Integer.MAX_VALUE + " bytes)");
+      throw new IllegalArgumentException(
+          "Invalid trim threshold: "
+              + trimThreshold
+              + " (expected 0 to "
+              + Integer.MAX_VALUE
+              + " bytes)");
     }
     NativeCore.load();
     return ah4j.ah4j_malloc_keep_freed(mmapThreshold, trimThreshold) == 1;

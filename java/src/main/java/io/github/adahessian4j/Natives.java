@@ -27,8 +27,8 @@ final class Natives {
   }
 
   /**
-   * Moves {@code pointer} from scope {@code from} (where it was made) to the outer scope {@code to}:
-   * it then lives as long as {@code to}. (attach retains a reference and detach releases one.)
+   * Moves {@code pointer} from scope {@code from} (where it was made) to the outer scope {@code
+   * to}: it then lives as long as {@code to}. (attach retains a reference and detach releases one.)
    */
   static <P extends Pointer> P move(P pointer, PointerScope from, PointerScope to) {
     pointer.retainReference();

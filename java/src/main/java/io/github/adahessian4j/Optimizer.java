@@ -14,16 +14,16 @@ import org.bytedeco.pytorch.Tensor;
  * change where the optimizer is built.
  *
  * <p><b>The closure contract</b>, the same for every optimizer: {@link #step(Supplier)}'s closure
- * computes and returns the loss, a scalar with a graph to the parameters, and does not call
- * {@code backward()}; the optimizer differentiates it (Adam and AdamW: reset the gradients,
- * {@code backward()}, step; AdaHessian: the gradient and the Hessian-vector product with
- * {@code torch.grad}). A closure that calls {@code backward()} itself gets an
- * {@link OptimizerException} that says what to do, and nothing is stepped. Adam and AdamW also keep
- * PyTorch's other form: {@code loss.backward()} in the user's code, then {@link Adam#step()}.
+ * computes and returns the loss, a scalar with a graph to the parameters, and does not call {@code
+ * backward()}; the optimizer differentiates it (Adam and AdamW: reset the gradients, {@code
+ * backward()}, step; AdaHessian: the gradient and the Hessian-vector product with {@code
+ * torch.grad}). A closure that calls {@code backward()} itself gets an {@link OptimizerException}
+ * that says what to do, and nothing is stepped. Adam and AdamW also keep PyTorch's other form:
+ * {@code loss.backward()} in the user's code, then {@link Adam#step()}.
  *
- * <p>Every step also applies the optimizer's gradient clipping (see
- * {@link OptimizerBuilder#clipGradNorm(double, double)}) and non-finite policy, and leaves what it
- * did in {@link #lastStepStats()}.
+ * <p>Every step also applies the optimizer's gradient clipping (see {@link
+ * OptimizerBuilder#clipGradNorm(double, double)}) and non-finite policy, and leaves what it did in
+ * {@link #lastStepStats()}.
  */
 public sealed interface Optimizer extends AutoCloseable permits FusedOptimizer {
   /**
@@ -51,10 +51,10 @@ public sealed interface Optimizer extends AutoCloseable permits FusedOptimizer {
   List<? extends ParamGroup<?>> paramGroups();
 
   /**
-   * Adds a group of parameters with the builder's default options (fine-tuning: unfreezing
-   * layers). A parameter the optimizer already holds, or an invalid one, is refused with an
-   * {@link IllegalArgumentException} and nothing changes. Learning-rate schedules made before
-   * refuse to step until they are made again over the new groups.
+   * Adds a group of parameters with the builder's default options (fine-tuning: unfreezing layers).
+   * A parameter the optimizer already holds, or an invalid one, is refused with an {@link
+   * IllegalArgumentException} and nothing changes. Learning-rate schedules made before refuse to
+   * step until they are made again over the new groups.
    *
    * @param params the group's parameters
    */
@@ -116,8 +116,8 @@ public sealed interface Optimizer extends AutoCloseable permits FusedOptimizer {
   void setNonFinitePolicy(NonFinitePolicy policy);
 
   /**
-   * The factor the loss was multiplied by (mixed-precision loss scaling; default 1). Gradients
-   * and Hessian-vector products are divided by it before the checks, clipping and the update.
+   * The factor the loss was multiplied by (mixed-precision loss scaling; default 1). Gradients and
+   * Hessian-vector products are divided by it before the checks, clipping and the update.
    *
    * @return the loss scale
    */
@@ -145,8 +145,8 @@ public sealed interface Optimizer extends AutoCloseable permits FusedOptimizer {
   boolean lastStepSkipped();
 
   /**
-   * Saves the optimizer's state (moments, step counts, probe generator, group options)
-   * atomically to {@code file}: a temporary file is written, forced to disk and renamed over it.
+   * Saves the optimizer's state (moments, step counts, probe generator, group options) atomically
+   * to {@code file}: a temporary file is written, forced to disk and renamed over it.
    *
    * @param file the checkpoint file
    * @throws IOException if writing fails (the previous file is intact)

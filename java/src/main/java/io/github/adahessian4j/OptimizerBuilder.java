@@ -9,15 +9,15 @@ import org.bytedeco.pytorch.TensorVector;
 /**
  * The options every optimizer's builder has: the shared hyperparameters of the default group
  * options, gradient clipping, the non-finite policy, the replica mean of data-parallel training,
- * and the parameter groups. Each optimizer's
- * builder adds only its own options.
+ * and the parameter groups. Each optimizer's builder adds only its own options.
  *
  * @param <O> the group options
  * @param <B> the concrete builder
  * @param <T> the optimizer it builds
  */
-public abstract sealed class OptimizerBuilder<O extends GroupOptions<O>, B extends OptimizerBuilder<O, B, T>,
-        T extends Optimizer> permits FusedAdam.Builder, AdaHessian.Builder {
+public abstract sealed class OptimizerBuilder<
+        O extends GroupOptions<O>, B extends OptimizerBuilder<O, B, T>, T extends Optimizer>
+    permits FusedAdam.Builder, AdaHessian.Builder {
   O defaults;
   double clipMaxNorm = Double.POSITIVE_INFINITY;
   double clipNormType = 2.0;
@@ -81,8 +81,8 @@ public abstract sealed class OptimizerBuilder<O extends GroupOptions<O>, B exten
   }
 
   /**
-   * Clips the gradients each step uses by their 2-norm over all parameters, as
-   * {@code torch.nn.utils.clip_grad_norm_(params, maxNorm)} does before {@code step()}.
+   * Clips the gradients each step uses by their 2-norm over all parameters, as {@code
+   * torch.nn.utils.clip_grad_norm_(params, maxNorm)} does before {@code step()}.
    *
    * @param maxNorm the largest norm allowed, positive
    * @return this builder
@@ -95,9 +95,9 @@ public abstract sealed class OptimizerBuilder<O extends GroupOptions<O>, B exten
    * Clips the gradients each step uses, with {@code torch.nn.utils.clip_grad_norm_}'s semantics:
    * the norm of all gradients together (AdaHessian's own, which never land in {@code p.grad()},
    * included), after loss unscaling and the replica mean and before the moments see them; when
-   * {@code maxNorm / (norm + 1e-6) < 1} every gradient is multiplied by that factor (in place:
-   * for Adam and AdamW that is {@code p.grad()}). A non-finite norm never clips: the non-finite
-   * policy decides what the step does. AdaHessian's Hessian-vector products are not clipped.
+   * {@code maxNorm / (norm + 1e-6) < 1} every gradient is multiplied by that factor (in place: for
+   * Adam and AdamW that is {@code p.grad()}). A non-finite norm never clips: the non-finite policy
+   * decides what the step does. AdaHessian's Hessian-vector products are not clipped.
    *
    * @param maxNorm the largest norm allowed, positive
    * @param normType 2 (the Euclidean norm) or {@code Double.POSITIVE_INFINITY} (the max norm)
@@ -105,11 +105,12 @@ public abstract sealed class OptimizerBuilder<O extends GroupOptions<O>, B exten
    */
   public B clipGradNorm(double maxNorm, double normType) {
     if (!(maxNorm > 0) || Double.isInfinite(maxNorm)) {
-      throw new IllegalArgumentException("Invalid max_norm value: " + maxNorm + " (must be positive and finite)");
+      throw new IllegalArgumentException(
+          "Invalid max_norm value: " + maxNorm + " (must be positive and finite)");
     }
     if (normType != 2.0 && normType != Double.POSITIVE_INFINITY) {
-      throw new IllegalArgumentException("Invalid norm_type value: " + normType
-          + " (supported: 2 and Double.POSITIVE_INFINITY)");
+      throw new IllegalArgumentException(
+          "Invalid norm_type value: " + normType + " (supported: 2 and Double.POSITIVE_INFINITY)");
     }
     this.clipMaxNorm = maxNorm;
     this.clipNormType = normType;
@@ -117,8 +118,8 @@ public abstract sealed class OptimizerBuilder<O extends GroupOptions<O>, B exten
   }
 
   /**
-   * What a step does with NaN or infinite gradients and Hessian estimates (default
-   * {@link NonFinitePolicy#SKIP}).
+   * What a step does with NaN or infinite gradients and Hessian estimates (default {@link
+   * NonFinitePolicy#SKIP}).
    *
    * @param policy the policy
    * @return this builder
@@ -132,9 +133,9 @@ public abstract sealed class OptimizerBuilder<O extends GroupOptions<O>, B exten
    * Data-parallel training: each step averages the gradients (and AdaHessian's fresh Hessian
    * estimates) across replicas through {@code replicaMean}, after loss unscaling and before
    * clipping, the non-finite check and the update, so every replica takes the same step (default
-   * none: one process). {@code processGroup.replicaMean()} of
-   * {@link io.github.adahessian4j.distributed.ProcessGroup} is one; see {@link ReplicaMean} for
-   * what each optimizer hands over.
+   * none: one process). {@code processGroup.replicaMean()} of {@link
+   * io.github.adahessian4j.distributed.ProcessGroup} is one; see {@link ReplicaMean} for what each
+   * optimizer hands over.
    *
    * @param replicaMean the in-place mean over replicas
    * @return this builder
@@ -163,8 +164,10 @@ public abstract sealed class OptimizerBuilder<O extends GroupOptions<O>, B exten
    * @return this builder
    */
   public B group(List<Tensor> params, O options) {
-    groups.add(new GroupSpecPending<>(List.copyOf(Objects.requireNonNull(params, "params")),
-        Objects.requireNonNull(options, "options")));
+    groups.add(
+        new GroupSpecPending<>(
+            List.copyOf(Objects.requireNonNull(params, "params")),
+            Objects.requireNonNull(options, "options")));
     return self();
   }
 
@@ -179,7 +182,8 @@ public abstract sealed class OptimizerBuilder<O extends GroupOptions<O>, B exten
     }
     List<FusedOptimizer.GroupSpec<O>> specs = new ArrayList<>();
     for (GroupSpecPending<O> g : groups) {
-      specs.add(new FusedOptimizer.GroupSpec<>(g.params(), g.options() != null ? g.options() : defaults));
+      specs.add(
+          new FusedOptimizer.GroupSpec<>(g.params(), g.options() != null ? g.options() : defaults));
     }
     return create(specs);
   }

@@ -11,8 +11,8 @@ package io.github.adahessian4j;
  * @param loss the closure's loss, or NaN where the step had no closure ({@code step()} after the
  *     user's own {@code backward()}) or was a no-op
  * @param gradNorm the norm of all gradients together, before clipping: the 2-norm, or the max norm
- *     when clipping uses {@code normType} infinity; NaN when not computed (policy
- *     {@link NonFinitePolicy#IGNORE} without clipping skips the pass) or non-finite
+ *     when clipping uses {@code normType} infinity; NaN when not computed (policy {@link
+ *     NonFinitePolicy#IGNORE} without clipping skips the pass) or non-finite
  * @param clipped whether clipping scaled the gradients
  * @param skipped whether the step was skipped because of NaN or infinity
  * @param lrs the learning rate each group stepped with, in group order
@@ -21,9 +21,9 @@ package io.github.adahessian4j;
  * @param hessianMean AdaHessian: mean of |D| over every element of the estimates in use, before
  *     block averaging (the last refresh's); NaN for Adam and AdamW and before the first refresh
  * @param hessianMax AdaHessian: max of |D| over those elements; NaN as above
- * @param zeroHessianParams AdaHessian: how many parameters have an estimate that is zero
- *     everywhere (a loss linear in them: H's rows are zero, the step is {@code lr * m_hat / eps},
- *     10^4 lr at the defaults); 0 for Adam and AdamW
+ * @param zeroHessianParams AdaHessian: how many parameters have an estimate that is zero everywhere
+ *     (a loss linear in them: H's rows are zero, the step is {@code lr * m_hat / eps}, 10^4 lr at
+ *     the defaults); 0 for Adam and AdamW
  */
 public record StepStats(
     long step,
@@ -39,7 +39,8 @@ public record StepStats(
 
   /** Before the first step. */
   static final StepStats NONE =
-      new StepStats(0, Double.NaN, Double.NaN, false, false, new double[0], false, Double.NaN, Double.NaN, 0);
+      new StepStats(
+          0, Double.NaN, Double.NaN, false, false, new double[0], false, Double.NaN, Double.NaN, 0);
 
   /**
    * The statistics, with a copy of {@code lrs}.
@@ -71,9 +72,26 @@ public record StepStats(
 
   @Override
   public String toString() {
-    return "StepStats[step=" + step + ", loss=" + loss + ", gradNorm=" + gradNorm + ", clipped=" + clipped
-        + ", skipped=" + skipped + ", lrs=" + java.util.Arrays.toString(lrs) + ", hessianRefreshed="
-        + hessianRefreshed + ", hessianMean=" + hessianMean + ", hessianMax=" + hessianMax
-        + ", zeroHessianParams=" + zeroHessianParams + "]";
+    return "StepStats[step="
+        + step
+        + ", loss="
+        + loss
+        + ", gradNorm="
+        + gradNorm
+        + ", clipped="
+        + clipped
+        + ", skipped="
+        + skipped
+        + ", lrs="
+        + java.util.Arrays.toString(lrs)
+        + ", hessianRefreshed="
+        + hessianRefreshed
+        + ", hessianMean="
+        + hessianMean
+        + ", hessianMax="
+        + hessianMax
+        + ", zeroHessianParams="
+        + zeroHessianParams
+        + "]";
   }
 }

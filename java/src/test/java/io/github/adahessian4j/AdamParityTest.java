@@ -13,11 +13,18 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Fused Adam/AdamW against libtorch's own torch::optim::Adam/AdamW (through bytedeco), 50 steps. */
+/**
+ * Fused Adam/AdamW against libtorch's own torch::optim::Adam/AdamW (through bytedeco), 50 steps.
+ */
 class AdamParityTest {
   private static final int STEPS = 50;
 
-  record Case(String description, boolean decoupled, double weightDecay, boolean amsgrad, boolean maximize) {
+  record Case(
+      String description,
+      boolean decoupled,
+      double weightDecay,
+      boolean amsgrad,
+      boolean maximize) {
     @Override
     public String toString() {
       return description;
@@ -25,13 +32,14 @@ class AdamParityTest {
   }
 
   static Stream<Arguments> cases() {
-    List<Case> cases = List.of(
-        new Case("Adam", false, 0, false, false),
-        new Case("Adam weight decay", false, 0.05, false, false),
-        new Case("Adam amsgrad + weight decay", false, 0.05, true, false),
-        new Case("Adam maximize (vs libtorch on -loss)", false, 0, false, true),
-        new Case("AdamW", true, 0.05, false, false),
-        new Case("AdamW amsgrad", true, 0.05, true, false));
+    List<Case> cases =
+        List.of(
+            new Case("Adam", false, 0, false, false),
+            new Case("Adam weight decay", false, 0.05, false, false),
+            new Case("Adam amsgrad + weight decay", false, 0.05, true, false),
+            new Case("Adam maximize (vs libtorch on -loss)", false, 0, false, true),
+            new Case("AdamW", true, 0.05, false, false),
+            new Case("AdamW amsgrad", true, 0.05, true, false));
     List<Arguments> args = new ArrayList<>();
     for (torch.ScalarType dtype : List.of(torch.ScalarType.Float, torch.ScalarType.Double)) {
       for (Case c : cases) {
@@ -41,7 +49,8 @@ class AdamParityTest {
     return args.stream();
   }
 
-  private static Optimizer libtorch(List<Tensor> params, Case c, double lr, double b1, double b2, double eps) {
+  private static Optimizer libtorch(
+      List<Tensor> params, Case c, double lr, double b1, double b2, double eps) {
     TensorVector vector = new TensorVector(params.toArray(new Tensor[0]));
     if (c.decoupled()) {
       AdamWOptions o = new AdamWOptions(lr);
@@ -76,26 +85,33 @@ class AdamParityTest {
     // steps that drifts to ~2e-6 relative, so float32 is held to 1e-5 and float64 to 1e-12.
     double rtol = fp64 ? 1e-12 : 1e-5;
     double lr = 0.02;
-    // libtorch's betas are a std::tuple, whose memory order bytedeco does not hide: keep its defaults.
+    // libtorch's betas are a std::tuple, whose memory order bytedeco does not hide: keep its
+    // defaults.
     double b1 = 0.9;
     double b2 = 0.999;
     double eps = 1e-6;
     try (PointerScope scope = new PointerScope()) {
       TestModel ours = new TestModel(dtype, 5);
       TestModel ref = new TestModel(dtype, 5);
-      AdamOptions options = new AdamOptions(lr, b1, b2, eps, c.weightDecay(), c.amsgrad(), c.maximize());
+      AdamOptions options =
+          new AdamOptions(lr, b1, b2, eps, c.weightDecay(), c.amsgrad(), c.maximize());
       Optimizer reference = libtorch(ref.params, c, lr, b1, b2, eps);
-      try (FusedAdam opt = c.decoupled()
-          ? AdamW.builder().group(ours.params, options).build()
-          : Adam.builder().group(ours.params, options).build()) {
+      try (FusedAdam opt =
+          c.decoupled()
+              ? AdamW.builder().group(ours.params, options).build()
+              : Adam.builder().group(ours.params, options).build()) {
         for (int step = 1; step <= STEPS; step++) {
           backward(ours, false);
           opt.step();
           backward(ref, c.maximize());
           reference.step();
           for (int i = 0; i < ours.params.size(); i++) {
-            T.assertClose("step " + step + ", parameter " + i, T.values(ours.params.get(i)),
-                T.values(ref.params.get(i)), rtol, rtol);
+            T.assertClose(
+                "step " + step + ", parameter " + i,
+                T.values(ours.params.get(i)),
+                T.values(ref.params.get(i)),
+                rtol,
+                rtol);
           }
         }
       }

@@ -12,10 +12,10 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * The training run the checkpoint tests interrupt: AdaHessian with updateEach 3 and nSamples 2
- * (so the saved Hessian estimate and probe counter matter) on {@link TestModel}. Its main method
- * is the second JVM: {@code CheckpointResume PARAMS CHECKPOINT OUT STEPS} loads parameters and
- * optimizer, trains STEPS more and writes the parameters to OUT.
+ * The training run the checkpoint tests interrupt: AdaHessian with updateEach 3 and nSamples 2 (so
+ * the saved Hessian estimate and probe counter matter) on {@link TestModel}. Its main method is the
+ * second JVM: {@code CheckpointResume PARAMS CHECKPOINT OUT STEPS} loads parameters and optimizer,
+ * trains STEPS more and writes the parameters to OUT.
  */
 final class CheckpointResume {
   static final long MODEL_SEED = 21;
@@ -23,9 +23,15 @@ final class CheckpointResume {
   private CheckpointResume() {}
 
   static AdaHessian optimizer(TestModel model) {
-    return AdaHessian.builder().lr(0.05).weightDecay(1e-3).updateEach(3).nSamples(2).seed(99)
+    return AdaHessian.builder()
+        .lr(0.05)
+        .weightDecay(1e-3)
+        .updateEach(3)
+        .nSamples(2)
+        .seed(99)
         .group(model.params.subList(0, 3))
-        .group(model.params.subList(3, model.params.size()), AdaHessianOptions.DEFAULTS.withLr(0.02))
+        .group(
+            model.params.subList(3, model.params.size()), AdaHessianOptions.DEFAULTS.withLr(0.02))
         .build();
   }
 

@@ -19,8 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Save, load, resume bit for bit; refuse bad files and change nothing. */
 class CheckpointTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private static List<double[]> values(List<Tensor> params) {
     List<double[]> out = new ArrayList<>();
@@ -67,9 +66,18 @@ class CheckpointTest {
     Path checkpoint = trainTenAndSave(params);
     Path out = dir.resolve("resumed.bin");
     String java = ProcessHandle.current().info().command().orElse("java");
-    Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-        CheckpointResume.class.getName(), params.toString(), checkpoint.toString(), out.toString(), "10")
-        .inheritIO().start();
+    Process child =
+        new ProcessBuilder(
+                java,
+                "-cp",
+                System.getProperty("java.class.path"),
+                CheckpointResume.class.getName(),
+                params.toString(),
+                checkpoint.toString(),
+                out.toString(),
+                "10")
+            .inheritIO()
+            .start();
     assertTrue(child.waitFor(120, TimeUnit.SECONDS), "the second JVM did not finish");
     assertEquals(0, child.exitValue(), "the second JVM failed");
     try (PointerScope scope = new PointerScope()) {
@@ -133,7 +141,9 @@ class CheckpointTest {
     }
   }
 
-  /** Loads {@code file} into a trained optimizer, expects {@code message}, and that nothing changed. */
+  /**
+   * Loads {@code file} into a trained optimizer, expects {@code message}, and that nothing changed.
+   */
   private void assertRefused(Path file, String messageSuffix) throws IOException {
     try (PointerScope scope = new PointerScope()) {
       TestModel model = new TestModel(torch.ScalarType.Float, CheckpointResume.MODEL_SEED);
@@ -169,7 +179,8 @@ class CheckpointTest {
 
     Path notOurs = dir.resolve("not-ours.ckpt");
     Files.write(notOurs, "hello, world, this is not a checkpoint".getBytes());
-    assertRefused(notOurs, ": not an AdaHessian4J checkpoint (wrong magic bytes); nothing was loaded");
+    assertRefused(
+        notOurs, ": not an AdaHessian4J checkpoint (wrong magic bytes); nothing was loaded");
 
     Path adam = dir.resolve("adam.ckpt");
     try (PointerScope scope = new PointerScope()) {
@@ -178,7 +189,8 @@ class CheckpointTest {
         opt.save(adam);
       }
     }
-    assertRefused(adam, ": it is the checkpoint of Adam, this optimizer is AdaHessian; nothing was loaded");
+    assertRefused(
+        adam, ": it is the checkpoint of Adam, this optimizer is AdaHessian; nothing was loaded");
 
     Path otherShapes = dir.resolve("other-shapes.ckpt");
     try (PointerScope scope = new PointerScope()) {
@@ -187,8 +199,10 @@ class CheckpointTest {
         opt.save(otherShapes);
       }
     }
-    assertRefused(otherShapes, ": its parameter 0 has shape [] and dtype Double, but this optimizer's "
-        + "parameter 0 (group 0, index 0, shape []) has dtype Float; nothing was loaded");
+    assertRefused(
+        otherShapes,
+        ": its parameter 0 has shape [] and dtype Double, but this optimizer's "
+            + "parameter 0 (group 0, index 0, shape []) has dtype Float; nothing was loaded");
   }
 
   @Test
@@ -203,7 +217,9 @@ class CheckpointTest {
     }
     assertTrue(Files.size(checkpoint) < before);
     try (var files = Files.list(dir)) {
-      assertEquals(List.of("opt.ckpt", "p.bin"), files.map(p -> p.getFileName().toString()).sorted().toList());
+      assertEquals(
+          List.of("opt.ckpt", "p.bin"),
+          files.map(p -> p.getFileName().toString()).sorted().toList());
     }
   }
 }

@@ -53,7 +53,8 @@ class ConcurrencyTest {
       for (int r = 0; r < 4; r++) {
         List<double[]> concurrent = futures.get(r).get(120, TimeUnit.SECONDS);
         for (int i = 0; i < concurrent.size(); i++) {
-          assertArrayEquals(sequential.get(r).get(i), concurrent.get(i), 0.0, "run " + r + ", parameter " + i);
+          assertArrayEquals(
+              sequential.get(r).get(i), concurrent.get(i), 0.0, "run " + r + ", parameter " + i);
         }
       }
     } finally {
@@ -69,15 +70,19 @@ class ConcurrencyTest {
         CountDownLatch inside = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         AtomicReference<Throwable> second = new AtomicReference<>();
-        Thread first = new Thread(() -> opt.step(() -> {
-          inside.countDown();
-          try {
-            release.await();
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-          return x.square().sum();
-        }));
+        Thread first =
+            new Thread(
+                () ->
+                    opt.step(
+                        () -> {
+                          inside.countDown();
+                          try {
+                            release.await();
+                          } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                          }
+                          return x.square().sum();
+                        }));
         first.start();
         inside.await();
         try {
@@ -88,8 +93,10 @@ class ConcurrencyTest {
           release.countDown();
         }
         first.join();
-        assertEquals("optimizer is already stepping on another thread: one optimizer must not be "
-            + "used by two threads at once", second.get().getMessage());
+        assertEquals(
+            "optimizer is already stepping on another thread: one optimizer must not be "
+                + "used by two threads at once",
+            second.get().getMessage());
         assertEquals(1, opt.stepCount(0)); // the first thread's step went through
       }
     }

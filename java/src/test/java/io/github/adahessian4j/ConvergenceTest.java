@@ -20,7 +20,8 @@ class ConvergenceTest {
     return a.add(b);
   }
 
-  private static double[] minimiseRosenbrock(java.util.function.Function<List<Tensor>, Runnable> stepper, int steps) {
+  private static double[] minimiseRosenbrock(
+      java.util.function.Function<List<Tensor>, Runnable> stepper, int steps) {
     Tensor x = T.param(new double[] {-1.5}, torch.ScalarType.Double);
     Tensor y = T.param(new double[] {2.0}, torch.ScalarType.Double);
     Runnable step = stepper.apply(List.of(x, y));
@@ -31,18 +32,22 @@ class ConvergenceTest {
   }
 
   /**
-   * On this 2-D problem AdaHessian's step lr * g / |D| is a (noisy) diagonal Newton step at
-   * lr 1; the Hutchinson estimate |H_xx + H_xy z_x z_y| overstates the curvature in the valley, so
-   * it walks the valley slowly.
+   * On this 2-D problem AdaHessian's step lr * g / |D| is a (noisy) diagonal Newton step at lr 1;
+   * the Hutchinson estimate |H_xx + H_xy z_x z_y| overstates the curvature in the valley, so it
+   * walks the valley slowly.
    */
   @Test
   void adaHessianFindsRosenbrockMinimum() {
     try (PointerScope scope = new PointerScope()) {
-      double[] xy = minimiseRosenbrock(params -> {
-        AdaHessian opt = AdaHessian.builder().lr(1.0).build(params);
-        return () -> opt.step(() -> rosenbrock(params.get(0), params.get(1)));
-      }, 10000);
-      assertTrue(Math.abs(xy[0] - 1) < 1e-2 && Math.abs(xy[1] - 1) < 2e-2,
+      double[] xy =
+          minimiseRosenbrock(
+              params -> {
+                AdaHessian opt = AdaHessian.builder().lr(1.0).build(params);
+                return () -> opt.step(() -> rosenbrock(params.get(0), params.get(1)));
+              },
+              10000);
+      assertTrue(
+          Math.abs(xy[0] - 1) < 1e-2 && Math.abs(xy[1] - 1) < 2e-2,
           "AdaHessian ended at (" + xy[0] + ", " + xy[1] + "), not near (1, 1)");
     }
   }
@@ -50,11 +55,15 @@ class ConvergenceTest {
   @Test
   void adamFindsRosenbrockMinimum() {
     try (PointerScope scope = new PointerScope()) {
-      double[] xy = minimiseRosenbrock(params -> {
-        Adam opt = Adam.builder().lr(0.02).build(params);
-        return () -> opt.step(() -> rosenbrock(params.get(0), params.get(1)));
-      }, 3000);
-      assertTrue(Math.abs(xy[0] - 1) < 1e-2 && Math.abs(xy[1] - 1) < 2e-2,
+      double[] xy =
+          minimiseRosenbrock(
+              params -> {
+                Adam opt = Adam.builder().lr(0.02).build(params);
+                return () -> opt.step(() -> rosenbrock(params.get(0), params.get(1)));
+              },
+              3000);
+      assertTrue(
+          Math.abs(xy[0] - 1) < 1e-2 && Math.abs(xy[1] - 1) < 2e-2,
           "Adam ended at (" + xy[0] + ", " + xy[1] + "), not near (1, 1)");
     }
   }
@@ -84,7 +93,11 @@ class ConvergenceTest {
           opt.step(() -> torch.cross_entropy_loss(l2.forward(torch.tanh(l1.forward(x))), y));
         }
       }
-      Tensor predicted = torch.argmax(l2.forward(torch.tanh(l1.forward(x))), new org.bytedeco.pytorch.LongOptional(1), false);
+      Tensor predicted =
+          torch.argmax(
+              l2.forward(torch.tanh(l1.forward(x))),
+              new org.bytedeco.pytorch.LongOptional(1),
+              false);
       double accuracy = predicted.eq(y).to(torch.ScalarType.Double).mean().item_double();
       assertTrue(accuracy >= 0.95, "accuracy " + accuracy);
     }

@@ -24,8 +24,8 @@ import org.junit.jupiter.api.Test;
  * Data-parallel AdaHessian and Adam ({@link ReplicaMean}): two replicas, each on half of a batch,
  * with an in-process all-reduce, take exactly the steps of one optimizer on the whole batch (the
  * loss is a mean over the batch, so the mean of the halves' gradients and Hessian-vector products,
- * with the same probes, is the whole batch's). The same over processes and c10d:
- * {@code DistributedTrainingTest}.
+ * with the same probes, is the whole batch's). The same over processes and c10d: {@code
+ * DistributedTrainingTest}.
  */
 class DataParallelTest {
   private static final torch.ScalarType F64 = torch.ScalarType.Double;
@@ -65,7 +65,8 @@ class DataParallelTest {
         for (int k = 0; k < tensors.size(); k++) {
           Tensor sum = deposits.get(0).get(k).clone();
           for (int r = 1; r < deposits.size(); r++) {
-            assertEquals(tensors.size(), deposits.get(r).size(), "replicas hand over as many tensors");
+            assertEquals(
+                tensors.size(), deposits.get(r).size(), "replicas hand over as many tensors");
             sum.add_(deposits.get(r).get(k));
           }
           means.add(sum.div(T.s(deposits.size())));
@@ -89,7 +90,9 @@ class DataParallelTest {
 
   /** The batch: 8 images of 2x5x5 and 3 targets each (made in the caller's PointerScope). */
   static Tensor[] batch() {
-    return new Tensor[] {T.randomParam(10, F64, 8, 2, 5, 5).detach(), T.randomParam(11, F64, 8, 3).detach()};
+    return new Tensor[] {
+      T.randomParam(10, F64, 8, 2, 5, 5).detach(), T.randomParam(11, F64, 8, 3).detach()
+    };
   }
 
   private static AdaHessian.Builder options() {
@@ -124,7 +127,8 @@ class DataParallelTest {
         b.replicaMean(mean);
       }
       try (AdaHessian opt = b.build(net.params)) {
-        return train(net, opt, xy[0].narrow(0, rank * share, share), xy[1].narrow(0, rank * share, share));
+        return train(
+            net, opt, xy[0].narrow(0, rank * share, share), xy[1].narrow(0, rank * share, share));
       }
     }
   }
@@ -212,7 +216,9 @@ class DataParallelTest {
       double[][] alone = replica(xy, 0, 2, null);
       double worst = 0;
       for (int i = 0; i < expected.length; i++) {
-        worst = Math.max(worst, T.closeness(alone[i], expected[i], 1, 1e-12)); // ~ max relative difference
+        worst =
+            Math.max(
+                worst, T.closeness(alone[i], expected[i], 1, 1e-12)); // ~ max relative difference
       }
       assertTrue(worst > 1e-4, "a lone replica stayed within " + worst + " of the whole batch");
     }
@@ -226,11 +232,15 @@ class DataParallelTest {
       Net net = new Net();
       double[] before = T.values(net.conv);
       IllegalStateException broken = new IllegalStateException("process group down");
-      try (AdaHessian opt = options().replicaMean(tensors -> {
-        throw broken;
-      }).build(net.params)) {
-        IllegalStateException thrown = assertThrows(IllegalStateException.class,
-            () -> opt.step(() -> net.loss(xy[0], xy[1])));
+      try (AdaHessian opt =
+          options()
+              .replicaMean(
+                  tensors -> {
+                    throw broken;
+                  })
+              .build(net.params)) {
+        IllegalStateException thrown =
+            assertThrows(IllegalStateException.class, () -> opt.step(() -> net.loss(xy[0], xy[1])));
         assertSame(broken, thrown);
         assertArrayEquals(before, T.values(net.conv));
         assertEquals(0, opt.stepCount(0));

@@ -14,7 +14,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -39,23 +38,35 @@ class DistributedCollectivesTest {
     Object run(ProcessGroup group) throws Exception;
   }
 
-  /** Runs {@code body} on {@code world} ranks (threads); each result is the body's value or what it threw. */
-  private static List<Object> onRanks(int world, Duration timeout, long bucketBytes, RankBody body) throws Exception {
+  /**
+   * Runs {@code body} on {@code world} ranks (threads); each result is the body's value or what it
+   * threw.
+   */
+  private static List<Object> onRanks(int world, Duration timeout, long bucketBytes, RankBody body)
+      throws Exception {
     int port = DistributedTrainingTest.freePort();
     ExecutorService pool = Executors.newFixedThreadPool(world);
     try {
       List<java.util.concurrent.Future<Object>> futures = new ArrayList<>();
       for (int r = 0; r < world; r++) {
         int rank = r;
-        futures.add(pool.submit(() -> {
-          try (PointerScope scope = new PointerScope();
-               ProcessGroup g = ProcessGroup.builder().master("127.0.0.1", port).rank(rank, world).timeout(timeout)
-                   .rendezvousTimeout(Duration.ofSeconds(30)).bucketBytes(bucketBytes).connect()) {
-            return body.run(g);
-          } catch (Exception | AssertionError e) {
-            return e;
-          }
-        }));
+        futures.add(
+            pool.submit(
+                () -> {
+                  try (PointerScope scope = new PointerScope();
+                      ProcessGroup g =
+                          ProcessGroup.builder()
+                              .master("127.0.0.1", port)
+                              .rank(rank, world)
+                              .timeout(timeout)
+                              .rendezvousTimeout(Duration.ofSeconds(30))
+                              .bucketBytes(bucketBytes)
+                              .connect()) {
+                    return body.run(g);
+                  } catch (Exception | AssertionError e) {
+                    return e;
+                  }
+                }));
       }
       List<Object> out = new ArrayList<>();
       for (java.util.concurrent.Future<Object> f : futures) {
@@ -75,24 +86,39 @@ class DistributedCollectivesTest {
   void allReduceMeanInBucketsGivesEveryRankTheSameMean() throws Exception {
     int world = 3;
     // 1024-byte buckets: 128 float64 or 256 float32 elements; 321 float64 elements make 3 buckets
-    List<Object> results = onRanks(world, Duration.ofSeconds(20), 1024, g -> {
-      int r = g.rank();
-      Tensor big = random(10 + r, F64, 300);
-      Tensor matrix = random(20 + r, F64, 5, 4);
-      Tensor small = random(30 + r, torch.ScalarType.Float, 7);
-      Tensor scalar = random(40 + r, F64);
-      Tensor none = torch.zeros(0).to(F64);
-      Tensor leaf = T.randomParam(50 + r, F64, 1); // requires grad: written through a detached view
-      g.allReduceMean(List.of(big, matrix, small, scalar, none, leaf));
-      assertEquals((300 + 20 + 1 + 1) * 8 + 7 * 4, g.bytesAllReduced());
-      assertEquals(1 + 3 + 1, g.collectiveCalls(), "one header, three float64 buckets, one float32 bucket");
-      return List.of(T.values(big), T.values(matrix), T.values(small), T.values(scalar), T.values(leaf));
-    });
+    List<Object> results =
+        onRanks(
+            world,
+            Duration.ofSeconds(20),
+            1024,
+            g -> {
+              int r = g.rank();
+              Tensor big = random(10 + r, F64, 300);
+              Tensor matrix = random(20 + r, F64, 5, 4);
+              Tensor small = random(30 + r, torch.ScalarType.Float, 7);
+              Tensor scalar = random(40 + r, F64);
+              Tensor none = torch.zeros(0).to(F64);
+              Tensor leaf =
+                  T.randomParam(50 + r, F64, 1); // requires grad: written through a detached view
+              g.allReduceMean(List.of(big, matrix, small, scalar, none, leaf));
+              assertEquals((300 + 20 + 1 + 1) * 8 + 7 * 4, g.bytesAllReduced());
+              assertEquals(
+                  1 + 3 + 1,
+                  g.collectiveCalls(),
+                  "one header, three float64 buckets, one float32 bucket");
+              return List.of(
+                  T.values(big),
+                  T.values(matrix),
+                  T.values(small),
+                  T.values(scalar),
+                  T.values(leaf));
+            });
     long[][] seeds = {{10, 300}, {20, 20}, {30, 7}, {40, 1}, {50, 1}};
     for (int k = 0; k < seeds.length; k++) {
       double[] expected = new double[(int) seeds[k][1]];
       for (int r = 0; r < world; r++) {
-        double[] v = T.values(random(seeds[k][0] + r, k == 2 ? torch.ScalarType.Float : F64, seeds[k][1]));
+        double[] v =
+            T.values(random(seeds[k][0] + r, k == 2 ? torch.ScalarType.Float : F64, seeds[k][1]));
         for (int i = 0; i < v.length; i++) {
           expected[i] += v[i] / world;
         }
@@ -109,17 +135,28 @@ class DistributedCollectivesTest {
 
   @Test
   void broadcastGivesEveryRankTheRootsTensors() throws Exception {
-    List<Object> results = onRanks(2, Duration.ofSeconds(20), ProcessGroup.DEFAULT_BUCKET_BYTES, g -> {
-      DistributedTrainMain.Mlp net = new DistributedTrainMain.Mlp(100 + g.rank());
-      g.broadcastParameters(net, "scale");
-      Tensor t = random(7 + g.rank(), F64, 3);
-      g.broadcast(List.of(t), 1);
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> g.broadcastParameters(net, "nope"));
-      assertTrue(e.getMessage().contains("no buffer named \"nope\" (its buffers: [scale])"), e.getMessage());
-      return List.of(T.values(net.w1), T.values(net.b2), T.values(net.scale), T.values(t));
-    });
+    List<Object> results =
+        onRanks(
+            2,
+            Duration.ofSeconds(20),
+            ProcessGroup.DEFAULT_BUCKET_BYTES,
+            g -> {
+              DistributedTrainMain.Mlp net = new DistributedTrainMain.Mlp(100 + g.rank());
+              g.broadcastParameters(net, "scale");
+              Tensor t = random(7 + g.rank(), F64, 3);
+              g.broadcast(List.of(t), 1);
+              IllegalArgumentException e =
+                  assertThrows(
+                      IllegalArgumentException.class, () -> g.broadcastParameters(net, "nope"));
+              assertTrue(
+                  e.getMessage().contains("no buffer named \"nope\" (its buffers: [scale])"),
+                  e.getMessage());
+              return List.of(T.values(net.w1), T.values(net.b2), T.values(net.scale), T.values(t));
+            });
     DistributedTrainMain.Mlp rank0 = new DistributedTrainMain.Mlp(100);
-    double[][] expected = {T.values(rank0.w1), T.values(rank0.b2), T.values(rank0.scale), T.values(random(8, F64, 3))};
+    double[][] expected = {
+      T.values(rank0.w1), T.values(rank0.b2), T.values(rank0.scale), T.values(random(8, F64, 3))
+    };
     for (Object result : results) {
       assertInstanceOf(List.class, result, () -> "a rank failed: " + results);
       for (int k = 0; k < expected.length; k++) {
@@ -130,90 +167,139 @@ class DistributedCollectivesTest {
 
   @Test
   void mismatchedTensorsAreReportedOnEveryRankAndTheGroupStaysUsable() throws Exception {
-    List<Object> results = onRanks(2, Duration.ofSeconds(20), ProcessGroup.DEFAULT_BUCKET_BYTES, g -> {
-      Tensor a = random(1, F64, 4);
-      Tensor b = random(2, F64, 3);
-      CollectiveException e = assertThrows(CollectiveException.class,
-          () -> g.allReduceMean(g.rank() == 0 ? List.of(a, b) : List.of(a)));
-      assertTrue(e.isMismatch());
-      assertFalse(g.isBroken());
-      g.allReduceMean(List.of(a)); // still works
-      return e.getMessage();
-    });
+    List<Object> results =
+        onRanks(
+            2,
+            Duration.ofSeconds(20),
+            ProcessGroup.DEFAULT_BUCKET_BYTES,
+            g -> {
+              Tensor a = random(1, F64, 4);
+              Tensor b = random(2, F64, 3);
+              CollectiveException e =
+                  assertThrows(
+                      CollectiveException.class,
+                      () -> g.allReduceMean(g.rank() == 0 ? List.of(a, b) : List.of(a)));
+              assertTrue(e.isMismatch());
+              assertFalse(g.isBroken());
+              g.allReduceMean(List.of(a)); // still works
+              return e.getMessage();
+            });
     for (int r = 0; r < 2; r++) {
       assertInstanceOf(String.class, results.get(r), () -> "a rank failed: " + results);
       String m = (String) results.get(r);
-      assertTrue(m.startsWith("allreduce (mean) #1 refused on rank " + r + " of 2, nothing was sent: the ranks "
-          + "disagree: rank 0: allreduce (mean) #1 of 2 tensors, 7 elements (float64 7), shape checksum "), m);
-      assertTrue(m.contains("; rank 1: allreduce (mean) #1 of 1 tensor, 4 elements (float64 4), shape checksum "), m);
+      assertTrue(
+          m.startsWith(
+              "allreduce (mean) #1 refused on rank "
+                  + r
+                  + " of 2, nothing was sent: the ranks "
+                  + "disagree: rank 0: allreduce (mean) #1 of 2 tensors, 7 elements (float64 7), shape checksum "),
+          m);
+      assertTrue(
+          m.contains(
+              "; rank 1: allreduce (mean) #1 of 1 tensor, 4 elements (float64 4), shape checksum "),
+          m);
       assertTrue(m.contains("Every rank must hand over the same tensors"), m);
     }
   }
 
   @Test
   void aParameterWithAGradientOnOneRankOnlyFailsTheStepOnEveryRank() throws Exception {
-    List<Object> results = onRanks(2, Duration.ofSeconds(20), ProcessGroup.DEFAULT_BUCKET_BYTES, g -> {
-      Tensor p = T.randomParam(1, F64, 3);
-      Tensor q = T.randomParam(2, F64, 2);
-      double[] before = T.values(q);
-      List<String> messages = new ArrayList<>();
-      // rank 1's loss does not use q: no gradient for it there
-      java.util.function.Supplier<Tensor> loss = () -> g.rank() == 0 ? p.square().sum().add(q.square().sum().mul(T.s(3)))
-          : p.square().sum();
-      try (AdaHessian opt = AdaHessian.builder().replicaMean(g.replicaMean()).build(List.of(p, q))) {
-        CollectiveException e = assertThrows(CollectiveException.class, () -> opt.step(loss));
-        messages.add(e.getMessage());
-        assertEquals(0, opt.stepCount(0), "the step changed nothing");
-      }
-      try (AdamW opt = AdamW.builder().replicaMean(g.replicaMean()).build(List.of(p, q))) {
-        opt.zeroGrad();
-        loss.get().backward();
-        CollectiveException e = assertThrows(CollectiveException.class, opt::step);
-        messages.add(e.getMessage());
-        assertEquals(0, opt.stepCount(0));
-      }
-      assertArrayEquals(before, T.values(q));
-      return messages;
-    });
+    List<Object> results =
+        onRanks(
+            2,
+            Duration.ofSeconds(20),
+            ProcessGroup.DEFAULT_BUCKET_BYTES,
+            g -> {
+              Tensor p = T.randomParam(1, F64, 3);
+              Tensor q = T.randomParam(2, F64, 2);
+              double[] before = T.values(q);
+              List<String> messages = new ArrayList<>();
+              // rank 1's loss does not use q: no gradient for it there
+              java.util.function.Supplier<Tensor> loss =
+                  () ->
+                      g.rank() == 0
+                          ? p.square().sum().add(q.square().sum().mul(T.s(3)))
+                          : p.square().sum();
+              try (AdaHessian opt =
+                  AdaHessian.builder().replicaMean(g.replicaMean()).build(List.of(p, q))) {
+                CollectiveException e =
+                    assertThrows(CollectiveException.class, () -> opt.step(loss));
+                messages.add(e.getMessage());
+                assertEquals(0, opt.stepCount(0), "the step changed nothing");
+              }
+              try (AdamW opt = AdamW.builder().replicaMean(g.replicaMean()).build(List.of(p, q))) {
+                opt.zeroGrad();
+                loss.get().backward();
+                CollectiveException e = assertThrows(CollectiveException.class, opt::step);
+                messages.add(e.getMessage());
+                assertEquals(0, opt.stepCount(0));
+              }
+              assertArrayEquals(before, T.values(q));
+              return messages;
+            });
     for (int r = 0; r < 2; r++) {
       assertInstanceOf(List.class, results.get(r), () -> "a rank failed: " + results);
       List<?> messages = (List<?>) results.get(r);
       String adaHessian = (String) messages.get(0);
-      assertTrue(adaHessian.startsWith("allreduce (mean) #1 (replica mean of an optimizer step) refused on rank " + r
-          + " of 2, nothing was sent: the ranks disagree: rank 0: allreduce (mean) #1 of 4 tensors, 10 elements "
-          + "(float64 10)"), adaHessian);
-      assertTrue(adaHessian.contains("rank 1: allreduce (mean) #1 of 2 tensors, 6 elements (float64 6)"), adaHessian);
+      assertTrue(
+          adaHessian.startsWith(
+              "allreduce (mean) #1 (replica mean of an optimizer step) refused on rank "
+                  + r
+                  + " of 2, nothing was sent: the ranks disagree: rank 0: allreduce (mean) #1 of 4 tensors, 10 elements "
+                  + "(float64 10)"),
+          adaHessian);
+      assertTrue(
+          adaHessian.contains("rank 1: allreduce (mean) #1 of 2 tensors, 6 elements (float64 6)"),
+          adaHessian);
       assertTrue(adaHessian.contains("a parameter gets a gradient on some ranks only"), adaHessian);
       String adamW = (String) messages.get(1);
-      assertTrue(adamW.contains("rank 0: allreduce (mean) #2 of 2 tensors, 5 elements (float64 5)"), adamW);
-      assertTrue(adamW.contains("rank 1: allreduce (mean) #2 of 1 tensor, 3 elements (float64 3)"), adamW);
+      assertTrue(
+          adamW.contains("rank 0: allreduce (mean) #2 of 2 tensors, 5 elements (float64 5)"),
+          adamW);
+      assertTrue(
+          adamW.contains("rank 1: allreduce (mean) #2 of 1 tensor, 3 elements (float64 3)"), adamW);
     }
   }
 
   @Test
   void aRankThatStopsCallingCollectivesTimesTheOthersOut() throws Exception {
-    List<Object> results = onRanks(2, Duration.ofMillis(1500), ProcessGroup.DEFAULT_BUCKET_BYTES, g -> {
-      if (g.rank() == 1) {
-        Thread.sleep(4000); // stalls, then leaves without calling the collective
-        return "stalled";
-      }
-      long start = System.nanoTime();
-      CollectiveException e = assertThrows(CollectiveException.class, () -> g.allReduceMean(List.of(random(1, F64, 4))));
-      double seconds = (System.nanoTime() - start) / 1e9;
-      assertTrue(seconds < 1.5 + 1.5, "it failed after " + seconds + " s");
-      assertFalse(e.isMismatch());
-      assertTrue(g.isBroken());
-      CollectiveException again = assertThrows(CollectiveException.class, g::barrier);
-      assertTrue(again.getMessage().contains("the process group is broken by an earlier failure"), again.getMessage());
-      return e;
-    });
+    List<Object> results =
+        onRanks(
+            2,
+            Duration.ofMillis(1500),
+            ProcessGroup.DEFAULT_BUCKET_BYTES,
+            g -> {
+              if (g.rank() == 1) {
+                Thread.sleep(4000); // stalls, then leaves without calling the collective
+                return "stalled";
+              }
+              long start = System.nanoTime();
+              CollectiveException e =
+                  assertThrows(
+                      CollectiveException.class, () -> g.allReduceMean(List.of(random(1, F64, 4))));
+              double seconds = (System.nanoTime() - start) / 1e9;
+              assertTrue(seconds < 1.5 + 1.5, "it failed after " + seconds + " s");
+              assertFalse(e.isMismatch());
+              assertTrue(g.isBroken());
+              CollectiveException again = assertThrows(CollectiveException.class, g::barrier);
+              assertTrue(
+                  again.getMessage().contains("the process group is broken by an earlier failure"),
+                  again.getMessage());
+              return e;
+            });
     assertInstanceOf(CollectiveException.class, results.get(0), () -> "rank 0: " + results.get(0));
     CollectiveException e = (CollectiveException) results.get(0);
     assertEquals(Duration.ofMillis(1500), e.timeout());
     assertEquals(0, e.rank());
-    assertTrue(e.getMessage().startsWith("allreduce (mean) #1, header failed on rank 0 of 2 after "), e.getMessage());
-    assertTrue(e.getMessage().contains("ms (collective timeout 1500 ms): timed out: another rank stopped calling "
-        + "collectives, stalled or died [gloo: Timed out waiting 1500ms for recv operation to complete]"), e.getMessage());
+    assertTrue(
+        e.getMessage().startsWith("allreduce (mean) #1, header failed on rank 0 of 2 after "),
+        e.getMessage());
+    assertTrue(
+        e.getMessage()
+            .contains(
+                "ms (collective timeout 1500 ms): timed out: another rank stopped calling "
+                    + "collectives, stalled or died [gloo: Timed out waiting 1500ms for recv operation to complete]"),
+        e.getMessage());
   }
 
   @Test
@@ -225,31 +311,87 @@ class DistributedCollectivesTest {
     ExecutorService pool = Executors.newFixedThreadPool(4);
     try {
       // rank 0 of 2, alone
-      var alone = pool.submit(() -> assertThrows(RendezvousException.class,
-          () -> ProcessGroup.builder().master("127.0.0.1", alonePort).rank(0, 2).rendezvousTimeout(rdv).connect()));
+      var alone =
+          pool.submit(
+              () ->
+                  assertThrows(
+                      RendezvousException.class,
+                      () ->
+                          ProcessGroup.builder()
+                              .master("127.0.0.1", alonePort)
+                              .rank(0, 2)
+                              .rendezvousTimeout(rdv)
+                              .connect()));
       // rank 1 of 2, no rank 0 serving the store
-      var nobody = pool.submit(() -> assertThrows(RendezvousException.class,
-          () -> ProcessGroup.builder().master("127.0.0.1", nobodyPort).rank(1, 2).rendezvousTimeout(rdv).connect()));
+      var nobody =
+          pool.submit(
+              () ->
+                  assertThrows(
+                      RendezvousException.class,
+                      () ->
+                          ProcessGroup.builder()
+                              .master("127.0.0.1", nobodyPort)
+                              .rank(1, 2)
+                              .rendezvousTimeout(rdv)
+                              .connect()));
       // ranks that disagree on the world size
-      var world2 = pool.submit(() -> assertThrows(RendezvousException.class,
-          () -> ProcessGroup.builder().master("127.0.0.1", worldPort).rank(0, 2).rendezvousTimeout(rdv).connect()));
-      var world3 = pool.submit(() -> assertThrows(RendezvousException.class,
-          () -> ProcessGroup.builder().master("127.0.0.1", worldPort).rank(1, 3).rendezvousTimeout(rdv).connect()));
+      var world2 =
+          pool.submit(
+              () ->
+                  assertThrows(
+                      RendezvousException.class,
+                      () ->
+                          ProcessGroup.builder()
+                              .master("127.0.0.1", worldPort)
+                              .rank(0, 2)
+                              .rendezvousTimeout(rdv)
+                              .connect()));
+      var world3 =
+          pool.submit(
+              () ->
+                  assertThrows(
+                      RendezvousException.class,
+                      () ->
+                          ProcessGroup.builder()
+                              .master("127.0.0.1", worldPort)
+                              .rank(1, 3)
+                              .rendezvousTimeout(rdv)
+                              .connect()));
       String m = alone.get(30, TimeUnit.SECONDS).getMessage();
-      assertTrue(m.startsWith("rendezvous at 127.0.0.1:" + alonePort + " timed out after 1500 ms on rank 0 of 2: "
-          + "rank 1 never joined (joined: {0="), m);
+      assertTrue(
+          m.startsWith(
+              "rendezvous at 127.0.0.1:"
+                  + alonePort
+                  + " timed out after 1500 ms on rank 0 of 2: "
+                  + "rank 1 never joined (joined: {0="),
+          m);
       RendezvousException e = nobody.get(30, TimeUnit.SECONDS);
-      assertTrue(e.getMessage().startsWith("rank 1 of 2 could not reach the rendezvous TCPStore at 127.0.0.1:"
-          + nobodyPort + " within 1500 ms: is rank 0 running"), e.getMessage());
+      assertTrue(
+          e.getMessage()
+              .startsWith(
+                  "rank 1 of 2 could not reach the rendezvous TCPStore at 127.0.0.1:"
+                      + nobodyPort
+                      + " within 1500 ms: is rank 0 running"),
+          e.getMessage());
       assertEquals(nobodyPort, e.port());
       assertEquals("127.0.0.1", e.address());
       assertEquals(1, e.rank());
       m = world2.get(30, TimeUnit.SECONDS).getMessage();
-      assertTrue(m.matches("rank 1 \\(.*\\) joined the rendezvous at 127.0.0.1:" + worldPort + " with world size 3, "
-          + "rank 0 \\(.*\\) with 2: every rank needs the same WORLD_SIZE"), m);
-      m = world3.get(30, TimeUnit.SECONDS).getMessage(); // rank 0 left: the store is gone, or rank 2 never came
-      assertTrue(m.contains("rank 1 of 3 lost the rendezvous TCPStore at 127.0.0.1:" + worldPort)
-          || m.contains("on rank 1 of 3: rank 2 never joined"), m);
+      assertTrue(
+          m.matches(
+              "rank 1 \\(.*\\) joined the rendezvous at 127.0.0.1:"
+                  + worldPort
+                  + " with world size 3, "
+                  + "rank 0 \\(.*\\) with 2: every rank needs the same WORLD_SIZE"),
+          m);
+      m =
+          world3
+              .get(30, TimeUnit.SECONDS)
+              .getMessage(); // rank 0 left: the store is gone, or rank 2 never came
+      assertTrue(
+          m.contains("rank 1 of 3 lost the rendezvous TCPStore at 127.0.0.1:" + worldPort)
+              || m.contains("on rank 1 of 3: rank 2 never joined"),
+          m);
     } finally {
       pool.shutdownNow();
     }
@@ -257,13 +399,35 @@ class DistributedCollectivesTest {
 
   @Test
   void theEnvironmentMustNameTheRendezvous() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> ProcessGroup.builder().fromEnvironment(Map.of("MASTER_ADDR", "127.0.0.1", "MASTER_PORT", "29500",
-            "WORLD_SIZE", "2")));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                ProcessGroup.builder()
+                    .fromEnvironment(
+                        Map.of(
+                            "MASTER_ADDR",
+                            "127.0.0.1",
+                            "MASTER_PORT",
+                            "29500",
+                            "WORLD_SIZE",
+                            "2")));
     assertTrue(e.getMessage().startsWith("environment variable RANK is not set"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> ProcessGroup.builder().fromEnvironment(Map.of("MASTER_ADDR", "127.0.0.1", "MASTER_PORT", "29500",
-            "WORLD_SIZE", "2", "RANK", "2")));
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                ProcessGroup.builder()
+                    .fromEnvironment(
+                        Map.of(
+                            "MASTER_ADDR",
+                            "127.0.0.1",
+                            "MASTER_PORT",
+                            "29500",
+                            "WORLD_SIZE",
+                            "2",
+                            "RANK",
+                            "2")));
     assertEquals("Invalid rank: 2 (must be in [0, 2))", e.getMessage());
   }
 }

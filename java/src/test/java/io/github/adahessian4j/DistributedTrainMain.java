@@ -24,16 +24,19 @@ import org.bytedeco.pytorch.global.torch;
  * <p>{@code train OUT_DIR}: every configuration of {@link #CONFIGS} in turn, each from a model
  * initialised differently on every rank (rank 0's weights reach the others by broadcast), writing
  * the final parameters to {@code OUT_DIR/CONFIG-rank-R.bin}. {@code train-then-run-until-killed
- * OUT_DIR}: the same, then AdamW steps until the process dies or its group breaks, printing
- * {@code step K} after each. System property {@code dp.timeoutMs}: the collective timeout.
+ * OUT_DIR}: the same, then AdamW steps until the process dies or its group breaks, printing {@code
+ * step K} after each. System property {@code dp.timeoutMs}: the collective timeout.
  */
 public final class DistributedTrainMain {
   static final int STEPS = 20;
+
   /** The global batch: divisible by 2 and 3. */
   static final int BATCH = 12;
+
   static final int SAMPLES = STEPS * BATCH;
   static final long SAMPLER_SEED = 17;
-  static final List<String> CONFIGS = List.of("adahessian", "adahessian-ue2", "adahessian-ns2", "adamw");
+  static final List<String> CONFIGS =
+      List.of("adahessian", "adahessian-ue2", "adahessian-ns2", "adamw");
   private static final torch.ScalarType F64 = torch.ScalarType.Double;
 
   private DistributedTrainMain() {}
@@ -47,14 +50,28 @@ public final class DistributedTrainMain {
     final Tensor scale;
 
     Mlp(long seed) {
-      w1 = own(register_parameter("w1", T.randomParam(seed, F64, 16, 6).mul(T.s(0.5)).detach(), true));
-      b1 = own(register_parameter("b1", T.randomParam(seed + 1, F64, 16).mul(T.s(0.1)).detach(), true));
-      w2 = own(register_parameter("w2", T.randomParam(seed + 2, F64, 3, 16).mul(T.s(0.5)).detach(), true));
-      b2 = own(register_parameter("b2", T.randomParam(seed + 3, F64, 3).mul(T.s(0.1)).detach(), true));
+      w1 =
+          own(
+              register_parameter(
+                  "w1", T.randomParam(seed, F64, 16, 6).mul(T.s(0.5)).detach(), true));
+      b1 =
+          own(
+              register_parameter(
+                  "b1", T.randomParam(seed + 1, F64, 16).mul(T.s(0.1)).detach(), true));
+      w2 =
+          own(
+              register_parameter(
+                  "w2", T.randomParam(seed + 2, F64, 3, 16).mul(T.s(0.5)).detach(), true));
+      b2 =
+          own(
+              register_parameter(
+                  "b2", T.randomParam(seed + 3, F64, 3).mul(T.s(0.1)).detach(), true));
       scale = own(register_buffer("scale", T.randomParam(seed + 4, F64, 6).detach().add(T.s(1.5))));
     }
 
-    /** register_* return a reference into the module's dictionary, which later registrations move. */
+    /**
+     * register_* return a reference into the module's dictionary, which later registrations move.
+     */
     private static Tensor own(Tensor registered) {
       return new Tensor(registered);
     }
@@ -69,7 +86,9 @@ public final class DistributedTrainMain {
     }
   }
 
-  /** The data set: SAMPLES points of 6 features in 3 Gaussian classes (made in the caller's scope). */
+  /**
+   * The data set: SAMPLES points of 6 features in 3 Gaussian classes (made in the caller's scope).
+   */
   static Tensor[] data() {
     Random r = new Random(5);
     double[] xs = new double[SAMPLES * 6];
@@ -84,13 +103,14 @@ public final class DistributedTrainMain {
   }
 
   static Optimizer optimizer(String config, List<Tensor> params, ReplicaMean mean) {
-    OptimizerBuilder<?, ?, ?> b = switch (config) {
-      case "adahessian" -> AdaHessian.builder().lr(0.1).weightDecay(1e-3).clipGradNorm(0.5);
-      case "adahessian-ue2" -> AdaHessian.builder().lr(0.1).updateEach(2);
-      case "adahessian-ns2" -> AdaHessian.builder().lr(0.1).nSamples(2);
-      case "adamw" -> AdamW.builder().lr(0.02).clipGradNorm(0.3);
-      default -> throw new IllegalArgumentException(config);
-    };
+    OptimizerBuilder<?, ?, ?> b =
+        switch (config) {
+          case "adahessian" -> AdaHessian.builder().lr(0.1).weightDecay(1e-3).clipGradNorm(0.5);
+          case "adahessian-ue2" -> AdaHessian.builder().lr(0.1).updateEach(2);
+          case "adahessian-ns2" -> AdaHessian.builder().lr(0.1).nSamples(2);
+          case "adamw" -> AdamW.builder().lr(0.02).clipGradNorm(0.3);
+          default -> throw new IllegalArgumentException(config);
+        };
     if (mean != null) {
       b.replicaMean(mean);
     }
@@ -108,14 +128,18 @@ public final class DistributedTrainMain {
       if (group != null) {
         group.broadcastParameters(net, "scale");
       }
-      DistributedSampler sampler = new DistributedSampler(SAMPLES, world, rank, true, SAMPLER_SEED, false);
+      DistributedSampler sampler =
+          new DistributedSampler(SAMPLES, world, rank, true, SAMPLER_SEED, false);
       sampler.setEpoch(3);
       long[] mine = sampler.indices();
       int local = BATCH / world;
-      try (Optimizer opt = optimizer(config, net.params(), group == null ? null : group.replicaMean())) {
+      try (Optimizer opt =
+          optimizer(config, net.params(), group == null ? null : group.replicaMean())) {
         for (int k = 0; k < STEPS; k++) {
           try (PointerScope step = new PointerScope()) {
-            Tensor idx = AbstractTensor.create(java.util.Arrays.copyOfRange(mine, k * local, (k + 1) * local), local);
+            Tensor idx =
+                AbstractTensor.create(
+                    java.util.Arrays.copyOfRange(mine, k * local, (k + 1) * local), local);
             Tensor x = torch.index_select(data[0], 0, idx);
             Tensor y = torch.index_select(data[1], 0, idx);
             if (opt instanceof AdamW adamW && k % 2 == 1) {
@@ -162,23 +186,32 @@ public final class DistributedTrainMain {
   }
 
   private static String uptime() {
-    return String.format("%.1f s", java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime() / 1e3);
+    return String.format(
+        "%.1f s", java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime() / 1e3);
   }
 
   public static void main(String[] args) throws Exception {
     torch.set_num_threads(1);
-    ProcessGroup.Builder b = ProcessGroup.builder().fromEnvironment()
-        .timeout(Duration.ofMillis(Long.parseLong(System.getProperty("dp.timeoutMs", "20000"))))
-        .rendezvousTimeout(Duration.ofSeconds(90));
-    try (ProcessGroup group = b.connect(); PointerScope scope = new PointerScope()) {
+    ProcessGroup.Builder b =
+        ProcessGroup.builder()
+            .fromEnvironment()
+            .timeout(Duration.ofMillis(Long.parseLong(System.getProperty("dp.timeoutMs", "20000"))))
+            .rendezvousTimeout(Duration.ofSeconds(90));
+    try (ProcessGroup group = b.connect();
+        PointerScope scope = new PointerScope()) {
       System.out.println("joined " + group + " at " + uptime());
       Tensor[] data = data();
       if (args[0].equals("train") || args[0].equals("train-then-run-until-killed")) {
         for (String config : CONFIGS) {
           double[][] params = train(config, group.worldSize(), group.rank(), group, data);
           write(Path.of(args[1]).resolve(config + "-rank-" + group.rank() + ".bin"), params);
-          System.out.println(config + " done at " + uptime() + ", " + group.bytesAllReduced()
-              + " bytes all-reduced so far");
+          System.out.println(
+              config
+                  + " done at "
+                  + uptime()
+                  + ", "
+                  + group.bytesAllReduced()
+                  + " bytes all-reduced so far");
         }
       }
       if (args[0].equals("train-then-run-until-killed")) {
@@ -188,7 +221,8 @@ public final class DistributedTrainMain {
   }
 
   /** AdamW steps until this process dies or the group breaks, printing "step K" after each. */
-  private static void runUntilKilled(ProcessGroup group, Tensor[] data) throws InterruptedException {
+  private static void runUntilKilled(ProcessGroup group, Tensor[] data)
+      throws InterruptedException {
     Mlp net = new Mlp(100);
     try (Optimizer opt = optimizer("adamw", net.params(), group.replicaMean())) {
       for (int k = 0; ; k++) {

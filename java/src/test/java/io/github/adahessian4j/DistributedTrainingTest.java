@@ -31,18 +31,18 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Data-parallel training across processes on c10d's Gloo, over loopback: 2 and 3 processes train the MLP of {@link DistributedTrainMain} for 20 steps on
- * disjoint shards of each global batch, from weights that differ per rank until rank 0's are
- * broadcast, with AdaHessian (plain with clipping, updateEach 2, nSamples 2) and AdamW (with
- * clipping; closure form and backward() + step()): every rank ends with bit-identical parameters,
- * equal to one process training on the whole batches (float64, rtol 1e-10). And a rank killed
- * mid-run makes the others fail with a clear exception within the timeout.
+ * Data-parallel training across processes on c10d's Gloo, over loopback: 2 and 3 processes train
+ * the MLP of {@link DistributedTrainMain} for 20 steps on disjoint shards of each global batch,
+ * from weights that differ per rank until rank 0's are broadcast, with AdaHessian (plain with
+ * clipping, updateEach 2, nSamples 2) and AdamW (with clipping; closure form and backward() +
+ * step()): every rank ends with bit-identical parameters, equal to one process training on the
+ * whole batches (float64, rtol 1e-10). And a rank killed mid-run makes the others fail with a clear
+ * exception within the timeout.
  */
 class DistributedTrainingTest {
   private static final Map<String, double[][]> REFERENCE = new HashMap<>();
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @BeforeAll
   static void reference() {
@@ -58,7 +58,9 @@ class DistributedTrainingTest {
   /** JVM options that start the ranks faster on small machines (C1 only, serial GC). */
   static final List<String> CHILD_JVM = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
 
-  /** Every rank's parameters of every configuration are rank 0's bit for bit, and the reference's. */
+  /**
+   * Every rank's parameters of every configuration are rank 0's bit for bit, and the reference's.
+   */
   private void assertTrainedLikeOneProcess(int world) throws IOException {
     for (String config : DistributedTrainMain.CONFIGS) {
       double[][] expected = REFERENCE.get(config);
@@ -66,11 +68,19 @@ class DistributedTrainingTest {
       for (int r = 1; r < world; r++) {
         double[][] other = DistributedTrainMain.read(dir.resolve(config + "-rank-" + r + ".bin"));
         for (int i = 0; i < rank0.length; i++) {
-          assertArrayEquals(rank0[i], other[i], config + ": rank " + r + " agrees with rank 0 bit for bit on parameter " + i);
+          assertArrayEquals(
+              rank0[i],
+              other[i],
+              config + ": rank " + r + " agrees with rank 0 bit for bit on parameter " + i);
         }
       }
       for (int i = 0; i < rank0.length; i++) {
-        T.assertClose(config + " with " + world + " processes, parameter " + i, rank0[i], expected[i], 1e-10, 1e-12);
+        T.assertClose(
+            config + " with " + world + " processes, parameter " + i,
+            rank0[i],
+            expected[i],
+            1e-10,
+            1e-12);
       }
     }
   }
@@ -80,13 +90,21 @@ class DistributedTrainingTest {
   @Timeout(value = 150, unit = TimeUnit.SECONDS)
   void twoProcessesTrainLikeOneOnTheWholeBatches() throws Exception {
     ByteArrayOutputStream log = new ByteArrayOutputStream();
-    PrintStream both = new PrintStream(new TeeStream(log, System.out), true, StandardCharsets.UTF_8);
-    int status = new Launcher(2).threads(1).jvmArgs(CHILD_JVM).gracePeriod(Duration.ofSeconds(2)).output(both, both)
-        .runJava(DistributedTrainMain.class.getName(), List.of("train", dir.toString()));
+    PrintStream both =
+        new PrintStream(new TeeStream(log, System.out), true, StandardCharsets.UTF_8);
+    int status =
+        new Launcher(2)
+            .threads(1)
+            .jvmArgs(CHILD_JVM)
+            .gracePeriod(Duration.ofSeconds(2))
+            .output(both, both)
+            .runJava(DistributedTrainMain.class.getName(), List.of("train", dir.toString()));
     String output = log.toString(StandardCharsets.UTF_8);
     assertEquals(0, status, "the ranks failed:\n" + output);
     for (int r = 0; r < 2; r++) {
-      assertTrue(output.contains("[rank " + r + "] adamw done"), "rank " + r + "'s output is forwarded with its prefix");
+      assertTrue(
+          output.contains("[rank " + r + "] adamw done"),
+          "rank " + r + "'s output is forwarded with its prefix");
     }
     assertTrainedLikeOneProcess(2);
   }
@@ -120,51 +138,79 @@ class DistributedTrainingTest {
       for (int r = 0; r < world; r++) {
         List<String> command = new ArrayList<>(List.of(java, "-Ddp.timeoutMs=4000"));
         command.addAll(CHILD_JVM);
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), DistributedTrainMain.class.getName(),
-            "train-then-run-until-killed", dir.toString()));
+        command.addAll(
+            List.of(
+                "-cp",
+                System.getProperty("java.class.path"),
+                DistributedTrainMain.class.getName(),
+                "train-then-run-until-killed",
+                dir.toString()));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
-        pb.environment().putAll(Map.of("MASTER_ADDR", "127.0.0.1", "MASTER_PORT", Integer.toString(port),
-            "WORLD_SIZE", Integer.toString(world), "RANK", Integer.toString(r), "OPENBLAS_NUM_THREADS", "1"));
+        pb.environment()
+            .putAll(
+                Map.of(
+                    "MASTER_ADDR",
+                    "127.0.0.1",
+                    "MASTER_PORT",
+                    Integer.toString(port),
+                    "WORLD_SIZE",
+                    Integer.toString(world),
+                    "RANK",
+                    Integer.toString(r),
+                    "OPENBLAS_NUM_THREADS",
+                    "1"));
         Process p = pb.start();
         procs.add(p);
         StringBuffer out = new StringBuffer();
         outputs.add(out);
         boolean watch = r == 1;
-        Thread t = new Thread(() -> {
-          try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = in.readLine()) != null) {
-              out.append(line).append('\n');
-              if (watch && line.equals("step 5")) {
-                fifthStep.countDown();
-              }
-            }
-          } catch (IOException e) {
-            // gone
-          }
-        });
+        Thread t =
+            new Thread(
+                () -> {
+                  try (BufferedReader in =
+                      new BufferedReader(
+                          new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                    String line;
+                    while ((line = in.readLine()) != null) {
+                      out.append(line).append('\n');
+                      if (watch && line.equals("step 5")) {
+                        fifthStep.countDown();
+                      }
+                    }
+                  } catch (IOException e) {
+                    // gone
+                  }
+                });
         t.setDaemon(true);
         t.start();
       }
-      assertTrue(fifthStep.await(120, TimeUnit.SECONDS), "rank 1 never reached step 5:\n" + outputs);
+      assertTrue(
+          fifthStep.await(120, TimeUnit.SECONDS), "rank 1 never reached step 5:\n" + outputs);
       assertTrainedLikeOneProcess(world);
       procs.get(1).destroyForcibly();
       long killed = System.nanoTime();
       for (int r : new int[] {0, 2}) {
         Process p = procs.get(r);
-        assertTrue(p.waitFor(4 + 20, TimeUnit.SECONDS), "rank " + r + " still runs 24 s after the kill:\n" + outputs.get(r));
+        assertTrue(
+            p.waitFor(4 + 20, TimeUnit.SECONDS),
+            "rank " + r + " still runs 24 s after the kill:\n" + outputs.get(r));
         double seconds = (System.nanoTime() - killed) / 1e9;
         String out = outputs.get(r).toString();
         assertNotEquals(0, p.exitValue(), "rank " + r + " exited with 0:\n" + out);
-        assertTrue(out.contains("io.github.adahessian4j.distributed.CollectiveException: allreduce (mean) #"),
+        assertTrue(
+            out.contains(
+                "io.github.adahessian4j.distributed.CollectiveException: allreduce (mean) #"),
             "rank " + r + " fails with a CollectiveException naming the collective:\n" + out);
-        assertTrue(out.contains("failed on rank " + r + " of 3 after "), "it names the rank:\n" + out);
+        assertTrue(
+            out.contains("failed on rank " + r + " of 3 after "), "it names the rank:\n" + out);
         assertTrue(out.contains("(collective timeout 4000 ms)"), "it names the timeout:\n" + out);
         Matcher after = Pattern.compile("failed on rank \\d of 3 after (\\d+) ms").matcher(out);
         assertTrue(after.find());
-        assertTrue(Long.parseLong(after.group(1)) <= 4000 + 1000, "it failed within the timeout:\n" + out);
-        System.out.printf("rank %d exited %.1f s after the kill, its collective failed after %s ms%n", r, seconds,
-            after.group(1));
+        assertTrue(
+            Long.parseLong(after.group(1)) <= 4000 + 1000, "it failed within the timeout:\n" + out);
+        System.out.printf(
+            "rank %d exited %.1f s after the kill, its collective failed after %s ms%n",
+            r, seconds, after.group(1));
       }
     } finally {
       for (Process p : procs) {

@@ -11,16 +11,19 @@ import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * The full Hessian of a loss built element by element with double autograd (one
- * {@code torch.grad} of each gradient entry), independently of {@link HessianAnalysis}, and its
- * exact spectrum from {@code linalg_eigh}. Test code only; for a few hundred parameters.
+ * The full Hessian of a loss built element by element with double autograd (one {@code torch.grad}
+ * of each gradient entry), independently of {@link HessianAnalysis}, and its exact spectrum from
+ * {@code linalg_eigh}. Test code only; for a few hundred parameters.
  */
 final class ExactHessian {
   /** Row-major n x n, symmetrised. */
   final double[] h;
+
   final int n;
+
   /** Ascending eigenvalues. */
   final double[] eigenvalues;
+
   /** Eigenvectors, column i of the row-major n x n matrix for eigenvalue i. */
   final double[] eigenvectors;
 
@@ -34,8 +37,14 @@ final class ExactHessian {
         total += p.numel();
       }
       n = (int) total;
-      TensorVector g = torch.grad(new TensorVector(loss.get()), inputs, new TensorVector(), new BoolOptional(true),
-          true, false);
+      TensorVector g =
+          torch.grad(
+              new TensorVector(loss.get()),
+              inputs,
+              new TensorVector(),
+              new BoolOptional(true),
+              true,
+              false);
       TensorVector flat = new TensorVector();
       for (int i = 0; i < params.size(); i++) {
         flat.push_back(g.get(i).reshape(-1));
@@ -48,8 +57,14 @@ final class ExactHessian {
           if (!gr.requires_grad()) {
             continue; // the loss is linear in this entry: its row is zero
           }
-          TensorVector hr = torch.grad(new TensorVector(gr), inputs, new TensorVector(), new BoolOptional(true),
-              false, true);
+          TensorVector hr =
+              torch.grad(
+                  new TensorVector(gr),
+                  inputs,
+                  new TensorVector(),
+                  new BoolOptional(true),
+                  false,
+                  true);
           int col = 0;
           for (int i = 0; i < params.size(); i++) {
             Tensor part = hr.get(i);

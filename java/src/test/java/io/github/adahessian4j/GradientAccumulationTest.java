@@ -11,19 +11,18 @@ import java.util.List;
 import java.util.function.UnaryOperator;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 /**
- * Gradient accumulation ({@link AdaHessian#step(int, java.util.function.IntFunction)}): a batch
- * in 2, 4 or 8 equal parts takes exactly the steps of the whole batch (the mean of the parts'
+ * Gradient accumulation ({@link AdaHessian#step(int, java.util.function.IntFunction)}): a batch in
+ * 2, 4 or 8 equal parts takes exactly the steps of the whole batch (the mean of the parts'
  * gradients and Hessian-vector products, with the same probes, is the whole batch's), with the
  * Hessian refreshed every step or every other one, and with one or two probe samples.
  */
 class GradientAccumulationTest {
   private static final int STEPS = 5;
-
 
   private static double[][] values(Net net) {
     double[][] out = new double[net.params.size()][];
@@ -49,8 +48,10 @@ class GradientAccumulationTest {
           AdaHessian b = options.apply(AdaHessian.builder()).build(split.params)) {
         for (int s = 0; s < STEPS; s++) {
           double wholeLoss = a.step(() -> whole.loss(x, y)).item_double();
-          double meanLoss = b.step(parts, k -> split.loss(x.narrow(0, k * share, share),
-              y.narrow(0, k * share, share)));
+          double meanLoss =
+              b.step(
+                  parts,
+                  k -> split.loss(x.narrow(0, k * share, share), y.narrow(0, k * share, share)));
           assertEquals(wholeLoss, meanLoss, 1e-12 * Math.abs(wholeLoss), "loss of step " + s);
         }
         assertEquals(a.probeCounter(), b.probeCounter(), "probe draws");
@@ -84,20 +85,34 @@ class GradientAccumulationTest {
       Net reference = new Net();
       Net everything = new Net();
       Net twoClosures = new Net();
-      List<AdaHessianOptions> groupOptions = java.util.Collections.nCopies(reference.params.size(),
-          AdaHessianOptions.DEFAULTS.withLr(0.05).withWeightDecay(1e-3));
-      OpByOpAdaHessian opByOp = new OpByOpAdaHessian(reference.params, groupOptions, 0x5EED_AD4E_551AL, updateEach,
-          nSamples);
+      List<AdaHessianOptions> groupOptions =
+          java.util.Collections.nCopies(
+              reference.params.size(),
+              AdaHessianOptions.DEFAULTS.withLr(0.05).withWeightDecay(1e-3));
+      OpByOpAdaHessian opByOp =
+          new OpByOpAdaHessian(
+              reference.params, groupOptions, 0x5EED_AD4E_551AL, updateEach, nSamples);
       try (AdaHessian a = options.apply(AdaHessian.builder()).build(subset.params);
           AdaHessian all = options.apply(AdaHessian.builder()).build(everything.params);
           AdaHessian two = options.apply(AdaHessian.builder()).build(twoClosures.params)) {
         for (int s = 0; s < STEPS; s++) {
-          a.step(parts, hessianParts, k -> subset.loss(x.narrow(0, k * share, share), y.narrow(0, k * share, share)));
-          all.step(parts, k -> everything.loss(x.narrow(0, k * share, share), y.narrow(0, k * share, share)));
-          opByOp.step(() -> reference.loss(x, y),
-              () -> reference.loss(x.narrow(0, 0, hessianParts * share), y.narrow(0, 0, hessianParts * share)));
-          two.step(() -> twoClosures.loss(x, y),
-              () -> twoClosures.loss(x.narrow(0, 0, hessianParts * share), y.narrow(0, 0, hessianParts * share)));
+          a.step(
+              parts,
+              hessianParts,
+              k -> subset.loss(x.narrow(0, k * share, share), y.narrow(0, k * share, share)));
+          all.step(
+              parts,
+              k -> everything.loss(x.narrow(0, k * share, share), y.narrow(0, k * share, share)));
+          opByOp.step(
+              () -> reference.loss(x, y),
+              () ->
+                  reference.loss(
+                      x.narrow(0, 0, hessianParts * share), y.narrow(0, 0, hessianParts * share)));
+          two.step(
+              () -> twoClosures.loss(x, y),
+              () ->
+                  twoClosures.loss(
+                      x.narrow(0, 0, hessianParts * share), y.narrow(0, 0, hessianParts * share)));
         }
         double[][] expected = values(reference);
         double[][] actual = values(subset);
@@ -109,10 +124,15 @@ class GradientAccumulationTest {
         double[][] whole = values(everything);
         if (hessianParts == parts) {
           for (int i = 0; i < whole.length; i++) {
-            assertArrayEquals(whole[i], actual[i], 0.0, "all parts: bit for bit the accumulation step, parameter " + i);
+            assertArrayEquals(
+                whole[i],
+                actual[i],
+                0.0,
+                "all parts: bit for bit the accumulation step, parameter " + i);
           }
         } else {
-          assertTrue(T.closeness(actual[0], whole[0], 1e-6, 0) > 1,
+          assertTrue(
+              T.closeness(actual[0], whole[0], 1e-6, 0) > 1,
               "a subset's Hessian must give another step than the whole batch's (else this test proves nothing)");
         }
         assertEquals(all.probeCounter(), a.probeCounter(), "the same probe draws");
@@ -129,12 +149,18 @@ class GradientAccumulationTest {
       double[][] before = values(net);
       IllegalStateException broken = new IllegalStateException("out of data");
       try (AdaHessian opt = AdaHessian.builder().build(net.params)) {
-        IllegalStateException thrown = assertThrows(IllegalStateException.class, () -> opt.step(3, k -> {
-          if (k == 2) {
-            throw broken;
-          }
-          return net.loss(xy[0], xy[1]);
-        }));
+        IllegalStateException thrown =
+            assertThrows(
+                IllegalStateException.class,
+                () ->
+                    opt.step(
+                        3,
+                        k -> {
+                          if (k == 2) {
+                            throw broken;
+                          }
+                          return net.loss(xy[0], xy[1]);
+                        }));
         assertSame(broken, thrown);
         assertEquals(0, opt.stepCount(0));
         assertEquals(0, opt.probeCounter());
@@ -152,8 +178,9 @@ class GradientAccumulationTest {
       Tensor[] xy = DataParallelTest.batch();
       Net net = new Net();
       try (AdaHessian opt = AdaHessian.builder().build(net.params)) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-            () -> opt.step(0, k -> net.loss(xy[0], xy[1])));
+        IllegalArgumentException e =
+            assertThrows(
+                IllegalArgumentException.class, () -> opt.step(0, k -> net.loss(xy[0], xy[1])));
         assertEquals("Invalid microBatches value: 0 (must be >= 1)", e.getMessage());
       }
     }

@@ -25,7 +25,11 @@ class HessianAnalysisTest {
   private static final long SEED = 20240611L;
 
   private static HessianAnalysis analysis(HessianModels.Model model, int batch) {
-    return HessianAnalysis.builder().params(model.params()).loss(model.closure(batch)).seed(SEED).build();
+    return HessianAnalysis.builder()
+        .params(model.params())
+        .loss(model.closure(batch))
+        .seed(SEED)
+        .build();
   }
 
   private static double maxRelativeError(double[] actual, double[] expected) {
@@ -80,8 +84,13 @@ class HessianAnalysisTest {
 
   private static void checkTopFive(String what, ExactHessian exact, HessianAnalysis h) {
     try (h) {
-      HessianEigenvalues top = h.topEigenvalues(HessianEigenvalues.Options.DEFAULTS.withK(5).withTolerance(1e-10)
-          .withMaxIterations(400).withEigenvectors(true));
+      HessianEigenvalues top =
+          h.topEigenvalues(
+              HessianEigenvalues.Options.DEFAULTS
+                  .withK(5)
+                  .withTolerance(1e-10)
+                  .withMaxIterations(400)
+                  .withEigenvectors(true));
       double[] expected = exact.largest(5);
       double err = maxRelativeError(top.eigenvalues(), expected);
       assertTrue(top.converged(), what + ": converged");
@@ -100,72 +109,119 @@ class HessianAnalysisTest {
         worstResidual = Math.max(worstResidual, norm(r) / Math.abs(expected[0]));
         double cos = Math.abs(ExactHessian.dot(y, exact.eigenvector(exact.n - 1 - j)));
         worstAlignment = Math.max(worstAlignment, 1 - cos);
-        assertTrue(top.residuals()[j] <= 1e-9 * Math.abs(expected[0]), what + ": reported residual " + j);
+        assertTrue(
+            top.residuals()[j] <= 1e-9 * Math.abs(expected[0]), what + ": reported residual " + j);
       }
-      assertTrue(worstResidual <= 1e-8, what + ": ||H y - lambda y|| / lambda_max " + worstResidual);
-      assertTrue(worstAlignment <= 1e-8, what + ": 1 - |cos(y, exact eigenvector)| " + worstAlignment);
+      assertTrue(
+          worstResidual <= 1e-8, what + ": ||H y - lambda y|| / lambda_max " + worstResidual);
+      assertTrue(
+          worstAlignment <= 1e-8, what + ": 1 - |cos(y, exact eigenvector)| " + worstAlignment);
 
-      HessianEigenvalues bottom = h.topEigenvalues(HessianEigenvalues.Options.DEFAULTS.withK(3).withTolerance(1e-10)
-          .withMaxIterations(400).withWhich(HessianEigenvalues.Which.SMALLEST));
+      HessianEigenvalues bottom =
+          h.topEigenvalues(
+              HessianEigenvalues.Options.DEFAULTS
+                  .withK(3)
+                  .withTolerance(1e-10)
+                  .withMaxIterations(400)
+                  .withWhich(HessianEigenvalues.Which.SMALLEST));
       double[] smallest = {exact.eigenvalues[0], exact.eigenvalues[1], exact.eigenvalues[2]};
       double bottomErr = 0;
       for (int j = 0; j < 3; j++) {
-        bottomErr = Math.max(bottomErr, Math.abs(bottom.eigenvalues()[j] - smallest[j]) / Math.abs(expected[0]));
+        bottomErr =
+            Math.max(
+                bottomErr, Math.abs(bottom.eigenvalues()[j] - smallest[j]) / Math.abs(expected[0]));
       }
       assertTrue(bottomErr <= 1e-8, what + ": smallest-3 error / lambda_max " + bottomErr);
-      HessianEigenvalues magnitude = h.topEigenvalues(HessianEigenvalues.Options.DEFAULTS.withK(5)
-          .withTolerance(1e-10).withMaxIterations(400).withWhich(HessianEigenvalues.Which.LARGEST_MAGNITUDE));
+      HessianEigenvalues magnitude =
+          h.topEigenvalues(
+              HessianEigenvalues.Options.DEFAULTS
+                  .withK(5)
+                  .withTolerance(1e-10)
+                  .withMaxIterations(400)
+                  .withWhich(HessianEigenvalues.Which.LARGEST_MAGNITUDE));
       double magErr = maxRelativeError(magnitude.eigenvalues(), exact.largestMagnitude(5));
       assertTrue(magErr <= 1e-8, what + ": largest-magnitude-5 relative error " + magErr);
-      System.out.printf("HessianAnalysisTest %s (n %d): Lanczos top-5 max relative error %.2e after %d products "
-          + "(exact %s); eigenvector residual %.1e, 1-|cos| %.1e; smallest-3 error %.1e; largest-|.| error %.1e%n",
-          what, exact.n, err, top.hvProducts(), java.util.Arrays.toString(expected), worstResidual, worstAlignment,
-          bottomErr, magErr);
+      System.out.printf(
+          "HessianAnalysisTest %s (n %d): Lanczos top-5 max relative error %.2e after %d products "
+              + "(exact %s); eigenvector residual %.1e, 1-|cos| %.1e; smallest-3 error %.1e; largest-|.| error %.1e%n",
+          what,
+          exact.n,
+          err,
+          top.hvProducts(),
+          java.util.Arrays.toString(expected),
+          worstResidual,
+          worstAlignment,
+          bottomErr,
+          magErr);
     }
   }
 
-  /** Power iteration with deflation (PyHessian's method) finds the same eigenvalues, more slowly. */
+  /**
+   * Power iteration with deflation (PyHessian's method) finds the same eigenvalues, more slowly.
+   */
   @Test
   void powerIterationAgreesWithExactSpectrum() {
     try (PointerScope scope = new PointerScope()) {
       HessianModels.Mlp mlp = new HessianModels.Mlp(torch.ScalarType.Double, 1, 1);
       ExactHessian exact = new ExactHessian(mlp.closure(0), mlp.params());
       try (HessianAnalysis h = analysis(mlp, 0)) {
-        HessianEigenvalues power = h.powerIteration(HessianEigenvalues.Options.DEFAULTS.withK(3).withTolerance(1e-12)
-            .withMaxIterations(5000).withEigenvectors(true));
+        HessianEigenvalues power =
+            h.powerIteration(
+                HessianEigenvalues.Options.DEFAULTS
+                    .withK(3)
+                    .withTolerance(1e-12)
+                    .withMaxIterations(5000)
+                    .withEigenvectors(true));
         double[] expected = exact.largestMagnitude(3);
         double err = maxRelativeError(power.eigenvalues(), expected);
         assertTrue(power.converged(), "converged");
         assertTrue(err <= 1e-6, "power iteration top-3 relative error " + err);
         assertEquals(power.iterations(), power.hvProducts());
         for (int j = 0; j < 3; j++) {
-          assertTrue(power.residuals()[j] <= 1e-3 * Math.abs(expected[0]), "residual " + j + ": " + power.residuals()[j]);
+          assertTrue(
+              power.residuals()[j] <= 1e-3 * Math.abs(expected[0]),
+              "residual " + j + ": " + power.residuals()[j]);
         }
-        HessianEigenvalues lanczos = h.topEigenvalues(HessianEigenvalues.Options.DEFAULTS.withK(3).withTolerance(1e-10)
-            .withWhich(HessianEigenvalues.Which.LARGEST_MAGNITUDE));
-        System.out.printf("HessianAnalysisTest power iteration: top-3 max relative error %.2e with %d products "
-            + "(Lanczos to 1e-10: %d products)%n", err, power.hvProducts(), lanczos.hvProducts());
+        HessianEigenvalues lanczos =
+            h.topEigenvalues(
+                HessianEigenvalues.Options.DEFAULTS
+                    .withK(3)
+                    .withTolerance(1e-10)
+                    .withWhich(HessianEigenvalues.Which.LARGEST_MAGNITUDE));
+        System.out.printf(
+            "HessianAnalysisTest power iteration: top-3 max relative error %.2e with %d products "
+                + "(Lanczos to 1e-10: %d products)%n",
+            err, power.hvProducts(), lanczos.hvProducts());
         assertTrue(lanczos.hvProducts() < power.hvProducts());
       }
     }
   }
 
-  /** Hutchinson's trace: within 4 standard errors of the exact trace, overall, per parameter, per group. */
+  /**
+   * Hutchinson's trace: within 4 standard errors of the exact trace, overall, per parameter, per
+   * group.
+   */
   @Test
   void traceWithinFourStandardErrors() {
     try (PointerScope scope = new PointerScope()) {
       HessianModels.Mlp mlp = new HessianModels.Mlp(torch.ScalarType.Double, 1, 1);
       ExactHessian exact = new ExactHessian(mlp.closure(0), mlp.params());
-      try (HessianAnalysis h = HessianAnalysis.builder()
-          .group("layer1", List.of(mlp.w1, mlp.b1), List.of("w1", "b1"))
-          .group("layer2", List.of(mlp.w2, mlp.b2), List.of("w2", "b2"))
-          .loss(mlp.closure(0)).seed(SEED).build()) {
-        HessianTrace t = h.trace(HessianTrace.Options.DEFAULTS.withRelativeError(0.02).withSamples(10, 2000));
+      try (HessianAnalysis h =
+          HessianAnalysis.builder()
+              .group("layer1", List.of(mlp.w1, mlp.b1), List.of("w1", "b1"))
+              .group("layer2", List.of(mlp.w2, mlp.b2), List.of("w2", "b2"))
+              .loss(mlp.closure(0))
+              .seed(SEED)
+              .build()) {
+        HessianTrace t =
+            h.trace(HessianTrace.Options.DEFAULTS.withRelativeError(0.02).withSamples(10, 2000));
         double truth = exact.trace(0, exact.n);
         double z = (t.trace() - truth) / t.standardError();
         assertTrue(t.converged(), "converged");
         assertTrue(t.standardError() <= 0.02 * Math.abs(t.trace()) + 1e-15, "stopping rule");
-        assertTrue(Math.abs(z) <= 4, "trace " + t.trace() + " vs exact " + truth + ": " + z + " standard errors");
+        assertTrue(
+            Math.abs(z) <= 4,
+            "trace " + t.trace() + " vs exact " + truth + ": " + z + " standard errors");
         assertEquals(t.samples(), t.hvProducts());
         assertEquals(t.samples(), t.sampleValues().length);
         assertEquals(List.of("w1", "b1", "w2", "b2"), t.parameterNames());
@@ -176,19 +232,23 @@ class HessianAnalysisTest {
           double block = exact.trace(bounds[k], bounds[k + 1]);
           double zk = (t.perParameter()[k] - block) / t.perParameterStandardError()[k];
           worstZ = Math.max(worstZ, Math.abs(zk));
-          assertTrue(Math.abs(zk) <= 4, "parameter " + k + ": " + t.perParameter()[k] + " vs " + block);
+          assertTrue(
+              Math.abs(zk) <= 4, "parameter " + k + ": " + t.perParameter()[k] + " vs " + block);
         }
         double[] groupTruth = {exact.trace(0, 180), exact.trace(180, 285)};
         for (int g = 0; g < 2; g++) {
           double zg = (t.perGroup()[g] - groupTruth[g]) / t.perGroupStandardError()[g];
           worstZ = Math.max(worstZ, Math.abs(zg));
-          assertTrue(Math.abs(zg) <= 4, "group " + g + ": " + t.perGroup()[g] + " vs " + groupTruth[g]);
-          assertEquals(t.perParameter()[2 * g] + t.perParameter()[2 * g + 1], t.perGroup()[g], 1e-12);
+          assertTrue(
+              Math.abs(zg) <= 4, "group " + g + ": " + t.perGroup()[g] + " vs " + groupTruth[g]);
+          assertEquals(
+              t.perParameter()[2 * g] + t.perParameter()[2 * g + 1], t.perGroup()[g], 1e-12);
         }
         assertEquals(t.perGroup()[0] + t.perGroup()[1], t.trace(), 1e-12);
-        System.out.printf("HessianAnalysisTest trace: %.6f +- %.6f (exact %.6f, %.2f standard errors) from %d "
-            + "samples; worst |z| over the whole, 4 parameters and 2 groups %.2f%n", t.trace(), t.standardError(),
-            truth, z, t.samples(), worstZ);
+        System.out.printf(
+            "HessianAnalysisTest trace: %.6f +- %.6f (exact %.6f, %.2f standard errors) from %d "
+                + "samples; worst |z| over the whole, 4 parameters and 2 groups %.2f%n",
+            t.trace(), t.standardError(), truth, z, t.samples(), worstZ);
       }
     }
   }
@@ -203,7 +263,8 @@ class HessianAnalysisTest {
       Tensor av = T.tensor(a, torch.ScalarType.Double, 6);
       // 1/2 sum a_i x_i^2 + sum y_j^4: H = diag(a, 12 y^2)
       Supplier<Tensor> loss = () -> x.mul(x).mul(av).sum().mul(T.s(0.5)).add(y.pow(T.s(4)).sum());
-      try (HessianAnalysis h = HessianAnalysis.builder().params(List.of(x, y)).loss(loss).seed(7).build()) {
+      try (HessianAnalysis h =
+          HessianAnalysis.builder().params(List.of(x, y)).loss(loss).seed(7).build()) {
         HessianTrace t = h.trace(HessianTrace.Options.DEFAULTS.withSamples(2, 100));
         double expectedY = 12 * (0.25 + 2.25 + 4.0);
         assertEquals(9.75 + expectedY, t.trace(), 1e-12);
@@ -217,9 +278,9 @@ class HessianAnalysisTest {
   }
 
   /**
-   * Stochastic Lanczos quadrature: every run's weights sum to 1, and its moments
-   * {@code sum_i w_i lambda_i^k} equal {@code v^T H^k v} of its unit start vector (the seeded
-   * Rademacher draw, regenerated here from the generator's specification) for k up to 2m - 1.
+   * Stochastic Lanczos quadrature: every run's weights sum to 1, and its moments {@code sum_i w_i
+   * lambda_i^k} equal {@code v^T H^k v} of its unit start vector (the seeded Rademacher draw,
+   * regenerated here from the generator's specification) for k up to 2m - 1.
    */
   @Test
   void slqQuadratureIsExactUpToDegree2mMinus1() {
@@ -233,7 +294,8 @@ class HessianAnalysisTest {
         assertEquals(runs, d.runs().size());
         assertEquals(runs * m, d.hvProducts());
         assertEquals(285, d.dimension());
-        double scale = Math.max(Math.abs(exact.eigenvalues[0]), Math.abs(exact.eigenvalues[exact.n - 1]));
+        double scale =
+            Math.max(Math.abs(exact.eigenvalues[0]), Math.abs(exact.eigenvalues[exact.n - 1]));
         double worst = 0;
         for (int r = 0; r < runs; r++) {
           HessianDensity.Run run = d.runs().get(r);
@@ -252,7 +314,8 @@ class HessianAnalysisTest {
             double expected = ExactHessian.dot(v, hv); // v^T H^k v
             double err = Math.abs(run.moment(k) - expected) / Math.pow(scale, k);
             worst = Math.max(worst, err);
-            assertTrue(err <= 1e-10, "run " + r + ", k " + k + ": " + run.moment(k) + " vs " + expected);
+            assertTrue(
+                err <= 1e-10, "run " + r + ", k " + k + ": " + run.moment(k) + " vs " + expected);
             hv = exact.times(hv);
           }
         }
@@ -267,8 +330,10 @@ class HessianAnalysisTest {
         }
         riemann *= grid.x()[1] - grid.x()[0];
         assertEquals(1.0, riemann, 1e-12);
-        System.out.printf("HessianAnalysisTest SLQ (%d runs x %d steps): weights sum to 1, moments k <= %d within "
-            + "%.1e * lambda_max^k of v^T H^k v%n", runs, m, 2 * m - 1, worst);
+        System.out.printf(
+            "HessianAnalysisTest SLQ (%d runs x %d steps): weights sum to 1, moments k <= %d within "
+                + "%.1e * lambda_max^k of v^T H^k v%n",
+            runs, m, 2 * m - 1, worst);
       }
     }
   }
@@ -298,12 +363,19 @@ class HessianAnalysisTest {
     try (PointerScope scope = new PointerScope()) {
       HessianModels.Cnn cnn = new HessianModels.Cnn(torch.ScalarType.Double, 3, 1);
       ExactHessian exact = new ExactHessian(cnn.closure(0), cnn.params());
-      try (HessianAnalysis h = HessianAnalysis.builder()
-          .group("conv", List.of(cnn.k, cnn.kb)).group("linear", List.of(cnn.w, cnn.b))
-          .loss(cnn.closure(0)).seed(SEED).build()) {
-        List<Tensor> v = List.of(T.randomParam(41, torch.ScalarType.Double, 3, 2, 3, 3),
-            T.randomParam(42, torch.ScalarType.Double, 3), T.randomParam(43, torch.ScalarType.Double, 3, 48),
-            T.randomParam(44, torch.ScalarType.Double, 3));
+      try (HessianAnalysis h =
+          HessianAnalysis.builder()
+              .group("conv", List.of(cnn.k, cnn.kb))
+              .group("linear", List.of(cnn.w, cnn.b))
+              .loss(cnn.closure(0))
+              .seed(SEED)
+              .build()) {
+        List<Tensor> v =
+            List.of(
+                T.randomParam(41, torch.ScalarType.Double, 3, 2, 3, 3),
+                T.randomParam(42, torch.ScalarType.Double, 3),
+                T.randomParam(43, torch.ScalarType.Double, 3, 48),
+                T.randomParam(44, torch.ScalarType.Double, 3));
         double[] hv = flat(h.hvp(v));
         T.assertClose("H v", hv, exact.times(flat(v)), 1e-12, 1e-13);
         assertEquals(1, h.hvProducts());
@@ -312,22 +384,30 @@ class HessianAnalysisTest {
         for (int g = 0; g < 2; g++) {
           HessianAnalysis view = h.group(g);
           int size = blocks[g][1] - blocks[g][0];
-          double[] blockEig = ExactHessian.eigenvalues(exact.block(blocks[g][0], blocks[g][1]), size);
+          double[] blockEig =
+              ExactHessian.eigenvalues(exact.block(blocks[g][0], blocks[g][1]), size);
           double[] expected = {blockEig[size - 1], blockEig[size - 2], blockEig[size - 3]};
-          HessianEigenvalues top = view.topEigenvalues(HessianEigenvalues.Options.DEFAULTS.withK(3).withTolerance(1e-10));
+          HessianEigenvalues top =
+              view.topEigenvalues(
+                  HessianEigenvalues.Options.DEFAULTS.withK(3).withTolerance(1e-10));
           double err = maxRelativeError(top.eigenvalues(), expected);
           worst = Math.max(worst, err);
           assertTrue(err <= 1e-8, "group " + g + ": " + err);
           assertEquals(size, view.dimension());
         }
         assertEquals(List.of("conv"), h.group("conv").groupNames());
-        System.out.printf("HessianAnalysisTest CNN: H v exact; per-group top-3 (diagonal blocks) max relative error "
-            + "%.2e%n", worst);
+        System.out.printf(
+            "HessianAnalysisTest CNN: H v exact; per-group top-3 (diagonal blocks) max relative error "
+                + "%.2e%n",
+            worst);
       }
     }
   }
 
-  /** Several batches: the mean product equals the product of the mean loss, with or without kept graphs. */
+  /**
+   * Several batches: the mean product equals the product of the mean loss, with or without kept
+   * graphs.
+   */
   @Test
   void multiBatchMeanEqualsHessianOfMeanLoss() {
     try (PointerScope scope = new PointerScope()) {
@@ -336,44 +416,68 @@ class HessianAnalysisTest {
       List<Supplier<Tensor>> closures = new ArrayList<>();
       for (int b = 0; b < 3; b++) {
         int batch = b;
-        closures.add(() -> {
-          calls.incrementAndGet();
-          return mlp.loss(batch);
-        });
+        closures.add(
+            () -> {
+              calls.incrementAndGet();
+              return mlp.loss(batch);
+            });
       }
       Supplier<Tensor> mean = () -> mlp.loss(0).add(mlp.loss(1)).add(mlp.loss(2)).div(T.s(3));
       ExactHessian exact = new ExactHessian(mean, mlp.params());
-      List<Tensor> v = List.of(T.randomParam(51, torch.ScalarType.Double, 20, 8),
-          T.randomParam(52, torch.ScalarType.Double, 20), T.randomParam(53, torch.ScalarType.Double, 5, 20),
-          T.randomParam(54, torch.ScalarType.Double, 5));
+      List<Tensor> v =
+          List.of(
+              T.randomParam(51, torch.ScalarType.Double, 20, 8),
+              T.randomParam(52, torch.ScalarType.Double, 20),
+              T.randomParam(53, torch.ScalarType.Double, 5, 20),
+              T.randomParam(54, torch.ScalarType.Double, 5));
       double[] expected = exact.times(flat(v));
-      try (HessianAnalysis kept = HessianAnalysis.builder().params(mlp.params()).losses(closures).seed(SEED).build();
-          HessianAnalysis fresh = HessianAnalysis.builder().params(mlp.params()).losses(closures).keepGraphs(false)
-              .seed(SEED).build()) {
+      try (HessianAnalysis kept =
+              HessianAnalysis.builder().params(mlp.params()).losses(closures).seed(SEED).build();
+          HessianAnalysis fresh =
+              HessianAnalysis.builder()
+                  .params(mlp.params())
+                  .losses(closures)
+                  .keepGraphs(false)
+                  .seed(SEED)
+                  .build()) {
         T.assertClose("mean H v (kept graphs)", flat(kept.hvp(v)), expected, 1e-12, 1e-13);
         kept.hvp(v);
         assertEquals(3, calls.get(), "kept graphs: each closure runs once");
         calls.set(0);
         T.assertClose("mean H v (fresh graphs)", flat(fresh.hvp(v)), expected, 1e-12, 1e-13);
         assertEquals(6, calls.get(), "fresh graphs: once to prepare, once per product");
-        double[] a = kept.topEigenvalues(HessianEigenvalues.Options.DEFAULTS.withK(2).withTolerance(1e-10)).eigenvalues();
-        double[] b = fresh.topEigenvalues(HessianEigenvalues.Options.DEFAULTS.withK(2).withTolerance(1e-10)).eigenvalues();
+        double[] a =
+            kept.topEigenvalues(HessianEigenvalues.Options.DEFAULTS.withK(2).withTolerance(1e-10))
+                .eigenvalues();
+        double[] b =
+            fresh
+                .topEigenvalues(HessianEigenvalues.Options.DEFAULTS.withK(2).withTolerance(1e-10))
+                .eigenvalues();
         double err = maxRelativeError(a, exact.largest(2));
         assertTrue(err <= 1e-8, "mean Hessian top-2: " + err);
         assertArrayEquals(a, b, 1e-10 * Math.abs(a[0]));
-        double[] loss = {mlp.loss(0).item_double(), mlp.loss(1).item_double(), mlp.loss(2).item_double()};
+        double[] loss = {
+          mlp.loss(0).item_double(), mlp.loss(1).item_double(), mlp.loss(2).item_double()
+        };
         assertEquals((loss[0] + loss[1] + loss[2]) / 3, kept.loss(), 1e-14);
       }
-      Supplier<Tensor> weighted = () -> mlp.loss(0).mul(T.s(1)).add(mlp.loss(1).mul(T.s(3))).div(T.s(4));
+      Supplier<Tensor> weighted =
+          () -> mlp.loss(0).mul(T.s(1)).add(mlp.loss(1).mul(T.s(3))).div(T.s(4));
       ExactHessian exactWeighted = new ExactHessian(weighted, mlp.params());
-      try (HessianAnalysis w = HessianAnalysis.builder().params(mlp.params())
-          .losses(closures.subList(0, 2), new double[] {1, 3}).build()) {
+      try (HessianAnalysis w =
+          HessianAnalysis.builder()
+              .params(mlp.params())
+              .losses(closures.subList(0, 2), new double[] {1, 3})
+              .build()) {
         T.assertClose("weighted H v", flat(w.hvp(v)), exactWeighted.times(flat(v)), 1e-12, 1e-13);
       }
     }
   }
 
-  /** Unused and frozen parameters are skipped and named; a linear one stays (zero rows); grad() untouched. */
+  /**
+   * Unused and frozen parameters are skipped and named; a linear one stays (zero rows); grad()
+   * untouched.
+   */
   @Test
   void unusedAndFrozenParametersAreSkippedAndNamed() {
     try (PointerScope scope = new PointerScope()) {
@@ -389,18 +493,27 @@ class HessianAnalysisTest {
       params.add(frozen);
       params.add(linear);
       List<String> names = List.of("w1", "unused", "b1", "w2", "b2", "frozen", "linear");
-      try (HessianAnalysis h = HessianAnalysis.builder().group("all", params, names).loss(loss).seed(SEED).build()) {
-        assertEquals(List.of("unused (no gradient: the loss does not use it)", "frozen (does not require grad)"),
+      try (HessianAnalysis h =
+          HessianAnalysis.builder().group("all", params, names).loss(loss).seed(SEED).build()) {
+        assertEquals(
+            List.of(
+                "unused (no gradient: the loss does not use it)", "frozen (does not require grad)"),
             h.skipped());
         assertEquals(285 + 3, h.dimension());
-        HessianEigenvalues top = h.topEigenvalues(HessianEigenvalues.Options.DEFAULTS.withK(5).withTolerance(1e-10)
-            .withMaxIterations(400).withEigenvectors(true));
+        HessianEigenvalues top =
+            h.topEigenvalues(
+                HessianEigenvalues.Options.DEFAULTS
+                    .withK(5)
+                    .withTolerance(1e-10)
+                    .withMaxIterations(400)
+                    .withEigenvectors(true));
         assertEquals(h.skipped(), top.skipped());
         double err = maxRelativeError(top.eigenvalues(), exact.largest(5));
         assertTrue(err <= 1e-8, "top-5 with skipped parameters: " + err);
         List<Tensor> y = top.eigenvectors().get(0);
         assertEquals(7, y.size());
-        assertArrayEquals(new double[7], T.values(y.get(1)), 0.0, "skipped parameter: zero component");
+        assertArrayEquals(
+            new double[7], T.values(y.get(1)), 0.0, "skipped parameter: zero component");
         assertArrayEquals(new long[] {7}, FusedOptimizer.shapeOf(y.get(1)));
         HessianTrace t = h.trace(HessianTrace.Options.DEFAULTS.withSamples(10, 10));
         assertEquals(0.0, t.perParameter()[1]);
@@ -432,11 +545,17 @@ class HessianAnalysisTest {
       double[][] runs = new double[3][];
       long[] seeds = {SEED, SEED, SEED + 1};
       for (int r = 0; r < 3; r++) {
-        try (HessianAnalysis h = HessianAnalysis.builder().params(cnn.params()).loss(cnn.closure(0)).seed(seeds[r])
-            .build()) {
+        try (HessianAnalysis h =
+            HessianAnalysis.builder()
+                .params(cnn.params())
+                .loss(cnn.closure(0))
+                .seed(seeds[r])
+                .build()) {
           HessianTrace t = h.trace(HessianTrace.Options.DEFAULTS.withSamples(5, 5));
-          HessianEigenvalues e = h.topEigenvalues(HessianEigenvalues.Options.DEFAULTS.withK(2).withTolerance(1e-3));
-          HessianEigenvalues p = h.powerIteration(HessianEigenvalues.Options.DEFAULTS.withK(2).withTolerance(1e-3));
+          HessianEigenvalues e =
+              h.topEigenvalues(HessianEigenvalues.Options.DEFAULTS.withK(2).withTolerance(1e-3));
+          HessianEigenvalues p =
+              h.powerIteration(HessianEigenvalues.Options.DEFAULTS.withK(2).withTolerance(1e-3));
           HessianDensity d = h.spectralDensity(new HessianDensity.Options(2, 6));
           List<Double> all = new ArrayList<>();
           for (double x : t.sampleValues()) {
@@ -466,7 +585,10 @@ class HessianAnalysisTest {
     }
   }
 
-  /** float32 parameters: products in float32, vectors in float64; eigenvalues and trace close to the exact float64 ones. */
+  /**
+   * float32 parameters: products in float32, vectors in float64; eigenvalues and trace close to the
+   * exact float64 ones.
+   */
   @Test
   void float32Works() {
     try (PointerScope scope = new PointerScope()) {
@@ -474,39 +596,64 @@ class HessianAnalysisTest {
       HessianModels.Mlp mlp = new HessianModels.Mlp(torch.ScalarType.Float, 1, 1);
       ExactHessian exact = new ExactHessian(exactModel.closure(0), exactModel.params());
       try (HessianAnalysis h = analysis(mlp, 0)) {
-        HessianEigenvalues top = h.topEigenvalues(HessianEigenvalues.Options.DEFAULTS.withK(5).withTolerance(1e-5)
-            .withEigenvectors(true));
+        HessianEigenvalues top =
+            h.topEigenvalues(
+                HessianEigenvalues.Options.DEFAULTS
+                    .withK(5)
+                    .withTolerance(1e-5)
+                    .withEigenvectors(true));
         double err = maxRelativeError(top.eigenvalues(), exact.largest(5));
         assertTrue(err <= 1e-4, "float32 top-5: " + err);
-        assertEquals(torch.ScalarType.Double.value, top.eigenvectors().get(0).get(0).scalar_type().value);
-        HessianEigenvalues power = h.powerIteration(HessianEigenvalues.Options.DEFAULTS.withK(1).withTolerance(1e-7)
-            .withMaxIterations(2000));
-        double powerErr = Math.abs(power.eigenvalues()[0] - exact.largestMagnitude(1)[0]) / Math.abs(exact.largest(1)[0]);
+        assertEquals(
+            torch.ScalarType.Double.value, top.eigenvectors().get(0).get(0).scalar_type().value);
+        HessianEigenvalues power =
+            h.powerIteration(
+                HessianEigenvalues.Options.DEFAULTS
+                    .withK(1)
+                    .withTolerance(1e-7)
+                    .withMaxIterations(2000));
+        double powerErr =
+            Math.abs(power.eigenvalues()[0] - exact.largestMagnitude(1)[0])
+                / Math.abs(exact.largest(1)[0]);
         assertTrue(powerErr <= 1e-4, "float32 power iteration: " + powerErr);
         HessianTrace t = h.trace(HessianTrace.Options.DEFAULTS.withRelativeError(0.05));
         double truth = exact.trace(0, exact.n);
-        assertTrue(Math.abs(t.trace() - truth) <= 4 * t.standardError() + 1e-4 * Math.abs(truth),
+        assertTrue(
+            Math.abs(t.trace() - truth) <= 4 * t.standardError() + 1e-4 * Math.abs(truth),
             "float32 trace " + t.trace() + " vs " + truth);
-        List<Tensor> hv = h.hvp(List.of(torch.ones_like(mlp.w1), torch.ones_like(mlp.b1), torch.ones_like(mlp.w2),
-            torch.ones_like(mlp.b2)));
+        List<Tensor> hv =
+            h.hvp(
+                List.of(
+                    torch.ones_like(mlp.w1),
+                    torch.ones_like(mlp.b1),
+                    torch.ones_like(mlp.w2),
+                    torch.ones_like(mlp.b2)));
         assertEquals(torch.ScalarType.Float.value, hv.get(0).scalar_type().value);
         double[] ones = new double[285];
         java.util.Arrays.fill(ones, 1);
         T.assertClose("float32 H 1", flat(hv), exact.times(ones), 1e-4, 1e-5);
-        System.out.printf("HessianAnalysisTest float32: top-5 max relative error %.2e (%d products), power "
-            + "iteration %.2e, trace %.4f +- %.4f (exact %.4f)%n", err, top.hvProducts(), powerErr, t.trace(),
-            t.standardError(), truth);
+        System.out.printf(
+            "HessianAnalysisTest float32: top-5 max relative error %.2e (%d products), power "
+                + "iteration %.2e, trace %.4f +- %.4f (exact %.4f)%n",
+            err, top.hvProducts(), powerErr, t.trace(), t.standardError(), truth);
       }
     }
   }
 
-  /** Parameters from an optimizer's groups and from a module; invalid input refused with a message. */
+  /**
+   * Parameters from an optimizer's groups and from a module; invalid input refused with a message.
+   */
   @Test
   void buildersAndValidation() {
     try (PointerScope scope = new PointerScope()) {
       HessianModels.Mlp mlp = new HessianModels.Mlp(torch.ScalarType.Double, 1, 1);
-      try (AdaHessian opt = AdaHessian.builder().group(List.of(mlp.w1, mlp.b1)).group(List.of(mlp.w2, mlp.b2)).build();
-          HessianAnalysis h = HessianAnalysis.builder().paramGroups(opt).loss(mlp.closure(0)).build()) {
+      try (AdaHessian opt =
+              AdaHessian.builder()
+                  .group(List.of(mlp.w1, mlp.b1))
+                  .group(List.of(mlp.w2, mlp.b2))
+                  .build();
+          HessianAnalysis h =
+              HessianAnalysis.builder().paramGroups(opt).loss(mlp.closure(0)).build()) {
         assertEquals(List.of("group 0", "group 1"), h.groupNames());
         assertEquals(180, h.group(0).dimension());
         assertEquals(105, h.group("group 1").dimension());
@@ -515,24 +662,43 @@ class HessianAnalysisTest {
       org.bytedeco.pytorch.LinearImpl linear = new org.bytedeco.pytorch.LinearImpl(3, 2);
       linear.to(torch.ScalarType.Double, false);
       Tensor input = T.tensor(new double[] {1, 2, 3, -1, 0.5, 2}, torch.ScalarType.Double, 2, 3);
-      try (HessianAnalysis h = HessianAnalysis.builder().module(linear)
-          .loss(() -> torch.tanh(linear.forward(input)).square().sum()).build()) {
+      try (HessianAnalysis h =
+          HessianAnalysis.builder()
+              .module(linear)
+              .loss(() -> torch.tanh(linear.forward(input)).square().sum())
+              .build()) {
         assertEquals(List.of("weight", "bias"), h.parameterNames());
         assertEquals(8, h.dimension());
         assertEquals(1, h.topEigenvalues(1).eigenvalues().length);
       }
-      IllegalArgumentException twice = assertThrows(IllegalArgumentException.class,
-          () -> HessianAnalysis.builder().params(List.of(mlp.w1, mlp.w1)).loss(mlp.closure(0)).build());
-      assertEquals("parameter 1 (group 0, index 1, shape [20, 8]) appears twice: it is also parameter 0 "
-          + "(group 0, index 0, shape [20, 8])", twice.getMessage());
-      assertThrows(IllegalArgumentException.class, () -> HessianAnalysis.builder().params(mlp.params()).build());
-      assertThrows(IllegalArgumentException.class, () -> new HessianEigenvalues.Options(0, 1e-6, 10,
-          HessianEigenvalues.Which.LARGEST, false, null));
-      assertThrows(IllegalArgumentException.class, () -> HessianTrace.Options.DEFAULTS.withSamples(1, 10));
-      HessianAnalysis noGraph = HessianAnalysis.builder().params(mlp.params())
-          .loss(() -> mlp.loss(0).detach()).build();
+      IllegalArgumentException twice =
+          assertThrows(
+              IllegalArgumentException.class,
+              () ->
+                  HessianAnalysis.builder()
+                      .params(List.of(mlp.w1, mlp.w1))
+                      .loss(mlp.closure(0))
+                      .build());
+      assertEquals(
+          "parameter 1 (group 0, index 1, shape [20, 8]) appears twice: it is also parameter 0 "
+              + "(group 0, index 0, shape [20, 8])",
+          twice.getMessage());
+      assertThrows(
+          IllegalArgumentException.class,
+          () -> HessianAnalysis.builder().params(mlp.params()).build());
+      assertThrows(
+          IllegalArgumentException.class,
+          () ->
+              new HessianEigenvalues.Options(
+                  0, 1e-6, 10, HessianEigenvalues.Which.LARGEST, false, null));
+      assertThrows(
+          IllegalArgumentException.class, () -> HessianTrace.Options.DEFAULTS.withSamples(1, 10));
+      HessianAnalysis noGraph =
+          HessianAnalysis.builder().params(mlp.params()).loss(() -> mlp.loss(0).detach()).build();
       OptimizerException e = assertThrows(OptimizerException.class, noGraph::dimension);
-      assertTrue(e.getMessage().startsWith("Hessian analysis: loss closure 0: the loss does not require grad"),
+      assertTrue(
+          e.getMessage()
+              .startsWith("Hessian analysis: loss closure 0: the loss does not require grad"),
           e.getMessage());
       noGraph.close();
       HessianAnalysis closed = analysis(mlp, 0);
@@ -541,27 +707,40 @@ class HessianAnalysisTest {
     }
   }
 
-  /** The monitor sees every product and can stop Lanczos and accept power-iteration eigenvalues early. */
+  /**
+   * The monitor sees every product and can stop Lanczos and accept power-iteration eigenvalues
+   * early.
+   */
   @Test
   void monitorStopsEarly() {
     try (PointerScope scope = new PointerScope()) {
       HessianModels.Mlp mlp = new HessianModels.Mlp(torch.ScalarType.Double, 1, 1);
       try (HessianAnalysis h = analysis(mlp, 0)) {
         List<Long> seen = new ArrayList<>();
-        HessianEigenvalues e = h.topEigenvalues(HessianEigenvalues.Options.DEFAULTS.withK(3).withTolerance(0)
-            .withMonitor((products, estimates) -> {
-              seen.add(products);
-              return products == 7;
-            }));
+        HessianEigenvalues e =
+            h.topEigenvalues(
+                HessianEigenvalues.Options.DEFAULTS
+                    .withK(3)
+                    .withTolerance(0)
+                    .withMonitor(
+                        (products, estimates) -> {
+                          seen.add(products);
+                          return products == 7;
+                        }));
         assertEquals(7, e.hvProducts());
         assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L), seen);
         assertTrue(e.converged());
-        HessianEigenvalues p = h.powerIteration(HessianEigenvalues.Options.DEFAULTS.withK(2).withTolerance(0)
-            .withMonitor((products, estimates) -> products % 4 == 0));
+        HessianEigenvalues p =
+            h.powerIteration(
+                HessianEigenvalues.Options.DEFAULTS
+                    .withK(2)
+                    .withTolerance(0)
+                    .withMonitor((products, estimates) -> products % 4 == 0));
         assertEquals(8, p.hvProducts());
         assertEquals(2, p.eigenvalues().length);
-        HessianEigenvalues capped = h.topEigenvalues(HessianEigenvalues.Options.DEFAULTS.withK(3).withTolerance(0)
-            .withMaxIterations(9));
+        HessianEigenvalues capped =
+            h.topEigenvalues(
+                HessianEigenvalues.Options.DEFAULTS.withK(3).withTolerance(0).withMaxIterations(9));
         assertFalse(capped.converged());
         assertEquals(9, capped.hvProducts());
       }
@@ -583,13 +762,21 @@ class HessianAnalysisTest {
       a[3] = a[4] = 2;
       Tensor x = T.randomParam(3, torch.ScalarType.Double, 12);
       Tensor av = T.tensor(a, torch.ScalarType.Double, 12);
-      try (HessianAnalysis h = HessianAnalysis.builder().params(List.of(x))
-          .loss(() -> x.mul(x).mul(av).sum().mul(T.s(0.5))).build()) {
-        HessianEigenvalues top = h.topEigenvalues(HessianEigenvalues.Options.DEFAULTS.withK(5).withTolerance(1e-10));
+      try (HessianAnalysis h =
+          HessianAnalysis.builder()
+              .params(List.of(x))
+              .loss(() -> x.mul(x).mul(av).sum().mul(T.s(0.5)))
+              .build()) {
+        HessianEigenvalues top =
+            h.topEigenvalues(HessianEigenvalues.Options.DEFAULTS.withK(5).withTolerance(1e-10));
         assertArrayEquals(new double[] {5, 5, 5, 2, 2}, top.eigenvalues(), 1e-10);
         assertTrue(top.converged());
-        HessianEigenvalues power = h.powerIteration(HessianEigenvalues.Options.DEFAULTS.withK(5).withTolerance(1e-12)
-            .withMaxIterations(500));
+        HessianEigenvalues power =
+            h.powerIteration(
+                HessianEigenvalues.Options.DEFAULTS
+                    .withK(5)
+                    .withTolerance(1e-12)
+                    .withMaxIterations(500));
         assertArrayEquals(new double[] {5, 5, 5, 2, 2}, power.eigenvalues(), 1e-9);
         HessianDensity d = h.spectralDensity(new HessianDensity.Options(1, 8));
         assertEquals(3, d.runs().get(0).steps(), "SLQ stops at the invariant subspace");
@@ -600,9 +787,13 @@ class HessianAnalysisTest {
       b[1] = 3;
       b[2] = 2;
       Tensor bv = T.tensor(b, torch.ScalarType.Double, 12);
-      try (HessianAnalysis h = HessianAnalysis.builder().params(List.of(x))
-          .loss(() -> x.mul(x).mul(bv).sum().mul(T.s(0.5))).build()) {
-        HessianEigenvalues top = h.topEigenvalues(HessianEigenvalues.Options.DEFAULTS.withK(5).withTolerance(1e-10));
+      try (HessianAnalysis h =
+          HessianAnalysis.builder()
+              .params(List.of(x))
+              .loss(() -> x.mul(x).mul(bv).sum().mul(T.s(0.5)))
+              .build()) {
+        HessianEigenvalues top =
+            h.topEigenvalues(HessianEigenvalues.Options.DEFAULTS.withK(5).withTolerance(1e-10));
         assertArrayEquals(new double[] {5, 3, 2, 0, 0}, top.eigenvalues(), 1e-10, "rank 3");
         assertTrue(top.converged());
         assertTrue(top.hvProducts() <= 6, "a few products: " + top.hvProducts());

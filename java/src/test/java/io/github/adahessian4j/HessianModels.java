@@ -37,8 +37,8 @@ final class HessianModels {
   }
 
   /**
-   * Linear(8, 20) + tanh + Linear(20, 5), cross-entropy, batches of 12: 285 parameters
-   * (w1 160, b1 20, w2 100, b2 5).
+   * Linear(8, 20) + tanh + Linear(20, 5), cross-entropy, batches of 12: 285 parameters (w1 160, b1
+   * 20, w2 100, b2 5).
    */
   static final class Mlp implements Model {
     final Tensor w1;

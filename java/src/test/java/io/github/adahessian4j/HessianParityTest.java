@@ -29,13 +29,13 @@ import org.junit.jupiter.api.TestFactory;
  * <p>{@code bench/python/hessian_parity.py} (run by Maven at generate-test-resources, see
  * java/pom.xml) writes one fixture per case into {@code target/hessian-parity}: parity.py's MLP
  * (with an unused parameter) and CNN in float64, the MLP in float32; the parameters, the batch and
- * the reference's results. This test rebuilds the loss with the same formulas
- * ({@link PythonParityTest#loss}), runs the same computations with the same options and seed, and
- * compares: Lanczos eigenvalues and product counts (two tolerances, both ends), power iteration,
- * every Hutchinson sample and the per-parameter traces, every SLQ node and weight and the smoothed
- * density. float64 agrees to rounding (relative 1e-10, counts exactly). float32 products may
- * round differently in libtorch 2.10 and torch 1.13 on other CPUs (here they came out the same), so
- * its tolerances are those of float32 arithmetic, Lanczos counts may differ by two steps and power
+ * the reference's results. This test rebuilds the loss with the same formulas ({@link
+ * PythonParityTest#loss}), runs the same computations with the same options and seed, and compares:
+ * Lanczos eigenvalues and product counts (two tolerances, both ends), power iteration, every
+ * Hutchinson sample and the per-parameter traces, every SLQ node and weight and the smoothed
+ * density. float64 agrees to rounding (relative 1e-10, counts exactly). float32 products may round
+ * differently in libtorch 2.10 and torch 1.13 on other CPUs (here they came out the same), so its
+ * tolerances are those of float32 arithmetic, Lanczos counts may differ by two steps and power
  * iteration, whose stopping rule compares successive estimates, by more. Each case prints its
  * largest deviations as fractions of their tolerances. The fixtures must exist: a missing set
  * fails, it never skips.
@@ -45,14 +45,19 @@ class HessianParityTest {
 
   static Path fixtures() {
     String dir = System.getProperty("adahessian4j.hessian.dir");
-    return dir != null ? Path.of(dir) : Path.of(System.getProperty("basedir", "."), "target", "hessian-parity");
+    return dir != null
+        ? Path.of(dir)
+        : Path.of(System.getProperty("basedir", "."), "target", "hessian-parity");
   }
 
   private static JsonNode readJson(Path file) {
     if (!Files.isRegularFile(file)) {
-      fail("Hessian parity fixture missing: " + file.toAbsolutePath() + ". The build generates the fixtures "
-          + "with /usr/bin/python3 bench/python/hessian_parity.py (Maven's generate-test-resources phase in "
-          + "java/pom.xml); install the reference first with bench/python/install-reference.sh");
+      fail(
+          "Hessian parity fixture missing: "
+              + file.toAbsolutePath()
+              + ". The build generates the fixtures "
+              + "with /usr/bin/python3 bench/python/hessian_parity.py (Maven's generate-test-resources phase in "
+              + "java/pom.xml); install the reference first with bench/python/install-reference.sh");
     }
     try {
       return JSON.readTree(file.toFile());
@@ -84,12 +89,31 @@ class HessianParityTest {
     void close(String what, double actual, double expected, double tolerance) {
       double r = Math.abs(actual - expected) / tolerance;
       worst.merge(what, r, Math::max);
-      assertTrue(r <= 1, where + ", " + what + ": " + actual + ", expected " + expected + " (tolerance " + tolerance + ")");
+      assertTrue(
+          r <= 1,
+          where
+              + ", "
+              + what
+              + ": "
+              + actual
+              + ", expected "
+              + expected
+              + " (tolerance "
+              + tolerance
+              + ")");
     }
 
     void count(String what, long actual, long expected, long slack) {
-      assertTrue(Math.abs(actual - expected) <= slack, where + ", " + what + ": " + actual + ", expected " + expected
-          + (slack > 0 ? " (+-" + slack + ")" : ""));
+      assertTrue(
+          Math.abs(actual - expected) <= slack,
+          where
+              + ", "
+              + what
+              + ": "
+              + actual
+              + ", expected "
+              + expected
+              + (slack > 0 ? " (+-" + slack + ")" : ""));
     }
 
     String report() {
@@ -115,7 +139,9 @@ class HessianParityTest {
       List<String> names = new ArrayList<>();
       for (JsonNode p : m.get("params")) {
         String name = p.get("name").asText();
-        Tensor t = PythonParityTest.readTensor(dir.resolve("init/" + name + ".bin"), dtype, longs(p.get("shape")));
+        Tensor t =
+            PythonParityTest.readTensor(
+                dir.resolve("init/" + name + ".bin"), dtype, longs(p.get("shape")));
         t.requires_grad_(true); // returns a non-owning reference: keep t
         params.put(name, t);
         names.add(name);
@@ -123,52 +149,113 @@ class HessianParityTest {
       Map<String, Tensor> inputs = new LinkedHashMap<>();
       for (JsonNode x : m.get("inputs")) {
         String name = x.get("name").asText();
-        inputs.put(name, PythonParityTest.readTensor(dir.resolve("inputs/" + name + ".bin"), x.get("dtype").asText(),
-            longs(x.get("shape"))));
+        inputs.put(
+            name,
+            PythonParityTest.readTensor(
+                dir.resolve("inputs/" + name + ".bin"),
+                x.get("dtype").asText(),
+                longs(x.get("shape"))));
       }
-      try (HessianAnalysis h = HessianAnalysis.builder()
-          .group("params", new ArrayList<>(params.values()), names)
-          .loss(() -> PythonParityTest.loss(model, params, inputs))
-          .seed(m.get("seed").asLong()).build()) {
-        w.close("loss", h.loss(), r.get("loss").asDouble(), rtol * (1 + Math.abs(r.get("loss").asDouble())));
+      try (HessianAnalysis h =
+          HessianAnalysis.builder()
+              .group("params", new ArrayList<>(params.values()), names)
+              .loss(() -> PythonParityTest.loss(model, params, inputs))
+              .seed(m.get("seed").asLong())
+              .build()) {
+        w.close(
+            "loss",
+            h.loss(),
+            r.get("loss").asDouble(),
+            rtol * (1 + Math.abs(r.get("loss").asDouble())));
         assertEquals(r.get("dimension").asLong(), h.dimension());
         List<String> skipped = new ArrayList<>();
         r.get("skipped").forEach(s -> skipped.add(s.asText()));
-        assertEquals(skipped, h.skipped().stream().map(s -> s.substring(0, s.indexOf(" ("))).toList(), "skipped");
+        assertEquals(
+            skipped,
+            h.skipped().stream().map(s -> s.substring(0, s.indexOf(" ("))).toList(),
+            "skipped");
 
         double scale = Math.abs(r.get("lanczos").get("eigenvalues").get(0).asDouble());
-        compareEigen(w, "lanczos", h.topEigenvalues(eigenOptions(o.get("lanczos"))), r.get("lanczos"), rtol, scale, slack);
-        compareEigen(w, "lanczos loose", h.topEigenvalues(eigenOptions(o.get("lanczosLoose"))), r.get("lanczosLoose"),
-            rtol, scale, slack);
-        compareEigen(w, "lanczos smallest", h.topEigenvalues(eigenOptions(o.get("lanczosSmallest"))
-            .withWhich(HessianEigenvalues.Which.SMALLEST)), r.get("lanczosSmallest"), rtol, scale, slack);
-        // Power iteration amplifies rounding differences between its iterations (it converges linearly):
+        compareEigen(
+            w,
+            "lanczos",
+            h.topEigenvalues(eigenOptions(o.get("lanczos"))),
+            r.get("lanczos"),
+            rtol,
+            scale,
+            slack);
+        compareEigen(
+            w,
+            "lanczos loose",
+            h.topEigenvalues(eigenOptions(o.get("lanczosLoose"))),
+            r.get("lanczosLoose"),
+            rtol,
+            scale,
+            slack);
+        compareEigen(
+            w,
+            "lanczos smallest",
+            h.topEigenvalues(
+                eigenOptions(o.get("lanczosSmallest"))
+                    .withWhich(HessianEigenvalues.Which.SMALLEST)),
+            r.get("lanczosSmallest"),
+            rtol,
+            scale,
+            slack);
+        // Power iteration amplifies rounding differences between its iterations (it converges
+        // linearly):
         // float32 is compared at the accuracy its stopping rule gives.
-        compareEigen(w, "power", h.powerIteration(eigenOptions(o.get("power"))), r.get("power"),
-            fp64 ? rtol : 1e-4, scale, fp64 ? 0 : 200);
+        compareEigen(
+            w,
+            "power",
+            h.powerIteration(eigenOptions(o.get("power"))),
+            r.get("power"),
+            fp64 ? rtol : 1e-4,
+            scale,
+            fp64 ? 0 : 200);
 
         JsonNode ot = o.get("trace");
-        HessianTrace t = h.trace(new HessianTrace.Options(ot.get("relativeError").asDouble(),
-            ot.get("absoluteError").asDouble(), ot.get("minSamples").asInt(), ot.get("maxSamples").asInt()));
+        HessianTrace t =
+            h.trace(
+                new HessianTrace.Options(
+                    ot.get("relativeError").asDouble(),
+                    ot.get("absoluteError").asDouble(),
+                    ot.get("minSamples").asInt(),
+                    ot.get("maxSamples").asInt()));
         JsonNode rt = r.get("trace");
         w.count("trace samples", t.samples(), rt.get("samples").asLong(), 0);
         double[] samples = t.sampleValues();
-        double sampleScale = Math.abs(rt.get("trace").asDouble()) + rt.get("standardError").asDouble();
+        double sampleScale =
+            Math.abs(rt.get("trace").asDouble()) + rt.get("standardError").asDouble();
         for (int s = 0; s < samples.length; s++) {
-          w.close("trace sample", samples[s], rt.get("sampleValues").get(s).asDouble(), rtol * sampleScale);
+          w.close(
+              "trace sample",
+              samples[s],
+              rt.get("sampleValues").get(s).asDouble(),
+              rtol * sampleScale);
         }
         w.close("trace", t.trace(), rt.get("trace").asDouble(), rtol * sampleScale);
-        w.close("trace standard error", t.standardError(), rt.get("standardError").asDouble(), rtol * sampleScale);
+        w.close(
+            "trace standard error",
+            t.standardError(),
+            rt.get("standardError").asDouble(),
+            rtol * sampleScale);
         for (int k = 0; k < names.size(); k++) {
           JsonNode pk = rt.get("perParameter").get(k);
-          w.close("trace per parameter", t.perParameter()[k], pk.get(0).asDouble(), rtol * sampleScale);
-          w.close("trace per parameter error", t.perParameterStandardError()[k], pk.get(1).asDouble(),
+          w.close(
+              "trace per parameter", t.perParameter()[k], pk.get(0).asDouble(), rtol * sampleScale);
+          w.close(
+              "trace per parameter error",
+              t.perParameterStandardError()[k],
+              pk.get(1).asDouble(),
               rtol * sampleScale);
         }
         assertEquals(rt.get("converged").asBoolean(), t.converged(), "trace converged");
 
         JsonNode od = o.get("density");
-        HessianDensity d = h.spectralDensity(new HessianDensity.Options(od.get("runs").asInt(), od.get("steps").asInt()));
+        HessianDensity d =
+            h.spectralDensity(
+                new HessianDensity.Options(od.get("runs").asInt(), od.get("steps").asInt()));
         JsonNode rd = r.get("density");
         assertEquals(rd.get("hvProducts").asLong(), d.hvProducts(), "SLQ products");
         // A Ritz value is as stable as its eigenvalue; a weight as its eigenvector's first
@@ -178,30 +265,56 @@ class HessianParityTest {
           JsonNode pr = rd.get("runs").get(run);
           assertEquals(pr.get("steps").asInt(), jr.steps(), "SLQ steps");
           for (int i = 0; i < jr.nodes().length; i++) {
-            w.close("SLQ node", jr.nodes()[i], pr.get("nodes").get(i).asDouble(), (fp64 ? rtol : 1e-4) * scale);
-            w.close("SLQ weight", jr.weights()[i], pr.get("weights").get(i).asDouble(), fp64 ? rtol : 1e-3);
+            w.close(
+                "SLQ node",
+                jr.nodes()[i],
+                pr.get("nodes").get(i).asDouble(),
+                (fp64 ? rtol : 1e-4) * scale);
+            w.close(
+                "SLQ weight",
+                jr.weights()[i],
+                pr.get("weights").get(i).asDouble(),
+                fp64 ? rtol : 1e-3);
           }
         }
-        HessianDensity.Grid grid = d.smoothed(od.get("points").asInt(), od.get("sigmaSquared").asDouble(),
-            od.get("overhead").asDouble());
+        HessianDensity.Grid grid =
+            d.smoothed(
+                od.get("points").asInt(),
+                od.get("sigmaSquared").asDouble(),
+                od.get("overhead").asDouble());
         double peak = 0;
         for (JsonNode v : rd.get("density")) {
           peak = Math.max(peak, v.asDouble());
         }
-        w.close("density variance", grid.variance(), rd.get("variance").asDouble(), rtol * rd.get("variance").asDouble());
+        w.close(
+            "density variance",
+            grid.variance(),
+            rd.get("variance").asDouble(),
+            rtol * rd.get("variance").asDouble());
         for (int j = 0; j < grid.x().length; j++) {
-          w.close("density grid", grid.x()[j], rd.get("grid").get(j).asDouble(), (fp64 ? rtol : 1e-4) * scale);
+          w.close(
+              "density grid",
+              grid.x()[j],
+              rd.get("grid").get(j).asDouble(),
+              (fp64 ? rtol : 1e-4) * scale);
           if (fp64) {
             w.close("density", grid.density()[j], rd.get("density").get(j).asDouble(), 1e-7 * peak);
           }
         }
       }
     }
-    System.out.println("HessianParityTest " + m.get("name").asText() + ": deviation / tolerance:" + w.report());
+    System.out.println(
+        "HessianParityTest " + m.get("name").asText() + ": deviation / tolerance:" + w.report());
   }
 
-  private static void compareEigen(Worst w, String what, HessianEigenvalues e, JsonNode ref, double rtol,
-      double scale, long slack) {
+  private static void compareEigen(
+      Worst w,
+      String what,
+      HessianEigenvalues e,
+      JsonNode ref,
+      double rtol,
+      double scale,
+      long slack) {
     JsonNode values = ref.get("eigenvalues");
     assertEquals(values.size(), e.eigenvalues().length, what + ": count");
     for (int i = 0; i < values.size(); i++) {
@@ -212,7 +325,9 @@ class HessianParityTest {
   }
 
   private static HessianEigenvalues.Options eigenOptions(JsonNode o) {
-    return HessianEigenvalues.Options.DEFAULTS.withK(o.get("k").asInt()).withTolerance(o.get("tolerance").asDouble())
+    return HessianEigenvalues.Options.DEFAULTS
+        .withK(o.get("k").asInt())
+        .withTolerance(o.get("tolerance").asDouble())
         .withMaxIterations(o.get("maxIterations").asInt());
   }
 

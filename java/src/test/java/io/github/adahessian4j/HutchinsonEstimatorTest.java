@@ -25,8 +25,8 @@ class HutchinsonEstimatorTest {
   }
 
   /**
-   * Dense symmetric A: E[z * Az] = diag(A); one sample's error in entry i is sum_{j != i} A_ij z_i z_j,
-   * of variance s_i^2 = sum_{j != i} A_ij^2, so the mean of n samples has standard deviation
+   * Dense symmetric A: E[z * Az] = diag(A); one sample's error in entry i is sum_{j != i} A_ij z_i
+   * z_j, of variance s_i^2 = sum_{j != i} A_ij^2, so the mean of n samples has standard deviation
    * s_i / sqrt(n). Checked at 5 standard deviations.
    */
   @Test
@@ -48,7 +48,8 @@ class HutchinsonEstimatorTest {
       Tensor A = T.tensor(flat, torch.ScalarType.Double, d, d);
       Tensor x = T.randomParam(3, torch.ScalarType.Double, d);
       Tensor loss = torch.dot(x, torch.mv(A, x)).mul(T.s(0.5));
-      double[] est = T.values(new HutchinsonEstimator(1).hessianDiagonal(loss, List.of(x), n).get(0));
+      double[] est =
+          T.values(new HutchinsonEstimator(1).hessianDiagonal(loss, List.of(x), n).get(0));
       for (int i = 0; i < d; i++) {
         double var = 0;
         for (int j = 0; j < d; j++) {
@@ -57,7 +58,8 @@ class HutchinsonEstimatorTest {
           }
         }
         double tol = 5 * Math.sqrt(var / n);
-        assertTrue(Math.abs(est[i] - m[i][i]) <= tol,
+        assertTrue(
+            Math.abs(est[i] - m[i][i]) <= tol,
             "entry " + i + ": " + est[i] + " vs " + m[i][i] + " (tolerance " + tol + ")");
       }
     }

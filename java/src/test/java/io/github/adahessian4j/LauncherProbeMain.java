@@ -6,8 +6,8 @@ import java.nio.file.Path;
 /**
  * A rank for {@link DistributedLauncherTest} that never loads libtorch (it starts in a fraction of
  * a second). {@code env}: prints the variables the launcher set. {@code fail-rank-1 DIR}: writes
- * its pid to {@code DIR/pid-RANK}; rank 1 fails with status 3, the others wait a minute.
- * {@code wait DIR}: writes its pid and waits a minute.
+ * its pid to {@code DIR/pid-RANK}; rank 1 fails with status 3, the others wait a minute. {@code
+ * wait DIR}: writes its pid and waits a minute.
  */
 public final class LauncherProbeMain {
   private LauncherProbeMain() {}
@@ -15,13 +15,26 @@ public final class LauncherProbeMain {
   public static void main(String[] args) throws Exception {
     String rank = System.getenv("RANK");
     if (args[0].equals("env")) {
-      System.out.println("rank=" + rank + " local=" + System.getenv("LOCAL_RANK") + " world=" + System.getenv("WORLD_SIZE")
-          + " addr=" + System.getenv("MASTER_ADDR") + " port=" + System.getenv("MASTER_PORT") + " omp="
-          + System.getenv("OMP_NUM_THREADS") + " openblas=" + System.getenv("OPENBLAS_NUM_THREADS"));
+      System.out.println(
+          "rank="
+              + rank
+              + " local="
+              + System.getenv("LOCAL_RANK")
+              + " world="
+              + System.getenv("WORLD_SIZE")
+              + " addr="
+              + System.getenv("MASTER_ADDR")
+              + " port="
+              + System.getenv("MASTER_PORT")
+              + " omp="
+              + System.getenv("OMP_NUM_THREADS")
+              + " openblas="
+              + System.getenv("OPENBLAS_NUM_THREADS"));
       System.err.println("to stderr from " + rank);
       return;
     }
-    Files.writeString(Path.of(args[1]).resolve("pid-" + rank), Long.toString(ProcessHandle.current().pid()));
+    Files.writeString(
+        Path.of(args[1]).resolve("pid-" + rank), Long.toString(ProcessHandle.current().pid()));
     if (args[0].equals("fail-rank-1") && rank.equals("1")) {
       Thread.sleep(300);
       System.out.println("failing");

@@ -42,7 +42,9 @@ class NativeCoreTest {
     assertEquals(expected.endsWith("-gpu") ? 1 : 0, ah4j.ah4j_has_cuda_kernels(), expected);
   }
 
-  /** The CUDA chunk length setting is reachable from Java and validated (it exists in every build). */
+  /**
+   * The CUDA chunk length setting is reachable from Java and validated (it exists in every build).
+   */
   @Test
   void chunkLengthSetting() {
     long initial = ah4j.ah4j_cuda_chunk_elements(0);
@@ -76,8 +78,16 @@ class NativeCoreTest {
       PointerPointer<Tensor> d = list(diag);
       PointerPointer<Tensor> mm = list(m);
       PointerPointer<Tensor> vv = list(v);
-      return ah4j.ah4j_adahessian_step_(p, g, d, mm, vv, 1, new LongPointer(1).put(block),
-          new LongPointer(1).put(step), new DoublePointer(lr, 0.9, 0.999, 1e-4, 0.0, 1.0));
+      return ah4j.ah4j_adahessian_step_(
+          p,
+          g,
+          d,
+          mm,
+          vv,
+          1,
+          new LongPointer(1).put(block),
+          new LongPointer(1).put(step),
+          new DoublePointer(lr, 0.9, 0.999, 1e-4, 0.0, 1.0));
     }
 
     int adam() {
@@ -86,40 +96,72 @@ class NativeCoreTest {
       PointerPointer<Tensor> mm = list(m);
       PointerPointer<Tensor> vv = list(v);
       PointerPointer<Tensor> maxes = list(max);
-      return ah4j.ah4j_adam_step_(p, g, mm, vv, maxes, 1, new LongPointer(1).put(step),
-          new DoublePointer(lr, 0.9, 0.999, 1e-8, 0.0, 0.0), new IntPointer(1).put(ah4j.AH4J_ADAM_AMSGRAD));
+      return ah4j.ah4j_adam_step_(
+          p,
+          g,
+          mm,
+          vv,
+          maxes,
+          1,
+          new LongPointer(1).put(step),
+          new DoublePointer(lr, 0.9, 0.999, 1e-8, 0.0, 0.0),
+          new IntPointer(1).put(ah4j.AH4J_ADAM_AMSGRAD));
     }
   }
 
   static Stream<Arguments> cases() {
     return Stream.of(
-        Arguments.of("grad of another dtype", (Consumer<Call>) c -> c.grad = c.grad.to(torch.ScalarType.Double),
-            "grads: expected dtype float32, got float64", "grads: expected dtype float32, got float64"),
-        Arguments.of("state of another shape", (Consumer<Call>) c -> c.m = torch.zeros(6),
+        Arguments.of(
+            "grad of another dtype",
+            (Consumer<Call>) c -> c.grad = c.grad.to(torch.ScalarType.Double),
+            "grads: expected dtype float32, got float64",
+            "grads: expected dtype float32, got float64"),
+        Arguments.of(
+            "state of another shape",
+            (Consumer<Call>) c -> c.m = torch.zeros(6),
             "exp_avgs: expected shape [2, 3] (the parameter's), got [6]",
             "exp_avgs: expected shape [2, 3] (the parameter's), got [6]"),
-        Arguments.of("non-contiguous grad", (Consumer<Call>) c -> c.grad = torch.ones(3, 2).t(),
+        Arguments.of(
+            "non-contiguous grad",
+            (Consumer<Call>) c -> c.grad = torch.ones(3, 2).t(),
             "grads: expected a contiguous tensor, got shape [2, 3] with strides [1, 2] (call contiguous() first)",
             "grads: expected a contiguous tensor, got shape [2, 3] with strides [1, 2] (call contiguous() first)"),
-        Arguments.of("integer parameter", (Consumer<Call>) c -> c.param = torch.ones(2, 3).to(torch.ScalarType.Int),
+        Arguments.of(
+            "integer parameter",
+            (Consumer<Call>) c -> c.param = torch.ones(2, 3).to(torch.ScalarType.Int),
             "params: expected a floating dtype (float32, float64, float16 or bfloat16), got a non-floating dtype",
             "params: expected a floating dtype (float32, float64, float16 or bfloat16), got a non-floating dtype"),
-        Arguments.of("undefined grad", (Consumer<Call>) c -> c.grad = new Tensor(),
+        Arguments.of(
+            "undefined grad",
+            (Consumer<Call>) c -> c.grad = new Tensor(),
             "grads: libtorch could not read its strides (an undefined, sparse or otherwise non-strided tensor?)",
             "grads: libtorch could not read its strides (an undefined, sparse or otherwise non-strided tensor?)"),
-        Arguments.of("step 0", (Consumer<Call>) c -> c.step = 0,
-            "step must be >= 1, got 0", "step must be >= 1, got 0"),
-        Arguments.of("NaN learning rate", (Consumer<Call>) c -> c.lr = Double.NaN,
-            "hyperparameter lr must be finite, got nan", "hyperparameter lr must be finite, got nan"),
-        Arguments.of("block size that does not divide", (Consumer<Call>) c -> c.block = 4,
-            "block size 4 does not divide the parameter's 6 elements (shape [2, 3])", null),
-        Arguments.of("amsgrad without max_exp_avg_sqs", (Consumer<Call>) c -> c.max = null,
-            null, "max_exp_avg_sqs: expected a tensor, got null"));
+        Arguments.of(
+            "step 0",
+            (Consumer<Call>) c -> c.step = 0,
+            "step must be >= 1, got 0",
+            "step must be >= 1, got 0"),
+        Arguments.of(
+            "NaN learning rate",
+            (Consumer<Call>) c -> c.lr = Double.NaN,
+            "hyperparameter lr must be finite, got nan",
+            "hyperparameter lr must be finite, got nan"),
+        Arguments.of(
+            "block size that does not divide",
+            (Consumer<Call>) c -> c.block = 4,
+            "block size 4 does not divide the parameter's 6 elements (shape [2, 3])",
+            null),
+        Arguments.of(
+            "amsgrad without max_exp_avg_sqs",
+            (Consumer<Call>) c -> c.max = null,
+            null,
+            "max_exp_avg_sqs: expected a tensor, got null"));
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
-  void rejectsAndWritesNothing(String description, Consumer<Call> breakIt, String adaHessianMessage, String adamMessage) {
+  void rejectsAndWritesNothing(
+      String description, Consumer<Call> breakIt, String adaHessianMessage, String adamMessage) {
     try (PointerScope scope = new PointerScope()) {
       for (boolean adam : new boolean[] {false, true}) {
         String expected = adam ? adamMessage : adaHessianMessage;

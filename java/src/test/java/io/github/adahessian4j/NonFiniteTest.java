@@ -12,7 +12,9 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
 
-/** NaN and infinity in gradients or Hessian estimates: skipped by default, or thrown, or ignored. */
+/**
+ * NaN and infinity in gradients or Hessian estimates: skipped by default, or thrown, or ignored.
+ */
 class NonFiniteTest {
 
   /** A loss whose gradient in {@code y} is NaN when {@code poison} is true. */
@@ -59,9 +61,12 @@ class NonFiniteTest {
       try (AdaHessian opt = AdaHessian.builder().build(List.of(x, y))) {
         opt.setNonFinitePolicy(NonFinitePolicy.THROW);
         double[] before = T.values(y);
-        OptimizerException e = assertThrows(OptimizerException.class, () -> opt.step(() -> loss(x, y, true)));
-        assertEquals("AdaHessian step failed: parameter 1 (group 0, index 1, shape [3]): its gradient "
-            + "holds NaN or infinity; nothing was changed", e.getMessage());
+        OptimizerException e =
+            assertThrows(OptimizerException.class, () -> opt.step(() -> loss(x, y, true)));
+        assertEquals(
+            "AdaHessian step failed: parameter 1 (group 0, index 1, shape [3]): its gradient "
+                + "holds NaN or infinity; nothing was changed",
+            e.getMessage());
         assertArrayEquals(before, T.values(y), 0.0);
         assertEquals(0, opt.stepCount(1));
       }
@@ -88,7 +93,9 @@ class NonFiniteTest {
     try (PointerScope scope = new PointerScope()) {
       Tensor x = T.randomParam(1, torch.ScalarType.Float, 4);
       try (Adam opt = Adam.builder().build(List.of(x))) {
-        x.mul(T.tensor(new double[] {1, Double.POSITIVE_INFINITY, 1, 1}, torch.ScalarType.Float, 4)).sum().backward();
+        x.mul(T.tensor(new double[] {1, Double.POSITIVE_INFINITY, 1, 1}, torch.ScalarType.Float, 4))
+            .sum()
+            .backward();
         double[] before = T.values(x);
         opt.step();
         assertTrue(opt.lastStepSkipped());
@@ -98,7 +105,10 @@ class NonFiniteTest {
     }
   }
 
-  /** A loss scaled by 1024 (a power of two, so scaling is exact) with lossScale 1024 steps as the plain loss. */
+  /**
+   * A loss scaled by 1024 (a power of two, so scaling is exact) with lossScale 1024 steps as the
+   * plain loss.
+   */
   @Test
   void lossScaleIsUndoneBeforeTheUpdate() {
     try (PointerScope scope = new PointerScope()) {
@@ -113,7 +123,12 @@ class NonFiniteTest {
         }
       }
       for (int i = 0; i < scaled.params.size(); i++) {
-        T.assertClose("parameter " + i, T.values(scaled.params.get(i)), T.values(plain.params.get(i)), 1e-6, 1e-7);
+        T.assertClose(
+            "parameter " + i,
+            T.values(scaled.params.get(i)),
+            T.values(plain.params.get(i)),
+            1e-6,
+            1e-7);
       }
     }
   }

@@ -28,7 +28,12 @@ final class OpByOpAdaHessian {
   private final long[] hessianStep;
   private long counter;
 
-  OpByOpAdaHessian(List<Tensor> params, List<AdaHessianOptions> options, long seed, int updateEach, int nSamples) {
+  OpByOpAdaHessian(
+      List<Tensor> params,
+      List<AdaHessianOptions> options,
+      long seed,
+      int updateEach,
+      int nSamples) {
     this.params = params.toArray(new Tensor[0]);
     this.options = options.toArray(new AdaHessianOptions[0]);
     this.seed = seed;
@@ -56,14 +61,20 @@ final class OpByOpAdaHessian {
   }
 
   /**
-   * The step with the gradient of {@code gradientLoss} and the Hessian estimate of
-   * {@code hessianLoss} (AdaHessian's Hessian from part of the batch): the same update, each
-   * derivative written out from its own loss.
+   * The step with the gradient of {@code gradientLoss} and the Hessian estimate of {@code
+   * hessianLoss} (AdaHessian's Hessian from part of the batch): the same update, each derivative
+   * written out from its own loss.
    */
   void step(Supplier<Tensor> gradientLoss, Supplier<Tensor> hessianLoss) {
     int n = params.length;
-    TensorVector gv = torch.grad(new TensorVector(gradientLoss.get()), new TensorVector(params), new TensorVector(),
-        new BoolOptional(false), false, true);
+    TensorVector gv =
+        torch.grad(
+            new TensorVector(gradientLoss.get()),
+            new TensorVector(params),
+            new TensorVector(),
+            new BoolOptional(false),
+            false,
+            true);
     Tensor[] g = new Tensor[n];
     List<Integer> due = new ArrayList<>();
     for (int i = 0; i < n; i++) {
@@ -76,8 +87,14 @@ final class OpByOpAdaHessian {
       }
     }
     if (!due.isEmpty()) {
-      TensorVector hg = torch.grad(new TensorVector(hessianLoss.get()), new TensorVector(params), new TensorVector(),
-          new BoolOptional(true), true, true);
+      TensorVector hg =
+          torch.grad(
+              new TensorVector(hessianLoss.get()),
+              new TensorVector(params),
+              new TensorVector(),
+              new BoolOptional(true),
+              true,
+              true);
       TensorVector outs = new TensorVector();
       TensorVector ins = new TensorVector();
       List<Integer> withGraph = new ArrayList<>();
@@ -93,10 +110,14 @@ final class OpByOpAdaHessian {
         Tensor[] zs = new Tensor[withGraph.size()];
         for (int k = 0; k < zs.length; k++) {
           Tensor p = params[withGraph.get(k)];
-          zs[k] = T.tensor(ReferenceProbes.rademacher(seed, counter + s, withGraph.get(k), (int) p.numel()),
-              p.scalar_type(), FusedOptimizer.shapeOf(p));
+          zs[k] =
+              T.tensor(
+                  ReferenceProbes.rademacher(seed, counter + s, withGraph.get(k), (int) p.numel()),
+                  p.scalar_type(),
+                  FusedOptimizer.shapeOf(p));
         }
-        TensorVector hz = torch.grad(outs, ins, new TensorVector(zs), new BoolOptional(true), false, true);
+        TensorVector hz =
+            torch.grad(outs, ins, new TensorVector(zs), new BoolOptional(true), false, true);
         for (int k = 0; k < zs.length; k++) {
           int i = withGraph.get(k);
           Tensor zhz = hz.get(k).defined() ? zs[k].mul(hz.get(k)) : torch.zeros_like(zs[k]);
@@ -115,8 +136,14 @@ final class OpByOpAdaHessian {
   void step(Supplier<Tensor> closure) {
     Tensor loss = closure.get();
     int n = params.length;
-    TensorVector gv = torch.grad(new TensorVector(loss), new TensorVector(params), new TensorVector(),
-        new BoolOptional(true), true, true);
+    TensorVector gv =
+        torch.grad(
+            new TensorVector(loss),
+            new TensorVector(params),
+            new TensorVector(),
+            new BoolOptional(true),
+            true,
+            true);
     List<Integer> due = new ArrayList<>();
     Tensor[] g = new Tensor[n];
     for (int i = 0; i < n; i++) {
@@ -141,10 +168,15 @@ final class OpByOpAdaHessian {
         Tensor[] zs = new Tensor[due.size()];
         for (int k = 0; k < zs.length; k++) {
           Tensor p = params[due.get(k)];
-          zs[k] = T.tensor(ReferenceProbes.rademacher(seed, counter + s, due.get(k), (int) p.numel()),
-              p.scalar_type(), FusedOptimizer.shapeOf(p));
+          zs[k] =
+              T.tensor(
+                  ReferenceProbes.rademacher(seed, counter + s, due.get(k), (int) p.numel()),
+                  p.scalar_type(),
+                  FusedOptimizer.shapeOf(p));
         }
-        TensorVector hz = torch.grad(outs, ins, new TensorVector(zs), new BoolOptional(s < nSamples - 1), false, true);
+        TensorVector hz =
+            torch.grad(
+                outs, ins, new TensorVector(zs), new BoolOptional(s < nSamples - 1), false, true);
         for (int k = 0; k < zs.length; k++) {
           int i = due.get(k);
           Tensor zhz = zs[k].mul(hz.get(k));
@@ -178,7 +210,8 @@ final class OpByOpAdaHessian {
         double bc1 = 1 - Math.pow(o.beta1(), step[i]);
         double bc2 = 1 - Math.pow(o.beta2(), step[i]);
         double k = o.hessianPower();
-        Tensor denom = v[i].sqrt().pow(T.s(k)).div(T.s(Math.pow(Math.sqrt(bc2), k))).add(T.s(o.eps()));
+        Tensor denom =
+            v[i].sqrt().pow(T.s(k)).div(T.s(Math.pow(Math.sqrt(bc2), k))).add(T.s(o.eps()));
         Tensor update = m[i].div(T.s(bc1)).div(denom).add(params[i].mul(T.s(o.weightDecay())));
         params[i].copy_(params[i].sub(update.mul(T.s(o.lr()))));
       }

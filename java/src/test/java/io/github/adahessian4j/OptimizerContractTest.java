@@ -27,7 +27,10 @@ class OptimizerContractTest {
   private static final torch.ScalarType F64 = torch.ScalarType.Double;
 
   private static List<Tensor> params(long seed) {
-    return List.of(T.randomParam(seed, F64, 5, 3), T.randomParam(seed + 1, F64, 3), T.randomParam(seed + 2, F64, 2, 3, 3));
+    return List.of(
+        T.randomParam(seed, F64, 5, 3),
+        T.randomParam(seed + 1, F64, 3),
+        T.randomParam(seed + 2, F64, 2, 3, 3));
   }
 
   private static Tensor loss(List<Tensor> p) {
@@ -56,7 +59,8 @@ class OptimizerContractTest {
     try (PointerScope scope = new PointerScope()) {
       List<Tensor> a = params(1);
       List<Tensor> b = params(1);
-      try (Adam closureForm = Adam.builder().lr(0.01).build(a); Adam backwardForm = Adam.builder().lr(0.01).build(b)) {
+      try (Adam closureForm = Adam.builder().lr(0.01).build(a);
+          Adam backwardForm = Adam.builder().lr(0.01).build(b)) {
         double[][] start = snapshot(a);
         for (int t = 0; t < 5; t++) {
           closureForm.step(() -> loss(a));
@@ -64,9 +68,13 @@ class OptimizerContractTest {
           loss(b).backward();
           backwardForm.step();
         }
-        assertNotEquals(start[0][0], T.values(a.get(0))[0], "the closure form must step (it was a silent no-op)");
+        assertNotEquals(
+            start[0][0],
+            T.values(a.get(0))[0],
+            "the closure form must step (it was a silent no-op)");
         for (int i = 0; i < a.size(); i++) {
-          assertArrayEquals(T.values(b.get(i)), T.values(a.get(i)), 0.0, "closure form == backward() + step()");
+          assertArrayEquals(
+              T.values(b.get(i)), T.values(a.get(i)), 0.0, "closure form == backward() + step()");
         }
       }
     }
@@ -80,15 +88,23 @@ class OptimizerContractTest {
         Optimizer opt = decoupled ? AdamW.builder().build(p) : Adam.builder().build(p);
         try (opt) {
           double[][] before = snapshot(p);
-          OptimizerException e = assertThrows(OptimizerException.class, () -> opt.step(() -> {
-            Tensor l = loss(p);
-            l.backward();
-            return l;
-          }));
-          assertEquals((decoupled ? "AdamW" : "Adam") + " step refused: the closure called backward() (parameter 0 "
-              + "(group 0, index 0, shape [5, 3]) has a gradient after it): with step(closure) the optimizer calls "
-              + "backward() itself. Return the loss without calling backward(), or call loss.backward() yourself "
-              + "and then step()", e.getMessage());
+          OptimizerException e =
+              assertThrows(
+                  OptimizerException.class,
+                  () ->
+                      opt.step(
+                          () -> {
+                            Tensor l = loss(p);
+                            l.backward();
+                            return l;
+                          }));
+          assertEquals(
+              (decoupled ? "AdamW" : "Adam")
+                  + " step refused: the closure called backward() (parameter 0 "
+                  + "(group 0, index 0, shape [5, 3]) has a gradient after it): with step(closure) the optimizer calls "
+                  + "backward() itself. Return the loss without calling backward(), or call loss.backward() yourself "
+                  + "and then step()",
+              e.getMessage());
           assertUnchanged(before, p, "refused closure");
           assertEquals(0, opt.lastStepStats().step());
         }
@@ -102,25 +118,40 @@ class OptimizerContractTest {
       List<Tensor> p = params(3);
       try (AdaHessian opt = AdaHessian.builder().build(p)) {
         double[][] before = snapshot(p);
-        OptimizerException e = assertThrows(OptimizerException.class, () -> opt.step(() -> {
-          Tensor l = loss(p);
-          l.backward();
-          return l;
-        }));
-        assertEquals("AdaHessian step refused: the closure called backward() on the loss (parameter 0 (group 0, "
-            + "index 0, shape [5, 3]) got a gradient during the closure). AdaHessian differentiates the loss itself, "
-            + "twice (the gradient, then the Hessian-vector product): return the loss without calling backward(); "
-            + "nothing was changed", e.getMessage());
+        OptimizerException e =
+            assertThrows(
+                OptimizerException.class,
+                () ->
+                    opt.step(
+                        () -> {
+                          Tensor l = loss(p);
+                          l.backward();
+                          return l;
+                        }));
+        assertEquals(
+            "AdaHessian step refused: the closure called backward() on the loss (parameter 0 (group 0, "
+                + "index 0, shape [5, 3]) got a gradient during the closure). AdaHessian differentiates the loss itself, "
+                + "twice (the gradient, then the Hessian-vector product): return the loss without calling backward(); "
+                + "nothing was changed",
+            e.getMessage());
         assertUnchanged(before, p, "refused closure");
-        // With gradients already there (say, from an earlier Adam run) the consumed graph gives it away.
-        OptimizerException again = assertThrows(OptimizerException.class, () -> opt.step(() -> {
-          Tensor l = loss(p);
-          l.backward();
-          return l;
-        }));
-        assertEquals("AdaHessian step refused: the closure called backward() on the loss (its graph was already "
-            + "consumed). AdaHessian differentiates the loss itself, twice (the gradient, then the Hessian-vector "
-            + "product): return the loss without calling backward(); nothing was changed", again.getMessage());
+        // With gradients already there (say, from an earlier Adam run) the consumed graph gives it
+        // away.
+        OptimizerException again =
+            assertThrows(
+                OptimizerException.class,
+                () ->
+                    opt.step(
+                        () -> {
+                          Tensor l = loss(p);
+                          l.backward();
+                          return l;
+                        }));
+        assertEquals(
+            "AdaHessian step refused: the closure called backward() on the loss (its graph was already "
+                + "consumed). AdaHessian differentiates the loss itself, twice (the gradient, then the Hessian-vector "
+                + "product): return the loss without calling backward(); nothing was changed",
+            again.getMessage());
         assertUnchanged(before, p, "refused closure, stale gradients");
         assertEquals(0, opt.stepCount(0));
       }
@@ -133,10 +164,19 @@ class OptimizerContractTest {
       try (PointerScope scope = new PointerScope()) {
         List<Tensor> p = params(4);
         List<Tensor> twin = params(4);
-        try (Adam opt = Adam.builder().lr(0.01).clipGradNorm(0.5, normType).group(p.subList(0, 2))
-                .group(p.subList(2, 3), AdamOptions.adamDefaults().withLr(0.03)).build();
-            Adam plain = Adam.builder().lr(0.01).group(twin.subList(0, 2))
-                .group(twin.subList(2, 3), AdamOptions.adamDefaults().withLr(0.03)).build()) {
+        try (Adam opt =
+                Adam.builder()
+                    .lr(0.01)
+                    .clipGradNorm(0.5, normType)
+                    .group(p.subList(0, 2))
+                    .group(p.subList(2, 3), AdamOptions.adamDefaults().withLr(0.03))
+                    .build();
+            Adam plain =
+                Adam.builder()
+                    .lr(0.01)
+                    .group(twin.subList(0, 2))
+                    .group(twin.subList(2, 3), AdamOptions.adamDefaults().withLr(0.03))
+                    .build()) {
           Tensor l = opt.step(() -> loss(p));
           // The norm, computed independently from the gradients the twin gets without clipping.
           plain.zeroGrad();
@@ -154,15 +194,18 @@ class OptimizerContractTest {
           assertEquals(1, s.step());
           assertEquals(l.item_double(), s.loss(), 0.0);
           assertEquals(norm, s.gradNorm(), 1e-12 * norm, "gradient norm, type " + normType);
-          assertTrue(norm > 0.5 && s.clipped(), "this loss's norm " + norm + " is above 0.5: clipped");
+          assertTrue(
+              norm > 0.5 && s.clipped(), "this loss's norm " + norm + " is above 0.5: clipped");
           assertFalse(s.skipped());
           assertArrayEquals(new double[] {0.01, 0.03}, s.lrs());
           assertFalse(s.hessianRefreshed());
-          // p.grad() was clipped in place, as clip_grad_norm_ does: its norm is now maxNorm / (norm + 1e-6) * norm.
+          // p.grad() was clipped in place, as clip_grad_norm_ does: its norm is now maxNorm / (norm
+          // + 1e-6) * norm.
           double clippedNorm = 0;
           for (Tensor t : p) {
             for (double x : T.values(t.grad())) {
-              clippedNorm = normType == 2.0 ? clippedNorm + x * x : Math.max(clippedNorm, Math.abs(x));
+              clippedNorm =
+                  normType == 2.0 ? clippedNorm + x * x : Math.max(clippedNorm, Math.abs(x));
             }
           }
           clippedNorm = normType == 2.0 ? Math.sqrt(clippedNorm) : clippedNorm;
@@ -172,7 +215,9 @@ class OptimizerContractTest {
           if (normType == 2.0) { // without clipping the statistics report the 2-norm
             assertEquals(norm, plain.lastStepStats().gradNorm(), 1e-12 * norm);
           }
-          assertTrue(Double.isNaN(plain.lastStepStats().loss()), "step() after the user's backward has no loss");
+          assertTrue(
+              Double.isNaN(plain.lastStepStats().loss()),
+              "step() after the user's backward has no loss");
         }
       }
     }
@@ -180,7 +225,8 @@ class OptimizerContractTest {
 
   @Test
   void libtorchPassEqualsTheNativePass() {
-    // The CUDA path computes the same sums with libtorch ops; run it on CPU tensors against the core.
+    // The CUDA path computes the same sums with libtorch ops; run it on CPU tensors against the
+    // core.
     double[] nativeStats;
     double[] torchStats;
     nativeStats = statsAfterOneStep();
@@ -216,7 +262,10 @@ class OptimizerContractTest {
         for (int t = 0; t < 4; t++) {
           opt.step(() -> loss(p).add(linear.mul(c).sum())); // linear in `linear`: H's rows are 0
           StepStats s = opt.lastStepStats();
-          assertEquals(t % 2 == 0, s.hessianRefreshed(), "updateEach 2 refreshes every other step, step " + t);
+          assertEquals(
+              t % 2 == 0,
+              s.hessianRefreshed(),
+              "updateEach 2 refreshes every other step, step " + t);
           double sum = 0;
           double max = 0;
           long n = 0;
@@ -230,7 +279,8 @@ class OptimizerContractTest {
           }
           assertEquals(sum / n, s.hessianMean(), 1e-12 * (sum / n));
           assertEquals(max, s.hessianMax(), 0.0);
-          assertEquals(1, s.zeroHessianParams(), "the linear parameter's estimate is zero everywhere");
+          assertEquals(
+              1, s.zeroHessianParams(), "the linear parameter's estimate is zero everywhere");
         }
       }
     }
@@ -268,7 +318,8 @@ class OptimizerContractTest {
           resumed.step(() -> loss(b));
         }
         for (int i = 0; i < c.size(); i++) {
-          assertArrayEquals(T.values(c.get(i)), T.values(b.get(i)), 0.0, "resumed from a stream, parameter " + i);
+          assertArrayEquals(
+              T.values(c.get(i)), T.values(b.get(i)), 0.0, "resumed from a stream, parameter " + i);
         }
         assertEquals(reference.probeCounter(), resumed.probeCounter());
         // A corrupted stream is refused and changes nothing.
@@ -277,8 +328,11 @@ class OptimizerContractTest {
         double[][] before = snapshot(b);
         Tensor m = resumed.stateTensor("exp_avg", 0);
         double[] moment = T.values(m);
-        CheckpointException e = assertThrows(CheckpointException.class, () -> resumed.load(new ByteArrayInputStream(bad)));
-        assertTrue(e.getMessage().startsWith("cannot load checkpoint from a stream: "), e.getMessage());
+        CheckpointException e =
+            assertThrows(
+                CheckpointException.class, () -> resumed.load(new ByteArrayInputStream(bad)));
+        assertTrue(
+            e.getMessage().startsWith("cannot load checkpoint from a stream: "), e.getMessage());
         assertTrue(e.getMessage().endsWith("; nothing was loaded"), e.getMessage());
         assertUnchanged(before, b, "refused stream");
         assertArrayEquals(moment, T.values(resumed.stateTensor("exp_avg", 0)), 0.0);
@@ -288,22 +342,29 @@ class OptimizerContractTest {
 
   @Test
   void groupsAddedLaterStepFromThenOn() {
-    for (Function<List<Tensor>, Optimizer> make : List.<Function<List<Tensor>, Optimizer>>of(
-        p -> AdaHessian.builder().lr(0.1).build(p), p -> AdamW.builder().lr(0.01).build(p))) {
+    for (Function<List<Tensor>, Optimizer> make :
+        List.<Function<List<Tensor>, Optimizer>>of(
+            p -> AdaHessian.builder().lr(0.1).build(p), p -> AdamW.builder().lr(0.01).build(p))) {
       try (PointerScope scope = new PointerScope()) {
         List<Tensor> p = params(10);
         try (Optimizer opt = make.apply(p.subList(0, 2))) {
           opt.step(() -> loss(p));
           double[] frozen = T.values(p.get(2));
           assertArrayEquals(frozen, T.values(p.get(2)), 0.0);
-          IllegalArgumentException dup = assertThrows(IllegalArgumentException.class,
-              () -> opt.addParamGroup(List.of(p.get(2), p.get(0))));
-          assertEquals("parameter (group 1, index 1) appears twice: it is also parameter (group 0, index 0)",
+          IllegalArgumentException dup =
+              assertThrows(
+                  IllegalArgumentException.class,
+                  () -> opt.addParamGroup(List.of(p.get(2), p.get(0))));
+          assertEquals(
+              "parameter (group 1, index 1) appears twice: it is also parameter (group 0, index 0)",
               dup.getMessage());
           assertEquals(1, opt.paramGroups().size(), "a refused group changes nothing");
           opt.addParamGroup(List.of(p.get(2)));
           assertEquals(2, opt.paramGroups().size());
-          assertEquals(opt.paramGroups().get(0).lr(), opt.paramGroups().get(1).lr(), "the builder's defaults");
+          assertEquals(
+              opt.paramGroups().get(0).lr(),
+              opt.paramGroups().get(1).lr(),
+              "the builder's defaults");
           opt.step(() -> loss(p));
           assertNotEquals(frozen[0], T.values(p.get(2))[0], "the added group steps");
           assertEquals(2, opt.lastStepStats().lrs().length);
@@ -325,7 +386,8 @@ class OptimizerContractTest {
         List<Tensor> p = params(11);
         Tensor none = T.randomParam(12, F64, 0, 3);
         List<Tensor> all = List.of(p.get(0), none, p.get(1), p.get(2));
-        try (Optimizer opt = adaHessian ? AdaHessian.builder().build(all) : Adam.builder().build(all)) {
+        try (Optimizer opt =
+            adaHessian ? AdaHessian.builder().build(all) : Adam.builder().build(all)) {
           for (int t = 0; t < 2; t++) {
             opt.step(() -> loss(p).add(none.sum()));
           }
@@ -345,15 +407,22 @@ class OptimizerContractTest {
     try (PointerScope scope = new PointerScope()) {
       Tensor leaf = T.randomParam(13, F64, 3);
       Tensor derived = leaf.mul(T.s(2));
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> Adam.builder().build(List.of(leaf, derived)));
-      assertEquals("parameter (group 0, index 1) is not a leaf tensor (it was computed from other tensors, so "
-          + "stepping it in place would not change what it came from): can't optimize a non-leaf Tensor; pass the "
-          + "leaf it came from, or detach().requires_grad_(true) a copy", e.getMessage());
-      assertEquals("Invalid max_norm value: 0.0 (must be positive and finite)",
-          assertThrows(IllegalArgumentException.class, () -> AdaHessian.builder().clipGradNorm(0)).getMessage());
-      assertEquals("Invalid norm_type value: 1.0 (supported: 2 and Double.POSITIVE_INFINITY)",
-          assertThrows(IllegalArgumentException.class, () -> Adam.builder().clipGradNorm(1, 1)).getMessage());
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class, () -> Adam.builder().build(List.of(leaf, derived)));
+      assertEquals(
+          "parameter (group 0, index 1) is not a leaf tensor (it was computed from other tensors, so "
+              + "stepping it in place would not change what it came from): can't optimize a non-leaf Tensor; pass the "
+              + "leaf it came from, or detach().requires_grad_(true) a copy",
+          e.getMessage());
+      assertEquals(
+          "Invalid max_norm value: 0.0 (must be positive and finite)",
+          assertThrows(IllegalArgumentException.class, () -> AdaHessian.builder().clipGradNorm(0))
+              .getMessage());
+      assertEquals(
+          "Invalid norm_type value: 1.0 (supported: 2 and Double.POSITIVE_INFINITY)",
+          assertThrows(IllegalArgumentException.class, () -> Adam.builder().clipGradNorm(1, 1))
+              .getMessage());
     }
   }
 }

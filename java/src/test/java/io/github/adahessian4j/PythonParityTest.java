@@ -40,44 +40,49 @@ import org.junit.jupiter.api.TestFactory;
  * writes one fixture per case into {@code target/parity}: a manifest (model, dtype, optimizer and
  * its options, param groups, probe seed), the initial parameters, the input batches, and the
  * parameters and optimizer state after each of 20 steps of the Python reference (this project's
- * {@code bench/python/adahessian_reference.py}, a re-implementation of the authors' AdaHessian
- * with its published variants; {@code torch.optim.Adam}/{@code AdamW} of torch 1.13). This test
- * rebuilds each model with the same explicit formulas, runs our optimizer on the same batches
- * (AdaHessian with the same counter-based probes), and compares after every step: the loss, every
- * parameter, every state tensor, the probe counter, and at the end each parameter's step count.
+ * {@code bench/python/adahessian_reference.py}, a re-implementation of the authors' AdaHessian with
+ * its published variants; {@code torch.optim.Adam}/{@code AdamW} of torch 1.13). This test rebuilds
+ * each model with the same explicit formulas, runs our optimizer on the same batches (AdaHessian
+ * with the same counter-based probes), and compares after every step: the loss, every parameter,
+ * every state tensor, the probe counter, and at the end each parameter's step count.
  *
  * <p>Tolerances: float64 rtol 1e-10, float32 rtol 1e-5 over 20 steps ({@link #FLOAT32_RTOL} names
  * the one case that needs more, and why). Parameters: atol = rtol (they are O(1)); state tensors:
- * atol = rtol * the tensor's largest |value|, because their entries span orders of magnitude and
- * an entry's rounding error is set by the terms it was summed from; the loss: rtol * (1 + |loss|).
- * Each case prints its largest deviation as a fraction of its tolerance. The fixtures must exist:
- * a missing or incomplete set fails, it never skips.
+ * atol = rtol * the tensor's largest |value|, because their entries span orders of magnitude and an
+ * entry's rounding error is set by the terms it was summed from; the loss: rtol * (1 + |loss|).
+ * Each case prints its largest deviation as a fraction of its tolerance. The fixtures must exist: a
+ * missing or incomplete set fails, it never skips.
  */
 class PythonParityTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /**
-   * Cases whose float32 run needs more than rtol 1e-5. "groups" (updateEach 3, nSamples 2, lr up
-   * to 0.1): its largest deviation, 1.6e-5 of the largest entry, is in the first moment of b1 at
-   * step 12. The reference's own float32 run deviates from its float64 run by more (1.4e-5 in the
-   * parameters, 2e-5 in the state): float32 rounding, amplified by AdaHessian's update
-   * lr * m / (|D| + eps) where a Hessian-vector product entry is small and computed with
-   * cancellation, so libtorch 2.10's and torch 1.13's kernels (summation order, vectorised tanh)
-   * move it by more than an ulp.
+   * Cases whose float32 run needs more than rtol 1e-5. "groups" (updateEach 3, nSamples 2, lr up to
+   * 0.1): its largest deviation, 1.6e-5 of the largest entry, is in the first moment of b1 at step
+   * 12. The reference's own float32 run deviates from its float64 run by more (1.4e-5 in the
+   * parameters, 2e-5 in the state): float32 rounding, amplified by AdaHessian's update lr * m /
+   * (|D| + eps) where a Hessian-vector product entry is small and computed with cancellation, so
+   * libtorch 2.10's and torch 1.13's kernels (summation order, vectorised tanh) move it by more
+   * than an ulp.
    */
   private static final Map<String, Double> FLOAT32_RTOL = Map.of("groups", 3e-5);
 
   /** Where the fixtures are: {@code -Dadahessian4j.parity.dir}, else {@code target/parity}. */
   static Path fixtures() {
     String dir = System.getProperty("adahessian4j.parity.dir");
-    return dir != null ? Path.of(dir) : Path.of(System.getProperty("basedir", "."), "target", "parity");
+    return dir != null
+        ? Path.of(dir)
+        : Path.of(System.getProperty("basedir", "."), "target", "parity");
   }
 
   private static JsonNode readJson(Path file) {
     if (!Files.isRegularFile(file)) {
-      fail("Python parity fixture missing: " + file.toAbsolutePath() + ". The build generates the fixtures "
-          + "with /usr/bin/python3 bench/python/parity.py (Maven's generate-test-resources phase in "
-          + "java/pom.xml); install the reference first with bench/python/install-reference.sh");
+      fail(
+          "Python parity fixture missing: "
+              + file.toAbsolutePath()
+              + ". The build generates the fixtures "
+              + "with /usr/bin/python3 bench/python/parity.py (Maven's generate-test-resources phase in "
+              + "java/pom.xml); install the reference first with bench/python/install-reference.sh");
     }
     try {
       return JSON.readTree(file.toFile());
@@ -111,12 +116,18 @@ class PythonParityTest {
         int numel = p.get("numel").asInt();
         double[] expected = readDoubles(dir.resolve(p.get("file").asText()), "float64", numel);
         Tensor z = AbstractTensor.create(new double[numel], numel);
-        int status = ah4j.ah4j_rademacher_(new PointerPointer<Tensor>(1).put(0, z), new LongPointer(1).put(0, id),
-            1, seed, counter);
+        int status =
+            ah4j.ah4j_rademacher_(
+                new PointerPointer<Tensor>(1).put(0, z),
+                new LongPointer(1).put(0, id),
+                1,
+                seed,
+                counter);
         assertEquals(ah4j.AH4J_OK, status, () -> ah4j.ah4j_last_error().getString());
         String what = "probe (seed " + seed + ", counter " + counter + ", id " + id + ")";
         assertArrayEquals(expected, T.values(z), 0.0, what + ", native");
-        assertArrayEquals(expected, ReferenceProbes.rademacher(seed, counter, id, numel), 0.0, what + ", Java");
+        assertArrayEquals(
+            expected, ReferenceProbes.rademacher(seed, counter, id, numel), 0.0, what + ", Java");
       }
     }
   }
@@ -151,19 +162,28 @@ class PythonParityTest {
       Map<String, Boolean> perStep = new LinkedHashMap<>();
       for (JsonNode x : m.get("inputs")) {
         String name = x.get("name").asText();
-        inputs.put(name, readTensor(dir.resolve("inputs/" + name + ".bin"), x.get("dtype").asText(),
-            longs(x.get("shape"))));
+        inputs.put(
+            name,
+            readTensor(
+                dir.resolve("inputs/" + name + ".bin"),
+                x.get("dtype").asText(),
+                longs(x.get("shape"))));
         perStep.put(name, x.get("perStep").asBoolean());
       }
       double[][] expectedParams = new double[names.size()][];
       List<Map<String, double[]>> expectedState = new ArrayList<>();
       for (int i = 0; i < names.size(); i++) {
         long numel = numel(shapes.get(i));
-        expectedParams[i] = readDoubles(dir.resolve("expected/" + names.get(i) + ".bin"), dtypeName, steps * numel);
+        expectedParams[i] =
+            readDoubles(dir.resolve("expected/" + names.get(i) + ".bin"), dtypeName, steps * numel);
         Map<String, double[]> states = new LinkedHashMap<>();
         for (JsonNode s : m.get("params").get(i).get("state")) {
-          states.put(s.asText(), readDoubles(dir.resolve("expected/" + s.asText() + "." + names.get(i) + ".bin"),
-              dtypeName, steps * numel));
+          states.put(
+              s.asText(),
+              readDoubles(
+                  dir.resolve("expected/" + s.asText() + "." + names.get(i) + ".bin"),
+                  dtypeName,
+                  steps * numel));
         }
         expectedState.add(states);
       }
@@ -183,25 +203,35 @@ class PythonParityTest {
         for (int t = 0; t < steps; t++) {
           Map<String, Tensor> batch = new LinkedHashMap<>();
           for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
-            batch.put(e.getKey(), perStep.get(e.getKey()) ? e.getValue().select(0, t) : e.getValue());
+            batch.put(
+                e.getKey(), perStep.get(e.getKey()) ? e.getValue().select(0, t) : e.getValue());
           }
           double loss = stepper.step(() -> loss(model, params, batch));
           String at = m.get("name").asText() + ", step " + (t + 1);
           double expectedLoss = m.get("losses").get(t).asDouble();
-          worstLoss = Math.max(worstLoss, Math.abs(loss - expectedLoss) / (rtol * (1 + Math.abs(expectedLoss))));
-          assertTrue(Math.abs(loss - expectedLoss) <= rtol * (1 + Math.abs(expectedLoss)),
+          worstLoss =
+              Math.max(
+                  worstLoss, Math.abs(loss - expectedLoss) / (rtol * (1 + Math.abs(expectedLoss))));
+          assertTrue(
+              Math.abs(loss - expectedLoss) <= rtol * (1 + Math.abs(expectedLoss)),
               at + ": loss " + loss + ", expected " + expectedLoss);
           JsonNode norms = m.get("gradNorms");
           if (norms != null && norms.size() > 0) {
             StepStats stats = stepper.optimizer().lastStepStats();
             double expectedNorm = norms.get(t).asDouble();
-            assertEquals(expectedNorm, stats.gradNorm(), rtol * expectedNorm, at + ": gradient norm before clipping");
+            assertEquals(
+                expectedNorm,
+                stats.gradNorm(),
+                rtol * expectedNorm,
+                at + ": gradient norm before clipping");
             boolean shouldClip = stepper.optimizer().clipMaxNorm() / (expectedNorm + 1e-6) < 1;
             assertEquals(shouldClip, stats.clipped(), at + ": clipped");
             clippedSteps += stats.clipped() ? 1 : 0;
           }
           if (kind.equals("adahessian")) {
-            assertEquals(m.get("probeCounters").get(t).asLong(), ((AdaHessian) stepper.optimizer()).probeCounter(),
+            assertEquals(
+                m.get("probeCounters").get(t).asLong(),
+                ((AdaHessian) stepper.optimizer()).probeCounter(),
                 at + ": probe counter");
           }
           for (int i = 0; i < names.size(); i++) {
@@ -239,22 +269,40 @@ class PythonParityTest {
         }
         for (int i = 0; i < names.size(); i++) {
           long expectedSteps = m.get("params").get(i).get("steps").asLong();
-          assertEquals(expectedSteps, stepper.optimizer().stepCount(i), "step count of parameter " + names.get(i));
+          assertEquals(
+              expectedSteps,
+              stepper.optimizer().stepCount(i),
+              "step count of parameter " + names.get(i));
           if (expectedSteps == 0) {
-            assertArrayEquals(before[i], T.values(params.get(names.get(i))), 0.0,
+            assertArrayEquals(
+                before[i],
+                T.values(params.get(names.get(i))),
+                0.0,
                 "an unused parameter must not move: " + names.get(i));
           }
         }
         JsonNode norms = m.get("gradNorms");
         if (norms != null && norms.size() > 0) {
-          assertTrue(clippedSteps > 0 && clippedSteps < steps,
-              m.get("name").asText() + ": a clipping case must clip some steps and not others, clipped " + clippedSteps);
-          System.out.printf("python parity %s: %d of %d steps clipped%n", m.get("name").asText(), clippedSteps, steps);
+          assertTrue(
+              clippedSteps > 0 && clippedSteps < steps,
+              m.get("name").asText()
+                  + ": a clipping case must clip some steps and not others, clipped "
+                  + clippedSteps);
+          System.out.printf(
+              "python parity %s: %d of %d steps clipped%n",
+              m.get("name").asText(), clippedSteps, steps);
         }
         // The largest deviation seen, as a fraction of the tolerance (1 = at the limit).
-        System.out.printf("python parity %s (rtol %.0e): largest deviation / tolerance: parameters %.2g (%s), "
-            + "state %.2g (%s), loss %.2g%n", m.get("name").asText(), rtol, worstParam, worstParamAt, worstState,
-            worstStateAt, worstLoss);
+        System.out.printf(
+            "python parity %s (rtol %.0e): largest deviation / tolerance: parameters %.2g (%s), "
+                + "state %.2g (%s), loss %.2g%n",
+            m.get("name").asText(),
+            rtol,
+            worstParam,
+            worstParamAt,
+            worstState,
+            worstStateAt,
+            worstLoss);
       } finally {
         stepper.optimizer().close();
       }
@@ -262,7 +310,8 @@ class PythonParityTest {
   }
 
   private static List<String> stateNames(String kind) {
-    return kind.equals("adahessian") ? List.of("exp_avg", "exp_hessian_diag_sq")
+    return kind.equals("adahessian")
+        ? List.of("exp_avg", "exp_hessian_diag_sq")
         : List.of("exp_avg", "exp_avg_sq", "max_exp_avg_sq");
   }
 
@@ -275,18 +324,19 @@ class PythonParityTest {
     FusedOptimizer<?> optimizer();
   }
 
-
   /** The case's gradient clipping ("clipMaxNorm", "clipNormType": 2 or "inf"), if it has one. */
   private static void clip(JsonNode m, OptimizerBuilder<?, ?, ?> b) {
     JsonNode o = m.get("options");
     if (o.has("clipMaxNorm")) {
       String type = o.get("clipNormType").asText();
-      b.clipGradNorm(o.get("clipMaxNorm").asDouble(),
+      b.clipGradNorm(
+          o.get("clipMaxNorm").asDouble(),
           type.equals("inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(type));
     }
   }
 
-  private static Stepper optimizer(String kind, JsonNode m, List<String> names, Map<String, Tensor> params) {
+  private static Stepper optimizer(
+      String kind, JsonNode m, List<String> names, Map<String, Tensor> params) {
     List<List<Tensor>> groups = new ArrayList<>();
     int expectedIndex = 0;
     for (JsonNode g : m.get("groups")) {
@@ -301,22 +351,32 @@ class PythonParityTest {
     JsonNode gs = m.get("groups");
     if (kind.equals("adahessian")) {
       JsonNode o = m.get("options");
-      AdaHessian.Builder b = AdaHessian.builder()
-          .seed(m.get("seed").asLong())
-          .updateEach(o.get("updateEach").asInt())
-          .nSamples(o.get("nSamples").asInt())
-          .blockAveraging(switch (o.get("blockAveraging").asText()) {
-            case "official" -> BlockAveraging.OFFICIAL;
-            case "instruction" -> BlockAveraging.INSTRUCTION;
-            case "none" -> BlockAveraging.NONE;
-            default -> throw new AssertionError("unknown block averaging " + o.get("blockAveraging"));
-          });
+      AdaHessian.Builder b =
+          AdaHessian.builder()
+              .seed(m.get("seed").asLong())
+              .updateEach(o.get("updateEach").asInt())
+              .nSamples(o.get("nSamples").asInt())
+              .blockAveraging(
+                  switch (o.get("blockAveraging").asText()) {
+                    case "official" -> BlockAveraging.OFFICIAL;
+                    case "instruction" -> BlockAveraging.INSTRUCTION;
+                    case "none" -> BlockAveraging.NONE;
+                    default ->
+                        throw new AssertionError(
+                            "unknown block averaging " + o.get("blockAveraging"));
+                  });
       clip(m, b);
       for (int g = 0; g < groups.size(); g++) {
         JsonNode h = gs.get(g);
-        b.group(groups.get(g), new AdaHessianOptions(h.get("lr").asDouble(), h.get("beta1").asDouble(),
-            h.get("beta2").asDouble(), h.get("eps").asDouble(), h.get("weightDecay").asDouble(),
-            h.get("hessianPower").asDouble()));
+        b.group(
+            groups.get(g),
+            new AdaHessianOptions(
+                h.get("lr").asDouble(),
+                h.get("beta1").asDouble(),
+                h.get("beta2").asDouble(),
+                h.get("eps").asDouble(),
+                h.get("weightDecay").asDouble(),
+                h.get("hessianPower").asDouble()));
       }
       AdaHessian opt = b.build();
       return new Stepper() {
@@ -339,8 +399,15 @@ class PythonParityTest {
     }
     List<AdamOptions> options = new ArrayList<>();
     for (JsonNode h : gs) {
-      options.add(new AdamOptions(h.get("lr").asDouble(), h.get("beta1").asDouble(), h.get("beta2").asDouble(),
-          h.get("eps").asDouble(), h.get("weightDecay").asDouble(), h.get("amsgrad").asBoolean(), false));
+      options.add(
+          new AdamOptions(
+              h.get("lr").asDouble(),
+              h.get("beta1").asDouble(),
+              h.get("beta2").asDouble(),
+              h.get("eps").asDouble(),
+              h.get("weightDecay").asDouble(),
+              h.get("amsgrad").asBoolean(),
+              false));
     }
     FusedAdam opt;
     if (decoupled) {
@@ -381,31 +448,40 @@ class PythonParityTest {
 
   static Tensor loss(String model, Map<String, Tensor> p, Map<String, Tensor> x) {
     switch (model) {
-      case "quadratic": {
-        Tensor w = p.get("x");
-        return torch.dot(w, torch.mv(x.get("A"), w)).mul(T.s(0.5)).sub(torch.dot(x.get("b"), w))
-            .add(x.get("c").mul(p.get("u")).sum());
-      }
-      case "mlp": {
-        Tensor h = torch.tanh(torch.matmul(x.get("x"), p.get("w1").t()).add(p.get("b1")));
-        Tensor logits = torch.matmul(h, p.get("w2").t()).add(p.get("b2"));
-        return torch.cross_entropy_loss(logits, x.get("y"));
-      }
-      case "cnn": {
-        Tensor h = torch.tanh(torch.conv2d(x.get("x"), p.get("k")).add(p.get("kb").reshape(1, 4, 1, 1)));
-        Tensor logits = torch.matmul(h.reshape(h.size(0), 64), p.get("w").t()).add(p.get("b"));
-        return torch.cross_entropy_loss(logits, x.get("y"));
-      }
-      case "conv13": {
-        Tensor a = torch.tanh(torch.conv1d(x.get("x1"), p.get("w1"))).sub(x.get("t1"));
-        Tensor b = torch.tanh(torch.conv3d(x.get("x3"), p.get("w3"))).sub(x.get("t3"));
-        return a.square().mean().add(b.square().mean());
-      }
-      case "layernorm": {
-        Tensor y = torch.tanh(x.get("xn").mul(p.get("gamma")).add(p.get("beta")));
-        Tensor logits = torch.matmul(y, p.get("w").t()).add(p.get("b")).mul(p.get("s"));
-        return torch.cross_entropy_loss(logits, x.get("y"));
-      }
+      case "quadratic":
+        {
+          Tensor w = p.get("x");
+          return torch
+              .dot(w, torch.mv(x.get("A"), w))
+              .mul(T.s(0.5))
+              .sub(torch.dot(x.get("b"), w))
+              .add(x.get("c").mul(p.get("u")).sum());
+        }
+      case "mlp":
+        {
+          Tensor h = torch.tanh(torch.matmul(x.get("x"), p.get("w1").t()).add(p.get("b1")));
+          Tensor logits = torch.matmul(h, p.get("w2").t()).add(p.get("b2"));
+          return torch.cross_entropy_loss(logits, x.get("y"));
+        }
+      case "cnn":
+        {
+          Tensor h =
+              torch.tanh(torch.conv2d(x.get("x"), p.get("k")).add(p.get("kb").reshape(1, 4, 1, 1)));
+          Tensor logits = torch.matmul(h.reshape(h.size(0), 64), p.get("w").t()).add(p.get("b"));
+          return torch.cross_entropy_loss(logits, x.get("y"));
+        }
+      case "conv13":
+        {
+          Tensor a = torch.tanh(torch.conv1d(x.get("x1"), p.get("w1"))).sub(x.get("t1"));
+          Tensor b = torch.tanh(torch.conv3d(x.get("x3"), p.get("w3"))).sub(x.get("t3"));
+          return a.square().mean().add(b.square().mean());
+        }
+      case "layernorm":
+        {
+          Tensor y = torch.tanh(x.get("xn").mul(p.get("gamma")).add(p.get("beta")));
+          Tensor logits = torch.matmul(y, p.get("w").t()).add(p.get("b")).mul(p.get("s"));
+          return torch.cross_entropy_loss(logits, x.get("y"));
+        }
       default:
         throw new AssertionError("unknown model " + model);
     }
@@ -458,21 +534,24 @@ class PythonParityTest {
   static Tensor readTensor(Path file, String dtype, long[] shape) {
     long count = numel(shape);
     switch (dtype) {
-      case "float64": {
-        double[] d = new double[(int) count];
-        readBytes(file, count, 8).asDoubleBuffer().get(d);
-        return AbstractTensor.create(d, shape);
-      }
-      case "float32": {
-        float[] f = new float[(int) count];
-        readBytes(file, count, 4).asFloatBuffer().get(f);
-        return AbstractTensor.create(f, shape);
-      }
-      case "int64": {
-        long[] l = new long[(int) count];
-        readBytes(file, count, 8).asLongBuffer().get(l);
-        return AbstractTensor.create(l, shape);
-      }
+      case "float64":
+        {
+          double[] d = new double[(int) count];
+          readBytes(file, count, 8).asDoubleBuffer().get(d);
+          return AbstractTensor.create(d, shape);
+        }
+      case "float32":
+        {
+          float[] f = new float[(int) count];
+          readBytes(file, count, 4).asFloatBuffer().get(f);
+          return AbstractTensor.create(f, shape);
+        }
+      case "int64":
+        {
+          long[] l = new long[(int) count];
+          readBytes(file, count, 8).asLongBuffer().get(l);
+          return AbstractTensor.create(l, shape);
+        }
       default:
         throw new AssertionError("unknown dtype " + dtype);
     }

@@ -17,36 +17,74 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * Thousands of random AdaHessian steps: shapes of rank 0-5, float32/float64, hyperparameters
- * (some invalid), block-averaging rules (some not dividing) and NaN/infinity placed in the loss.
- * Every outcome must be either a clean exception or a step equal to a direct double-precision
- * evaluation of the authors' formulas; never a crash. The loss is
- * {@code sum(a * p^2 / 2 + b * p)}, so g = a p + b and z * Hz = a exactly for any probe.
+ * Thousands of random AdaHessian steps: shapes of rank 0-5, float32/float64, hyperparameters (some
+ * invalid), block-averaging rules (some not dividing) and NaN/infinity placed in the loss. Every
+ * outcome must be either a clean exception or a step equal to a direct double-precision evaluation
+ * of the authors' formulas; never a crash. The loss is {@code sum(a * p^2 / 2 + b * p)}, so g = a p
+ * + b and z * Hz = a exactly for any probe.
  */
 class RandomInputTest {
 
-  record Case(long[] shape, boolean fp64, double lr, double beta1, double beta2, double eps,
-      double weightDecay, double power, int ruleKind, long ruleArg, double[] a, double[] b, double[] p) {}
+  record Case(
+      long[] shape,
+      boolean fp64,
+      double lr,
+      double beta1,
+      double beta2,
+      double eps,
+      double weightDecay,
+      double power,
+      int ruleKind,
+      long ruleArg,
+      double[] a,
+      double[] b,
+      double[] p) {}
 
   @Provide
   Arbitrary<Case> cases() {
-    Arbitrary<long[]> shapes = Arbitraries.longs().between(1, 4).array(long[].class).ofMinSize(0).ofMaxSize(5);
-    Arbitrary<Double> any = Arbitraries.frequencyOf(
-        net.jqwik.api.Tuple.of(12, Arbitraries.doubles().between(0, 1).ofScale(6)),
-        net.jqwik.api.Tuple.of(1, Arbitraries.of(-1.0, 1.0, Double.NaN, Double.POSITIVE_INFINITY, 0.0, 1e-8)));
-    return Combinators.combine(shapes, Arbitraries.of(false, true), any, any, any,
-        Arbitraries.doubles().between(-8, -2).ofScale(3).map(e -> Math.pow(10, e)),
-        Arbitraries.doubles().between(0, 0.1).ofScale(6), Arbitraries.doubles().between(0, 1).ofScale(3)).flatAs((shape, fp64, lr, b1, b2, eps, wd, k) -> {
-          int numel = (int) java.util.Arrays.stream(shape).reduce(1, (x, y) -> x * y);
-          Arbitrary<Double> value = Arbitraries.frequencyOf(
-              net.jqwik.api.Tuple.of(40, Arbitraries.doubles().between(-3, 3).ofScale(6)),
-              net.jqwik.api.Tuple.of(1, Arbitraries.of(Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY)));
-          Arbitrary<double[]> values = value.array(double[].class).ofSize(numel);
-          Arbitrary<double[]> params = Arbitraries.doubles().between(-2, 2).ofScale(6).array(double[].class).ofSize(numel);
-          return Combinators.combine(Arbitraries.integers().between(0, 2), Arbitraries.longs().between(1, 8),
-              values, values, params).as((kind, arg, a, b, p) ->
-                  new Case(shape, fp64, lr, b1, b2, eps, wd, k, kind, arg, a, b, p));
-        });
+    Arbitrary<long[]> shapes =
+        Arbitraries.longs().between(1, 4).array(long[].class).ofMinSize(0).ofMaxSize(5);
+    Arbitrary<Double> any =
+        Arbitraries.frequencyOf(
+            net.jqwik.api.Tuple.of(12, Arbitraries.doubles().between(0, 1).ofScale(6)),
+            net.jqwik.api.Tuple.of(
+                1, Arbitraries.of(-1.0, 1.0, Double.NaN, Double.POSITIVE_INFINITY, 0.0, 1e-8)));
+    return Combinators.combine(
+            shapes,
+            Arbitraries.of(false, true),
+            any,
+            any,
+            any,
+            Arbitraries.doubles().between(-8, -2).ofScale(3).map(e -> Math.pow(10, e)),
+            Arbitraries.doubles().between(0, 0.1).ofScale(6),
+            Arbitraries.doubles().between(0, 1).ofScale(3))
+        .flatAs(
+            (shape, fp64, lr, b1, b2, eps, wd, k) -> {
+              int numel = (int) java.util.Arrays.stream(shape).reduce(1, (x, y) -> x * y);
+              Arbitrary<Double> value =
+                  Arbitraries.frequencyOf(
+                      net.jqwik.api.Tuple.of(40, Arbitraries.doubles().between(-3, 3).ofScale(6)),
+                      net.jqwik.api.Tuple.of(
+                          1,
+                          Arbitraries.of(
+                              Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY)));
+              Arbitrary<double[]> values = value.array(double[].class).ofSize(numel);
+              Arbitrary<double[]> params =
+                  Arbitraries.doubles()
+                      .between(-2, 2)
+                      .ofScale(6)
+                      .array(double[].class)
+                      .ofSize(numel);
+              return Combinators.combine(
+                      Arbitraries.integers().between(0, 2),
+                      Arbitraries.longs().between(1, 8),
+                      values,
+                      values,
+                      params)
+                  .as(
+                      (kind, arg, a, b, p) ->
+                          new Case(shape, fp64, lr, b1, b2, eps, wd, k, kind, arg, a, b, p));
+            });
   }
 
   private static BlockAveraging.Rule rule(Case c) {
@@ -71,7 +109,8 @@ class RandomInputTest {
     torch.ScalarType dtype = c.fp64() ? torch.ScalarType.Double : torch.ScalarType.Float;
     AdaHessianOptions options;
     try {
-      options = new AdaHessianOptions(c.lr(), c.beta1(), c.beta2(), c.eps(), c.weightDecay(), c.power());
+      options =
+          new AdaHessianOptions(c.lr(), c.beta1(), c.beta2(), c.eps(), c.weightDecay(), c.power());
     } catch (IllegalArgumentException e) {
       assertTrue(e.getMessage().startsWith("Invalid "), e.getMessage());
       Statistics.collect("invalid hyperparameter");
@@ -122,8 +161,10 @@ class RandomInputTest {
           double v = (1 - c.beta2()) * mean * mean;
           double denom = Math.pow(Math.sqrt(v) / Math.sqrt(bc2), c.power()) + c.eps();
           double expected = start[i] - c.lr() * (m / bc1 / denom + c.weightDecay() * start[i]);
-          double tolerance = rtol * (Math.abs(expected) + Math.abs(start[i]) + c.lr() * Math.abs(m / bc1 / denom));
-          assertTrue(Math.abs(after[i] - expected) <= tolerance + 1e-30,
+          double tolerance =
+              rtol * (Math.abs(expected) + Math.abs(start[i]) + c.lr() * Math.abs(m / bc1 / denom));
+          assertTrue(
+              Math.abs(after[i] - expected) <= tolerance + 1e-30,
               "element " + i + ": " + after[i] + " vs " + expected + " for " + describe(c));
         }
       }
@@ -131,8 +172,24 @@ class RandomInputTest {
   }
 
   private static String describe(Case c) {
-    return "shape " + java.util.Arrays.toString(c.shape()) + (c.fp64() ? " float64" : " float32")
-        + " lr " + c.lr() + " betas " + c.beta1() + "/" + c.beta2() + " eps " + c.eps() + " wd "
-        + c.weightDecay() + " k " + c.power() + " rule " + c.ruleKind() + "/" + c.ruleArg();
+    return "shape "
+        + java.util.Arrays.toString(c.shape())
+        + (c.fp64() ? " float64" : " float32")
+        + " lr "
+        + c.lr()
+        + " betas "
+        + c.beta1()
+        + "/"
+        + c.beta2()
+        + " eps "
+        + c.eps()
+        + " wd "
+        + c.weightDecay()
+        + " k "
+        + c.power()
+        + " rule "
+        + c.ruleKind()
+        + "/"
+        + c.ruleArg();
   }
 }

@@ -1,8 +1,8 @@
 package io.github.adahessian4j;
 
 /**
- * The probe generator written again from its specification in adahessian4j.h, independently of
- * the native code, so tests can feed identical z to op-by-op references.
+ * The probe generator written again from its specification in adahessian4j.h, independently of the
+ * native code, so tests can feed identical z to op-by-op references.
  */
 final class ReferenceProbes {
   private ReferenceProbes() {}

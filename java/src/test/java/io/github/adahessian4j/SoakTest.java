@@ -15,11 +15,11 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Native memory stays flat over many AdaHessian steps (each one builds a double-backward graph;
- * every other step is a gradient-accumulation step in two parts).
- * The run happens in a second JVM whose Java heap is fixed and pre-touched
- * ({@code -Xms128m -Xmx128m -XX:+AlwaysPreTouch}), so RSS growth there is native growth. CI runs
- * 3,000 steps; {@code -Dsoak.steps=100000} runs the long version. RSS is sampled after warm-up;
- * the least-squares slope and the total growth are printed and bounded.
+ * every other step is a gradient-accumulation step in two parts). The run happens in a second JVM
+ * whose Java heap is fixed and pre-touched ({@code -Xms128m -Xmx128m -XX:+AlwaysPreTouch}), so RSS
+ * growth there is native growth. CI runs 3,000 steps; {@code -Dsoak.steps=100000} runs the long
+ * version. RSS is sampled after warm-up; the least-squares slope and the total growth are printed
+ * and bounded.
  */
 class SoakTest {
 
@@ -27,20 +27,35 @@ class SoakTest {
   void rssIsFlatOverThousandsOfSteps() throws Exception {
     int steps = Integer.getInteger("soak.steps", 3000);
     String java = ProcessHandle.current().info().command().orElse("java");
-    Process child = new ProcessBuilder(java, "-Xms128m", "-Xmx128m", "-XX:+AlwaysPreTouch",
-        "-cp", System.getProperty("java.class.path"), SoakTest.class.getName(), Integer.toString(steps))
-        .redirectErrorStream(true).start();
+    Process child =
+        new ProcessBuilder(
+                java,
+                "-Xms128m",
+                "-Xmx128m",
+                "-XX:+AlwaysPreTouch",
+                "-cp",
+                System.getProperty("java.class.path"),
+                SoakTest.class.getName(),
+                Integer.toString(steps))
+            .redirectErrorStream(true)
+            .start();
     String output = new String(child.getInputStream().readAllBytes());
     assertTrue(child.waitFor(600, TimeUnit.SECONDS), "the soak JVM did not finish");
     System.out.print(output);
-    String[] result = output.lines().filter(l -> l.startsWith("soak-result ")).findFirst()
-        .orElseThrow(() -> new AssertionError("the soak JVM printed no result:\n" + output)).split(" ");
+    String[] result =
+        output
+            .lines()
+            .filter(l -> l.startsWith("soak-result "))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("the soak JVM printed no result:\n" + output))
+            .split(" ");
     double slopeKbPerStep = Double.parseDouble(result[1]);
     double growthKb = Double.parseDouble(result[2]);
     double sinceEarlyKb = Double.parseDouble(result[3]);
     // From step 500 to the end: JIT and allocator pools add ~15 MiB here; a deliberately leaked
     // gradient per step (8 KiB) added ~190 MiB.
-    assertTrue(sinceEarlyKb < 64 * 1024, "RSS grew by " + sinceEarlyKb + " KiB from step 500 to the end");
+    assertTrue(
+        sinceEarlyKb < 64 * 1024, "RSS grew by " + sinceEarlyKb + " KiB from step 500 to the end");
     // A step's gradients and double-backward graph are tens of KiB here: leaking them would show
     // as a slope of >= 10 KiB/step. The bounds leave room for a noisy machine's late JIT work.
     assertTrue(slopeKbPerStep < 1.0, "RSS grows by " + slopeKbPerStep + " KiB per step");
@@ -79,8 +94,12 @@ class SoakTest {
           if (i % 2 == 1) {
             opt.step(() -> torch.cross_entropy_loss(l2.forward(torch.tanh(l1.forward(x))), y));
           } else { // every other step in two parts (gradient accumulation: nested scopes)
-            opt.step(2, b -> torch.cross_entropy_loss(
-                l2.forward(torch.tanh(l1.forward(x.narrow(0, 32L * b, 32)))), y.narrow(0, 32L * b, 32)));
+            opt.step(
+                2,
+                b ->
+                    torch.cross_entropy_loss(
+                        l2.forward(torch.tanh(l1.forward(x.narrow(0, 32L * b, 32)))),
+                        y.narrow(0, 32L * b, 32)));
           }
         }
         if (i == 500) {
@@ -106,7 +125,8 @@ class SoakTest {
     }
     double slopeKbPerStep = num / den;
     double growthKb = rss[samples - 1] - rss[0];
-    System.out.printf("soak: %d steps after %d warm-up; RSS %.0f -> %.0f KiB; slope %.4f KiB/step%n",
+    System.out.printf(
+        "soak: %d steps after %d warm-up; RSS %.0f -> %.0f KiB; slope %.4f KiB/step%n",
         steps, warmUp, rss[0], rss[samples - 1], slopeKbPerStep);
     System.out.printf("soak-result %f %f %f%n", slopeKbPerStep, growthKb, rss[samples - 1] - early);
   }

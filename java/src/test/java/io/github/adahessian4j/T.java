@@ -59,7 +59,8 @@ final class T {
     return worst;
   }
 
-  static void assertClose(String what, double[] actual, double[] expected, double rtol, double atol) {
+  static void assertClose(
+      String what, double[] actual, double[] expected, double rtol, double atol) {
     double c = closeness(actual, expected, rtol, atol);
     if (!(c <= 1)) {
       int worstAt = 0;
@@ -71,8 +72,18 @@ final class T {
           worstAt = i;
         }
       }
-      throw new AssertionError(what + ": not close (rtol " + rtol + ", atol " + atol + "): element "
-          + worstAt + " is " + actual[worstAt] + ", expected " + expected[worstAt]);
+      throw new AssertionError(
+          what
+              + ": not close (rtol "
+              + rtol
+              + ", atol "
+              + atol
+              + "): element "
+              + worstAt
+              + " is "
+              + actual[worstAt]
+              + ", expected "
+              + expected[worstAt]);
     }
   }
 }

@@ -6,9 +6,9 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * A small loss over parameters of every rank 0-5 (a scalar, a bias, a linear weight, Conv1d,
- * Conv2d and Conv3d kernels) plus one parameter the loss never uses. tanh makes every Hessian
- * block non-zero and non-diagonal. Test code only.
+ * A small loss over parameters of every rank 0-5 (a scalar, a bias, a linear weight, Conv1d, Conv2d
+ * and Conv3d kernels) plus one parameter the loss never uses. tanh makes every Hessian block
+ * non-zero and non-diagonal. Test code only.
  */
 final class TestModel {
   final List<Tensor> params = new ArrayList<>();

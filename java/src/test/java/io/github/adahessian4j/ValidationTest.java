@@ -21,16 +21,44 @@ class ValidationTest {
 
   static Stream<Arguments> badOptions() {
     return Stream.of(
-        Arguments.of("negative lr", (Runnable) () -> AdaHessian.builder().lr(-1.0), "Invalid learning rate: -1.0"),
-        Arguments.of("NaN lr", (Runnable) () -> Adam.builder().lr(Double.NaN), "Invalid learning rate: NaN"),
-        Arguments.of("beta1 = 1", (Runnable) () -> AdaHessian.builder().betas(1.0, 0.999), "Invalid beta parameter at index 0: 1.0"),
-        Arguments.of("beta2 < 0", (Runnable) () -> AdamW.builder().betas(0.9, -0.5), "Invalid beta parameter at index 1: -0.5"),
-        Arguments.of("hessian power 2", (Runnable) () -> AdaHessian.builder().hessianPower(2.0), "Invalid Hessian power value: 2.0"),
-        Arguments.of("negative eps", (Runnable) () -> AdaHessian.builder().eps(-1e-8), "Invalid epsilon value: -1.0E-8"),
-        Arguments.of("infinite weight decay", (Runnable) () -> Adam.builder().weightDecay(Double.POSITIVE_INFINITY), "Invalid weight_decay value: Infinity"),
-        Arguments.of("updateEach 0", (Runnable) () -> AdaHessian.builder().updateEach(0), "Invalid updateEach value: 0 (must be >= 1)"),
-        Arguments.of("nSamples 0", (Runnable) () -> AdaHessian.builder().nSamples(0), "Invalid nSamples value: 0 (must be >= 1)"),
-        Arguments.of("block size 0", (Runnable) () -> BlockAveraging.Rule.blocks(0), "Invalid block size value: 0 (must be >= 1)"));
+        Arguments.of(
+            "negative lr",
+            (Runnable) () -> AdaHessian.builder().lr(-1.0),
+            "Invalid learning rate: -1.0"),
+        Arguments.of(
+            "NaN lr", (Runnable) () -> Adam.builder().lr(Double.NaN), "Invalid learning rate: NaN"),
+        Arguments.of(
+            "beta1 = 1",
+            (Runnable) () -> AdaHessian.builder().betas(1.0, 0.999),
+            "Invalid beta parameter at index 0: 1.0"),
+        Arguments.of(
+            "beta2 < 0",
+            (Runnable) () -> AdamW.builder().betas(0.9, -0.5),
+            "Invalid beta parameter at index 1: -0.5"),
+        Arguments.of(
+            "hessian power 2",
+            (Runnable) () -> AdaHessian.builder().hessianPower(2.0),
+            "Invalid Hessian power value: 2.0"),
+        Arguments.of(
+            "negative eps",
+            (Runnable) () -> AdaHessian.builder().eps(-1e-8),
+            "Invalid epsilon value: -1.0E-8"),
+        Arguments.of(
+            "infinite weight decay",
+            (Runnable) () -> Adam.builder().weightDecay(Double.POSITIVE_INFINITY),
+            "Invalid weight_decay value: Infinity"),
+        Arguments.of(
+            "updateEach 0",
+            (Runnable) () -> AdaHessian.builder().updateEach(0),
+            "Invalid updateEach value: 0 (must be >= 1)"),
+        Arguments.of(
+            "nSamples 0",
+            (Runnable) () -> AdaHessian.builder().nSamples(0),
+            "Invalid nSamples value: 0 (must be >= 1)"),
+        Arguments.of(
+            "block size 0",
+            (Runnable) () -> BlockAveraging.Rule.blocks(0),
+            "Invalid block size value: 0 (must be >= 1)"));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -42,16 +70,26 @@ class ValidationTest {
 
   static Stream<Arguments> badParams() {
     return Stream.of(
-        Arguments.of("integer dtype", (Supplier<Tensor>) () -> torch.ones(3).to(torch.ScalarType.Long),
+        Arguments.of(
+            "integer dtype",
+            (Supplier<Tensor>) () -> torch.ones(3).to(torch.ScalarType.Long),
             "parameter (group 0, index 1): expected a floating dtype (float32, float64, float16 or bfloat16), got Long"),
-        Arguments.of("no requires_grad", (Supplier<Tensor>) () -> torch.ones(3),
+        Arguments.of(
+            "no requires_grad",
+            (Supplier<Tensor>) () -> torch.ones(3),
             "parameter (group 0, index 1) does not require grad: call requires_grad_(true) on it or leave it out of the optimizer"),
-        Arguments.of("non-contiguous", (Supplier<Tensor>) () -> {
-          Tensor t = torch.ones(2, 3).t();
-          t.requires_grad_(true);
-          return t;
-        }, "parameter (group 0, index 1): expected a contiguous tensor (call contiguous() before making it a parameter)"),
-        Arguments.of("undefined", (Supplier<Tensor>) Tensor::new,
+        Arguments.of(
+            "non-contiguous",
+            (Supplier<Tensor>)
+                () -> {
+                  Tensor t = torch.ones(2, 3).t();
+                  t.requires_grad_(true);
+                  return t;
+                },
+            "parameter (group 0, index 1): expected a contiguous tensor (call contiguous() before making it a parameter)"),
+        Arguments.of(
+            "undefined",
+            (Supplier<Tensor>) Tensor::new,
             "parameter (group 0, index 1) is an undefined tensor"));
   }
 
@@ -61,10 +99,13 @@ class ValidationTest {
     try (PointerScope scope = new PointerScope()) {
       Tensor good = T.randomParam(1, torch.ScalarType.Float, 3);
       Tensor b = bad.get();
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> AdaHessian.builder().build(List.of(good, b)));
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class, () -> AdaHessian.builder().build(List.of(good, b)));
       assertEquals(message, e.getMessage());
-      e = assertThrows(IllegalArgumentException.class, () -> Adam.builder().build(List.of(good, b)));
+      e =
+          assertThrows(
+              IllegalArgumentException.class, () -> Adam.builder().build(List.of(good, b)));
       assertEquals(message, e.getMessage());
     }
   }
@@ -74,9 +115,14 @@ class ValidationTest {
     try (PointerScope scope = new PointerScope()) {
       Tensor a = T.randomParam(1, torch.ScalarType.Float, 3);
       Tensor b = T.randomParam(2, torch.ScalarType.Float, 3);
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> AdaHessian.builder().group(List.of(a, b)).group(List.of(new Tensor(b))).build());
-      assertEquals("parameter (group 1, index 0) appears twice: it is also parameter (group 0, index 1)", e.getMessage());
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () ->
+                  AdaHessian.builder().group(List.of(a, b)).group(List.of(new Tensor(b))).build());
+      assertEquals(
+          "parameter (group 1, index 0) appears twice: it is also parameter (group 0, index 1)",
+          e.getMessage());
     }
   }
 
@@ -84,17 +130,24 @@ class ValidationTest {
   void blockSizeThatDoesNotDivide() {
     try (PointerScope scope = new PointerScope()) {
       Tensor a = T.randomParam(1, torch.ScalarType.Float, 6);
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> AdaHessian.builder()
-              .blockAveraging(BlockAveraging.OFFICIAL.withRank(1, BlockAveraging.Rule.blocks(4)))
-              .build(List.of(a)));
-      assertEquals("parameter 0 (group 0, index 0, shape [6]): block averaging blocks(4) gives block "
-          + "size 4, which does not divide its 6 elements", e.getMessage());
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () ->
+                  AdaHessian.builder()
+                      .blockAveraging(
+                          BlockAveraging.OFFICIAL.withRank(1, BlockAveraging.Rule.blocks(4)))
+                      .build(List.of(a)));
+      assertEquals(
+          "parameter 0 (group 0, index 0, shape [6]): block averaging blocks(4) gives block "
+              + "size 4, which does not divide its 6 elements",
+          e.getMessage());
     }
   }
 
   /** Runs a failing step and checks that params, step counts and later steps are unaffected. */
-  private static void assertStepFailsCleanly(Supplier<Tensor> closure, Class<? extends Throwable> type, String message) {
+  private static void assertStepFailsCleanly(
+      Supplier<Tensor> closure, Class<? extends Throwable> type, String message) {
     try (PointerScope scope = new PointerScope()) {
       Tensor x = T.randomParam(4, torch.ScalarType.Float, 5);
       Tensor y = T.randomParam(5, torch.ScalarType.Float, 5);
@@ -125,19 +178,25 @@ class ValidationTest {
 
   @Test
   void closureReturningANonScalar() {
-    assertStepFailsCleanly(() -> T.randomParam(1, torch.ScalarType.Float, 3),
-        OptimizerException.class, "closure must return a scalar loss, got shape [3]");
+    assertStepFailsCleanly(
+        () -> T.randomParam(1, torch.ScalarType.Float, 3),
+        OptimizerException.class,
+        "closure must return a scalar loss, got shape [3]");
   }
 
   @Test
   void closureReturningALossWithoutGraph() {
-    assertStepFailsCleanly(() -> torch.ones(1), OptimizerException.class,
+    assertStepFailsCleanly(
+        () -> torch.ones(1),
+        OptimizerException.class,
         "the loss does not require grad: compute it from the optimizer's parameters, outside NoGradGuard");
   }
 
   @Test
   void closureReturningNull() {
-    assertStepFailsCleanly(() -> null, OptimizerException.class,
+    assertStepFailsCleanly(
+        () -> null,
+        OptimizerException.class,
         "closure returned no loss (null or undefined tensor)");
   }
 
@@ -148,9 +207,14 @@ class ValidationTest {
       Tensor x = T.randomParam(4, torch.ScalarType.Float, 5);
       try (AdaHessian opt = AdaHessian.builder().build(List.of(x))) {
         double[] before = T.values(x);
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> opt.step(() -> {
-          throw thrown;
-        }));
+        IllegalStateException e =
+            assertThrows(
+                IllegalStateException.class,
+                () ->
+                    opt.step(
+                        () -> {
+                          throw thrown;
+                        }));
         assertSame(thrown, e);
         assertArrayEquals(before, T.values(x), 0.0);
         assertEquals(0, opt.stepCount(0));
@@ -165,7 +229,8 @@ class ValidationTest {
       AdaHessian opt = AdaHessian.builder().build(List.of(x));
       opt.close();
       opt.close(); // idempotent
-      IllegalStateException e = assertThrows(IllegalStateException.class, () -> opt.step(() -> x.sum()));
+      IllegalStateException e =
+          assertThrows(IllegalStateException.class, () -> opt.step(() -> x.sum()));
       assertEquals("optimizer is closed", e.getMessage());
       Adam adam = Adam.builder().build(List.of(x));
       adam.close();

@@ -19,18 +19,27 @@ import picocli.CommandLine.Option;
  * A small end-to-end training run: an MLP (20-64-4, tanh) on a synthetic 4-class data set, once
  * with Adam and once with AdaHessian, printing the loss and accuracy after every epoch.
  */
-@Command(name = "example", mixinStandardHelpOptions = true,
-    description = "A quick example: an MLP on synthetic data, trained with Adam and with AdaHessian, loss per epoch.")
+@Command(
+    name = "example",
+    mixinStandardHelpOptions = true,
+    description =
+        "A quick example: an MLP on synthetic data, trained with Adam and with AdaHessian, loss per epoch.")
 public final class Example implements Runnable {
   private static final int FEATURES = 20;
   private static final int CLASSES = 4;
   private static final int SAMPLES = 2000;
   private static final int BATCH = 100;
 
-  @Option(names = "--epochs", defaultValue = "5", description = "Epochs (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--epochs",
+      defaultValue = "5",
+      description = "Epochs (default: ${DEFAULT-VALUE}).")
   int epochs;
 
-  @Option(names = "--threads", defaultValue = "0", description = "libtorch threads (default: libtorch's choice).")
+  @Option(
+      names = "--threads",
+      defaultValue = "0",
+      description = "libtorch threads (default: libtorch's choice).")
   int threads;
 
   /** The MLP; {@code forward} maps a batch of features to class logits. */
@@ -54,14 +63,16 @@ public final class Example implements Runnable {
         xs[i * FEATURES + f] = (float) (r.nextGaussian() + (f % CLASSES == ys[i] ? 1.5 : 0.0));
       }
     }
-    return new Tensor[] {AbstractTensor.create(xs, SAMPLES, FEATURES), AbstractTensor.create(ys, SAMPLES)};
+    return new Tensor[] {
+      AbstractTensor.create(xs, SAMPLES, FEATURES), AbstractTensor.create(ys, SAMPLES)
+    };
   }
 
   private static void train(String name, int epochs, Tensor[] data, Function<Mlp, Optimizer> make) {
     torch.manual_seed(1);
     Mlp model = new Mlp();
     System.out.printf("%n%s%n epoch      loss  accuracy  ms/step%n", name);
-    try (Optimizer opt = make.apply(model)) {  // the loop is the same for every optimizer
+    try (Optimizer opt = make.apply(model)) { // the loop is the same for every optimizer
       for (int epoch = 1; epoch <= epochs; epoch++) {
         long start = System.nanoTime();
         for (int b = 0; b < SAMPLES / BATCH; b++) {
@@ -75,9 +86,15 @@ public final class Example implements Runnable {
         try (PointerScope scope = new PointerScope()) {
           Tensor logits = model.forward(data[0]);
           double loss = torch.cross_entropy_loss(logits, data[1]).item_double();
-          double accuracy = torch.argmax(logits, new LongOptional(1), false).eq(data[1])
-              .to(torch.ScalarType.Double).mean().item_double();
-          System.out.printf(" %5d  %8.4f  %7.2f%%  %7.2f%n", epoch, loss, 100 * accuracy, msPerStep);
+          double accuracy =
+              torch
+                  .argmax(logits, new LongOptional(1), false)
+                  .eq(data[1])
+                  .to(torch.ScalarType.Double)
+                  .mean()
+                  .item_double();
+          System.out.printf(
+              " %5d  %8.4f  %7.2f%%  %7.2f%n", epoch, loss, 100 * accuracy, msPerStep);
         }
       }
     }
@@ -86,10 +103,16 @@ public final class Example implements Runnable {
   @Override
   public void run() {
     String threadLine = NativeThreads.configure(threads);
-    System.out.printf("MLP %d-64-%d on %d synthetic samples, batch %d; %s%n",
+    System.out.printf(
+        "MLP %d-64-%d on %d synthetic samples, batch %d; %s%n",
         FEATURES, CLASSES, SAMPLES, BATCH, threadLine);
     Tensor[] data = data(42);
-    train("Adam (lr 0.01)", epochs, data, model -> Adam.builder().lr(0.01).build(model.parameters()));
-    train("AdaHessian (lr 0.15)", epochs, data, model -> AdaHessian.builder().lr(0.15).build(model.parameters()));
+    train(
+        "Adam (lr 0.01)", epochs, data, model -> Adam.builder().lr(0.01).build(model.parameters()));
+    train(
+        "AdaHessian (lr 0.15)",
+        epochs,
+        data,
+        model -> AdaHessian.builder().lr(0.15).build(model.parameters()));
   }
 }

@@ -23,9 +23,9 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * The fixed cost of one step: 100 parameters of one element each, so the arithmetic is nothing
- * and what is left is the call. {@code nativeAdamCall}: the core's fused Adam entry point alone
- * (one JNI call, argument arrays filled in Java); {@code adamStep}: the public {@code Adam.step()}
+ * The fixed cost of one step: 100 parameters of one element each, so the arithmetic is nothing and
+ * what is left is the call. {@code nativeAdamCall}: the core's fused Adam entry point alone (one
+ * JNI call, argument arrays filled in Java); {@code adamStep}: the public {@code Adam.step()}
  * (reads every {@code p.grad()} through bytedeco, checks for non-finite values, then the call).
  */
 @State(Scope.Thread)
@@ -94,7 +94,8 @@ public class OverheadBenchmark {
     for (int i = 0; i < TENSORS; i++) {
       argSteps.put(i, step);
     }
-    return ah4j.ah4j_adam_step_(argParams, argGrads, argM, argV, argMax, TENSORS, argSteps, argHyper, argFlags);
+    return ah4j.ah4j_adam_step_(
+        argParams, argGrads, argM, argV, argMax, TENSORS, argSteps, argHyper, argFlags);
   }
 
   @Benchmark

@@ -9,9 +9,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.bytedeco.javacpp.BytePointer;
-import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AdamOptions;
@@ -32,12 +32,13 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * The optimizer step alone (gradients and Hessian estimates given), at 1 and 2 libtorch threads,
- * on two parameter sets: {@code 10M}, 10M float32 parameters in 62 tensors (31 matrices 512x630
- * and 31 vectors of 20), and {@code resnet20}, the 269,722 parameters in 59 tensors of a CIFAR
- * ResNet-20 (19 3x3 convolutions, their batch-norm weights and biases, the classifier), where the
- * per-tensor overhead matters. AdaHessian averages the 3x3 kernels in blocks of 9 (the authors'
- * spatial averaging).
+ * The optimizer step alone (gradients and Hessian estimates given), at 1 and 2 libtorch threads, on
+ * two parameter sets: {@code 10M}, 10M float32 parameters in 62 tensors (31 matrices 512x630 and 31
+ * vectors of 20), and {@code resnet20}, the 269,722 parameters in 59 tensors of a CIFAR ResNet-20
+ * (19 3x3 convolutions, their batch-norm weights and biases, the classifier), where the per-tensor
+ * overhead matters. AdaHessian averages the 3x3 kernels in blocks of 9 (the authors' spatial
+ * averaging).
+ *
  * <ul>
  *   <li>{@code copy}: STREAM's copy ({@code b = a}) of 10M floats, split into one memcpy per
  *       thread, moving 2 x 4 bytes per element: the machine's bandwidth at that thread count
@@ -50,10 +51,11 @@ import org.openjdk.jmh.annotations.TearDown;
  *       what a Java user could write without this library;
  *   <li>{@code checkPass}: the core's non-finite check alone (ah4j_find_non_finite), the one read
  *       of the gradients that steps made before they reported statistics;
- *   <li>{@code statsPass}: the read pass steps make now (ah4j_tensor_stats: the same check plus
- *       the sums behind the gradient norm, clipping and the step statistics). Its cost over
- *       {@code checkPass} is what the statistics cost a step.
+ *   <li>{@code statsPass}: the read pass steps make now (ah4j_tensor_stats: the same check plus the
+ *       sums behind the gradient norm, clipping and the step statistics). Its cost over {@code
+ *       checkPass} is what the statistics cost a step.
  * </ul>
+ *
  * bench/run-step-benchmarks.sh runs it and turns times into GB/s and % of the copy's bandwidth.
  */
 @State(Scope.Thread)
@@ -113,13 +115,16 @@ public class StepBenchmark {
   public void setUp() {
     torch.set_num_threads(threads);
     isaBefore = ah4j.ah4j_cpu_isa(-1);
-    int level = switch (isa) {
-      case "best" -> isaBefore;
-      case "baseline" -> 0;
-      case "avx2" -> 1;
-      case "avx512" -> 2;
-      default -> throw new IllegalArgumentException("isa must be best, baseline, avx2 or avx512: " + isa);
-    };
+    int level =
+        switch (isa) {
+          case "best" -> isaBefore;
+          case "baseline" -> 0;
+          case "avx2" -> 1;
+          case "avx512" -> 2;
+          default ->
+              throw new IllegalArgumentException(
+                  "isa must be best, baseline, avx2 or avx512: " + isa);
+        };
     if (ah4j.ah4j_cpu_isa(level) != level) {
       throw new IllegalStateException("this CPU lacks the instruction set " + isa);
     }
@@ -168,7 +173,9 @@ public class StepBenchmark {
       }
     }
     ours = Adam.builder().lr(1e-3).build(params);
-    libtorch = new org.bytedeco.pytorch.Adam(new TensorVector(params.toArray(new Tensor[0])), new AdamOptions(1e-3));
+    libtorch =
+        new org.bytedeco.pytorch.Adam(
+            new TensorVector(params.toArray(new Tensor[0])), new AdamOptions(1e-3));
   }
 
   private void addParam(long... shape) {
@@ -236,7 +243,8 @@ public class StepBenchmark {
     List<Future<?>> parts = new ArrayList<>(threads);
     for (int t = 0; t < threads; t++) {
       int part = t;
-      parts.add(copyPool.submit(() -> Pointer.memcpy(copyTo[part], copyFrom[part], copyBytes[part])));
+      parts.add(
+          copyPool.submit(() -> Pointer.memcpy(copyTo[part], copyFrom[part], copyBytes[part])));
     }
     for (Future<?> part : parts) {
       part.get();
@@ -249,8 +257,8 @@ public class StepBenchmark {
     for (int i = 0; i < params.size(); i++) {
       argSteps.put(i, step);
     }
-    return ah4j.ah4j_adahessian_step_(argParams, argGrads, argDiags, argM, argV, params.size(),
-        argBlocks, argSteps, argHyper);
+    return ah4j.ah4j_adahessian_step_(
+        argParams, argGrads, argDiags, argM, argV, params.size(), argBlocks, argSteps, argHyper);
   }
 
   @Benchmark
@@ -285,7 +293,8 @@ public class StepBenchmark {
     double b2 = 0.999;
     double bc1 = 1 - Math.pow(b1, step);
     double bc2 = 1 - Math.pow(b2, step);
-    try (PointerScope s = new PointerScope(); NoGradGuard guard = new NoGradGuard()) {
+    try (PointerScope s = new PointerScope();
+        NoGradGuard guard = new NoGradGuard()) {
       Scalar beta1 = new Scalar(b1);
       Scalar oneMinusBeta1 = new Scalar(1 - b1);
       Scalar beta2 = new Scalar(b2);

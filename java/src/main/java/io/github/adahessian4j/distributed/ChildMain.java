@@ -6,8 +6,8 @@ import java.util.Arrays;
 
 /**
  * What {@link Launcher} starts in each JVM: it halts the JVM when the launcher itself dies (even
- * killed with SIGKILL, when no shutdown hook of the launcher runs), so that no rank is left
- * behind, and then runs the user's main class.
+ * killed with SIGKILL, when no shutdown hook of the launcher runs), so that no rank is left behind,
+ * and then runs the user's main class.
  */
 final class ChildMain {
   /** The launcher's process id, in every rank's environment. */
@@ -18,11 +18,13 @@ final class ChildMain {
   public static void main(String[] args) throws Throwable {
     String pid = System.getenv(LAUNCHER_PID);
     if (pid != null && !pid.isBlank()) {
-      Runnable orphaned = () -> {
-        System.err.println("the launcher (pid " + pid + ") is gone: this rank stops");
-        Runtime.getRuntime().halt(143);
-      };
-      ProcessHandle.of(Long.parseLong(pid.strip())).ifPresentOrElse(h -> h.onExit().thenRun(orphaned), orphaned);
+      Runnable orphaned =
+          () -> {
+            System.err.println("the launcher (pid " + pid + ") is gone: this rank stops");
+            Runtime.getRuntime().halt(143);
+          };
+      ProcessHandle.of(Long.parseLong(pid.strip()))
+          .ifPresentOrElse(h -> h.onExit().thenRun(orphaned), orphaned);
     }
     if (args.length == 0) {
       throw new IllegalArgumentException("usage: ChildMain MAIN_CLASS [ARGS...]");

@@ -11,14 +11,14 @@ import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * Each rank's shard of a data set's indices, epoch by epoch, with the semantics of
- * {@code torch.utils.data.distributed.DistributedSampler}: every rank draws the same permutation of
- * {@code 0 .. size - 1} (libtorch's {@code randperm} with a CPU generator seeded with
- * {@code seed + epoch}: the very permutation Python's sampler draws, checked against torch 1.13),
- * which is then padded by repeating its first indices up to a multiple of the number of replicas
- * (or, with {@code dropLast}, cut down to one), and rank {@code r} takes every
- * {@code numReplicas}-th index from position {@code r}. The shards are disjoint (up to the padding)
- * and of equal length, so every rank runs the same number of steps.
+ * Each rank's shard of a data set's indices, epoch by epoch, with the semantics of {@code
+ * torch.utils.data.distributed.DistributedSampler}: every rank draws the same permutation of {@code
+ * 0 .. size - 1} (libtorch's {@code randperm} with a CPU generator seeded with {@code seed +
+ * epoch}: the very permutation Python's sampler draws, checked against torch 1.13), which is then
+ * padded by repeating its first indices up to a multiple of the number of replicas (or, with {@code
+ * dropLast}, cut down to one), and rank {@code r} takes every {@code numReplicas}-th index from
+ * position {@code r}. The shards are disjoint (up to the padding) and of equal length, so every
+ * rank runs the same number of steps.
  *
  * <pre>{@code
  * DistributedSampler sampler = new DistributedSampler(images.size(0), group, 42, false);
@@ -66,16 +66,22 @@ public final class DistributedSampler {
    * @param seed the seed of the permutations, the same on every rank
    * @param dropLast drop the tail that does not fill every rank (instead of padding)
    */
-  public DistributedSampler(long size, int numReplicas, int rank, boolean shuffle, long seed, boolean dropLast) {
+  public DistributedSampler(
+      long size, int numReplicas, int rank, boolean shuffle, long seed, boolean dropLast) {
     if (size < 0) {
       throw new IllegalArgumentException("Invalid data set size: " + size);
     }
     if (numReplicas < 1) {
-      throw new IllegalArgumentException("Invalid number of replicas: " + numReplicas + " (must be at least 1)");
+      throw new IllegalArgumentException(
+          "Invalid number of replicas: " + numReplicas + " (must be at least 1)");
     }
     if (rank < 0 || rank >= numReplicas) {
-      throw new IllegalArgumentException("Invalid rank " + rank + ", rank should be in the interval [0, "
-          + (numReplicas - 1) + "]");
+      throw new IllegalArgumentException(
+          "Invalid rank "
+              + rank
+              + ", rank should be in the interval [0, "
+              + (numReplicas - 1)
+              + "]");
     }
     this.size = size;
     this.numReplicas = numReplicas;
@@ -83,10 +89,15 @@ public final class DistributedSampler {
     this.shuffle = shuffle;
     this.seed = seed;
     this.dropLast = dropLast;
-    // torch: ceil((n - R) / R) with drop_last when R does not divide n (= floor(n / R)), else ceil(n / R)
-    long samples = dropLast && size % numReplicas != 0 ? size / numReplicas : (size + numReplicas - 1) / numReplicas;
+    // torch: ceil((n - R) / R) with drop_last when R does not divide n (= floor(n / R)), else
+    // ceil(n / R)
+    long samples =
+        dropLast && size % numReplicas != 0
+            ? size / numReplicas
+            : (size + numReplicas - 1) / numReplicas;
     if (samples > Integer.MAX_VALUE) {
-      throw new IllegalArgumentException("data set too large for one shard: " + samples + " samples per rank");
+      throw new IllegalArgumentException(
+          "data set too large for one shard: " + samples + " samples per rank");
     }
     this.numSamples = (int) samples;
   }
@@ -156,8 +167,13 @@ public final class DistributedSampler {
     try (PointerScope scope = new PointerScope()) {
       Generator g = torch.make_generator_cpu();
       g.set_current_seed(seed + epoch);
-      Tensor p = torch.randperm(size, new GeneratorOptional(g),
-          new TensorOptions(new ScalarTypeOptional(torch.ScalarType.Long))).contiguous();
+      Tensor p =
+          torch
+              .randperm(
+                  size,
+                  new GeneratorOptional(g),
+                  new TensorOptions(new ScalarTypeOptional(torch.ScalarType.Long)))
+              .contiguous();
       new LongPointer(p.data_ptr()).capacity(size).get(order);
     }
     return order;

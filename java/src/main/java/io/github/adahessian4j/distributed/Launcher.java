@@ -22,15 +22,15 @@ import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Starts the processes of a data-parallel run on this machine, as torchrun's
- * {@code --nproc-per-node} does: N processes, each with {@code MASTER_ADDR}, {@code MASTER_PORT},
- * {@code WORLD_SIZE}, {@code RANK}, {@code LOCAL_RANK}, {@code LOCAL_WORLD_SIZE} and
- * {@code GROUP_RANK} set (what {@link ProcessGroup#fromEnvironment()} reads), each line of their
- * output forwarded with a {@code [rank r]} prefix. When one process fails (exits with a status
- * other than 0), the others are stopped (SIGTERM, then SIGKILL after the grace period) and the
- * launcher exits with the failed process's status; it exits with 0 when every process did. No
- * process is left behind: a launcher stopped by a signal stops its processes, and a Java rank
- * started by it halts when the launcher disappears (even after SIGKILL).
+ * Starts the processes of a data-parallel run on this machine, as torchrun's {@code
+ * --nproc-per-node} does: N processes, each with {@code MASTER_ADDR}, {@code MASTER_PORT}, {@code
+ * WORLD_SIZE}, {@code RANK}, {@code LOCAL_RANK}, {@code LOCAL_WORLD_SIZE} and {@code GROUP_RANK}
+ * set (what {@link ProcessGroup#fromEnvironment()} reads), each line of their output forwarded with
+ * a {@code [rank r]} prefix. When one process fails (exits with a status other than 0), the others
+ * are stopped (SIGTERM, then SIGKILL after the grace period) and the launcher exits with the failed
+ * process's status; it exits with 0 when every process did. No process is left behind: a launcher
+ * stopped by a signal stops its processes, and a Java rank started by it halts when the launcher
+ * disappears (even after SIGKILL).
  *
  * <pre>
  * java -cp CLASSPATH io.github.adahessian4j.distributed.Launcher --nproc-per-node 2 my.Train --epochs 3
@@ -39,12 +39,12 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Options: {@code --nproc-per-node N} (default 1), {@code --nnodes M} and {@code --node-rank R}
  * (default 1 and 0; every machine runs one launcher, and ranks are {@code R * N + local rank}),
- * {@code --master-addr A} (default 127.0.0.1; rank 0's machine when {@code M > 1}),
- * {@code --master-port P} (default: a free port, on one machine only), {@code --threads T} (each
- * process's {@code OMP_NUM_THREADS}, libtorch's thread count; default: as set, else 1 with more
- * than one process, as torchrun does), {@code --jvm-arg ARG} (repeatable), {@code --grace-seconds S}
- * (default 3). A class name runs that class's {@code main} in a new JVM with this JVM's class
- * path; {@code --} runs any command. {@code OPENBLAS_NUM_THREADS} is set to 1 unless set.
+ * {@code --master-addr A} (default 127.0.0.1; rank 0's machine when {@code M > 1}), {@code
+ * --master-port P} (default: a free port, on one machine only), {@code --threads T} (each process's
+ * {@code OMP_NUM_THREADS}, libtorch's thread count; default: as set, else 1 with more than one
+ * process, as torchrun does), {@code --jvm-arg ARG} (repeatable), {@code --grace-seconds S}
+ * (default 3). A class name runs that class's {@code main} in a new JVM with this JVM's class path;
+ * {@code --} runs any command. {@code OPENBLAS_NUM_THREADS} is set to 1 unless set.
  */
 public final class Launcher {
   private final int nprocPerNode;
@@ -67,14 +67,15 @@ public final class Launcher {
    */
   public Launcher(int nprocPerNode) {
     if (nprocPerNode < 1) {
-      throw new IllegalArgumentException("Invalid --nproc-per-node: " + nprocPerNode + " (must be at least 1)");
+      throw new IllegalArgumentException(
+          "Invalid --nproc-per-node: " + nprocPerNode + " (must be at least 1)");
     }
     this.nprocPerNode = nprocPerNode;
   }
 
   /**
-   * Runs on several machines: this one is node {@code nodeRank} of {@code nnodes} (set
-   * {@link #master} to rank 0's machine, with a fixed port).
+   * Runs on several machines: this one is node {@code nodeRank} of {@code nnodes} (set {@link
+   * #master} to rank 0's machine, with a fixed port).
    *
    * @param nnodes the number of machines
    * @param nodeRank this machine's index, 0 to {@code nnodes - 1}
@@ -82,7 +83,8 @@ public final class Launcher {
    */
   public Launcher nodes(int nnodes, int nodeRank) {
     if (nnodes < 1 || nodeRank < 0 || nodeRank >= nnodes) {
-      throw new IllegalArgumentException("Invalid --nnodes " + nnodes + " / --node-rank " + nodeRank);
+      throw new IllegalArgumentException(
+          "Invalid --nnodes " + nnodes + " / --node-rank " + nodeRank);
     }
     this.nnodes = nnodes;
     this.nodeRank = nodeRank;
@@ -218,16 +220,28 @@ public final class Launcher {
       throw new IllegalArgumentException("no command to run");
     }
     if (nnodes > 1 && masterPort == 0) {
-      throw new IllegalArgumentException("with --nnodes > 1, give --master-port (and --master-addr): "
-          + "every machine's launcher must name the same one");
+      throw new IllegalArgumentException(
+          "with --nnodes > 1, give --master-port (and --master-addr): "
+              + "every machine's launcher must name the same one");
     }
     int port = masterPort != 0 ? masterPort : freePort();
     int world = nnodes * nprocPerNode;
-    String ompThreads = threads > 0 ? Integer.toString(threads)
-        : System.getenv("OMP_NUM_THREADS") != null ? System.getenv("OMP_NUM_THREADS")
-        : nprocPerNode > 1 ? "1" : null;
-    message("starting " + nprocPerNode + " of " + world + " ranks: MASTER_ADDR=" + masterAddress + " MASTER_PORT="
-        + port + (ompThreads != null ? " OMP_NUM_THREADS=" + ompThreads : ""));
+    String ompThreads =
+        threads > 0
+            ? Integer.toString(threads)
+            : System.getenv("OMP_NUM_THREADS") != null
+                ? System.getenv("OMP_NUM_THREADS")
+                : nprocPerNode > 1 ? "1" : null;
+    message(
+        "starting "
+            + nprocPerNode
+            + " of "
+            + world
+            + " ranks: MASTER_ADDR="
+            + masterAddress
+            + " MASTER_PORT="
+            + port
+            + (ompThreads != null ? " OMP_NUM_THREADS=" + ompThreads : ""));
     Process[] procs = new Process[nprocPerNode];
     List<Thread> pumps = new ArrayList<>();
     Thread hook = new Thread(() -> stopAll(procs, Duration.ofSeconds(1)));
@@ -286,8 +300,12 @@ public final class Launcher {
         int status = procs[i].exitValue();
         if (status != 0) {
           int rank = nodeRank * nprocPerNode + i;
-          message("rank " + rank + " exited with status " + status
-              + (left > 0 ? ": stopping the other ranks" : ""));
+          message(
+              "rank "
+                  + rank
+                  + " exited with status "
+                  + status
+                  + (left > 0 ? ": stopping the other ranks" : ""));
           stopAll(procs, grace);
           return status;
         }
@@ -297,7 +315,9 @@ public final class Launcher {
     return 0;
   }
 
-  /** SIGTERM to every live process and its descendants, SIGKILL to what is left after {@code grace}. */
+  /**
+   * SIGTERM to every live process and its descendants, SIGKILL to what is left after {@code grace}.
+   */
   private static void stopAll(Process[] procs, Duration grace) {
     List<ProcessHandle> alive = new ArrayList<>();
     for (Process p : procs) {
@@ -333,18 +353,22 @@ public final class Launcher {
   }
 
   private static Thread pump(InputStream in, PrintStream to, String prefix) {
-    Thread t = new Thread(() -> {
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-        String line;
-        while ((line = r.readLine()) != null) {
-          synchronized (to) {
-            to.println(prefix + line);
-          }
-        }
-      } catch (IOException e) {
-        // the process is gone
-      }
-    }, "launcher output " + prefix.strip());
+    Thread t =
+        new Thread(
+            () -> {
+              try (BufferedReader r =
+                  new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                  synchronized (to) {
+                    to.println(prefix + line);
+                  }
+                }
+              } catch (IOException e) {
+                // the process is gone
+              }
+            },
+            "launcher output " + prefix.strip());
     t.setDaemon(true);
     t.start();
     return t;
@@ -366,7 +390,10 @@ public final class Launcher {
     }
   }
 
-  /** This JVM's class path: the application class loader's URLs (as under exec:java), else java.class.path. */
+  /**
+   * This JVM's class path: the application class loader's URLs (as under exec:java), else
+   * java.class.path.
+   */
   static String currentClassPath() {
     ClassLoader loader = Thread.currentThread().getContextClassLoader();
     if (loader instanceof URLClassLoader u && u.getURLs().length > 0) {
@@ -405,9 +432,10 @@ public final class Launcher {
     System.exit(status);
   }
 
-  private static final String USAGE = "usage: Launcher [--nproc-per-node N] [--nnodes M --node-rank R] "
-      + "[--master-addr A] [--master-port P] [--threads T] [--jvm-arg ARG]... [--grace-seconds S] "
-      + "(MAIN_CLASS [ARG...] | -- COMMAND [ARG...])";
+  private static final String USAGE =
+      "usage: Launcher [--nproc-per-node N] [--nnodes M --node-rank R] "
+          + "[--master-addr A] [--master-port P] [--threads T] [--jvm-arg ARG]... [--grace-seconds S] "
+          + "(MAIN_CLASS [ARG...] | -- COMMAND [ARG...])";
 
   static int run(String[] args) throws IOException, InterruptedException {
     int nproc = 1;
@@ -441,8 +469,13 @@ public final class Launcher {
         default -> throw new IllegalArgumentException("unknown option " + name);
       }
     }
-    Launcher launcher = new Launcher(nproc).nodes(nnodes, nodeRank).master(addr, port).threads(threads)
-        .jvmArgs(jvm).gracePeriod(Duration.ofMillis((long) (graceSeconds * 1000)));
+    Launcher launcher =
+        new Launcher(nproc)
+            .nodes(nnodes, nodeRank)
+            .master(addr, port)
+            .threads(threads)
+            .jvmArgs(jvm)
+            .gracePeriod(Duration.ofMillis((long) (graceSeconds * 1000)));
     if (i < args.length && args[i].equals("--")) {
       List<String> command = Arrays.asList(args).subList(i + 1, args.length);
       return launcher.runCommand(command);
@@ -457,7 +490,8 @@ public final class Launcher {
     try {
       return Integer.parseInt(value);
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("option " + name + " needs a number, got \"" + value + "\"");
+      throw new IllegalArgumentException(
+          "option " + name + " needs a number, got \"" + value + "\"");
     }
   }
 }

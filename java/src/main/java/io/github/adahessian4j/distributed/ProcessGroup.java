@@ -38,8 +38,8 @@ import org.bytedeco.pytorch.global.torch;
  * A group of processes that train one model data-parallel, on libtorch's c10d (the Gloo backend
  * that bytedeco's natives carry; NCCL with the {@code -gpu} natives): each process (rank) holds a
  * replica of the model, trains on its own shard of every batch, and averages the gradients (and
- * AdaHessian's Hessian estimates) with the others before each step, so every replica takes the
- * same step.
+ * AdaHessian's Hessian estimates) with the others before each step, so every replica takes the same
+ * step.
  *
  * <pre>{@code
  * try (ProcessGroup group = ProcessGroup.fromEnvironment();   // MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK
@@ -54,9 +54,9 @@ import org.bytedeco.pytorch.global.torch;
  * connects to it at {@code MASTER_ADDR}, records itself, waits for all the others (up to the
  * rendezvous timeout, naming the ranks that never came), checks that they agree on the world size
  * and that no rank joined twice, and then forms the c10d backend, which connects every pair of
- * ranks directly (Gloo: on the address of the network interface named by
- * {@code GLOO_SOCKET_IFNAME}, else on this host's address, 127.0.0.1 when the rendezvous address
- * is a loopback one). Every rank must call {@link Builder#connect()} at about the same time.
+ * ranks directly (Gloo: on the address of the network interface named by {@code
+ * GLOO_SOCKET_IFNAME}, else on this host's address, 127.0.0.1 when the rendezvous address is a
+ * loopback one). Every rank must call {@link Builder#connect()} at about the same time.
  *
  * <p><b>Collectives.</b> {@link #allReduceMean}, {@link #broadcast} and {@link #barrier} first
  * exchange a small header (one all-reduce of {@code worldSize x 12} int64: the operation, its
@@ -64,14 +64,13 @@ import org.bytedeco.pytorch.global.torch;
  * and shapes): when the ranks disagree, every rank throws a {@link CollectiveException} that
  * describes each rank's tensors, and nothing else is sent. (Gloo itself, handed tensors of
  * different sizes, aborts the whole process from a background thread.) The data then moves in
- * buckets: the tensors are flattened per dtype into buffers of at most
- * {@link Builder#bucketBytes(long)} bytes (a tensor that fills a bucket alone is reduced in
- * place, without a copy), one collective per bucket; a mean is Gloo's SUM (Gloo has no AVG)
- * divided by the world size, so every rank gets the same bits. A collective that fails or times
- * out (a rank died, stalled or stopped calling collectives) throws a {@link CollectiveException}
- * naming the collective, this rank and the timeout, within the timeout; the group is then
- * broken and every later call throws at once: end the process and restart the job from a
- * checkpoint.
+ * buckets: the tensors are flattened per dtype into buffers of at most {@link
+ * Builder#bucketBytes(long)} bytes (a tensor that fills a bucket alone is reduced in place, without
+ * a copy), one collective per bucket; a mean is Gloo's SUM (Gloo has no AVG) divided by the world
+ * size, so every rank gets the same bits. A collective that fails or times out (a rank died,
+ * stalled or stopped calling collectives) throws a {@link CollectiveException} naming the
+ * collective, this rank and the timeout, within the timeout; the group is then broken and every
+ * later call throws at once: end the process and restart the job from a checkpoint.
  *
  * <p>The methods are synchronized: one collective at a time per group. {@link #close()} frees the
  * backend and the store (rank 0's store serves the rendezvous: close it last, or at the end).
@@ -79,6 +78,7 @@ import org.bytedeco.pytorch.global.torch;
 public final class ProcessGroup implements AutoCloseable {
   /** The default bucket size, 25 MiB (DistributedDataParallel's {@code bucket_cap_mb}). */
   public static final long DEFAULT_BUCKET_BYTES = 25L << 20;
+
   /** The default collective and rendezvous timeout, 10 minutes. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(10);
 
@@ -145,7 +145,8 @@ public final class ProcessGroup implements AutoCloseable {
   private final String backendName;
   private final AllreduceOptions sumOptions;
   private final Map<String, Tensor> buffers = new HashMap<>();
-  private final ReplicaMean replicaMean = tensors -> allReduceMean(tensors, "replica mean of an optimizer step");
+  private final ReplicaMean replicaMean =
+      tensors -> allReduceMean(tensors, "replica mean of an optimizer step");
   private long sequence;
   private long bytesAllReduced;
   private long bytesBroadcast;
@@ -153,8 +154,17 @@ public final class ProcessGroup implements AutoCloseable {
   private volatile CollectiveException broken;
   private volatile boolean closed;
 
-  private ProcessGroup(org.bytedeco.pytorch.Backend backend, TCPStore store, boolean owned, int rank,
-      int worldSize, int localRank, Duration timeout, long bucketBytes, boolean verify, String address,
+  private ProcessGroup(
+      org.bytedeco.pytorch.Backend backend,
+      TCPStore store,
+      boolean owned,
+      int rank,
+      int worldSize,
+      int localRank,
+      Duration timeout,
+      long bucketBytes,
+      boolean verify,
+      String address,
       int port) {
     this.backend = backend;
     this.store = store;
@@ -179,7 +189,8 @@ public final class ProcessGroup implements AutoCloseable {
   }
 
   /**
-   * A builder: set the rendezvous from the environment or explicitly, then {@link Builder#connect()}.
+   * A builder: set the rendezvous from the environment or explicitly, then {@link
+   * Builder#connect()}.
    *
    * @return a new builder
    */
@@ -201,8 +212,8 @@ public final class ProcessGroup implements AutoCloseable {
   }
 
   /**
-   * A group over a c10d backend the application made itself (for example a
-   * {@code org.bytedeco.pytorch.nccl.ProcessGroupNCCL} with options of its own): the same checked,
+   * A group over a c10d backend the application made itself (for example a {@code
+   * org.bytedeco.pytorch.nccl.ProcessGroupNCCL} with options of its own): the same checked,
    * bucketed collectives over it. {@link #close()} does not free {@code backend}.
    *
    * @param backend a formed c10d backend (every rank wraps its own)
@@ -212,8 +223,18 @@ public final class ProcessGroup implements AutoCloseable {
   public static ProcessGroup wrap(org.bytedeco.pytorch.Backend backend, Duration timeout) {
     Objects.requireNonNull(backend, "backend");
     Objects.requireNonNull(timeout, "timeout");
-    return new ProcessGroup(backend, null, false, backend.getRank(), backend.getSize(), -1, timeout,
-        DEFAULT_BUCKET_BYTES, true, null, -1);
+    return new ProcessGroup(
+        backend,
+        null,
+        false,
+        backend.getRank(),
+        backend.getSize(),
+        -1,
+        timeout,
+        DEFAULT_BUCKET_BYTES,
+        true,
+        null,
+        -1);
   }
 
   /**
@@ -282,9 +303,9 @@ public final class ProcessGroup implements AutoCloseable {
   }
 
   /**
-   * The mean over this group for an optimizer's builder
-   * ({@link io.github.adahessian4j.OptimizerBuilder#replicaMean(ReplicaMean)}): each step's
-   * gradients (and AdaHessian's fresh Hessian estimates) go through {@link #allReduceMean}.
+   * The mean over this group for an optimizer's builder ({@link
+   * io.github.adahessian4j.OptimizerBuilder#replicaMean(ReplicaMean)}): each step's gradients (and
+   * AdaHessian's fresh Hessian estimates) go through {@link #allReduceMean}.
    *
    * @return the replica mean
    */
@@ -297,8 +318,8 @@ public final class ProcessGroup implements AutoCloseable {
    * Gloo's SUM and divided by the world size (see the class description). Every rank must call it
    * with tensors of the same dtypes and shapes, in the same order.
    *
-   * @param tensors contiguous floating-point tensors on one device (they may require grad: they
-   *     are written through detached views)
+   * @param tensors contiguous floating-point tensors on one device (they may require grad: they are
+   *     written through detached views)
    * @throws CollectiveException if the ranks' tensors differ, or the collective fails or times out
    */
   public void allReduceMean(List<Tensor> tensors) {
@@ -322,9 +343,9 @@ public final class ProcessGroup implements AutoCloseable {
   }
 
   /**
-   * Gives every rank rank 0's parameters of {@code module} (all of them, recursively, in
-   * {@code parameters()} order) and the buffers named, before the first step, so that the
-   * replicas start identical (as DistributedDataParallel does when it is built).
+   * Gives every rank rank 0's parameters of {@code module} (all of them, recursively, in {@code
+   * parameters()} order) and the buffers named, before the first step, so that the replicas start
+   * identical (as DistributedDataParallel does when it is built).
    *
    * @param module the model (the same architecture on every rank)
    * @param bufferNames buffers to broadcast too, by their {@code named_buffers()} names (for
@@ -346,8 +367,8 @@ public final class ProcessGroup implements AutoCloseable {
             for (long k = 0; k < keys.size(); k++) {
               known.add(keys.get(k).getString());
             }
-            throw new IllegalArgumentException("the module has no buffer named \"" + name + "\" (its buffers: "
-                + known + ")");
+            throw new IllegalArgumentException(
+                "the module has no buffer named \"" + name + "\" (its buffers: " + known + ")");
           }
           tensors.add(named.get(name));
         }
@@ -367,8 +388,8 @@ public final class ProcessGroup implements AutoCloseable {
 
   /**
    * Bytes of tensor data this rank has handed to {@link #allReduceMean} since the group was formed
-   * (each all-reduce moves about twice that over the network per rank with a ring algorithm);
-   * the headers are not counted.
+   * (each all-reduce moves about twice that over the network per rank with a ring algorithm); the
+   * headers are not counted.
    *
    * @return the bytes all-reduced
    */
@@ -426,8 +447,14 @@ public final class ProcessGroup implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "ProcessGroup[" + backendName + ", rank " + rank + " of " + worldSize
-        + (address != null ? ", rendezvous " + address + ":" + port : "") + "]";
+    return "ProcessGroup["
+        + backendName
+        + ", rank "
+        + rank
+        + " of "
+        + worldSize
+        + (address != null ? ", rendezvous " + address + ":" + port : "")
+        + "]";
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -440,19 +467,46 @@ public final class ProcessGroup implements AutoCloseable {
     String name = op.label + " #" + seq + (purpose != null ? " (" + purpose + ")" : "");
     CollectiveException earlier = broken;
     if (earlier != null) {
-      throw new CollectiveException(name + " refused on rank " + rank + " of " + worldSize
-          + ": the process group is broken by an earlier failure (" + earlier.getMessage() + ")",
-          name, rank, worldSize, timeout, false, earlier);
+      throw new CollectiveException(
+          name
+              + " refused on rank "
+              + rank
+              + " of "
+              + worldSize
+              + ": the process group is broken by an earlier failure ("
+              + earlier.getMessage()
+              + ")",
+          name,
+          rank,
+          worldSize,
+          timeout,
+          false,
+          earlier);
     }
     try (PointerScope scope = new PointerScope()) {
       String problem = validate(op, tensors, root);
       if (verify || op == Op.BARRIER) {
-        long[][] rows = exchangeHeaders(name, header(op, seq, tensors, root, problem != null), tensors);
+        long[][] rows =
+            exchangeHeaders(name, header(op, seq, tensors, root, problem != null), tensors);
         checkHeaders(name, rows, problem);
       } else if (problem != null) {
-        throw new CollectiveException(name + " refused on rank " + rank + " of " + worldSize + ": " + problem
-            + " (verifyCollectives is off: the other ranks were not told, and will time out after "
-            + timeout.toMillis() + " ms)", name, rank, worldSize, timeout, true, null);
+        throw new CollectiveException(
+            name
+                + " refused on rank "
+                + rank
+                + " of "
+                + worldSize
+                + ": "
+                + problem
+                + " (verifyCollectives is off: the other ranks were not told, and will time out after "
+                + timeout.toMillis()
+                + " ms)",
+            name,
+            rank,
+            worldSize,
+            timeout,
+            true,
+            null);
       }
       if (op != Op.BARRIER) {
         payload(op, name, tensors, root);
@@ -504,8 +558,16 @@ public final class ProcessGroup implements AutoCloseable {
         long numel = t.numel();
         h[NUMEL] += numel;
         int dtype = t.scalar_type().value;
-        h[dtype == torch.ScalarType.Double.value ? F64 : dtype == torch.ScalarType.Float.value ? F32
-            : dtype == torch.ScalarType.Half.value || dtype == torch.ScalarType.BFloat16.value ? HALF : OTHER] += numel;
+        h[
+                dtype == torch.ScalarType.Double.value
+                    ? F64
+                    : dtype == torch.ScalarType.Float.value
+                        ? F32
+                        : dtype == torch.ScalarType.Half.value
+                                || dtype == torch.ScalarType.BFloat16.value
+                            ? HALF
+                            : OTHER] +=
+            numel;
         signature = mix(signature, dtype);
         signature = mix(signature, t.dim());
         for (int d = 0; d < t.dim(); d++) {
@@ -523,14 +585,19 @@ public final class ProcessGroup implements AutoCloseable {
     return h ^ (h >>> 29);
   }
 
-  /** One SUM all-reduce of a {@code worldSize x H} int64 tensor holding each rank's header in its row. */
+  /**
+   * One SUM all-reduce of a {@code worldSize x H} int64 tensor holding each rank's header in its
+   * row.
+   */
   private long[][] exchangeHeaders(String name, long[] mine, List<Tensor> tensors) {
     long[] all = new long[worldSize * H];
     System.arraycopy(mine, 0, all, rank * H, H);
     Tensor table = AbstractTensor.create(all, worldSize, H).clone();
     if (backendName.equals("nccl")) {
-      org.bytedeco.pytorch.Device cuda = tensors.isEmpty() || !tensors.get(0).is_cuda()
-          ? new org.bytedeco.pytorch.Device("cuda:" + Math.max(localRank, 0)) : tensors.get(0).device();
+      org.bytedeco.pytorch.Device cuda =
+          tensors.isEmpty() || !tensors.get(0).is_cuda()
+              ? new org.bytedeco.pytorch.Device("cuda:" + Math.max(localRank, 0))
+              : tensors.get(0).device();
       table = table.to(cuda, torch.ScalarType.Long);
     }
     run(Op.ALLREDUCE_MEAN, table, 0, name + ", header");
@@ -559,11 +626,17 @@ public final class ProcessGroup implements AutoCloseable {
     if (invalid.isEmpty() && !differ) {
       return;
     }
-    StringBuilder m = new StringBuilder(name).append(" refused on rank ").append(rank).append(" of ")
-        .append(worldSize).append(", nothing was sent: ");
+    StringBuilder m =
+        new StringBuilder(name)
+            .append(" refused on rank ")
+            .append(rank)
+            .append(" of ")
+            .append(worldSize)
+            .append(", nothing was sent: ");
     if (!invalid.isEmpty()) {
       m.append(invalid.size() == 1 ? "rank " + invalid.get(0) : "ranks " + invalid)
-          .append(" could not take part (").append(problem != null ? "here: " + problem : "see its own message")
+          .append(" could not take part (")
+          .append(problem != null ? "here: " + problem : "see its own message")
           .append(")");
     }
     if (differ) {
@@ -574,13 +647,15 @@ public final class ProcessGroup implements AutoCloseable {
       if (differs(rows, OP)) {
         m.append(". The ranks called different collectives");
       } else if (differs(rows, SEQ)) {
-        m.append(". The ranks are at different collectives: one called a collective the others did not");
+        m.append(
+            ". The ranks are at different collectives: one called a collective the others did not");
       } else if (differs(rows, COUNT) || differs(rows, NUMEL) || differs(rows, SIGNATURE)) {
-        m.append(". Every rank must hand over the same tensors (dtypes, shapes, order). In data-parallel "
-            + "training this happens when a parameter gets a gradient on some ranks only (a layer that "
-            + "part of the data does not use, a data-dependent branch): use every parameter in every "
-            + "step on every rank (for example add 0 * p.sum() to the loss), or leave such parameters "
-            + "out of the optimizer");
+        m.append(
+            ". Every rank must hand over the same tensors (dtypes, shapes, order). In data-parallel "
+                + "training this happens when a parameter gets a gradient on some ranks only (a layer that "
+                + "part of the data does not use, a data-dependent branch): use every parameter in every "
+                + "step on every rank (for example add 0 * p.sum() to the loss), or leave such parameters "
+                + "out of the optimizer");
       } else if (differs(rows, ROOT)) {
         m.append(". The ranks name different roots");
       } else {
@@ -608,8 +683,11 @@ public final class ProcessGroup implements AutoCloseable {
       if (h[INVALID] != 0) {
         s.append(" of invalid tensors");
       } else if (h[OP] != Op.BARRIER.code) {
-        s.append(" of ").append(h[COUNT]).append(h[COUNT] == 1 ? " tensor, " : " tensors, ")
-            .append(String.format("%,d", h[NUMEL])).append(" elements");
+        s.append(" of ")
+            .append(h[COUNT])
+            .append(h[COUNT] == 1 ? " tensor, " : " tensors, ")
+            .append(String.format("%,d", h[NUMEL]))
+            .append(" elements");
         List<String> kinds = new ArrayList<>();
         String[] names = {"float64", "float32", "float16/bfloat16", "other dtypes"};
         for (int f = F64; f <= OTHER; f++) {
@@ -623,8 +701,10 @@ public final class ProcessGroup implements AutoCloseable {
         if (h[OP] == Op.BROADCAST.code) {
           s.append(" from rank ").append(h[ROOT]);
         }
-        s.append(", shape checksum ").append(Long.toHexString(h[SIGNATURE]).substring(0, Math.min(8,
-            Long.toHexString(h[SIGNATURE]).length())));
+        s.append(", shape checksum ")
+            .append(
+                Long.toHexString(h[SIGNATURE])
+                    .substring(0, Math.min(8, Long.toHexString(h[SIGNATURE]).length())));
       }
       if (h[BUCKET] != bucketBytes) {
         s.append(", buckets of ").append(h[BUCKET]).append(" bytes");
@@ -637,12 +717,17 @@ public final class ProcessGroup implements AutoCloseable {
         out.append("; ");
       }
       List<Integer> ranks = e.getValue();
-      out.append(ranks.size() == 1 ? "rank " + ranks.get(0) : "ranks " + ranks).append(": ").append(e.getKey());
+      out.append(ranks.size() == 1 ? "rank " + ranks.get(0) : "ranks " + ranks)
+          .append(": ")
+          .append(e.getKey());
     }
     return out.toString();
   }
 
-  /** A piece of a bucket: elements [offset, offset + length) of a flat tensor, at {@code at} in the bucket. */
+  /**
+   * A piece of a bucket: elements [offset, offset + length) of a flat tensor, at {@code at} in the
+   * bucket.
+   */
   private record Piece(Tensor flat, long offset, long length, long at) {}
 
   private record Bucket(String key, Tensor like, List<Piece> pieces, long elements) {}
@@ -651,7 +736,9 @@ public final class ProcessGroup implements AutoCloseable {
     Map<String, List<Tensor>> groups = new LinkedHashMap<>();
     for (Tensor t : tensors) {
       if (t.numel() > 0) {
-        groups.computeIfAbsent(t.scalar_type() + "@" + deviceOf(t), k -> new ArrayList<>()).add(t.detach().view(-1));
+        groups
+            .computeIfAbsent(t.scalar_type() + "@" + deviceOf(t), k -> new ArrayList<>())
+            .add(t.detach().view(-1));
       }
     }
     List<Bucket> plan = new ArrayList<>();
@@ -682,13 +769,25 @@ public final class ProcessGroup implements AutoCloseable {
     Scalar world = new Scalar((double) worldSize);
     for (int b = 0; b < plan.size(); b++) {
       Bucket bucket = plan.get(b);
-      String what = name + ", bucket " + (b + 1) + " of " + plan.size() + ": " + String.format("%,d", bucket.elements())
-          + " " + bucket.like().scalar_type() + " elements";
+      String what =
+          name
+              + ", bucket "
+              + (b + 1)
+              + " of "
+              + plan.size()
+              + ": "
+              + String.format("%,d", bucket.elements())
+              + " "
+              + bucket.like().scalar_type()
+              + " elements";
       Tensor data;
       boolean copied = bucket.pieces().size() > 1;
       if (!copied) {
         Piece p = bucket.pieces().get(0);
-        data = p.offset() == 0 && p.length() == p.flat().numel() ? p.flat() : p.flat().narrow(0, p.offset(), p.length());
+        data =
+            p.offset() == 0 && p.length() == p.flat().numel()
+                ? p.flat()
+                : p.flat().narrow(0, p.offset(), p.length());
       } else {
         data = buffer(bucket).narrow(0, 0, bucket.elements());
         for (Piece p : bucket.pieces()) {
@@ -742,14 +841,36 @@ public final class ProcessGroup implements AutoCloseable {
     } catch (RuntimeException e) {
       long ms = (System.nanoTime() - start) / 1_000_000;
       String cause = firstLine(e.getMessage());
-      boolean timedOut = cause.toLowerCase(java.util.Locale.ROOT).contains("timed out")
-          || cause.toLowerCase(java.util.Locale.ROOT).contains("timeout");
-      CollectiveException failure = new CollectiveException(what + " failed on rank " + rank + " of "
-          + worldSize + " after " + ms + " ms (collective timeout " + timeout.toMillis() + " ms): "
-          + (timedOut ? "timed out: another rank stopped calling collectives, stalled or died"
-              : "a connection to another rank broke: that rank probably died")
-          + " [" + backendName + ": " + cause + "]. The process group is unusable now: end this "
-          + "process and restart the job (from a checkpoint)", what, rank, worldSize, timeout, false, e);
+      boolean timedOut =
+          cause.toLowerCase(java.util.Locale.ROOT).contains("timed out")
+              || cause.toLowerCase(java.util.Locale.ROOT).contains("timeout");
+      CollectiveException failure =
+          new CollectiveException(
+              what
+                  + " failed on rank "
+                  + rank
+                  + " of "
+                  + worldSize
+                  + " after "
+                  + ms
+                  + " ms (collective timeout "
+                  + timeout.toMillis()
+                  + " ms): "
+                  + (timedOut
+                      ? "timed out: another rank stopped calling collectives, stalled or died"
+                      : "a connection to another rank broke: that rank probably died")
+                  + " ["
+                  + backendName
+                  + ": "
+                  + cause
+                  + "]. The process group is unusable now: end this "
+                  + "process and restart the job (from a checkpoint)",
+              what,
+              rank,
+              worldSize,
+              timeout,
+              false,
+              e);
       broken = failure;
       throw failure;
     }
@@ -791,8 +912,8 @@ public final class ProcessGroup implements AutoCloseable {
   }
 
   /**
-   * Sets up a {@link ProcessGroup}: where the rendezvous is, this process's rank, the timeouts,
-   * the bucket size and the backend; {@link #connect()} forms the group.
+   * Sets up a {@link ProcessGroup}: where the rendezvous is, this process's rank, the timeouts, the
+   * bucket size and the backend; {@link #connect()} forms the group.
    */
   public static final class Builder {
     private Map<String, String> env = System.getenv();
@@ -812,11 +933,11 @@ public final class ProcessGroup implements AutoCloseable {
     private Builder() {}
 
     /**
-     * Takes the rendezvous from the process's environment, as torchrun and {@link Launcher} set
-     * it: {@code MASTER_ADDR} and {@code MASTER_PORT} (rank 0's address and the port its store
-     * listens on), {@code WORLD_SIZE}, {@code RANK}, and {@code LOCAL_RANK} (optional; default
-     * {@code RANK}). {@code GLOO_SOCKET_IFNAME} (comma-separated interface names) is read by
-     * {@link #connect()} unless {@link #networkInterfaces} was called.
+     * Takes the rendezvous from the process's environment, as torchrun and {@link Launcher} set it:
+     * {@code MASTER_ADDR} and {@code MASTER_PORT} (rank 0's address and the port its store listens
+     * on), {@code WORLD_SIZE}, {@code RANK}, and {@code LOCAL_RANK} (optional; default {@code
+     * RANK}). {@code GLOO_SOCKET_IFNAME} (comma-separated interface names) is read by {@link
+     * #connect()} unless {@link #networkInterfaces} was called.
      *
      * @return this builder
      * @throws IllegalArgumentException if a variable is missing or not a number
@@ -847,9 +968,12 @@ public final class ProcessGroup implements AutoCloseable {
     private String require(String name) {
       String v = env.get(name);
       if (v == null || v.isBlank()) {
-        throw new IllegalArgumentException("environment variable " + name + " is not set: data-parallel "
-            + "processes need MASTER_ADDR, MASTER_PORT, WORLD_SIZE and RANK (the launcher, "
-            + "io.github.adahessian4j.distributed.Launcher, or torchrun sets them)");
+        throw new IllegalArgumentException(
+            "environment variable "
+                + name
+                + " is not set: data-parallel "
+                + "processes need MASTER_ADDR, MASTER_PORT, WORLD_SIZE and RANK (the launcher, "
+                + "io.github.adahessian4j.distributed.Launcher, or torchrun sets them)");
       }
       return v.strip();
     }
@@ -858,7 +982,8 @@ public final class ProcessGroup implements AutoCloseable {
       try {
         return Integer.parseInt(value.strip());
       } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("environment variable " + name + " is not a number: \"" + value + "\"");
+        throw new IllegalArgumentException(
+            "environment variable " + name + " is not a number: \"" + value + "\"");
       }
     }
 
@@ -888,10 +1013,12 @@ public final class ProcessGroup implements AutoCloseable {
      */
     public Builder rank(int rank, int worldSize) {
       if (worldSize < 1) {
-        throw new IllegalArgumentException("Invalid world size: " + worldSize + " (must be at least 1)");
+        throw new IllegalArgumentException(
+            "Invalid world size: " + worldSize + " (must be at least 1)");
       }
       if (rank < 0 || rank >= worldSize) {
-        throw new IllegalArgumentException("Invalid rank: " + rank + " (must be in [0, " + worldSize + "))");
+        throw new IllegalArgumentException(
+            "Invalid rank: " + rank + " (must be in [0, " + worldSize + "))");
       }
       this.rank = rank;
       this.worldSize = worldSize;
@@ -913,9 +1040,9 @@ public final class ProcessGroup implements AutoCloseable {
     }
 
     /**
-     * How long a collective may wait for the other ranks before it fails (default 10 minutes;
-     * also the rendezvous timeout unless {@link #rendezvousTimeout} is set). Set it above the
-     * longest time one rank may spend between collectives (a step, an evaluation, a checkpoint).
+     * How long a collective may wait for the other ranks before it fails (default 10 minutes; also
+     * the rendezvous timeout unless {@link #rendezvousTimeout} is set). Set it above the longest
+     * time one rank may spend between collectives (a step, an evaluation, a checkpoint).
      *
      * @param timeout positive
      * @return this builder
@@ -953,16 +1080,17 @@ public final class ProcessGroup implements AutoCloseable {
      */
     public Builder bucketBytes(long bytes) {
       if (bytes < 1024) {
-        throw new IllegalArgumentException("Invalid bucket size: " + bytes + " bytes (must be at least 1024)");
+        throw new IllegalArgumentException(
+            "Invalid bucket size: " + bytes + " bytes (must be at least 1024)");
       }
       this.bucketBytes = bytes;
       return this;
     }
 
     /**
-     * Whether each collective first checks that the ranks hand over the same tensors (default
-     * true: one small all-reduce more per call). Off, a mismatch is not detected: Gloo then aborts
-     * the process or the collective times out.
+     * Whether each collective first checks that the ranks hand over the same tensors (default true:
+     * one small all-reduce more per call). Off, a mismatch is not detected: Gloo then aborts the
+     * process or the collective times out.
      *
      * @param verify whether to check
      * @return this builder
@@ -984,8 +1112,8 @@ public final class ProcessGroup implements AutoCloseable {
     }
 
     /**
-     * The network interfaces Gloo connects the ranks over (as {@code GLOO_SOCKET_IFNAME}, which
-     * it replaces), for example {@code "eth0"}.
+     * The network interfaces Gloo connects the ranks over (as {@code GLOO_SOCKET_IFNAME}, which it
+     * replaces), for example {@code "eth0"}.
      *
      * @param names interface names
      * @return this builder
@@ -996,8 +1124,8 @@ public final class ProcessGroup implements AutoCloseable {
     }
 
     /**
-     * The address of this machine that Gloo listens on for the other ranks (instead of an
-     * interface or the host's own address).
+     * The address of this machine that Gloo listens on for the other ranks (instead of an interface
+     * or the host's own address).
      *
      * @param hostname a host name or IP address of this machine
      * @return this builder
@@ -1017,8 +1145,9 @@ public final class ProcessGroup implements AutoCloseable {
      */
     public ProcessGroup connect() {
       if (address == null || rank < 0) {
-        throw new IllegalStateException("set the rendezvous first: fromEnvironment(), or master(address, "
-            + "port) and rank(rank, worldSize)");
+        throw new IllegalStateException(
+            "set the rendezvous first: fromEnvironment(), or master(address, "
+                + "port) and rank(rank, worldSize)");
       }
       Loader.load(torch.class);
       Duration rdv = rendezvousTimeout != null ? rendezvousTimeout : timeout;
@@ -1031,21 +1160,50 @@ public final class ProcessGroup implements AutoCloseable {
         store = keep(new TCPStore(address, so));
       } catch (RuntimeException e) {
         throw rank == 0
-            ? failure("rank 0 of " + worldSize + " could not start the rendezvous TCPStore on port " + port
-                + " (rendezvous " + where + "): is the port in use (another job, or a previous run still "
-                + "alive)?", rdv, e)
-            : failure("rank " + rank + " of " + worldSize + " could not reach the rendezvous TCPStore at "
-                + where + " within " + rdv.toMillis() + " ms: is rank 0 running, are MASTER_ADDR and "
-                + "MASTER_PORT rank 0's address and port, and is the port open between the machines?", rdv, e);
+            ? failure(
+                "rank 0 of "
+                    + worldSize
+                    + " could not start the rendezvous TCPStore on port "
+                    + port
+                    + " (rendezvous "
+                    + where
+                    + "): is the port in use (another job, or a previous run still "
+                    + "alive)?",
+                rdv,
+                e)
+            : failure(
+                "rank "
+                    + rank
+                    + " of "
+                    + worldSize
+                    + " could not reach the rendezvous TCPStore at "
+                    + where
+                    + " within "
+                    + rdv.toMillis()
+                    + " ms: is rank 0 running, are MASTER_ADDR and "
+                    + "MASTER_PORT rank 0's address and port, and is the port open between the machines?",
+                rdv,
+                e);
       }
       try {
         join(store, deadline, rdv);
-        org.bytedeco.pytorch.Backend b = backend == Backend.GLOO ? gloo(store, deadline, rdv) : nccl(store);
+        org.bytedeco.pytorch.Backend b =
+            backend == Backend.GLOO ? gloo(store, deadline, rdv) : nccl(store);
         if (backend == Backend.GLOO) {
           b.setTimeout(millis(timeout));
         }
-        return new ProcessGroup(b, store, true, rank, worldSize, localRank, timeout, bucketBytes, verify,
-            address, port);
+        return new ProcessGroup(
+            b,
+            store,
+            true,
+            rank,
+            worldSize,
+            localRank,
+            timeout,
+            bucketBytes,
+            verify,
+            address,
+            port);
       } catch (RuntimeException e) {
         store.close();
         throw e;
@@ -1064,8 +1222,16 @@ public final class ProcessGroup implements AutoCloseable {
       try (PointerScope scope = new PointerScope()) {
         long joins = store.add(KEY + "joins/" + rank, 1);
         if (joins > 1) {
-          throw failure("rank " + rank + " joined the rendezvous at " + where + " twice (this process: " + self
-              + "): every process needs its own RANK", rdv, null);
+          throw failure(
+              "rank "
+                  + rank
+                  + " joined the rendezvous at "
+                  + where
+                  + " twice (this process: "
+                  + self
+                  + "): every process needs its own RANK",
+              rdv,
+              null);
         }
         store.set(KEY + "rank/" + rank, worldSize + " " + self);
         StringVector keys = new StringVector();
@@ -1087,20 +1253,59 @@ public final class ProcessGroup implements AutoCloseable {
               }
             }
           } catch (RuntimeException lost) {
-            throw failure("rank " + rank + " of " + worldSize + " lost the rendezvous TCPStore at " + where
-                + " while it waited for the other ranks (did rank 0 fail or stop?)", rdv, e);
+            throw failure(
+                "rank "
+                    + rank
+                    + " of "
+                    + worldSize
+                    + " lost the rendezvous TCPStore at "
+                    + where
+                    + " while it waited for the other ranks (did rank 0 fail or stop?)",
+                rdv,
+                e);
           }
-          throw failure("rendezvous at " + where + " timed out after " + rdv.toMillis() + " ms on rank " + rank
-              + " of " + worldSize + ": " + (missing.size() == 1 ? "rank " + missing.get(0) : "ranks " + missing)
-              + " never joined (joined: " + joined + "). Start all " + worldSize + " ranks (the launcher does) "
-              + "with the same MASTER_ADDR, MASTER_PORT and WORLD_SIZE", rdv, e);
+          throw failure(
+              "rendezvous at "
+                  + where
+                  + " timed out after "
+                  + rdv.toMillis()
+                  + " ms on rank "
+                  + rank
+                  + " of "
+                  + worldSize
+                  + ": "
+                  + (missing.size() == 1 ? "rank " + missing.get(0) : "ranks " + missing)
+                  + " never joined (joined: "
+                  + joined
+                  + "). Start all "
+                  + worldSize
+                  + " ranks (the launcher does) "
+                  + "with the same MASTER_ADDR, MASTER_PORT and WORLD_SIZE",
+              rdv,
+              e);
         }
         for (int r = 0; r < worldSize; r++) {
           String[] value = store.get_to_str(KEY + "rank/" + r).split(" ", 2);
           if (Integer.parseInt(value[0]) != worldSize) {
-            throw failure("rank " + r + " (" + value[1] + ") joined the rendezvous at " + where + " with world size "
-                + value[0] + ", rank " + rank + " (" + self + ") with " + worldSize + ": every rank needs the same "
-                + "WORLD_SIZE", rdv, null);
+            throw failure(
+                "rank "
+                    + r
+                    + " ("
+                    + value[1]
+                    + ") joined the rendezvous at "
+                    + where
+                    + " with world size "
+                    + value[0]
+                    + ", rank "
+                    + rank
+                    + " ("
+                    + self
+                    + ") with "
+                    + worldSize
+                    + ": every rank needs the same "
+                    + "WORLD_SIZE",
+                rdv,
+                null);
           }
         }
       }
@@ -1134,17 +1339,40 @@ public final class ProcessGroup implements AutoCloseable {
         try {
           return keep(new ProcessGroupGloo(store, rank, worldSize, o));
         } catch (RuntimeException e) {
-          throw failure("rank " + rank + " of " + worldSize + " could not connect Gloo to the other ranks on "
-              + device + " within the rendezvous timeout of " + rdv.toMillis() + " ms (rendezvous "
-              + address + ":" + port + "): across machines every rank must reach every other one on that "
-              + "address; set GLOO_SOCKET_IFNAME to the interface of the network they share", rdv, e);
+          throw failure(
+              "rank "
+                  + rank
+                  + " of "
+                  + worldSize
+                  + " could not connect Gloo to the other ranks on "
+                  + device
+                  + " within the rendezvous timeout of "
+                  + rdv.toMillis()
+                  + " ms (rendezvous "
+                  + address
+                  + ":"
+                  + port
+                  + "): across machines every rank must reach every other one on that "
+                  + "address; set GLOO_SOCKET_IFNAME to the interface of the network they share",
+              rdv,
+              e);
         }
       } catch (RuntimeException e) {
         if (e instanceof RendezvousException) {
           throw e;
         }
-        throw failure("rank " + rank + " of " + worldSize + " could not make its Gloo device (interfaces "
-            + names + ", hostname " + hostname + ")", rdv, e);
+        throw failure(
+            "rank "
+                + rank
+                + " of "
+                + worldSize
+                + " could not make its Gloo device (interfaces "
+                + names
+                + ", hostname "
+                + hostname
+                + ")",
+            rdv,
+            e);
       }
     }
 
@@ -1152,15 +1380,22 @@ public final class ProcessGroup implements AutoCloseable {
       try {
         Loader.load(org.bytedeco.pytorch.global.torch_nccl.class);
       } catch (Throwable t) {
-        throw failure("the NCCL backend needs bytedeco's linux-x86_64-gpu natives of org.bytedeco:pytorch "
-            + "(build with -Pgpu), which are not on the class path", timeout, t);
+        throw failure(
+            "the NCCL backend needs bytedeco's linux-x86_64-gpu natives of org.bytedeco:pytorch "
+                + "(build with -Pgpu), which are not on the class path",
+            timeout,
+            t);
       }
       try (PointerScope scope = new PointerScope()) {
-        org.bytedeco.pytorch.nccl.ProcessGroupNCCL.Options o = new org.bytedeco.pytorch.nccl.ProcessGroupNCCL.Options();
+        org.bytedeco.pytorch.nccl.ProcessGroupNCCL.Options o =
+            new org.bytedeco.pytorch.nccl.ProcessGroupNCCL.Options();
         o.timeout(millis(timeout));
         return keep(new org.bytedeco.pytorch.nccl.ProcessGroupNCCL(store, rank, worldSize, o));
       } catch (RuntimeException e) {
-        throw failure("rank " + rank + " of " + worldSize + " could not create its NCCL process group", timeout, e);
+        throw failure(
+            "rank " + rank + " of " + worldSize + " could not create its NCCL process group",
+            timeout,
+            e);
       }
     }
 

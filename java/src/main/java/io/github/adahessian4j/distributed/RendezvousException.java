@@ -5,22 +5,26 @@ import java.time.Duration;
 /**
  * Forming a {@link ProcessGroup} failed or timed out: the rendezvous TCPStore could not be started
  * or reached, not every rank joined within the rendezvous timeout, the ranks disagree (world size,
- * the same rank twice), or the backend could not connect the ranks to each other. The message
- * names the address, the port, this rank and the timeout.
+ * the same rank twice), or the backend could not connect the ranks to each other. The message names
+ * the address, the port, this rank and the timeout.
  */
 public class RendezvousException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
   /** The rendezvous address. */
   private final String address;
+
   /** The rendezvous port. */
   private final int port;
+
   /** This process's rank. */
   private final int rank;
+
   /** The rendezvous timeout (not serialized). */
   private final transient Duration timeout;
 
-  RendezvousException(String message, String address, int port, int rank, Duration timeout, Throwable cause) {
+  RendezvousException(
+      String message, String address, int port, int rank, Duration timeout, Throwable cause) {
     super(message, cause);
     this.address = address;
     this.port = port;

@@ -3,8 +3,8 @@ package io.github.adahessian4j.schedule;
 import io.github.adahessian4j.Optimizer;
 
 /**
- * Multiplies every group's lr by a constant {@code factor} until the epoch reaches
- * {@code totalIters}, then restores it: torch's {@code ConstantLR}.
+ * Multiplies every group's lr by a constant {@code factor} until the epoch reaches {@code
+ * totalIters}, then restores it: torch's {@code ConstantLR}.
  *
  * <p>At epoch 0 (construction) the lr becomes {@code lr * factor}; at epoch {@code totalIters} it
  * becomes {@code lr * (1 / factor)}; in between and after, it stays.
@@ -36,7 +36,8 @@ public final class ConstantLR extends LrScheduler {
     // after which the lr stays multiplied for good.
     if (!(factor > 0.0 && factor <= 1.0)) {
       throw new IllegalArgumentException(
-          "Constant multiplicative factor expected to be greater than 0 and less or equal to 1, but got " + factor);
+          "Constant multiplicative factor expected to be greater than 0 and less or equal to 1, but got "
+              + factor);
     }
     this.factor = factor;
     this.totalIters = positive("total_iters", totalIters);

@@ -6,11 +6,11 @@ import io.github.adahessian4j.Optimizer;
  * Cosine annealing from each group's base lr to {@code etaMin} over {@code tMax} epochs: torch's
  * {@code CosineAnnealingLR} (the annealing of SGDR, Loshchilov and Hutter 2017, without restarts).
  *
- * <p>When nothing else changes the lr, the lr at epoch {@code e} is
- * {@code etaMin + (base - etaMin) * (1 + cos(pi * e / tMax)) / 2}. Like torch's, this class
- * computes it recursively from the current lr at every step, with torch's operations, so the
- * values agree with torch's to rounding. Past {@code tMax} the lr does not stay at
- * {@code etaMin}: it follows the cosine back up to the base lr at {@code 2 * tMax}, and so on.
+ * <p>When nothing else changes the lr, the lr at epoch {@code e} is {@code etaMin + (base - etaMin)
+ * * (1 + cos(pi * e / tMax)) / 2}. Like torch's, this class computes it recursively from the
+ * current lr at every step, with torch's operations, so the values agree with torch's to rounding.
+ * Past {@code tMax} the lr does not stay at {@code etaMin}: it follows the cosine back up to the
+ * base lr at {@code 2 * tMax}, and so on.
  */
 public final class CosineAnnealingLR extends LrScheduler {
   private final int tMax;
@@ -77,8 +77,11 @@ public final class CosineAnnealingLR extends LrScheduler {
       }
     } else {
       for (int g = 0; g < out.length; g++) {
-        out[g] = (1 + Math.cos(Math.PI * epoch / tMax)) / (1 + Math.cos(Math.PI * (epoch - 1) / tMax))
-            * (lrs[g] - etaMin) + etaMin;
+        out[g] =
+            (1 + Math.cos(Math.PI * epoch / tMax))
+                    / (1 + Math.cos(Math.PI * (epoch - 1) / tMax))
+                    * (lrs[g] - etaMin)
+                + etaMin;
       }
     }
     return out;

@@ -14,9 +14,16 @@ final class Groups {
   /** Throws when the optimizer no longer has the number of groups the scheduler was built over. */
   static void checkCount(String kind, int expected, int actual) {
     if (expected != actual) {
-      throw new IllegalStateException(kind + " was built over " + expected + " param group"
-          + (expected == 1 ? "" : "s") + " but the optimizer now has " + actual + ": a group added "
-          + "after the scheduler was built has no base lr; build a new scheduler");
+      throw new IllegalStateException(
+          kind
+              + " was built over "
+              + expected
+              + " param group"
+              + (expected == 1 ? "" : "s")
+              + " but the optimizer now has "
+              + actual
+              + ": a group added "
+              + "after the scheduler was built has no base lr; build a new scheduler");
     }
   }
 
@@ -37,8 +44,13 @@ final class Groups {
   static void checkLrs(String kind, double[] lrs) {
     for (int g = 0; g < lrs.length; g++) {
       if (!(lrs[g] >= 0.0) || Double.isInfinite(lrs[g])) {
-        throw new IllegalStateException(kind + " computed an invalid learning rate for param group " + g
-            + ": " + lrs[g] + "; nothing was changed");
+        throw new IllegalStateException(
+            kind
+                + " computed an invalid learning rate for param group "
+                + g
+                + ": "
+                + lrs[g]
+                + "; nothing was changed");
       }
     }
   }
@@ -75,8 +87,13 @@ final class Groups {
   static void checkBeta1s(String kind, double[] beta1s) {
     for (int g = 0; g < beta1s.length; g++) {
       if (!(beta1s[g] >= 0.0 && beta1s[g] < 1.0)) {
-        throw new IllegalStateException(kind + " computed an invalid momentum (beta1) for param group " + g
-            + ": " + beta1s[g] + "; nothing was changed");
+        throw new IllegalStateException(
+            kind
+                + " computed an invalid momentum (beta1) for param group "
+                + g
+                + ": "
+                + beta1s[g]
+                + "; nothing was changed");
       }
     }
   }

@@ -9,12 +9,12 @@ import java.util.WeakHashMap;
 /**
  * torch's {@code param_group['initial_lr']}: the lr a group had when the first scheduler was built
  * over it. Every later scheduler over the same group takes it as its base lr, which is what makes
- * {@code SequentialLR(LinearLR, CosineAnnealingLR)} anneal from the group's own lr and not from
- * the warm-up's first value that {@code LinearLR}'s construction has already set. {@code OneCycleLR}
+ * {@code SequentialLR(LinearLR, CosineAnnealingLR)} anneal from the group's own lr and not from the
+ * warm-up's first value that {@code LinearLR}'s construction has already set. {@code OneCycleLR}
  * overwrites it, as torch's does.
  *
- * <p>Kept beside the group (weakly, by identity: {@link ParamGroup} does not override
- * {@code equals}) because {@link ParamGroup} has no room for it.
+ * <p>Kept beside the group (weakly, by identity: {@link ParamGroup} does not override {@code
+ * equals}) because {@link ParamGroup} has no room for it.
  */
 final class InitialLrs {
   private static final Map<ParamGroup<?>, Double> INITIAL = new WeakHashMap<>();

@@ -4,12 +4,12 @@ import io.github.adahessian4j.Optimizer;
 
 /**
  * Changes every group's lr linearly from {@code startFactor * base} to {@code endFactor * base}
- * over {@code totalIters} epochs, then keeps it: torch's {@code LinearLR}, the usual linear
- * warm-up (and, with {@code endFactor < startFactor}, a linear decay).
+ * over {@code totalIters} epochs, then keeps it: torch's {@code LinearLR}, the usual linear warm-up
+ * (and, with {@code endFactor < startFactor}, a linear decay).
  *
- * <p>When nothing else changes the lr, the lr at epoch {@code e} is
- * {@code base * (startFactor + (endFactor - startFactor) * min(e, totalIters) / totalIters)};
- * like torch's, this class computes it recursively from the current lr at every step.
+ * <p>When nothing else changes the lr, the lr at epoch {@code e} is {@code base * (startFactor +
+ * (endFactor - startFactor) * min(e, totalIters) / totalIters)}; like torch's, this class computes
+ * it recursively from the current lr at every step.
  */
 public final class LinearLR extends LrScheduler {
   private final double startFactor;
@@ -40,7 +40,8 @@ public final class LinearLR extends LrScheduler {
     // it, with this message).
     if (!(startFactor > 0.0 && startFactor <= 1.0)) {
       throw new IllegalArgumentException(
-          "Starting multiplicative factor expected to be greater than 0 and less or equal to 1, but got " + startFactor);
+          "Starting multiplicative factor expected to be greater than 0 and less or equal to 1, but got "
+              + startFactor);
     }
     if (!(endFactor >= 0.0 && endFactor <= 1.0)) {
       throw new IllegalArgumentException(
@@ -87,8 +88,10 @@ public final class LinearLR extends LrScheduler {
         out[g] = lrs[g] * startFactor;
       }
     } else if (epoch <= totalIters) {
-      double f = 1. + (endFactor - startFactor)
-          / (totalIters * startFactor + (epoch - 1) * (endFactor - startFactor));
+      double f =
+          1.
+              + (endFactor - startFactor)
+                  / (totalIters * startFactor + (epoch - 1) * (endFactor - startFactor));
       for (int g = 0; g < out.length; g++) {
         out[g] = lrs[g] * f;
       }
@@ -100,7 +103,10 @@ public final class LinearLR extends LrScheduler {
   double[] closedFormLr(int epoch, int stepCount) {
     double[] out = new double[baseLrs.length];
     for (int g = 0; g < out.length; g++) {
-      out[g] = baseLrs[g] * (startFactor + (endFactor - startFactor) * Math.min(totalIters, epoch) / totalIters);
+      out[g] =
+          baseLrs[g]
+              * (startFactor
+                  + (endFactor - startFactor) * Math.min(totalIters, epoch) / totalIters);
     }
     return out;
   }

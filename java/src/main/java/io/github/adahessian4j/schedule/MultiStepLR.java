@@ -7,11 +7,11 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Multiplies every group's lr by {@code gamma} when the epoch reaches a milestone: torch's
- * {@code MultiStepLR}.
+ * Multiplies every group's lr by {@code gamma} when the epoch reaches a milestone: torch's {@code
+ * MultiStepLR}.
  *
- * <p>As in torch, the milestones are a multiset: their order does not matter, and a milestone
- * given {@code k} times multiplies by {@code gamma^k}. A milestone 0 applies at construction.
+ * <p>As in torch, the milestones are a multiset: their order does not matter, and a milestone given
+ * {@code k} times multiplies by {@code gamma^k}. A milestone 0 applies at construction.
  */
 public final class MultiStepLR extends LrScheduler {
   private final int[] milestones; // sorted, with repeats
@@ -43,7 +43,8 @@ public final class MultiStepLR extends LrScheduler {
     for (int i = 0; i < m.length; i++) {
       Integer v = Objects.requireNonNull(milestones.get(i), "milestone");
       if (v < 0) {
-        throw new IllegalArgumentException("Expected non-negative integer milestones, but got " + milestones);
+        throw new IllegalArgumentException(
+            "Expected non-negative integer milestones, but got " + milestones);
       }
       m[i] = v;
     }

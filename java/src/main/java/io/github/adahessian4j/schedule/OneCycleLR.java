@@ -5,26 +5,26 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * The 1cycle policy (Smith and Topin, "Super-Convergence", 2017): torch's {@code OneCycleLR}.
- * Step it once per batch.
+ * The 1cycle policy (Smith and Topin, "Super-Convergence", 2017): torch's {@code OneCycleLR}. Step
+ * it once per batch.
  *
- * <p>The lr rises from {@code maxLr / divFactor} (which becomes the groups' initial lr) to
- * {@code maxLr} over the first {@code pctStart} of {@code totalSteps}, then falls to
- * {@code maxLr / divFactor / finalDivFactor} by step {@code totalSteps - 1}. With
- * {@code threePhase} it falls back to the initial lr symmetrically first and reaches the minimum
- * in a third phase, as the paper does; without it (torch's default, fastai's way) the second
- * phase goes all the way down. Each phase anneals with a half cosine or linearly.
+ * <p>The lr rises from {@code maxLr / divFactor} (which becomes the groups' initial lr) to {@code
+ * maxLr} over the first {@code pctStart} of {@code totalSteps}, then falls to {@code maxLr /
+ * divFactor / finalDivFactor} by step {@code totalSteps - 1}. With {@code threePhase} it falls back
+ * to the initial lr symmetrically first and reaches the minimum in a third phase, as the paper
+ * does; without it (torch's default, fastai's way) the second phase goes all the way down. Each
+ * phase anneals with a half cosine or linearly.
  *
  * <p>With {@code cycleMomentum} (torch's default) each group's {@code beta1}, this library's
- * momentum, moves the other way, between {@code maxMomentum} and {@code baseMomentum}: torch
- * cycles {@code betas[0]} for Adam the same way. {@code cycleMomentum(false)} cycles only the lr.
+ * momentum, moves the other way, between {@code maxMomentum} and {@code baseMomentum}: torch cycles
+ * {@code betas[0]} for Adam the same way. {@code cycleMomentum(false)} cycles only the lr.
  *
  * <p>As in torch, the scheduler may be stepped {@code totalSteps} times after construction (the
- * last step computes an lr one step past the end of the cycle, which a training loop that steps
- * the scheduler after every batch never uses) and throws on the next. Where that one
- * extrapolated value is out of the optimizers' range, it is clamped: a negative lr (linear
- * annealing overshoots below zero) becomes 0 and a beta1 of 1 or more becomes the largest double
- * below 1; torch would set the negative value.
+ * last step computes an lr one step past the end of the cycle, which a training loop that steps the
+ * scheduler after every batch never uses) and throws on the next. Where that one extrapolated value
+ * is out of the optimizers' range, it is clamped: a negative lr (linear annealing overshoots below
+ * zero) becomes 0 and a beta1 of 1 or more becomes the largest double below 1; torch would set the
+ * negative value.
  *
  * <pre>{@code
  * OneCycleLR schedule = OneCycleLR.builder(opt, 0.01).epochs(10).stepsPerEpoch(500).build();
@@ -33,7 +33,10 @@ import java.util.Objects;
 public final class OneCycleLR extends LrScheduler {
   /** How each phase moves from its start value to its end value. */
   public enum AnnealStrategy {
-    /** A half cosine: {@code end + (start - end) / 2 * (cos(pi * pct) + 1)}; torch's "cos", the default. */
+    /**
+     * A half cosine: {@code end + (start - end) / 2 * (cos(pi * pct) + 1)}; torch's "cos", the
+     * default.
+     */
     COS,
     /** A straight line: {@code (end - start) * pct + start}; torch's "linear". */
     LINEAR
@@ -57,12 +60,18 @@ public final class OneCycleLR extends LrScheduler {
   private final double[] minLr;
   private final double[] baseMomentum;
   private final double[] maxMomentum;
-  /** Per phase: its last step (a double, as torch computes it), and which values it starts and ends at. */
+
+  /**
+   * Per phase: its last step (a double, as torch computes it), and which values it starts and ends
+   * at.
+   */
   private final double[] endStep;
+
   private final int[] startLr;
   private final int[] endLr;
   private final int[] startMomentum;
   private final int[] endMomentum;
+
   /** The momenta the last computation prepared, set on the groups with the lrs. */
   private double[] pendingMomentum;
 
@@ -86,8 +95,12 @@ public final class OneCycleLR extends LrScheduler {
       minLr[g] = initialLr[g] / finalDivFactor;
     }
     if (threePhase) {
-      endStep = new double[] {(double) (pctStart * totalSteps) - 1, (double) (2 * pctStart * totalSteps) - 2,
-          totalSteps - 1};
+      endStep =
+          new double[] {
+            (double) (pctStart * totalSteps) - 1,
+            (double) (2 * pctStart * totalSteps) - 2,
+            totalSteps - 1
+          };
       startLr = new int[] {INITIAL, MAX, INITIAL};
       endLr = new int[] {MAX, INITIAL, MIN};
       startMomentum = new int[] {MAX_MOMENTUM, BASE_MOMENTUM, MAX_MOMENTUM};
@@ -101,8 +114,12 @@ public final class OneCycleLR extends LrScheduler {
     }
     if (endStep[0] == 0) {
       // torch 1.13 divides by zero here, in its initial step.
-      throw new IllegalArgumentException("Expected pct_start * total_steps other than 1 (the warm-up phase would "
-          + "have no length), but got pct_start " + pctStart + " and total_steps " + totalSteps);
+      throw new IllegalArgumentException(
+          "Expected pct_start * total_steps other than 1 (the warm-up phase would "
+              + "have no length), but got pct_start "
+              + pctStart
+              + " and total_steps "
+              + totalSteps);
     }
     if (cycleMomentum) {
       for (int g = 0; g < groups; g++) {
@@ -165,8 +182,12 @@ public final class OneCycleLR extends LrScheduler {
   double[] chainableLr(int epoch, int stepCount, double[] lrs) {
     int step = epoch;
     if (step > totalSteps) {
-      throw new IllegalStateException("Tried to step " + (step + 1) + " times. The specified number of total "
-          + "steps is " + totalSteps);
+      throw new IllegalStateException(
+          "Tried to step "
+              + (step + 1)
+              + " times. The specified number of total "
+              + "steps is "
+              + totalSteps);
     }
     int groups = lrs.length;
     double[] out = new double[groups];
@@ -177,9 +198,17 @@ public final class OneCycleLR extends LrScheduler {
         double end = endStep[i];
         if (step <= end || i == endStep.length - 1) {
           if (end - startStep == 0) {
-            throw new IllegalStateException("OneCycleLR: step " + step + " falls in a phase of zero length "
-                + "(pct_start " + pctStart + ", total_steps " + totalSteps + ", three_phase " + threePhase
-                + "); torch 1.13 divides by zero there");
+            throw new IllegalStateException(
+                "OneCycleLR: step "
+                    + step
+                    + " falls in a phase of zero length "
+                    + "(pct_start "
+                    + pctStart
+                    + ", total_steps "
+                    + totalSteps
+                    + ", three_phase "
+                    + threePhase
+                    + "); torch 1.13 divides by zero there");
           }
           double pct = (step - startStep) / (end - startStep);
           out[g] = Math.max(0.0, anneal(lr(startLr[i], g), lr(endLr[i], g), pct));
@@ -233,8 +262,8 @@ public final class OneCycleLR extends LrScheduler {
     s.checkExtraLength(cycleMomentum ? baseLrs.length : 0);
     for (double m : s.extra) {
       if (!(m >= 0.0 && m < 1.0)) {
-        throw new io.github.adahessian4j.CheckpointException("the OneCycleLR state is corrupted (beta1 " + m
-            + "); nothing was loaded");
+        throw new io.github.adahessian4j.CheckpointException(
+            "the OneCycleLR state is corrupted (beta1 " + m + "); nothing was loaded");
       }
     }
   }
@@ -248,18 +277,35 @@ public final class OneCycleLR extends LrScheduler {
 
   @Override
   String config() {
-    return "maxLr " + Arrays.toString(maxLr) + ", totalSteps " + totalSteps + ", pctStart " + pctStart
-        + ", annealStrategy " + annealStrategy + ", cycleMomentum " + cycleMomentum
-        + (cycleMomentum ? ", baseMomentum " + Arrays.toString(baseMomentum) + ", maxMomentum "
-            + Arrays.toString(maxMomentum) : "")
-        + ", divFactor " + divFactor + ", finalDivFactor " + finalDivFactor + ", threePhase " + threePhase;
+    return "maxLr "
+        + Arrays.toString(maxLr)
+        + ", totalSteps "
+        + totalSteps
+        + ", pctStart "
+        + pctStart
+        + ", annealStrategy "
+        + annealStrategy
+        + ", cycleMomentum "
+        + cycleMomentum
+        + (cycleMomentum
+            ? ", baseMomentum "
+                + Arrays.toString(baseMomentum)
+                + ", maxMomentum "
+                + Arrays.toString(maxMomentum)
+            : "")
+        + ", divFactor "
+        + divFactor
+        + ", finalDivFactor "
+        + finalDivFactor
+        + ", threePhase "
+        + threePhase;
   }
 
   /**
    * Builds a {@link OneCycleLR}. The defaults are torch's: pctStart 0.3, annealStrategy COS,
    * cycleMomentum true, baseMomentum 0.85, maxMomentum 0.95, divFactor 25, finalDivFactor 1e4,
-   * threePhase false. The length is required: {@link #totalSteps(int)}, or
-   * {@link #epochs(int)} and {@link #stepsPerEpoch(int)} (total steps win when both are given).
+   * threePhase false. The length is required: {@link #totalSteps(int)}, or {@link #epochs(int)} and
+   * {@link #stepsPerEpoch(int)} (total steps win when both are given).
    */
   public static final class Builder {
     private final Optimizer optimizer;
@@ -286,8 +332,8 @@ public final class OneCycleLR extends LrScheduler {
     }
 
     /**
-     * The number of steps of the cycle (torch's total_steps); takes precedence over
-     * {@link #epochs(int)} and {@link #stepsPerEpoch(int)}.
+     * The number of steps of the cycle (torch's total_steps); takes precedence over {@link
+     * #epochs(int)} and {@link #stepsPerEpoch(int)}.
      *
      * @param totalSteps the number of steps, positive
      * @return this builder
@@ -298,8 +344,8 @@ public final class OneCycleLR extends LrScheduler {
     }
 
     /**
-     * The number of epochs; with {@link #stepsPerEpoch(int)}, the cycle has
-     * {@code epochs * stepsPerEpoch} steps.
+     * The number of epochs; with {@link #stepsPerEpoch(int)}, the cycle has {@code epochs *
+     * stepsPerEpoch} steps.
      *
      * @param epochs the number of epochs, positive
      * @return this builder
@@ -437,8 +483,8 @@ public final class OneCycleLR extends LrScheduler {
 
     /**
      * Checks the arguments, builds the schedule and takes its initial step: every group's lr
-     * becomes {@code maxLr / divFactor} (also its initial lr from now on) and, with
-     * {@code cycleMomentum}, its beta1 becomes {@code maxMomentum}.
+     * becomes {@code maxLr / divFactor} (also its initial lr from now on) and, with {@code
+     * cycleMomentum}, its beta1 becomes {@code maxMomentum}.
      *
      * @return the schedule
      * @throws IllegalArgumentException if an argument is missing or out of range
@@ -446,7 +492,8 @@ public final class OneCycleLR extends LrScheduler {
     public OneCycleLR build() {
       int total;
       if (totalSteps == null && (epochs == null || stepsPerEpoch == null)) {
-        throw new IllegalArgumentException("You must define either total_steps OR (epochs AND steps_per_epoch)");
+        throw new IllegalArgumentException(
+            "You must define either total_steps OR (epochs AND steps_per_epoch)");
       } else if (totalSteps != null) {
         total = LrScheduler.positive("total_steps", totalSteps);
       } else {
@@ -454,12 +501,14 @@ public final class OneCycleLR extends LrScheduler {
         LrScheduler.positive("steps_per_epoch", stepsPerEpoch);
         long t = (long) epochs * stepsPerEpoch;
         if (t > Integer.MAX_VALUE) {
-          throw new IllegalArgumentException("Expected epochs * steps_per_epoch to fit an int, but got " + t);
+          throw new IllegalArgumentException(
+              "Expected epochs * steps_per_epoch to fit an int, but got " + t);
         }
         total = (int) t;
       }
       if (!(pctStart >= 0.0 && pctStart <= 1.0)) {
-        throw new IllegalArgumentException("Expected float between 0 and 1 pct_start, but got " + pctStart);
+        throw new IllegalArgumentException(
+            "Expected float between 0 and 1 pct_start, but got " + pctStart);
       }
       int groups = Groups.count(optimizer);
       checkPerGroup("max_lr", maxLr, maxLrPerGroup, groups);
@@ -474,8 +523,10 @@ public final class OneCycleLR extends LrScheduler {
         for (double[] values : new double[][] {maxMomentum, baseMomentum}) {
           for (double v : values) {
             if (!(v >= 0.0 && v < 1.0)) {
-              throw new IllegalArgumentException("Expected momentum in [0, 1), but got "
-                  + (values == maxMomentum ? "max_momentum " : "base_momentum ") + v);
+              throw new IllegalArgumentException(
+                  "Expected momentum in [0, 1), but got "
+                      + (values == maxMomentum ? "max_momentum " : "base_momentum ")
+                      + v);
             }
           }
         }
@@ -485,7 +536,8 @@ public final class OneCycleLR extends LrScheduler {
 
     private static void checkPerGroup(String name, double[] values, boolean perGroup, int groups) {
       if (perGroup && values.length != groups) {
-        throw new IllegalArgumentException("expected " + groups + " values for " + name + ", got " + values.length);
+        throw new IllegalArgumentException(
+            "expected " + groups + " values for " + name + ", got " + values.length);
       }
     }
   }

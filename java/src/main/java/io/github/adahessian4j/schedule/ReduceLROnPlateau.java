@@ -14,19 +14,19 @@ import java.util.Objects;
  * {@code ReduceLROnPlateau}. Call {@link #step(double)} with the metric (a validation loss, an
  * accuracy) once per epoch.
  *
- * <p>A metric is an improvement when it beats the best so far by the threshold: in mode
- * {@link Mode#MIN}, {@code metric < best * (1 - threshold)} ({@link ThresholdMode#REL}) or
- * {@code metric < best - threshold} ({@link ThresholdMode#ABS}); in mode {@link Mode#MAX},
- * {@code metric > best * (1 + threshold)} or {@code metric > best + threshold}. After more than
- * {@code patience} epochs in a row without improvement, each group's lr becomes
- * {@code max(lr * factor, minLr)}, unless that lowers it by {@code eps} or less, and the next
- * {@code cooldown} epochs count no bad epochs. A NaN metric is never an improvement. As in
- * torch, a relative threshold is taken of the best value with its sign: for a negative best in
- * mode MIN, {@code best * (1 - threshold)} is above the best, so a slightly worse metric counts
- * as an improvement (use {@link ThresholdMode#ABS} for metrics that can be negative).
+ * <p>A metric is an improvement when it beats the best so far by the threshold: in mode {@link
+ * Mode#MIN}, {@code metric < best * (1 - threshold)} ({@link ThresholdMode#REL}) or {@code metric <
+ * best - threshold} ({@link ThresholdMode#ABS}); in mode {@link Mode#MAX}, {@code metric > best *
+ * (1 + threshold)} or {@code metric > best + threshold}. After more than {@code patience} epochs in
+ * a row without improvement, each group's lr becomes {@code max(lr * factor, minLr)}, unless that
+ * lowers it by {@code eps} or less, and the next {@code cooldown} epochs count no bad epochs. A NaN
+ * metric is never an improvement. As in torch, a relative threshold is taken of the best value with
+ * its sign: for a negative best in mode MIN, {@code best * (1 - threshold)} is above the best, so a
+ * slightly worse metric counts as an improvement (use {@link ThresholdMode#ABS} for metrics that
+ * can be negative).
  *
- * <p>Like torch 1.13's, this is not an {@link LrScheduler}: it has no base lrs, it takes no
- * initial step (building it changes no lr), and it cannot be a child of a {@link SequentialLR}.
+ * <p>Like torch 1.13's, this is not an {@link LrScheduler}: it has no base lrs, it takes no initial
+ * step (building it changes no lr), and it cannot be a child of a {@link SequentialLR}.
  *
  * <pre>{@code
  * ReduceLROnPlateau plateau = ReduceLROnPlateau.builder(opt).factor(0.5).patience(3).build();
@@ -82,7 +82,8 @@ public final class ReduceLROnPlateau {
     int groups = Groups.count(optimizer);
     if (b.minLrPerGroup) {
       if (b.minLr.length != groups) {
-        throw new IllegalArgumentException("expected " + groups + " min_lrs, got " + b.minLr.length);
+        throw new IllegalArgumentException(
+            "expected " + groups + " min_lrs, got " + b.minLr.length);
       }
       this.minLrs = b.minLr.clone();
     } else {
@@ -113,12 +114,12 @@ public final class ReduceLROnPlateau {
   }
 
   /**
-   * Records the epoch's metric and reduces the lrs if it is the {@code patience + 1}-th epoch in
-   * a row without improvement (outside the cooldown).
+   * Records the epoch's metric and reduces the lrs if it is the {@code patience + 1}-th epoch in a
+   * row without improvement (outside the cooldown).
    *
    * @param metric the epoch's value of the monitored quantity
-   * @throws IllegalStateException if the optimizer no longer has as many param groups as when
-   *     this scheduler was built; nothing is changed then
+   * @throws IllegalStateException if the optimizer no longer has as many param groups as when this
+   *     scheduler was built; nothing is changed then
    */
   public void step(double metric) {
     Groups.checkCount(KIND, minLrs.length, Groups.count(optimizer));
@@ -177,8 +178,8 @@ public final class ReduceLROnPlateau {
   }
 
   /**
-   * The number of {@link #step(double)} calls so far: 0 after construction; torch's
-   * {@code last_epoch}.
+   * The number of {@link #step(double)} calls so far: 0 after construction; torch's {@code
+   * last_epoch}.
    *
    * @return the last epoch
    */
@@ -196,8 +197,8 @@ public final class ReduceLROnPlateau {
   }
 
   /**
-   * The best metric so far: {@code +Infinity} (mode MIN) or {@code -Infinity} (mode MAX) before
-   * the first step.
+   * The best metric so far: {@code +Infinity} (mode MIN) or {@code -Infinity} (mode MAX) before the
+   * first step.
    *
    * @return the best metric
    */
@@ -235,29 +236,39 @@ public final class ReduceLROnPlateau {
 
   /**
    * Writes this scheduler's state to {@code out}: its hyperparameters (checked on load), last
-   * epoch, best metric, bad-epoch and cooldown counters, last lrs and the groups' current lrs.
-   * The stream is flushed, not closed; the bytes carry a checksum.
+   * epoch, best metric, bad-epoch and cooldown counters, last lrs and the groups' current lrs. The
+   * stream is flushed, not closed; the bytes carry a checksum.
    *
    * @param out where to write; stays open
    * @throws IOException if writing fails
    */
   public void save(OutputStream out) throws IOException {
-    new SchedulerState(KIND, minLrs.length, lastEpoch, 0, config(), new double[0], lastLr, Groups.lrs(optimizer),
-        new double[] {best, numBadEpochs, cooldownCounter}, List.of()).save(out);
+    new SchedulerState(
+            KIND,
+            minLrs.length,
+            lastEpoch,
+            0,
+            config(),
+            new double[0],
+            lastLr,
+            Groups.lrs(optimizer),
+            new double[] {best, numBadEpochs, cooldownCounter},
+            List.of())
+        .save(out);
   }
 
   /**
-   * Replaces this scheduler's state with one {@link #save(OutputStream)} wrote from a
-   * {@code ReduceLROnPlateau} built with the same hyperparameters over the same number of param
-   * groups, and sets every group's lr to the lr it had when the state was saved. Reads exactly the
-   * saved bytes; the stream stays open.
+   * Replaces this scheduler's state with one {@link #save(OutputStream)} wrote from a {@code
+   * ReduceLROnPlateau} built with the same hyperparameters over the same number of param groups,
+   * and sets every group's lr to the lr it had when the state was saved. Reads exactly the saved
+   * bytes; the stream stays open.
    *
    * @param in where to read from
-   * @throws CheckpointException if the state is truncated, corrupted, of another kind, for
-   *     another number of groups, or saved with other hyperparameters; nothing is changed then
+   * @throws CheckpointException if the state is truncated, corrupted, of another kind, for another
+   *     number of groups, or saved with other hyperparameters; nothing is changed then
    * @throws IOException if reading fails
-   * @throws IllegalStateException if the optimizer no longer has as many param groups as when
-   *     this scheduler was built
+   * @throws IllegalStateException if the optimizer no longer has as many param groups as when this
+   *     scheduler was built
    */
   public void load(InputStream in) throws IOException {
     Groups.checkCount(KIND, minLrs.length, Groups.count(optimizer));
@@ -267,10 +278,25 @@ public final class ReduceLROnPlateau {
     double savedBest = s.extra[0];
     double bad = s.extra[1];
     double counter = s.extra[2];
-    if (Double.isNaN(savedBest) || !isCount(bad) || !isCount(counter) || counter > cooldown || s.lastEpoch < 0
-        || s.stepCount != 0 || !s.children.isEmpty()) {
-      throw new CheckpointException("the " + KIND + " state is corrupted (best " + savedBest + ", num_bad_epochs "
-          + bad + ", cooldown_counter " + counter + ", last epoch " + s.lastEpoch + "); nothing was loaded");
+    if (Double.isNaN(savedBest)
+        || !isCount(bad)
+        || !isCount(counter)
+        || counter > cooldown
+        || s.lastEpoch < 0
+        || s.stepCount != 0
+        || !s.children.isEmpty()) {
+      throw new CheckpointException(
+          "the "
+              + KIND
+              + " state is corrupted (best "
+              + savedBest
+              + ", num_bad_epochs "
+              + bad
+              + ", cooldown_counter "
+              + counter
+              + ", last epoch "
+              + s.lastEpoch
+              + "); nothing was loaded");
     }
     lastEpoch = s.lastEpoch;
     best = savedBest;
@@ -285,24 +311,52 @@ public final class ReduceLROnPlateau {
   }
 
   private String config() {
-    return "mode " + mode + ", factor " + factor + ", patience " + patience + ", threshold " + threshold
-        + ", thresholdMode " + thresholdMode + ", cooldown " + cooldown + ", minLrs " + Arrays.toString(minLrs)
-        + ", eps " + eps;
+    return "mode "
+        + mode
+        + ", factor "
+        + factor
+        + ", patience "
+        + patience
+        + ", threshold "
+        + threshold
+        + ", thresholdMode "
+        + thresholdMode
+        + ", cooldown "
+        + cooldown
+        + ", minLrs "
+        + Arrays.toString(minLrs)
+        + ", eps "
+        + eps;
   }
 
   /**
-   * The hyperparameters and the counters, e.g.
-   * {@code ReduceLROnPlateau(mode MIN, factor 0.1, ...; lastEpoch 3, best 0.25, numBadEpochs 1, cooldownCounter 0)}.
+   * The hyperparameters and the counters, e.g. {@code ReduceLROnPlateau(mode MIN, factor 0.1, ...;
+   * lastEpoch 3, best 0.25, numBadEpochs 1, cooldownCounter 0)}.
    *
    * @return a description for logs
    */
   @Override
   public String toString() {
-    return KIND + "(" + config() + "; lastEpoch " + lastEpoch + ", best " + best + ", numBadEpochs " + numBadEpochs
-        + ", cooldownCounter " + cooldownCounter + ", lastLr " + Arrays.toString(lastLr) + ")";
+    return KIND
+        + "("
+        + config()
+        + "; lastEpoch "
+        + lastEpoch
+        + ", best "
+        + best
+        + ", numBadEpochs "
+        + numBadEpochs
+        + ", cooldownCounter "
+        + cooldownCounter
+        + ", lastLr "
+        + Arrays.toString(lastLr)
+        + ")";
   }
 
-  /** Builds a {@link ReduceLROnPlateau}; see {@link ReduceLROnPlateau#builder(Optimizer)} for the defaults. */
+  /**
+   * Builds a {@link ReduceLROnPlateau}; see {@link ReduceLROnPlateau#builder(Optimizer)} for the
+   * defaults.
+   */
   public static final class Builder {
     private final Optimizer optimizer;
     private Mode mode = Mode.MIN;

@@ -9,8 +9,8 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * Runs schedulers one after another, switching at milestone epochs: torch 1.13's
- * {@code SequentialLR}, for example a linear warm-up followed by cosine annealing:
+ * Runs schedulers one after another, switching at milestone epochs: torch 1.13's {@code
+ * SequentialLR}, for example a linear warm-up followed by cosine annealing:
  *
  * <pre>{@code
  * LinearLR warmup = new LinearLR(opt, 0.1, 1.0, 10);
@@ -18,13 +18,13 @@ import java.util.Set;
  * SequentialLR schedule = new SequentialLR(opt, List.of(warmup, cosine), List.of(10));
  * }</pre>
  *
- * <p>Build the children over the same optimizer first, then this; from then on step only this
- * one. Building it resets every group's lr to its initial lr, undoes the initial step of every
- * child (their last epoch goes back by one) and takes the initial step of the first child only.
- * At epoch {@code milestones[i]}, child {@code i + 1} takes over: it is stepped to its epoch 0
- * with torch's closed form (so the cosine above restarts from the base lr, not from the warm-up's
- * last lr; a child without a closed form computes its epoch 0 as usual), and from then on it is
- * stepped normally. Every child's base lrs are the groups' initial lrs, as in torch.
+ * <p>Build the children over the same optimizer first, then this; from then on step only this one.
+ * Building it resets every group's lr to its initial lr, undoes the initial step of every child
+ * (their last epoch goes back by one) and takes the initial step of the first child only. At epoch
+ * {@code milestones[i]}, child {@code i + 1} takes over: it is stepped to its epoch 0 with torch's
+ * closed form (so the cosine above restarts from the base lr, not from the warm-up's last lr; a
+ * child without a closed form computes its epoch 0 as usual), and from then on it is stepped
+ * normally. Every child's base lrs are the groups' initial lrs, as in torch.
  */
 public final class SequentialLR extends LrScheduler {
   private final List<LrScheduler> schedulers;
@@ -41,7 +41,8 @@ public final class SequentialLR extends LrScheduler {
    *     fit, the milestones are not positive and increasing, or a child is given twice or is a
    *     {@code SequentialLR}
    */
-  public SequentialLR(Optimizer optimizer, List<? extends LrScheduler> schedulers, List<Integer> milestones) {
+  public SequentialLR(
+      Optimizer optimizer, List<? extends LrScheduler> schedulers, List<Integer> milestones) {
     super(optimizer);
     Objects.requireNonNull(schedulers, "schedulers");
     Objects.requireNonNull(milestones, "milestones");
@@ -50,30 +51,44 @@ public final class SequentialLR extends LrScheduler {
     for (int i = 0; i < schedulers.size(); i++) {
       LrScheduler s = Objects.requireNonNull(schedulers.get(i), "scheduler");
       if (s.optimizer() != optimizer) {
-        throw new IllegalArgumentException("Sequential Schedulers expects all schedulers to belong to the same "
-            + "optimizer, but got schedulers at index " + i + " to be different than the optimizer passed in.");
+        throw new IllegalArgumentException(
+            "Sequential Schedulers expects all schedulers to belong to the same "
+                + "optimizer, but got schedulers at index "
+                + i
+                + " to be different than the optimizer passed in.");
       }
       if (s instanceof SequentialLR) {
-        throw new IllegalArgumentException("Sequential Schedulers expects schedulers that are not SequentialLR, "
-            + "but got a SequentialLR at index " + i + " (torch 1.13 cannot step one to a milestone either).");
+        throw new IllegalArgumentException(
+            "Sequential Schedulers expects schedulers that are not SequentialLR, "
+                + "but got a SequentialLR at index "
+                + i
+                + " (torch 1.13 cannot step one to a milestone either).");
       }
       if (!seen.add(s)) {
-        throw new IllegalArgumentException("Sequential Schedulers expects every scheduler once, but got the "
-            + "scheduler at index " + i + " again.");
+        throw new IllegalArgumentException(
+            "Sequential Schedulers expects every scheduler once, but got the "
+                + "scheduler at index "
+                + i
+                + " again.");
       }
       children.add(s);
     }
     if (milestones.size() != schedulers.size() - 1) {
-      throw new IllegalArgumentException("Sequential Schedulers expects number of schedulers provided to be one more "
-          + "than the number of milestone points, but got number of schedulers " + schedulers.size()
-          + " and the number of milestones to be equal to " + milestones.size());
+      throw new IllegalArgumentException(
+          "Sequential Schedulers expects number of schedulers provided to be one more "
+              + "than the number of milestone points, but got number of schedulers "
+              + schedulers.size()
+              + " and the number of milestones to be equal to "
+              + milestones.size());
     }
     int[] m = new int[milestones.size()];
     for (int i = 0; i < m.length; i++) {
       m[i] = Objects.requireNonNull(milestones.get(i), "milestone");
       if (m[i] < 1 || (i > 0 && m[i] <= m[i - 1])) {
-        throw new IllegalArgumentException("Sequential Schedulers expects milestones to be positive and strictly "
-            + "increasing, but got " + milestones);
+        throw new IllegalArgumentException(
+            "Sequential Schedulers expects milestones to be positive and strictly "
+                + "increasing, but got "
+                + milestones);
       }
     }
     for (LrScheduler s : children) {

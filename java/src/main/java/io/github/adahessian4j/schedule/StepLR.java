@@ -3,9 +3,9 @@ package io.github.adahessian4j.schedule;
 import io.github.adahessian4j.Optimizer;
 
 /**
- * Multiplies every group's lr by {@code gamma} every {@code stepSize} epochs: torch's
- * {@code StepLR}. The lr at epoch {@code e} is {@code base * gamma^(e / stepSize)} (integer
- * division) when nothing else changes it.
+ * Multiplies every group's lr by {@code gamma} every {@code stepSize} epochs: torch's {@code
+ * StepLR}. The lr at epoch {@code e} is {@code base * gamma^(e / stepSize)} (integer division) when
+ * nothing else changes it.
  */
 public final class StepLR extends LrScheduler {
   private final int stepSize;

@@ -33,36 +33,45 @@ import org.junit.jupiter.api.TestFactory;
  * <p>{@code bench/python/schedule_parity.py} (run by Maven at generate-test-resources, see
  * java/pom.xml) writes {@code target/schedule-parity/schedules.json}: for each case, the schedule
  * and its arguments with torch's names, and every group's lr (and last_epoch, and beta1 where
- * momentum is cycled) after construction and after each of 200 steps, of torch's schedulers over
- * an SGD (Adam for the momentum cases) with two param groups. This test builds the same schedule
- * over this library's {@link Adam} with the same groups, steps it the same way (with the same
- * metrics for ReduceLROnPlateau) and compares after every step: every lr and beta1 to 1e-12
- * relative (exactly, for a zero), and the last epoch exactly. Each case's largest relative
- * difference is printed. The one deliberate difference: OneCycleLR's step past the end of the
- * cycle (last_epoch == total_steps), where torch's linear annealing extrapolates to a negative
- * lr, gives 0 here (the optimizers reject negative lrs), so there the expected value is
- * {@code max(0, torch's)}.
+ * momentum is cycled) after construction and after each of 200 steps, of torch's schedulers over an
+ * SGD (Adam for the momentum cases) with two param groups. This test builds the same schedule over
+ * this library's {@link Adam} with the same groups, steps it the same way (with the same metrics
+ * for ReduceLROnPlateau) and compares after every step: every lr and beta1 to 1e-12 relative
+ * (exactly, for a zero), and the last epoch exactly. Each case's largest relative difference is
+ * printed. The one deliberate difference: OneCycleLR's step past the end of the cycle (last_epoch
+ * == total_steps), where torch's linear annealing extrapolates to a negative lr, gives 0 here (the
+ * optimizers reject negative lrs), so there the expected value is {@code max(0, torch's)}.
  *
  * <p>The fixture must exist: a missing one fails, it never skips.
  */
 class ScheduleParityTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final double RTOL = 1e-12;
-  private static final Map<String, Double> WORST = Collections.synchronizedMap(new LinkedHashMap<>());
+  private static final Map<String, Double> WORST =
+      Collections.synchronizedMap(new LinkedHashMap<>());
 
-  /** Where the fixture is: {@code -Dadahessian4j.scheduleParity.dir}, else {@code target/schedule-parity}. */
+  /**
+   * Where the fixture is: {@code -Dadahessian4j.scheduleParity.dir}, else {@code
+   * target/schedule-parity}.
+   */
   static Path fixture() {
     String dir = System.getProperty("adahessian4j.scheduleParity.dir");
-    Path d = dir != null ? Path.of(dir) : Path.of(System.getProperty("basedir", "."), "target", "schedule-parity");
+    Path d =
+        dir != null
+            ? Path.of(dir)
+            : Path.of(System.getProperty("basedir", "."), "target", "schedule-parity");
     return d.resolve("schedules.json");
   }
 
   static JsonNode readFixture() {
     Path file = fixture();
     if (!Files.isRegularFile(file)) {
-      fail("schedule parity fixture missing: " + file.toAbsolutePath() + ". The build generates it with "
-          + "/usr/bin/python3 bench/python/schedule_parity.py (Maven's generate-test-resources phase in "
-          + "java/pom.xml); install the reference first with bench/python/install-reference.sh");
+      fail(
+          "schedule parity fixture missing: "
+              + file.toAbsolutePath()
+              + ". The build generates it with "
+              + "/usr/bin/python3 bench/python/schedule_parity.py (Maven's generate-test-resources phase in "
+              + "java/pom.xml); install the reference first with bench/python/install-reference.sh");
     }
     try {
       JsonNode root = JSON.readTree(file.toFile());
@@ -80,7 +89,8 @@ class ScheduleParityTest {
     List<JsonNode> cases = new ArrayList<>();
     root.get("cases").forEach(cases::add);
     assertFalse(cases.isEmpty(), "the fixture lists no case");
-    return cases.stream().map(c -> DynamicTest.dynamicTest(c.get("name").asText(), () -> runCase(c, steps)));
+    return cases.stream()
+        .map(c -> DynamicTest.dynamicTest(c.get("name").asText(), () -> runCase(c, steps)));
   }
 
   /** The fixture covers every schedule of the package. */
@@ -88,8 +98,19 @@ class ScheduleParityTest {
   void fixtureCoversEverySchedule() {
     Set<String> kinds = new TreeSet<>();
     readFixture().get("cases").forEach(c -> kinds.add(c.get("schedule").get("kind").asText()));
-    assertEquals(new TreeSet<>(List.of("ConstantLR", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
-        "LinearLR", "SequentialLR", "OneCycleLR", "ReduceLROnPlateau")), kinds);
+    assertEquals(
+        new TreeSet<>(
+            List.of(
+                "ConstantLR",
+                "StepLR",
+                "MultiStepLR",
+                "ExponentialLR",
+                "CosineAnnealingLR",
+                "LinearLR",
+                "SequentialLR",
+                "OneCycleLR",
+                "ReduceLROnPlateau")),
+        kinds);
   }
 
   @AfterAll
@@ -97,7 +118,9 @@ class ScheduleParityTest {
     if (WORST.isEmpty()) {
       return;
     }
-    StringBuilder b = new StringBuilder("schedule parity against torch 1.13, largest relative difference per case:\n");
+    StringBuilder b =
+        new StringBuilder(
+            "schedule parity against torch 1.13, largest relative difference per case:\n");
     WORST.forEach((name, worst) -> b.append(String.format("  %-40s %.3e%n", name, worst)));
     System.out.print(b);
   }
@@ -111,7 +134,8 @@ class ScheduleParityTest {
     JsonNode metrics = c.get("metrics");
     assertEquals(steps + 1, lrs.size(), name + ": lr rows");
     boolean oneCycle = spec.get("kind").asText().equals("OneCycleLR");
-    try (PointerScope scope = new PointerScope(); Adam opt = Schedules.optimizer(c.get("optimizer"))) {
+    try (PointerScope scope = new PointerScope();
+        Adam opt = Schedules.optimizer(c.get("optimizer"))) {
       Object s = Schedules.build(spec, opt);
       double worst = 0;
       for (int i = 0; i <= steps; i++) {
@@ -122,15 +146,18 @@ class ScheduleParityTest {
             ((LrScheduler) s).step();
           }
         }
-        double[] lastLr = s instanceof ReduceLROnPlateau p ? p.lastLr() : ((LrScheduler) s).lastLr();
-        int lastEpoch = s instanceof ReduceLROnPlateau p ? p.lastEpoch() : ((LrScheduler) s).lastEpoch();
+        double[] lastLr =
+            s instanceof ReduceLROnPlateau p ? p.lastLr() : ((LrScheduler) s).lastLr();
+        int lastEpoch =
+            s instanceof ReduceLROnPlateau p ? p.lastEpoch() : ((LrScheduler) s).lastEpoch();
         assertEquals(epochs.get(i).asInt(), lastEpoch, name + ": last epoch after step " + i);
         JsonNode row = lrs.get(i);
         assertEquals(row.size(), opt.paramGroups().size(), name + ": groups");
         for (int g = 0; g < row.size(); g++) {
           double expected = row.get(g).asDouble();
           if (oneCycle && expected < 0) {
-            assertEquals(steps, i, name + ": torch's lr is negative before the step past the cycle");
+            assertEquals(
+                steps, i, name + ": torch's lr is negative before the step past the cycle");
             expected = 0.0; // see the class comment
           }
           double actual = opt.paramGroups().get(g).lr();
@@ -138,7 +165,11 @@ class ScheduleParityTest {
           worst = Math.max(worst, check(name, "lr", i, g, actual, expected));
           if (beta1 != null) {
             ParamGroup<?> group = opt.paramGroups().get(g);
-            worst = Math.max(worst, check(name, "beta1", i, g, Groups.beta1(group), beta1.get(i).get(g).asDouble()));
+            worst =
+                Math.max(
+                    worst,
+                    check(
+                        name, "beta1", i, g, Groups.beta1(group), beta1.get(i).get(g).asDouble()));
           }
         }
       }
@@ -148,11 +179,28 @@ class ScheduleParityTest {
   }
 
   /** The relative difference (absolute for a zero expectation); fails above {@link #RTOL}. */
-  private static double check(String name, String what, int step, int group, double actual, double expected) {
-    double diff = expected == 0 ? Math.abs(actual) : Math.abs(actual - expected) / Math.abs(expected);
+  private static double check(
+      String name, String what, int step, int group, double actual, double expected) {
+    double diff =
+        expected == 0 ? Math.abs(actual) : Math.abs(actual - expected) / Math.abs(expected);
     if (!(diff <= RTOL)) {
-      fail(name + ": " + what + " of group " + group + " after step " + step + " is " + actual + ", torch's is "
-          + expected + " (relative difference " + diff + ", tolerance " + RTOL + ")");
+      fail(
+          name
+              + ": "
+              + what
+              + " of group "
+              + group
+              + " after step "
+              + step
+              + " is "
+              + actual
+              + ", torch's is "
+              + expected
+              + " (relative difference "
+              + diff
+              + ", tolerance "
+              + RTOL
+              + ")");
     }
     assertTrue(Double.isFinite(actual));
     return diff;

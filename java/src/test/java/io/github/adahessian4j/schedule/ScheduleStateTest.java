@@ -26,9 +26,9 @@ import org.junit.jupiter.api.TestFactory;
 
 /**
  * Saving and loading schedulers: a run resumed from a state saved mid-run, in a fresh scheduler
- * over a fresh optimizer, continues with exactly the lrs (and beta1s) of the uninterrupted run;
- * a state of another kind, group count or hyperparameters, or a damaged one, is refused and
- * changes nothing. Also the semantics around construction: initial lrs, the group check.
+ * over a fresh optimizer, continues with exactly the lrs (and beta1s) of the uninterrupted run; a
+ * state of another kind, group count or hyperparameters, or a damaged one, is refused and changes
+ * nothing. Also the semantics around construction: initial lrs, the group check.
  */
 class ScheduleStateTest {
   private static final int STEPS = 120;
@@ -53,17 +53,54 @@ class ScheduleStateTest {
         new Case("ExponentialLR", o -> new ExponentialLR(o, 0.97)),
         new Case("CosineAnnealingLR", o -> new CosineAnnealingLR(o, 45, 0.001)),
         new Case("LinearLR", o -> new LinearLR(o, 0.1, 1.0, 50)),
-        new Case("SequentialLR warm-up + cosine", o -> new SequentialLR(o,
-            List.of(new LinearLR(o, 0.1, 1.0, 40), new CosineAnnealingLR(o, 60)), List.of(40))),
-        new Case("SequentialLR of three", o -> new SequentialLR(o,
-            List.of(new ConstantLR(o, 0.5, 5), new ExponentialLR(o, 0.95), new StepLR(o, 10, 0.5)), List.of(20, 45))),
-        new Case("OneCycleLR", o -> OneCycleLR.builder(o, new double[] {0.5, 0.1}).totalSteps(STEPS).build()),
-        new Case("OneCycleLR three-phase linear, no momentum", o -> OneCycleLR.builder(o, 0.3).totalSteps(STEPS)
-            .threePhase(true).annealStrategy(OneCycleLR.AnnealStrategy.LINEAR).cycleMomentum(false).build()),
-        new Case("ReduceLROnPlateau", o -> ReduceLROnPlateau.builder(o).factor(0.5).patience(3).cooldown(2)
-            .threshold(0.01).minLr(new double[] {1e-3, 1e-4}).build()),
-        new Case("ReduceLROnPlateau max abs", o -> ReduceLROnPlateau.builder(o).mode(ReduceLROnPlateau.Mode.MAX)
-            .thresholdMode(ReduceLROnPlateau.ThresholdMode.ABS).threshold(0.001).patience(2).build()));
+        new Case(
+            "SequentialLR warm-up + cosine",
+            o ->
+                new SequentialLR(
+                    o,
+                    List.of(new LinearLR(o, 0.1, 1.0, 40), new CosineAnnealingLR(o, 60)),
+                    List.of(40))),
+        new Case(
+            "SequentialLR of three",
+            o ->
+                new SequentialLR(
+                    o,
+                    List.of(
+                        new ConstantLR(o, 0.5, 5),
+                        new ExponentialLR(o, 0.95),
+                        new StepLR(o, 10, 0.5)),
+                    List.of(20, 45))),
+        new Case(
+            "OneCycleLR",
+            o -> OneCycleLR.builder(o, new double[] {0.5, 0.1}).totalSteps(STEPS).build()),
+        new Case(
+            "OneCycleLR three-phase linear, no momentum",
+            o ->
+                OneCycleLR.builder(o, 0.3)
+                    .totalSteps(STEPS)
+                    .threePhase(true)
+                    .annealStrategy(OneCycleLR.AnnealStrategy.LINEAR)
+                    .cycleMomentum(false)
+                    .build()),
+        new Case(
+            "ReduceLROnPlateau",
+            o ->
+                ReduceLROnPlateau.builder(o)
+                    .factor(0.5)
+                    .patience(3)
+                    .cooldown(2)
+                    .threshold(0.01)
+                    .minLr(new double[] {1e-3, 1e-4})
+                    .build()),
+        new Case(
+            "ReduceLROnPlateau max abs",
+            o ->
+                ReduceLROnPlateau.builder(o)
+                    .mode(ReduceLROnPlateau.Mode.MAX)
+                    .thresholdMode(ReduceLROnPlateau.ThresholdMode.ABS)
+                    .threshold(0.001)
+                    .patience(2)
+                    .build()));
   }
 
   private record Case(String name, Function<Optimizer, Object> build) {}
@@ -110,14 +147,17 @@ class ScheduleStateTest {
     List<DynamicTest> tests = new ArrayList<>();
     for (Case c : cases()) {
       for (int at : new int[] {0, 7, 41, 77}) {
-        tests.add(DynamicTest.dynamicTest(c.name() + ", saved after step " + at, () -> resume(c, at)));
+        tests.add(
+            DynamicTest.dynamicTest(c.name() + ", saved after step " + at, () -> resume(c, at)));
       }
     }
     return tests.stream();
   }
 
   private static void resume(Case c, int at) throws IOException {
-    try (PointerScope scope = new PointerScope(); Adam a = Schedules.adam(LRS); Adam b = Schedules.adam(LRS)) {
+    try (PointerScope scope = new PointerScope();
+        Adam a = Schedules.adam(LRS);
+        Adam b = Schedules.adam(LRS)) {
       Object original = c.build().apply(a);
       List<double[]> expected = new ArrayList<>();
       byte[] state = null;
@@ -146,7 +186,9 @@ class ScheduleStateTest {
 
   @Test
   void statesFollowEachOtherInOneStream() throws IOException {
-    try (PointerScope scope = new PointerScope(); Adam a = Schedules.adam(LRS); Adam b = Schedules.adam(LRS)) {
+    try (PointerScope scope = new PointerScope();
+        Adam a = Schedules.adam(LRS);
+        Adam b = Schedules.adam(LRS)) {
       StepLR step = new StepLR(a, 3);
       ReduceLROnPlateau plateau = ReduceLROnPlateau.builder(a).patience(0).build();
       for (int i = 1; i <= 7; i++) {
@@ -177,7 +219,10 @@ class ScheduleStateTest {
     return out.toByteArray();
   }
 
-  /** Loading {@code state} into {@code target} throws a CheckpointException containing {@code message}, and changes nothing. */
+  /**
+   * Loading {@code state} into {@code target} throws a CheckpointException containing {@code
+   * message}, and changes nothing.
+   */
   private static void assertRefused(LrScheduler target, byte[] state, String message) {
     Optimizer opt = target.optimizer();
     double[] lrs = Groups.lrs(opt);
@@ -185,7 +230,8 @@ class ScheduleStateTest {
     int epoch = target.lastEpoch();
     double[] lastLr = target.lastLr();
     double[] base = target.baseLrs();
-    CheckpointException e = assertThrows(CheckpointException.class, () -> target.load(new ByteArrayInputStream(state)));
+    CheckpointException e =
+        assertThrows(CheckpointException.class, () -> target.load(new ByteArrayInputStream(state)));
     assertTrue(e.getMessage().contains(message), () -> "message: " + e.getMessage());
     assertTrue(e.getMessage().endsWith("nothing was loaded"), () -> "message: " + e.getMessage());
     assertArrayEquals(lrs, Groups.lrs(opt), 0.0, "group lrs unchanged");
@@ -197,8 +243,10 @@ class ScheduleStateTest {
 
   @Test
   void mismatchedStatesAreRefusedAndChangeNothing() throws IOException {
-    try (PointerScope scope = new PointerScope(); Adam two = Schedules.adam(LRS);
-        Adam three = Schedules.adam(0.1, 0.02, 0.3); Adam target = Schedules.adam(LRS)) {
+    try (PointerScope scope = new PointerScope();
+        Adam two = Schedules.adam(LRS);
+        Adam three = Schedules.adam(0.1, 0.02, 0.3);
+        Adam target = Schedules.adam(LRS)) {
       StepLR saved = new StepLR(two, 30);
       for (int i = 0; i < 5; i++) {
         saved.step();
@@ -207,37 +255,58 @@ class ScheduleStateTest {
 
       CosineAnnealingLR cosine = new CosineAnnealingLR(target, 10);
       cosine.step();
-      assertRefused(cosine, step30, "the scheduler state holds a StepLR, this one is CosineAnnealingLR");
+      assertRefused(
+          cosine, step30, "the scheduler state holds a StepLR, this one is CosineAnnealingLR");
 
       StepLR threeGroups = new StepLR(three, 30);
-      assertRefused(threeGroups, step30, "the StepLR state is for 2 param groups, this StepLR has 3");
+      assertRefused(
+          threeGroups, step30, "the StepLR state is for 2 param groups, this StepLR has 3");
 
       try (Adam other = Schedules.adam(LRS)) {
         StepLR step10 = new StepLR(other, 10);
-        assertRefused(step10, step30, "the StepLR state was saved with stepSize 30, gamma 0.1, this StepLR was "
-            + "built with stepSize 10, gamma 0.1");
+        assertRefused(
+            step10,
+            step30,
+            "the StepLR state was saved with stepSize 30, gamma 0.1, this StepLR was "
+                + "built with stepSize 10, gamma 0.1");
       }
 
-      try (Adam p = Schedules.adam(LRS); Adam q = Schedules.adam(LRS)) {
-        SequentialLR a = new SequentialLR(p, List.of(new LinearLR(p), new CosineAnnealingLR(p, 10)), List.of(5));
-        SequentialLR b = new SequentialLR(q, List.of(new LinearLR(q), new ExponentialLR(q, 0.9)), List.of(5));
-        assertRefused(b, stateOf(a), "saved with milestones [5], schedulers [LinearLR, CosineAnnealingLR], this "
-            + "SequentialLR was built with milestones [5], schedulers [LinearLR, ExponentialLR]");
-        SequentialLR c = new SequentialLR(q, List.of(new LinearLR(q, 0.5, 1.0, 5), new CosineAnnealingLR(q, 10)),
-            List.of(5));
-        assertRefused(c, stateOf(a), "the LinearLR state was saved with startFactor 0.3333333333333333");
+      try (Adam p = Schedules.adam(LRS);
+          Adam q = Schedules.adam(LRS)) {
+        SequentialLR a =
+            new SequentialLR(p, List.of(new LinearLR(p), new CosineAnnealingLR(p, 10)), List.of(5));
+        SequentialLR b =
+            new SequentialLR(q, List.of(new LinearLR(q), new ExponentialLR(q, 0.9)), List.of(5));
+        assertRefused(
+            b,
+            stateOf(a),
+            "saved with milestones [5], schedulers [LinearLR, CosineAnnealingLR], this "
+                + "SequentialLR was built with milestones [5], schedulers [LinearLR, ExponentialLR]");
+        SequentialLR c =
+            new SequentialLR(
+                q, List.of(new LinearLR(q, 0.5, 1.0, 5), new CosineAnnealingLR(q, 10)), List.of(5));
+        assertRefused(
+            c, stateOf(a), "the LinearLR state was saved with startFactor 0.3333333333333333");
       }
 
       try (Adam p = Schedules.adam(LRS)) {
         ReduceLROnPlateau plateau = ReduceLROnPlateau.builder(p).build();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         plateau.save(out);
-        assertRefused(cosine, out.toByteArray(), "holds a ReduceLROnPlateau, this one is CosineAnnealingLR");
-        CheckpointException e = assertThrows(CheckpointException.class,
-            () -> plateau.load(new ByteArrayInputStream(stateOf(cosine))));
-        assertTrue(e.getMessage().contains("holds a CosineAnnealingLR, this one is ReduceLROnPlateau"), e.getMessage());
+        assertRefused(
+            cosine, out.toByteArray(), "holds a ReduceLROnPlateau, this one is CosineAnnealingLR");
+        CheckpointException e =
+            assertThrows(
+                CheckpointException.class,
+                () -> plateau.load(new ByteArrayInputStream(stateOf(cosine))));
+        assertTrue(
+            e.getMessage().contains("holds a CosineAnnealingLR, this one is ReduceLROnPlateau"),
+            e.getMessage());
         ReduceLROnPlateau other = ReduceLROnPlateau.builder(p).patience(3).build();
-        e = assertThrows(CheckpointException.class, () -> other.load(new ByteArrayInputStream(out.toByteArray())));
+        e =
+            assertThrows(
+                CheckpointException.class,
+                () -> other.load(new ByteArrayInputStream(out.toByteArray())));
         assertTrue(e.getMessage().contains("patience 10"), e.getMessage());
       }
     }
@@ -245,7 +314,9 @@ class ScheduleStateTest {
 
   @Test
   void damagedStatesAreRefusedAndChangeNothing() throws IOException {
-    try (PointerScope scope = new PointerScope(); Adam a = Schedules.adam(LRS); Adam b = Schedules.adam(LRS)) {
+    try (PointerScope scope = new PointerScope();
+        Adam a = Schedules.adam(LRS);
+        Adam b = Schedules.adam(LRS)) {
       StepLR saved = new StepLR(a, 2);
       for (int i = 0; i < 5; i++) {
         saved.step();
@@ -274,40 +345,51 @@ class ScheduleStateTest {
 
   @Test
   void laterSchedulersShareTheGroupsInitialLr() {
-    try (PointerScope scope = new PointerScope(); Adam a = Schedules.adam(LRS)) {
+    try (PointerScope scope = new PointerScope();
+        Adam a = Schedules.adam(LRS)) {
       LinearLR warmup = new LinearLR(a, 0.1, 1.0, 10);
-      assertArrayEquals(new double[] {0.1 * 0.1, 0.02 * 0.1}, Groups.lrs(a), 1e-18, "the warm-up starts at once");
+      assertArrayEquals(
+          new double[] {0.1 * 0.1, 0.02 * 0.1}, Groups.lrs(a), 1e-18, "the warm-up starts at once");
       CosineAnnealingLR cosine = new CosineAnnealingLR(a, 10);
       assertArrayEquals(LRS, cosine.baseLrs(), 0.0, "torch's initial_lr, not the warm-up's lr");
       assertArrayEquals(LRS, warmup.baseLrs(), 0.0);
       OneCycleLR oneCycle = OneCycleLR.builder(a, 1.0).totalSteps(10).cycleMomentum(false).build();
       assertArrayEquals(new double[] {1.0 / 25, 1.0 / 25}, oneCycle.baseLrs(), 0.0);
-      assertArrayEquals(new double[] {1.0 / 25, 1.0 / 25}, new ExponentialLR(a, 0.5).baseLrs(), 0.0,
+      assertArrayEquals(
+          new double[] {1.0 / 25, 1.0 / 25},
+          new ExponentialLR(a, 0.5).baseLrs(),
+          0.0,
           "OneCycleLR replaces the initial lr, as torch's does");
     }
   }
 
   @Test
   void argumentsAreCheckedBeforeAnythingChanges() {
-    try (PointerScope scope = new PointerScope(); Adam a = Schedules.adam(LRS)) {
+    try (PointerScope scope = new PointerScope();
+        Adam a = Schedules.adam(LRS)) {
       assertThrows(IllegalArgumentException.class, () -> new LinearLR(a, 0.0, 1.0, 5));
       assertThrows(IllegalArgumentException.class, () -> OneCycleLR.builder(a, 1.0).build());
       assertArrayEquals(LRS, Groups.lrs(a), 0.0, "lrs unchanged");
       a.setLr(0.5);
-      assertArrayEquals(new double[] {0.5, 0.5}, new StepLR(a, 3).baseLrs(), 0.0,
+      assertArrayEquals(
+          new double[] {0.5, 0.5},
+          new StepLR(a, 3).baseLrs(),
+          0.0,
           "no initial lr was recorded by the refused schedulers");
     }
   }
 
   @Test
   void oneCycleCyclesBeta1OfAdaHessianToo() {
-    try (PointerScope scope = new PointerScope(); AdaHessian h = Schedules.adaHessian(0.1, 0.2)) {
+    try (PointerScope scope = new PointerScope();
+        AdaHessian h = Schedules.adaHessian(0.1, 0.2)) {
       OneCycleLR s = OneCycleLR.builder(h, 0.15).totalSteps(10).build();
       for (var g : h.paramGroups()) {
         AdaHessianOptions o = g.options();
         assertEquals(0.95, o.beta1(), 1e-15);
         assertEquals(0.999, o.beta2(), 0.0, "beta2 stays");
-        assertEquals(0.15 / 25, o.lr(), 1e-16); // the cosine anneal at pct 0 is 1 ulp off, as torch's is
+        assertEquals(
+            0.15 / 25, o.lr(), 1e-16); // the cosine anneal at pct 0 is 1 ulp off, as torch's is
       }
       for (int i = 0; i < 3; i++) {
         s.step();
@@ -319,17 +401,27 @@ class ScheduleStateTest {
 
   @Test
   void oneCycleRefusesAStepPastTheCycleAndChangesNothing() {
-    try (PointerScope scope = new PointerScope(); Adam a = Schedules.adam(LRS)) {
-      OneCycleLR s = OneCycleLR.builder(a, 0.1).totalSteps(5).annealStrategy(OneCycleLR.AnnealStrategy.LINEAR).build();
+    try (PointerScope scope = new PointerScope();
+        Adam a = Schedules.adam(LRS)) {
+      OneCycleLR s =
+          OneCycleLR.builder(a, 0.1)
+              .totalSteps(5)
+              .annealStrategy(OneCycleLR.AnnealStrategy.LINEAR)
+              .build();
       for (int i = 0; i < 5; i++) {
         s.step(); // torch allows total_steps steps after construction
       }
       assertEquals(5, s.lastEpoch());
-      assertArrayEquals(new double[] {0.0, 0.0}, s.lastLr(), 0.0, "the linear overshoot past the cycle is clamped at 0");
+      assertArrayEquals(
+          new double[] {0.0, 0.0},
+          s.lastLr(),
+          0.0,
+          "the linear overshoot past the cycle is clamped at 0");
       double[] lrs = Groups.lrs(a);
       double[] b1 = Groups.beta1s(a);
       IllegalStateException e = assertThrows(IllegalStateException.class, s::step);
-      assertEquals("Tried to step 7 times. The specified number of total steps is 5", e.getMessage());
+      assertEquals(
+          "Tried to step 7 times. The specified number of total steps is 5", e.getMessage());
       assertEquals(5, s.lastEpoch());
       assertArrayEquals(lrs, Groups.lrs(a), 0.0);
       assertArrayEquals(b1, Groups.beta1s(a), 0.0);
@@ -338,7 +430,8 @@ class ScheduleStateTest {
 
   @Test
   void plateauBuildsWithoutChangingTheLrs() {
-    try (PointerScope scope = new PointerScope(); Adam a = Schedules.adam(LRS)) {
+    try (PointerScope scope = new PointerScope();
+        Adam a = Schedules.adam(LRS)) {
       ReduceLROnPlateau p = ReduceLROnPlateau.builder(a).build();
       assertArrayEquals(LRS, Groups.lrs(a), 0.0);
       assertArrayEquals(LRS, p.lastLr(), 0.0);
@@ -352,17 +445,27 @@ class ScheduleStateTest {
   @Test
   void aChangedGroupCountIsNamed() {
     // The optimizers have no addParamGroup yet; this is the check step() and load() run.
-    IllegalStateException e = assertThrows(IllegalStateException.class, () -> Groups.checkCount("StepLR", 2, 3));
-    assertEquals("StepLR was built over 2 param groups but the optimizer now has 3: a group added after the "
-        + "scheduler was built has no base lr; build a new scheduler", e.getMessage());
+    IllegalStateException e =
+        assertThrows(IllegalStateException.class, () -> Groups.checkCount("StepLR", 2, 3));
+    assertEquals(
+        "StepLR was built over 2 param groups but the optimizer now has 3: a group added after the "
+            + "scheduler was built has no base lr; build a new scheduler",
+        e.getMessage());
     Groups.checkCount("StepLR", 2, 2);
   }
 
   @Test
   void describesItself() {
-    try (PointerScope scope = new PointerScope(); Adam a = Schedules.adam(LRS)) {
-      assertEquals("StepLR(stepSize 3, gamma 0.1; lastEpoch 0, lastLr [0.1, 0.02])", new StepLR(a, 3).toString());
-      assertTrue(ReduceLROnPlateau.builder(a).build().toString().startsWith("ReduceLROnPlateau(mode MIN, factor 0.1,"));
+    try (PointerScope scope = new PointerScope();
+        Adam a = Schedules.adam(LRS)) {
+      assertEquals(
+          "StepLR(stepSize 3, gamma 0.1; lastEpoch 0, lastLr [0.1, 0.02])",
+          new StepLR(a, 3).toString());
+      assertTrue(
+          ReduceLROnPlateau.builder(a)
+              .build()
+              .toString()
+              .startsWith("ReduceLROnPlateau(mode MIN, factor 0.1,"));
       AdamOptions o = (AdamOptions) a.paramGroups().get(0).options();
       assertEquals(0.1, o.lr(), 0.0);
     }

@@ -35,9 +35,11 @@ class ScheduleValidationTest {
 
   @Test
   void constantLR() {
-    refused("Constant multiplicative factor expected to be greater than 0 and less or equal to 1, but got 1.5",
+    refused(
+        "Constant multiplicative factor expected to be greater than 0 and less or equal to 1, but got 1.5",
         () -> new ConstantLR(opt, 1.5, 5));
-    refused("Constant multiplicative factor expected to be greater than 0 and less or equal to 1, but got 0.0",
+    refused(
+        "Constant multiplicative factor expected to be greater than 0 and less or equal to 1, but got 0.0",
         () -> new ConstantLR(opt, 0.0, 5));
     refused("Expected positive integer total_iters, but got 0", () -> new ConstantLR(opt, 0.5, 0));
   }
@@ -46,13 +48,17 @@ class ScheduleValidationTest {
   void stepLR() {
     refused("Expected positive integer step_size, but got 0", () -> new StepLR(opt, 0));
     refused("Expected non-negative finite gamma, but got -0.1", () -> new StepLR(opt, 3, -0.1));
-    refused("Expected non-negative finite gamma, but got NaN", () -> new StepLR(opt, 3, Double.NaN));
+    refused(
+        "Expected non-negative finite gamma, but got NaN", () -> new StepLR(opt, 3, Double.NaN));
   }
 
   @Test
   void multiStepLR() {
-    refused("Expected non-negative integer milestones, but got [3, -1]", () -> new MultiStepLR(opt, List.of(3, -1)));
-    refused("Expected non-negative finite gamma, but got Infinity",
+    refused(
+        "Expected non-negative integer milestones, but got [3, -1]",
+        () -> new MultiStepLR(opt, List.of(3, -1)));
+    refused(
+        "Expected non-negative finite gamma, but got Infinity",
         () -> new MultiStepLR(opt, List.of(3), Double.POSITIVE_INFINITY));
   }
 
@@ -64,18 +70,24 @@ class ScheduleValidationTest {
   @Test
   void cosineAnnealingLR() {
     refused("Expected positive integer T_max, but got 0", () -> new CosineAnnealingLR(opt, 0));
-    refused("Expected non-negative finite eta_min, but got -1.0", () -> new CosineAnnealingLR(opt, 10, -1.0));
+    refused(
+        "Expected non-negative finite eta_min, but got -1.0",
+        () -> new CosineAnnealingLR(opt, 10, -1.0));
   }
 
   @Test
   void linearLR() {
-    refused("Starting multiplicative factor expected to be greater than 0 and less or equal to 1, but got 0.0",
+    refused(
+        "Starting multiplicative factor expected to be greater than 0 and less or equal to 1, but got 0.0",
         () -> new LinearLR(opt, 0.0, 1.0, 5));
-    refused("Starting multiplicative factor expected to be greater than 0 and less or equal to 1, but got 1.5",
+    refused(
+        "Starting multiplicative factor expected to be greater than 0 and less or equal to 1, but got 1.5",
         () -> new LinearLR(opt, 1.5, 1.0, 5));
-    refused("Ending multiplicative factor expected to be between 0 and 1, but got -0.1",
+    refused(
+        "Ending multiplicative factor expected to be between 0 and 1, but got -0.1",
         () -> new LinearLR(opt, 0.5, -0.1, 5));
-    refused("Expected positive integer total_iters, but got 0", () -> new LinearLR(opt, 0.5, 1.0, 0));
+    refused(
+        "Expected positive integer total_iters, but got 0", () -> new LinearLR(opt, 0.5, 1.0, 0));
   }
 
   @Test
@@ -84,55 +96,78 @@ class ScheduleValidationTest {
     CosineAnnealingLR cosine = new CosineAnnealingLR(opt, 10);
     try (Adam other = Schedules.adam(0.1, 0.02)) {
       StepLR foreign = new StepLR(other, 3);
-      refused("Sequential Schedulers expects all schedulers to belong to the same optimizer, but got schedulers "
-          + "at index 1 to be different than the optimizer passed in.",
+      refused(
+          "Sequential Schedulers expects all schedulers to belong to the same optimizer, but got schedulers "
+              + "at index 1 to be different than the optimizer passed in.",
           () -> new SequentialLR(opt, List.of(warmup, foreign), List.of(5)));
     }
-    refused("Sequential Schedulers expects number of schedulers provided to be one more than the number of "
-        + "milestone points, but got number of schedulers 2 and the number of milestones to be equal to 2",
+    refused(
+        "Sequential Schedulers expects number of schedulers provided to be one more than the number of "
+            + "milestone points, but got number of schedulers 2 and the number of milestones to be equal to 2",
         () -> new SequentialLR(opt, List.of(warmup, cosine), List.of(5, 10)));
-    refused("Sequential Schedulers expects number of schedulers provided to be one more than the number of "
-        + "milestone points, but got number of schedulers 0 and the number of milestones to be equal to 0",
+    refused(
+        "Sequential Schedulers expects number of schedulers provided to be one more than the number of "
+            + "milestone points, but got number of schedulers 0 and the number of milestones to be equal to 0",
         () -> new SequentialLR(opt, List.of(), List.of()));
     StepLR third = new StepLR(opt, 3);
-    refused("Sequential Schedulers expects milestones to be positive and strictly increasing, but got [10, 10]",
+    refused(
+        "Sequential Schedulers expects milestones to be positive and strictly increasing, but got [10, 10]",
         () -> new SequentialLR(opt, List.of(warmup, cosine, third), List.of(10, 10)));
-    refused("Sequential Schedulers expects milestones to be positive and strictly increasing, but got [0]",
+    refused(
+        "Sequential Schedulers expects milestones to be positive and strictly increasing, but got [0]",
         () -> new SequentialLR(opt, List.of(warmup, cosine), List.of(0)));
-    refused("Sequential Schedulers expects every scheduler once, but got the scheduler at index 1 again.",
+    refused(
+        "Sequential Schedulers expects every scheduler once, but got the scheduler at index 1 again.",
         () -> new SequentialLR(opt, List.of(warmup, warmup), List.of(5)));
     SequentialLR inner = new SequentialLR(opt, List.of(warmup, cosine), List.of(5));
-    refused("Sequential Schedulers expects schedulers that are not SequentialLR, but got a SequentialLR at index 0 "
-        + "(torch 1.13 cannot step one to a milestone either).",
+    refused(
+        "Sequential Schedulers expects schedulers that are not SequentialLR, but got a SequentialLR at index 0 "
+            + "(torch 1.13 cannot step one to a milestone either).",
         () -> new SequentialLR(opt, List.of(inner, third), List.of(5)));
   }
 
   @Test
   void oneCycleLR() {
-    refused("You must define either total_steps OR (epochs AND steps_per_epoch)",
+    refused(
+        "You must define either total_steps OR (epochs AND steps_per_epoch)",
         () -> OneCycleLR.builder(opt, 0.1).build());
-    refused("You must define either total_steps OR (epochs AND steps_per_epoch)",
+    refused(
+        "You must define either total_steps OR (epochs AND steps_per_epoch)",
         () -> OneCycleLR.builder(opt, 0.1).epochs(3).build());
-    refused("Expected positive integer total_steps, but got 0", () -> OneCycleLR.builder(opt, 0.1).totalSteps(0).build());
-    refused("Expected positive integer epochs, but got 0",
+    refused(
+        "Expected positive integer total_steps, but got 0",
+        () -> OneCycleLR.builder(opt, 0.1).totalSteps(0).build());
+    refused(
+        "Expected positive integer epochs, but got 0",
         () -> OneCycleLR.builder(opt, 0.1).epochs(0).stepsPerEpoch(3).build());
-    refused("Expected positive integer steps_per_epoch, but got -1",
+    refused(
+        "Expected positive integer steps_per_epoch, but got -1",
         () -> OneCycleLR.builder(opt, 0.1).epochs(2).stepsPerEpoch(-1).build());
-    refused("Expected float between 0 and 1 pct_start, but got 1.5",
+    refused(
+        "Expected float between 0 and 1 pct_start, but got 1.5",
         () -> OneCycleLR.builder(opt, 0.1).totalSteps(10).pctStart(1.5).build());
-    refused("expected 2 values for max_lr, got 3",
+    refused(
+        "expected 2 values for max_lr, got 3",
         () -> OneCycleLR.builder(opt, new double[] {0.1, 0.2, 0.3}).totalSteps(10).build());
-    refused("Expected positive finite max_lr, but got 0.0", () -> OneCycleLR.builder(opt, 0.0).totalSteps(10).build());
-    refused("Expected positive finite div_factor, but got 0.0",
+    refused(
+        "Expected positive finite max_lr, but got 0.0",
+        () -> OneCycleLR.builder(opt, 0.0).totalSteps(10).build());
+    refused(
+        "Expected positive finite div_factor, but got 0.0",
         () -> OneCycleLR.builder(opt, 0.1).totalSteps(10).divFactor(0).build());
-    refused("Expected positive finite final_div_factor, but got -1.0",
+    refused(
+        "Expected positive finite final_div_factor, but got -1.0",
         () -> OneCycleLR.builder(opt, 0.1).totalSteps(10).finalDivFactor(-1).build());
-    refused("expected 2 values for base_momentum, got 1",
+    refused(
+        "expected 2 values for base_momentum, got 1",
         () -> OneCycleLR.builder(opt, 0.1).totalSteps(10).baseMomentum(new double[] {0.8}).build());
-    refused("Expected momentum in [0, 1), but got max_momentum 1.0",
+    refused(
+        "Expected momentum in [0, 1), but got max_momentum 1.0",
         () -> OneCycleLR.builder(opt, 0.1).totalSteps(10).maxMomentum(1.0).build());
-    refused("Expected pct_start * total_steps other than 1 (the warm-up phase would have no length), but got "
-        + "pct_start 0.1 and total_steps 10", () -> OneCycleLR.builder(opt, 0.1).totalSteps(10).pctStart(0.1).build());
+    refused(
+        "Expected pct_start * total_steps other than 1 (the warm-up phase would have no length), but got "
+            + "pct_start 0.1 and total_steps 10",
+        () -> OneCycleLR.builder(opt, 0.1).totalSteps(10).pctStart(0.1).build());
     // Without momentum cycling the momenta are not read.
     OneCycleLR.builder(opt, 0.1).totalSteps(10).cycleMomentum(false).maxMomentum(1.0).build();
   }
@@ -141,12 +176,23 @@ class ScheduleValidationTest {
   void reduceLROnPlateau() {
     refused("Factor should be < 1.0.", () -> ReduceLROnPlateau.builder(opt).factor(1.0).build());
     refused("Factor should be >= 0.0.", () -> ReduceLROnPlateau.builder(opt).factor(-0.1).build());
-    refused("Expected non-negative integer patience, but got -1", () -> ReduceLROnPlateau.builder(opt).patience(-1).build());
-    refused("Expected non-negative finite threshold, but got -1.0E-4",
+    refused(
+        "Expected non-negative integer patience, but got -1",
+        () -> ReduceLROnPlateau.builder(opt).patience(-1).build());
+    refused(
+        "Expected non-negative finite threshold, but got -1.0E-4",
         () -> ReduceLROnPlateau.builder(opt).threshold(-1e-4).build());
-    refused("Expected non-negative integer cooldown, but got -2", () -> ReduceLROnPlateau.builder(opt).cooldown(-2).build());
-    refused("expected 2 min_lrs, got 3", () -> ReduceLROnPlateau.builder(opt).minLr(new double[] {0, 0, 0}).build());
-    refused("Expected non-negative finite min_lr, but got -1.0", () -> ReduceLROnPlateau.builder(opt).minLr(-1).build());
-    refused("Expected non-negative finite eps, but got NaN", () -> ReduceLROnPlateau.builder(opt).eps(Double.NaN).build());
+    refused(
+        "Expected non-negative integer cooldown, but got -2",
+        () -> ReduceLROnPlateau.builder(opt).cooldown(-2).build());
+    refused(
+        "expected 2 min_lrs, got 3",
+        () -> ReduceLROnPlateau.builder(opt).minLr(new double[] {0, 0, 0}).build());
+    refused(
+        "Expected non-negative finite min_lr, but got -1.0",
+        () -> ReduceLROnPlateau.builder(opt).minLr(-1).build());
+    refused(
+        "Expected non-negative finite eps, but got NaN",
+        () -> ReduceLROnPlateau.builder(opt).eps(Double.NaN).build());
   }
 }

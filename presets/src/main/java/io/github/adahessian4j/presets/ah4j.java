@@ -16,8 +16,12 @@ import org.bytedeco.javacpp.tools.InfoMapper;
  */
 @Properties(
     target = "io.github.adahessian4j.nativecore.ah4j",
-    value = @Platform(value = "linux-x86_64", include = "adahessian4j.h", link = "ah4j",
-        library = "jniah4j"))
+    value =
+        @Platform(
+            value = "linux-x86_64",
+            include = "adahessian4j.h",
+            link = "ah4j",
+            library = "jniah4j"))
 public class ah4j implements InfoMapper {
   @Override
   public void map(InfoMap infoMap) {

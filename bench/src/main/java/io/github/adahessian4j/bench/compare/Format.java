@@ -14,7 +14,9 @@ final class Format {
       String mantissa = new BigDecimal(parts[0]).stripTrailingZeros().toPlainString();
       return mantissa + "e" + Integer.parseInt(parts[1]);
     }
-    return new BigDecimal(String.format(Locale.ROOT, "%.6f", value)).stripTrailingZeros().toPlainString();
+    return new BigDecimal(String.format(Locale.ROOT, "%.6f", value))
+        .stripTrailingZeros()
+        .toPlainString();
   }
 
   /** A fraction as a percentage with one decimal: {@code 0.9612 -> "96.1%"}. */

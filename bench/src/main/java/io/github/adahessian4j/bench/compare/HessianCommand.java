@@ -40,89 +40,159 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code hessian}: the Hessian of the demo's model at one batch, analysed with
- * {@link HessianAnalysis}. It measures Hessian-vector products and seconds to reach the top
- * eigenvalue and the top k to a relative accuracy, Lanczos against power iteration with deflation
- * (PyHessian's method), with two stopping rules each: an oracle that stops as soon as the estimates
- * are within the target of a tight reference (what each method needs at best), and each method's
- * own rule at the target as tolerance (what a user gets). It also estimates the trace (Hutchinson,
- * per layer) and the eigenvalue spectral density (SLQ), and writes a table, the density as CSV and
- * an ESD plot.
+ * {@code hessian}: the Hessian of the demo's model at one batch, analysed with {@link
+ * HessianAnalysis}. It measures Hessian-vector products and seconds to reach the top eigenvalue and
+ * the top k to a relative accuracy, Lanczos against power iteration with deflation (PyHessian's
+ * method), with two stopping rules each: an oracle that stops as soon as the estimates are within
+ * the target of a tight reference (what each method needs at best), and each method's own rule at
+ * the target as tolerance (what a user gets). It also estimates the trace (Hutchinson, per layer)
+ * and the eigenvalue spectral density (SLQ), and writes a table, the density as CSV and an ESD
+ * plot.
  */
-@Command(name = "hessian", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(
+    name = "hessian",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
     description = {
-        "Hessian analysis of the demo's model at one batch: top eigenvalues by Lanczos and by power iteration "
-            + "with deflation (Hessian-vector products and seconds to a relative accuracy), the trace by "
-            + "Hutchinson (per layer) and the eigenvalue spectral density by stochastic Lanczos quadrature, "
-            + "with a PNG plot of the density."})
+      "Hessian analysis of the demo's model at one batch: top eigenvalues by Lanczos and by power iteration "
+          + "with deflation (Hessian-vector products and seconds to a relative accuracy), the trace by "
+          + "Hutchinson (per layer) and the eigenvalue spectral density by stochastic Lanczos quadrature, "
+          + "with a PNG plot of the density."
+    })
 public final class HessianCommand implements Callable<Integer> {
-  /** The output folder unless --out is given: this system property (set by bench/pom.xml), else ./hessian-out. */
+  /**
+   * The output folder unless --out is given: this system property (set by bench/pom.xml), else
+   * ./hessian-out.
+   */
   static final String OUT_PROPERTY = "adahessian4j.hessian.out";
+
   static final String PLOT = "esd.png";
 
-  @Option(names = "--model", paramLabel = "mlp|cnn", defaultValue = "cnn", description = "mlp or cnn (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--model",
+      paramLabel = "mlp|cnn",
+      defaultValue = "cnn",
+      description = "mlp or cnn (default: ${DEFAULT-VALUE}).")
   Model model;
 
-  @Option(names = "--dataset", paramLabel = "NAME", defaultValue = "mnist",
+  @Option(
+      names = "--dataset",
+      paramLabel = "NAME",
+      defaultValue = "mnist",
       description = "mnist, fashion or synthetic (default: ${DEFAULT-VALUE}), as for compare.")
   String dataset;
 
-  @Option(names = "--data", paramLabel = "DIR", description = "A folder of MNIST-format IDX files (overrides --dataset).")
+  @Option(
+      names = "--data",
+      paramLabel = "DIR",
+      description = "A folder of MNIST-format IDX files (overrides --dataset).")
   Path data;
 
-  @Option(names = "--batch", paramLabel = "N", defaultValue = "128", description = "The batch (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--batch",
+      paramLabel = "N",
+      defaultValue = "128",
+      description = "The batch (default: ${DEFAULT-VALUE}).")
   int batch;
 
-  @Option(names = "--train-steps", paramLabel = "N", defaultValue = "200",
-      description = "Adam steps (lr 1e-3, the batch size above) from the seeded initial weights before the analysis; "
-          + "0 analyses the initial weights (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--train-steps",
+      paramLabel = "N",
+      defaultValue = "200",
+      description =
+          "Adam steps (lr 1e-3, the batch size above) from the seeded initial weights before the analysis; "
+              + "0 analyses the initial weights (default: ${DEFAULT-VALUE}).")
   int trainSteps;
 
-  @Option(names = "--k", paramLabel = "N", defaultValue = "5", description = "How many top eigenvalues (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--k",
+      paramLabel = "N",
+      defaultValue = "5",
+      description = "How many top eigenvalues (default: ${DEFAULT-VALUE}).")
   int k;
 
-  @Option(names = "--target", paramLabel = "REL", defaultValue = "1e-3",
+  @Option(
+      names = "--target",
+      paramLabel = "REL",
+      defaultValue = "1e-3",
       description = "The relative accuracy to reach (default: ${DEFAULT-VALUE}).")
   double target;
 
-  @Option(names = "--max-iterations", paramLabel = "N", defaultValue = "3000",
-      description = "Iteration cap of every run (Lanczos steps; power iterations per eigenvalue) (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--max-iterations",
+      paramLabel = "N",
+      defaultValue = "3000",
+      description =
+          "Iteration cap of every run (Lanczos steps; power iterations per eigenvalue) (default: ${DEFAULT-VALUE}).")
   int maxIterations;
 
-  @Option(names = "--repeats", paramLabel = "N", defaultValue = "3",
-      description = "Timed repeats of each method, interleaved; the median is reported (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--repeats",
+      paramLabel = "N",
+      defaultValue = "3",
+      description =
+          "Timed repeats of each method, interleaved; the median is reported (default: ${DEFAULT-VALUE}).")
   int repeats;
 
-  @Option(names = "--slq-runs", paramLabel = "N", defaultValue = "3", description = "SLQ runs (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--slq-runs",
+      paramLabel = "N",
+      defaultValue = "3",
+      description = "SLQ runs (default: ${DEFAULT-VALUE}).")
   int slqRuns;
 
-  @Option(names = "--slq-steps", paramLabel = "N", defaultValue = "80", description = "Lanczos steps per SLQ run (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--slq-steps",
+      paramLabel = "N",
+      defaultValue = "80",
+      description = "Lanczos steps per SLQ run (default: ${DEFAULT-VALUE}).")
   int slqSteps;
 
-  @Option(names = "--trace-error", paramLabel = "REL", defaultValue = "0.02",
-      description = "Hutchinson's trace stops at this relative standard error (default: ${DEFAULT-VALUE}) ...")
+  @Option(
+      names = "--trace-error",
+      paramLabel = "REL",
+      defaultValue = "0.02",
+      description =
+          "Hutchinson's trace stops at this relative standard error (default: ${DEFAULT-VALUE}) ...")
   double traceError;
 
-  @Option(names = "--trace-samples", paramLabel = "N", defaultValue = "500",
+  @Option(
+      names = "--trace-samples",
+      paramLabel = "N",
+      defaultValue = "500",
       description = "... or after this many probes (default: ${DEFAULT-VALUE}).")
   int traceSamples;
 
-  @Option(names = "--seed", paramLabel = "N", defaultValue = "1",
-      description = "Seed of the initial weights, the batch and the probes (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seed",
+      paramLabel = "N",
+      defaultValue = "1",
+      description =
+          "Seed of the initial weights, the batch and the probes (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--threads", paramLabel = "N", defaultValue = "1", description = "libtorch threads (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--threads",
+      paramLabel = "N",
+      defaultValue = "1",
+      description = "libtorch threads (default: ${DEFAULT-VALUE}).")
   int threads;
 
-  @Option(names = "--out", paramLabel = "DIR",
-      description = "Folder for table.md, esd.csv and esd.png (default: bench/target/hessian under Maven, else ./hessian-out).")
+  @Option(
+      names = "--out",
+      paramLabel = "DIR",
+      description =
+          "Folder for table.md, esd.csv and esd.png (default: bench/target/hessian under Maven, else ./hessian-out).")
   Path out;
 
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
   /** One measured configuration: a method, a stopping rule and how many eigenvalues. */
-  private record Run(String method, String rule, int count, Function<HessianAnalysis, HessianEigenvalues> compute) {}
+  private record Run(
+      String method,
+      String rule,
+      int count,
+      Function<HessianAnalysis, HessianEigenvalues> compute) {}
 
   /** What a run gave: products, median seconds, the worst relative error against the reference. */
   private record Outcome(long products, double seconds, double error, boolean reached) {}
@@ -154,12 +224,22 @@ public final class HessianCommand implements Callable<Integer> {
         Tensor x = torch.index_select(set.train().images(), 0, index);
         Tensor y = torch.index_select(set.train().labels(), 0, index);
         train(net, set.train(), order, size);
-        printer.printf(Locale.ROOT, "Hessian analysis: %s; %s, batch %d (seed %d), after %d Adam steps%n",
-            model.description(), set.source(), size, seed, trainSteps);
+        printer.printf(
+            Locale.ROOT,
+            "Hessian analysis: %s; %s, batch %d (seed %d), after %d Adam steps%n",
+            model.description(),
+            set.source(),
+            size,
+            seed,
+            trainSteps);
         printer.println(threadLine + "; CPU: " + cpu());
         printer.flush();
-        try (HessianAnalysis h = HessianAnalysis.builder().module(net)
-            .loss(() -> torch.cross_entropy_loss(net.forward(x), y)).seed(seed).build()) {
+        try (HessianAnalysis h =
+            HessianAnalysis.builder()
+                .module(net)
+                .loss(() -> torch.cross_entropy_loss(net.forward(x), y))
+                .seed(seed)
+                .build()) {
           String report = analyse(h, printer, dir, threadLine, set.source(), set.name(), size);
           Files.writeString(dir.resolve("table.md"), report);
         }
@@ -172,41 +252,120 @@ public final class HessianCommand implements Callable<Integer> {
     return 0;
   }
 
-  private String analyse(HessianAnalysis h, PrintWriter printer, Path dir, String threadLine, String source,
-      String dataName, int size)
+  private String analyse(
+      HessianAnalysis h,
+      PrintWriter printer,
+      Path dir,
+      String threadLine,
+      String source,
+      String dataName,
+      int size)
       throws IOException {
     StringBuilder md = new StringBuilder();
-    md.append(String.format(Locale.ROOT, "Hessian of the cross-entropy of %s on %s, batch %d, after %d Adam steps "
-        + "(seed %d): %d parameters, loss %.4f. %s; CPU: %s.%n%n", model.description(), source, size, trainSteps, seed,
-        h.dimension(), h.loss(), threadLine, cpu()));
+    md.append(
+        String.format(
+            Locale.ROOT,
+            "Hessian of the cross-entropy of %s on %s, batch %d, after %d Adam steps "
+                + "(seed %d): %d parameters, loss %.4f. %s; CPU: %s.%n%n",
+            model.description(),
+            source,
+            size,
+            trainSteps,
+            seed,
+            h.dimension(),
+            h.loss(),
+            threadLine,
+            cpu()));
     // The reference: Lanczos far past the target.
     long began = System.nanoTime();
-    HessianEigenvalues reference = h.topEigenvalues(HessianEigenvalues.Options.DEFAULTS.withK(k).withTolerance(1e-10)
-        .withMaxIterations(maxIterations));
+    HessianEigenvalues reference =
+        h.topEigenvalues(
+            HessianEigenvalues.Options.DEFAULTS
+                .withK(k)
+                .withTolerance(1e-10)
+                .withMaxIterations(maxIterations));
     double referenceSeconds = (System.nanoTime() - began) / 1e9;
-    HessianEigenvalues magnitude = h.topEigenvalues(HessianEigenvalues.Options.DEFAULTS.withK(k).withTolerance(1e-10)
-        .withMaxIterations(maxIterations).withWhich(HessianEigenvalues.Which.LARGEST_MAGNITUDE));
+    HessianEigenvalues magnitude =
+        h.topEigenvalues(
+            HessianEigenvalues.Options.DEFAULTS
+                .withK(k)
+                .withTolerance(1e-10)
+                .withMaxIterations(maxIterations)
+                .withWhich(HessianEigenvalues.Which.LARGEST_MAGNITUDE));
     double[] ref = reference.eigenvalues();
     double[] refMagnitude = magnitude.eigenvalues();
-    printer.printf(Locale.ROOT, "reference (Lanczos, residual tolerance 1e-10): top %d %s, residuals %s; %d products, "
-        + "%.1f s%n", k, Arrays.toString(round(ref)), Arrays.toString(round(reference.residuals())),
-        reference.hvProducts(), referenceSeconds);
+    printer.printf(
+        Locale.ROOT,
+        "reference (Lanczos, residual tolerance 1e-10): top %d %s, residuals %s; %d products, "
+            + "%.1f s%n",
+        k,
+        Arrays.toString(round(ref)),
+        Arrays.toString(round(reference.residuals())),
+        reference.hvProducts(),
+        referenceSeconds);
     printer.flush();
-    md.append(String.format(Locale.ROOT, "Reference: Lanczos to a residual tolerance of 1e-10 (%d products, converged "
-        + "%s): top %d eigenvalues %s%s.%n%n", reference.hvProducts(), reference.converged(), k,
-        Arrays.toString(round(ref)), Arrays.equals(round(ref), round(refMagnitude)) ? ""
-            : "; largest magnitude (what power iteration finds) " + Arrays.toString(round(refMagnitude))));
+    md.append(
+        String.format(
+            Locale.ROOT,
+            "Reference: Lanczos to a residual tolerance of 1e-10 (%d products, converged "
+                + "%s): top %d eigenvalues %s%s.%n%n",
+            reference.hvProducts(),
+            reference.converged(),
+            k,
+            Arrays.toString(round(ref)),
+            Arrays.equals(round(ref), round(refMagnitude))
+                ? ""
+                : "; largest magnitude (what power iteration finds) "
+                    + Arrays.toString(round(refMagnitude))));
 
     List<Run> runs = new ArrayList<>();
     for (int count : new int[] {1, k}) {
-      runs.add(new Run("Lanczos", "oracle", count, a -> a.topEigenvalues(HessianEigenvalues.Options.DEFAULTS
-          .withK(count).withTolerance(0).withMaxIterations(maxIterations).withMonitor(lanczosOracle(ref, count)))));
-      runs.add(new Run("power iteration", "oracle", count, a -> a.powerIteration(HessianEigenvalues.Options.DEFAULTS
-          .withK(count).withTolerance(0).withMaxIterations(maxIterations).withMonitor(powerOracle(refMagnitude)))));
-      runs.add(new Run("Lanczos", "own rule", count, a -> a.topEigenvalues(HessianEigenvalues.Options.DEFAULTS
-          .withK(count).withTolerance(target).withMaxIterations(maxIterations))));
-      runs.add(new Run("power iteration", "own rule", count, a -> a.powerIteration(HessianEigenvalues.Options.DEFAULTS
-          .withK(count).withTolerance(target).withMaxIterations(maxIterations))));
+      runs.add(
+          new Run(
+              "Lanczos",
+              "oracle",
+              count,
+              a ->
+                  a.topEigenvalues(
+                      HessianEigenvalues.Options.DEFAULTS
+                          .withK(count)
+                          .withTolerance(0)
+                          .withMaxIterations(maxIterations)
+                          .withMonitor(lanczosOracle(ref, count)))));
+      runs.add(
+          new Run(
+              "power iteration",
+              "oracle",
+              count,
+              a ->
+                  a.powerIteration(
+                      HessianEigenvalues.Options.DEFAULTS
+                          .withK(count)
+                          .withTolerance(0)
+                          .withMaxIterations(maxIterations)
+                          .withMonitor(powerOracle(refMagnitude)))));
+      runs.add(
+          new Run(
+              "Lanczos",
+              "own rule",
+              count,
+              a ->
+                  a.topEigenvalues(
+                      HessianEigenvalues.Options.DEFAULTS
+                          .withK(count)
+                          .withTolerance(target)
+                          .withMaxIterations(maxIterations))));
+      runs.add(
+          new Run(
+              "power iteration",
+              "own rule",
+              count,
+              a ->
+                  a.powerIteration(
+                      HessianEigenvalues.Options.DEFAULTS
+                          .withK(count)
+                          .withTolerance(target)
+                          .withMaxIterations(maxIterations))));
     }
     Map<Run, List<Double>> seconds = new LinkedHashMap<>();
     Map<Run, HessianEigenvalues> results = new LinkedHashMap<>();
@@ -217,8 +376,15 @@ public final class HessianCommand implements Callable<Integer> {
         double s = (System.nanoTime() - t0) / 1e9;
         seconds.computeIfAbsent(run, key -> new ArrayList<>()).add(s);
         results.put(run, e);
-        printer.printf(Locale.ROOT, "  repeat %d: %-15s %-8s top %d: %5d products, %6.2f s%n", r + 1, run.method(),
-            run.rule(), run.count(), e.hvProducts(), s);
+        printer.printf(
+            Locale.ROOT,
+            "  repeat %d: %-15s %-8s top %d: %5d products, %6.2f s%n",
+            r + 1,
+            run.method(),
+            run.rule(),
+            run.count(),
+            e.hvProducts(),
+            s);
         printer.flush();
       }
     }
@@ -228,47 +394,102 @@ public final class HessianCommand implements Callable<Integer> {
       double[] expected = run.method().equals("Lanczos") ? ref : refMagnitude;
       double error = 0;
       for (int j = 0; j < run.count(); j++) {
-        error = Math.max(error, j < e.eigenvalues().length
-            ? Math.abs(e.eigenvalues()[j] - expected[j]) / Math.abs(expected[j]) : Double.POSITIVE_INFINITY);
+        error =
+            Math.max(
+                error,
+                j < e.eigenvalues().length
+                    ? Math.abs(e.eigenvalues()[j] - expected[j]) / Math.abs(expected[j])
+                    : Double.POSITIVE_INFINITY);
       }
-      outcomes.put(run, new Outcome(e.hvProducts(), median(seconds.get(run)), error, error <= target));
+      outcomes.put(
+          run, new Outcome(e.hvProducts(), median(seconds.get(run)), error, error <= target));
     }
 
     String pct = String.format(Locale.ROOT, "%.0e", target).replace("e-0", "e-");
-    md.append(String.format(Locale.ROOT, "H v products and seconds (median of %d) to the top eigenvalue and the top "
-        + "%d to relative %s. *Oracle*: stop as soon as every estimate is within %s of the reference (the fewest "
-        + "products the method needs). *Own rule* at tolerance %s: Lanczos stops when every wanted Ritz residual is "
-        + "below %s x the largest Ritz value, power iteration (PyHessian's rule) when two successive estimates differ "
-        + "by less than %s relative; the error column says what that gave.%n%n", repeats, k, pct, pct, pct, pct, pct));
-    md.append("| method | stopping | top 1: products | top 1: s | top 1: error | top " + k + ": products | top " + k
-        + ": s | top " + k + ": max error |\n");
+    md.append(
+        String.format(
+            Locale.ROOT,
+            "H v products and seconds (median of %d) to the top eigenvalue and the top "
+                + "%d to relative %s. *Oracle*: stop as soon as every estimate is within %s of the reference (the fewest "
+                + "products the method needs). *Own rule* at tolerance %s: Lanczos stops when every wanted Ritz residual is "
+                + "below %s x the largest Ritz value, power iteration (PyHessian's rule) when two successive estimates differ "
+                + "by less than %s relative; the error column says what that gave.%n%n",
+            repeats,
+            k,
+            pct,
+            pct,
+            pct,
+            pct,
+            pct));
+    md.append(
+        "| method | stopping | top 1: products | top 1: s | top 1: error | top "
+            + k
+            + ": products | top "
+            + k
+            + ": s | top "
+            + k
+            + ": max error |\n");
     md.append("|---|---|---:|---:|---:|---:|---:|---:|\n");
     for (String method : List.of("Lanczos", "power iteration")) {
       for (String rule : List.of("oracle", "own rule")) {
         Outcome one = find(outcomes, method, rule, 1);
         Outcome many = find(outcomes, method, rule, k);
-        md.append(String.format(Locale.ROOT, "| %s | %s | %s | %.2f | %s | %s | %.2f | %s |%n",
-            method.equals("Lanczos") ? "**Lanczos**" : method, rule, products(one), one.seconds(), error(one),
-            products(many), many.seconds(), error(many)));
+        md.append(
+            String.format(
+                Locale.ROOT,
+                "| %s | %s | %s | %.2f | %s | %s | %.2f | %s |%n",
+                method.equals("Lanczos") ? "**Lanczos**" : method,
+                rule,
+                products(one),
+                one.seconds(),
+                error(one),
+                products(many),
+                many.seconds(),
+                error(many)));
       }
     }
     Outcome lanczosK = find(outcomes, "Lanczos", "oracle", k);
     Outcome powerK = find(outcomes, "power iteration", "oracle", k);
     double ratio = (double) lanczosK.products() / powerK.products();
-    md.append(String.format(Locale.ROOT, "%nTop %d to %s: Lanczos used %d products, %.1f%% of power iteration's %d "
-        + "(%.1fx fewer; target: at most a third, %s).%n", k, pct, lanczosK.products(), 100 * ratio, powerK.products(),
-        1 / ratio, ratio <= 1.0 / 3 && lanczosK.reached() && powerK.reached() ? "met" : "NOT met"));
+    md.append(
+        String.format(
+            Locale.ROOT,
+            "%nTop %d to %s: Lanczos used %d products, %.1f%% of power iteration's %d "
+                + "(%.1fx fewer; target: at most a third, %s).%n",
+            k,
+            pct,
+            lanczosK.products(),
+            100 * ratio,
+            powerK.products(),
+            1 / ratio,
+            ratio <= 1.0 / 3 && lanczosK.reached() && powerK.reached() ? "met" : "NOT met"));
 
     began = System.nanoTime();
-    HessianTrace trace = h.trace(HessianTrace.Options.DEFAULTS.withRelativeError(traceError)
-        .withSamples(Math.min(10, traceSamples), traceSamples));
+    HessianTrace trace =
+        h.trace(
+            HessianTrace.Options.DEFAULTS
+                .withRelativeError(traceError)
+                .withSamples(Math.min(10, traceSamples), traceSamples));
     double traceSeconds = (System.nanoTime() - began) / 1e9;
-    md.append(String.format(Locale.ROOT, "%nTrace (Hutchinson, stop at a %.3g%% standard error or %d probes): %.4g +- "
-        + "%.2g from %d probes (%.1f s). Per parameter:", 100 * traceError, traceSamples, trace.trace(),
-        trace.standardError(), trace.samples(), traceSeconds));
+    md.append(
+        String.format(
+            Locale.ROOT,
+            "%nTrace (Hutchinson, stop at a %.3g%% standard error or %d probes): %.4g +- "
+                + "%.2g from %d probes (%.1f s). Per parameter:",
+            100 * traceError,
+            traceSamples,
+            trace.trace(),
+            trace.standardError(),
+            trace.samples(),
+            traceSeconds));
     for (int i = 0; i < trace.parameterNames().size(); i++) {
-      md.append(String.format(Locale.ROOT, " %s %.3g +- %.2g;", trace.parameterNames().get(i), trace.perParameter()[i],
-          trace.perParameterStandardError()[i]));
+      md.append(
+          String.format(
+              Locale.ROOT,
+              " %s %.3g +- %.2g;",
+              trace.parameterNames().get(i),
+              trace.perParameter()[i],
+              trace.perParameterStandardError()[i]));
     }
     md.append('\n');
 
@@ -276,9 +497,16 @@ public final class HessianCommand implements Callable<Integer> {
     HessianDensity density = h.spectralDensity(new HessianDensity.Options(slqRuns, slqSteps));
     double densitySeconds = (System.nanoTime() - began) / 1e9;
     HessianDensity.Grid grid = density.smoothed();
-    md.append(String.format(Locale.ROOT, "%nSpectral density (SLQ): %d runs of %d Lanczos steps, %d products (%.1f s); "
-        + "smoothed as PyHessian's density_plot.py (10,000 points, sigma^2 1e-5); SLQ trace estimate %.4g.%n",
-        slqRuns, slqSteps, density.hvProducts(), densitySeconds, density.traceEstimate()));
+    md.append(
+        String.format(
+            Locale.ROOT,
+            "%nSpectral density (SLQ): %d runs of %d Lanczos steps, %d products (%.1f s); "
+                + "smoothed as PyHessian's density_plot.py (10,000 points, sigma^2 1e-5); SLQ trace estimate %.4g.%n",
+            slqRuns,
+            slqSteps,
+            density.hvProducts(),
+            densitySeconds,
+            density.traceEstimate()));
     writeDensity(dir, density, grid);
     Path plot = dir.resolve(PLOT);
     plot(plot, density, grid, ref, dataName, size);
@@ -290,7 +518,9 @@ public final class HessianCommand implements Callable<Integer> {
     return md.toString();
   }
 
-  /** Lanczos stops when all {@code count} wanted Ritz values are within the target of the reference. */
+  /**
+   * Lanczos stops when all {@code count} wanted Ritz values are within the target of the reference.
+   */
   private HessianEigenvalues.Monitor lanczosOracle(double[] ref, int count) {
     return (products, estimates) -> {
       if (estimates.length < count) {
@@ -305,7 +535,10 @@ public final class HessianCommand implements Callable<Integer> {
     };
   }
 
-  /** Power iteration accepts its current eigenvalue as soon as it is within the target of the reference. */
+  /**
+   * Power iteration accepts its current eigenvalue as soon as it is within the target of the
+   * reference.
+   */
   private HessianEigenvalues.Monitor powerOracle(double[] ref) {
     return (products, estimates) -> {
       int j = estimates.length - 1;
@@ -365,7 +598,8 @@ public final class HessianCommand implements Callable<Integer> {
     }
   }
 
-  private static void writeDensity(Path dir, HessianDensity density, HessianDensity.Grid grid) throws IOException {
+  private static void writeDensity(Path dir, HessianDensity density, HessianDensity.Grid grid)
+      throws IOException {
     StringBuilder csv = new StringBuilder("eigenvalue,density\n");
     double[] x = grid.x();
     double[] d = grid.density();
@@ -377,19 +611,40 @@ public final class HessianCommand implements Callable<Integer> {
     for (int r = 0; r < density.runs().size(); r++) {
       HessianDensity.Run run = density.runs().get(r);
       for (int i = 0; i < run.nodes().length; i++) {
-        nodes.append(String.format(Locale.ROOT, "%d,%.10g,%.10g%n", r, run.nodes()[i], run.weights()[i]));
+        nodes.append(
+            String.format(Locale.ROOT, "%d,%.10g,%.10g%n", r, run.nodes()[i], run.weights()[i]));
       }
     }
     Files.writeString(dir.resolve("slq-nodes.csv"), nodes);
   }
 
-  /** The density on a log scale (plus 1e-7, as PyHessian plots it), and the top eigenvalues found by Lanczos. */
-  private void plot(Path file, HessianDensity density, HessianDensity.Grid grid, double[] top, String dataName, int size)
+  /**
+   * The density on a log scale (plus 1e-7, as PyHessian plots it), and the top eigenvalues found by
+   * Lanczos.
+   */
+  private void plot(
+      Path file,
+      HessianDensity density,
+      HessianDensity.Grid grid,
+      double[] top,
+      String dataName,
+      int size)
       throws IOException {
-    XYChart chart = new XYChartBuilder().width(720).height(460)
-        .title(String.format(Locale.ROOT, "Hessian eigenvalue density: demo %s, %s batch of %d, after %d Adam steps",
-            model.name(), label(dataName), size, trainSteps))
-        .xAxisTitle("eigenvalue").yAxisTitle("density (log scale)").build();
+    XYChart chart =
+        new XYChartBuilder()
+            .width(720)
+            .height(460)
+            .title(
+                String.format(
+                    Locale.ROOT,
+                    "Hessian eigenvalue density: demo %s, %s batch of %d, after %d Adam steps",
+                    model.name(),
+                    label(dataName),
+                    size,
+                    trainSteps))
+            .xAxisTitle("eigenvalue")
+            .yAxisTitle("density (log scale)")
+            .build();
     chart.getStyler().setYAxisLogarithmic(true);
     chart.getStyler().setChartBackgroundColor(Color.WHITE);
     chart.getStyler().setLegendPosition(LegendPosition.OutsideS);
@@ -403,8 +658,16 @@ public final class HessianCommand implements Callable<Integer> {
       shown[j] = d[j] + 1e-7;
       peak = Math.max(peak, shown[j]);
     }
-    XYSeries series = chart.addSeries(String.format(Locale.ROOT, "SLQ: %d runs x %d steps (%d H v products)",
-        density.runs().size(), slqSteps, density.hvProducts()), x, shown);
+    XYSeries series =
+        chart.addSeries(
+            String.format(
+                Locale.ROOT,
+                "SLQ: %d runs x %d steps (%d H v products)",
+                density.runs().size(),
+                slqSteps,
+                density.hvProducts()),
+            x,
+            shown);
     series.setMarker(SeriesMarkers.NONE);
     series.setLineColor(new Color(0x1f77b4));
     double[] tx = new double[top.length];
@@ -433,21 +696,33 @@ public final class HessianCommand implements Callable<Integer> {
     try {
       for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
         if (line.startsWith("model name")) {
-          return line.substring(line.indexOf(':') + 1).trim() + ", " + Runtime.getRuntime().availableProcessors()
+          return line.substring(line.indexOf(':') + 1).trim()
+              + ", "
+              + Runtime.getRuntime().availableProcessors()
               + " cores";
         }
       }
     } catch (IOException | RuntimeException e) {
       // not Linux
     }
-    return System.getProperty("os.arch") + ", " + Runtime.getRuntime().availableProcessors() + " cores";
+    return System.getProperty("os.arch")
+        + ", "
+        + Runtime.getRuntime().availableProcessors()
+        + " cores";
   }
 
   private void validate() {
     List<String> problems = new ArrayList<>();
-    if (batch < 1 || k < 1 || repeats < 1 || slqRuns < 1 || slqSteps < 1 || maxIterations < 1 || traceSamples < 2) {
-      problems.add("--batch, --k, --repeats, --slq-runs, --slq-steps and --max-iterations must be at least 1, "
-          + "--trace-samples at least 2");
+    if (batch < 1
+        || k < 1
+        || repeats < 1
+        || slqRuns < 1
+        || slqSteps < 1
+        || maxIterations < 1
+        || traceSamples < 2) {
+      problems.add(
+          "--batch, --k, --repeats, --slq-runs, --slq-steps and --max-iterations must be at least 1, "
+              + "--trace-samples at least 2");
     }
     if (!(traceError >= 0)) {
       problems.add("--trace-error must not be negative");

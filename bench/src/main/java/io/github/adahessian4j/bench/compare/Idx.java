@@ -30,10 +30,11 @@ public final class Idx {
       int rows = in.readInt();
       int cols = in.readInt();
       if (count < 0 || rows <= 0 || cols <= 0) {
-        throw new IOException(file + ": invalid IDX images header: " + count + " images of "
-            + rows + "x" + cols);
+        throw new IOException(
+            file + ": invalid IDX images header: " + count + " images of " + rows + "x" + cols);
       }
-      return new Images(count, rows, cols, readFully(file, in, Math.multiplyExact(count, rows * cols)));
+      return new Images(
+          count, rows, cols, readFully(file, in, Math.multiplyExact(count, rows * cols)));
     }
   }
 
@@ -54,10 +55,11 @@ public final class Idx {
     return new DataInputStream(file.toString().endsWith(".gz") ? new GZIPInputStream(in) : in);
   }
 
-  private static void checkMagic(Path file, int magic, int expected, String what) throws IOException {
+  private static void checkMagic(Path file, int magic, int expected, String what)
+      throws IOException {
     if (magic != expected) {
-      throw new IOException(file + ": not an IDX " + what + " file (magic " + magic + ", expected "
-          + expected + ")");
+      throw new IOException(
+          file + ": not an IDX " + what + " file (magic " + magic + ", expected " + expected + ")");
     }
   }
 

@@ -22,12 +22,12 @@ import org.bytedeco.pytorch.global.torch;
  * <pre>IterationBenchmark MODEL OPTIMIZER THREADS [WARMUP ITERATIONS]</pre>
  *
  * MODEL: mlp or cnn ({@link Model}); OPTIMIZER: adam (this library's fused Adam, lr 1e-3),
- * adahessian (this library's AdaHessian, the authors' defaults), its cheaper variants
- * adahessian-h2 and adahessian-h4 (the Hessian from the first half or quarter of the batch, the
- * gradient from all of it), adahessian-e2 ({@code updateEach(2)}) and adahessian-h4e2 (both), or
- * opbyop (the same AdaHessian written with bytedeco tensor ops, what a Java user could write
- * without this library). Prints one JSON line: median and quartiles of the iteration times in ms,
- * the peak RSS in MiB, and the allocator setting (the GLIBC_TUNABLES the process ran with).
+ * adahessian (this library's AdaHessian, the authors' defaults), its cheaper variants adahessian-h2
+ * and adahessian-h4 (the Hessian from the first half or quarter of the batch, the gradient from all
+ * of it), adahessian-e2 ({@code updateEach(2)}) and adahessian-h4e2 (both), or opbyop (the same
+ * AdaHessian written with bytedeco tensor ops, what a Java user could write without this library).
+ * Prints one JSON line: median and quartiles of the iteration times in ms, the peak RSS in MiB, and
+ * the allocator setting (the GLIBC_TUNABLES the process ran with).
  */
 public final class IterationBenchmark {
   private static final int BATCH = 128;
@@ -46,30 +46,36 @@ public final class IterationBenchmark {
     Tensor x = torch.randn(BATCH, 1, 28, 28);
     Tensor y = torch.randint(10, new long[] {BATCH});
     List<Tensor> params = Arrays.asList(net.parameters().get());
-    Runnable iteration = switch (optimizer) {
-      case "adam" -> {
-        Adam adam = Adam.builder().lr(1e-3).build(params);
-        yield () -> {
-          adam.zeroGrad();
-          torch.cross_entropy_loss(net.forward(x), y).backward();
-          adam.step();
+    Runnable iteration =
+        switch (optimizer) {
+          case "adam" -> {
+            Adam adam = Adam.builder().lr(1e-3).build(params);
+            yield () -> {
+              adam.zeroGrad();
+              torch.cross_entropy_loss(net.forward(x), y).backward();
+              adam.step();
+            };
+          }
+          case "adahessian", "adahessian-e2" -> {
+            AdaHessian adaHessian =
+                AdaHessian.builder().updateEach(optimizer.endsWith("e2") ? 2 : 1).build(params);
+            yield () -> adaHessian.step(() -> torch.cross_entropy_loss(net.forward(x), y));
+          }
+          case "adahessian-h2", "adahessian-h4", "adahessian-h4e2" -> {
+            AdaHessian adaHessian =
+                AdaHessian.builder().updateEach(optimizer.endsWith("e2") ? 2 : 1).build(params);
+            long part = BATCH / (optimizer.startsWith("adahessian-h2") ? 2 : 4);
+            Tensor xs = x.narrow(0, 0, part);
+            Tensor ys = y.narrow(0, 0, part);
+            yield () ->
+                adaHessian.step(
+                    () -> torch.cross_entropy_loss(net.forward(x), y),
+                    () -> torch.cross_entropy_loss(net.forward(xs), ys));
+          }
+          case "opbyop" ->
+              new OpByOpAdaHessian(params, () -> torch.cross_entropy_loss(net.forward(x), y))::step;
+          default -> throw new IllegalArgumentException("unknown optimizer " + optimizer);
         };
-      }
-      case "adahessian", "adahessian-e2" -> {
-        AdaHessian adaHessian = AdaHessian.builder().updateEach(optimizer.endsWith("e2") ? 2 : 1).build(params);
-        yield () -> adaHessian.step(() -> torch.cross_entropy_loss(net.forward(x), y));
-      }
-      case "adahessian-h2", "adahessian-h4", "adahessian-h4e2" -> {
-        AdaHessian adaHessian = AdaHessian.builder().updateEach(optimizer.endsWith("e2") ? 2 : 1).build(params);
-        long part = BATCH / (optimizer.startsWith("adahessian-h2") ? 2 : 4);
-        Tensor xs = x.narrow(0, 0, part);
-        Tensor ys = y.narrow(0, 0, part);
-        yield () -> adaHessian.step(() -> torch.cross_entropy_loss(net.forward(x), y),
-            () -> torch.cross_entropy_loss(net.forward(xs), ys));
-      }
-      case "opbyop" -> new OpByOpAdaHessian(params, () -> torch.cross_entropy_loss(net.forward(x), y))::step;
-      default -> throw new IllegalArgumentException("unknown optimizer " + optimizer);
-    };
     double[] times = new double[iterations];
     for (int i = 0; i < warmup + iterations; i++) {
       long start = System.nanoTime();
@@ -82,12 +88,19 @@ public final class IterationBenchmark {
       }
     }
     Arrays.sort(times);
-    System.out.printf(Locale.ROOT,
+    System.out.printf(
+        Locale.ROOT,
         "{\"language\": \"java\", \"model\": \"%s\", \"optimizer\": \"%s\", \"threads\": %d, "
             + "\"median_ms\": %.4f, \"q1_ms\": %.4f, \"q3_ms\": %.4f, \"peak_rss_mib\": %.1f, "
             + "\"allocator\": \"%s\"}%n",
-        model, optimizer, threads, quantile(times, 0.5), quantile(times, 0.25), quantile(times, 0.75),
-        ResidentMemory.peak() / 1048576.0, allocator());
+        model,
+        optimizer,
+        threads,
+        quantile(times, 0.5),
+        quantile(times, 0.25),
+        quantile(times, 0.75),
+        ResidentMemory.peak() / 1048576.0,
+        allocator());
   }
 
   /** "tuned" when glibc was told to keep freed memory (GLIBC_TUNABLES), else "default". */
@@ -104,9 +117,9 @@ public final class IterationBenchmark {
   }
 
   /**
-   * The authors' AdaHessian with bytedeco ops, one tensor op at a time: gradient with
-   * create_graph, probes from torch.randint_like, Hz by a second torch.grad, |Hz| averaged over
-   * the spatial dims of 4-D kernels, then the moment and parameter updates in place.
+   * The authors' AdaHessian with bytedeco ops, one tensor op at a time: gradient with create_graph,
+   * probes from torch.randint_like, Hz by a second torch.grad, |Hz| averaged over the spatial dims
+   * of 4-D kernels, then the moment and parameter updates in place.
    */
   private static final class OpByOpAdaHessian {
     private final TensorVector params;
@@ -131,14 +144,21 @@ public final class IterationBenchmark {
       step++;
       double bc1 = 1 - Math.pow(b1, step);
       double bc2 = 1 - Math.pow(b2, step);
-      TensorVector grads = torch.grad(new TensorVector(loss.get()), params, new TensorVector(),
-          new BoolOptional(true), true, false);
+      TensorVector grads =
+          torch.grad(
+              new TensorVector(loss.get()),
+              params,
+              new TensorVector(),
+              new BoolOptional(true),
+              true,
+              false);
       int n = (int) params.size();
       Tensor[] zs = new Tensor[n];
       for (int i = 0; i < n; i++) {
         zs[i] = torch.randint_like(params.get(i), 2).mul(new Scalar(2)).sub(new Scalar(1));
       }
-      TensorVector hzs = torch.grad(grads, params, new TensorVector(zs), new BoolOptional(false), false, false);
+      TensorVector hzs =
+          torch.grad(grads, params, new TensorVector(zs), new BoolOptional(false), false, false);
       try (NoGradGuard guard = new NoGradGuard()) {
         for (int i = 0; i < n; i++) {
           Tensor p = params.get(i);

@@ -14,9 +14,10 @@ import java.util.List;
  * Measures each optimizer's training memory in a fresh JVM of its own. In one process the second
  * run reuses memory that the first one freed (the C allocator keeps it), so the peaks of runs in
  * the same process say little about each other. The child runs {@code compare} with the same data,
- * model and batch plus {@code --memory-probe KIND}, trains {@link #STEPS} steps, and prints one line:
- * {@code memory-probe GROWTH PEAK} (bytes; see {@link TrainingRun#memory}). Its Java heap is fixed
- * and touched up front, so that what grows is native memory: tensors, autograd graphs, optimizer state.
+ * model and batch plus {@code --memory-probe KIND}, trains {@link #STEPS} steps, and prints one
+ * line: {@code memory-probe GROWTH PEAK} (bytes; see {@link TrainingRun#memory}). Its Java heap is
+ * fixed and touched up front, so that what grows is native memory: tensors, autograd graphs,
+ * optimizer state.
  */
 final class MemoryProbe {
   static final int STEPS = 20;
@@ -24,22 +25,38 @@ final class MemoryProbe {
 
   private MemoryProbe() {}
 
-  /** What a probe found: peak RSS growth over the trained steps and the peak, in bytes; or why it failed. */
+  /**
+   * What a probe found: peak RSS growth over the trained steps and the peak, in bytes; or why it
+   * failed.
+   */
   record Usage(long growthBytes, long peakBytes, String failure) {
     boolean measured() {
       return failure == null;
     }
   }
 
-  /** Runs the child for {@code kind}; {@code compareArgs} are the options that fix data, model and batch. */
+  /**
+   * Runs the child for {@code kind}; {@code compareArgs} are the options that fix data, model and
+   * batch.
+   */
   static Usage measure(OptimizerKind kind, List<String> compareArgs) {
     try {
-      List<String> command = new ArrayList<>(List.of(javaExecutable(), "-Xms256m", "-Xmx256m",
-          "-XX:+AlwaysPreTouch", "-XX:+UseSerialGC", "-cp", classPath(), "io.github.adahessian4j.bench.BenchCli",
-          "compare"));
+      List<String> command =
+          new ArrayList<>(
+              List.of(
+                  javaExecutable(),
+                  "-Xms256m",
+                  "-Xmx256m",
+                  "-XX:+AlwaysPreTouch",
+                  "-XX:+UseSerialGC",
+                  "-cp",
+                  classPath(),
+                  "io.github.adahessian4j.bench.BenchCli",
+                  "compare"));
       command.addAll(compareArgs);
       command.add("--memory-probe=" + kind.name());
-      ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD);
+      ProcessBuilder builder =
+          new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD);
       builder.environment().putIfAbsent("OPENBLAS_NUM_THREADS", "1");
       Process process = builder.start();
       String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -51,7 +68,9 @@ final class MemoryProbe {
           String[] fields = line.substring(PREFIX.length()).trim().split(" ");
           long growth = Long.parseLong(fields[0]);
           long peak = Long.parseLong(fields[1]);
-          return growth < 0 ? new Usage(-1, -1, "no /proc/self here") : new Usage(growth, peak, null);
+          return growth < 0
+              ? new Usage(-1, -1, "no /proc/self here")
+              : new Usage(growth, peak, null);
         }
       }
       return new Usage(-1, -1, "the probe printed no result");
@@ -64,11 +83,16 @@ final class MemoryProbe {
   }
 
   private static String javaExecutable() {
-    return ProcessHandle.current().info().command()
+    return ProcessHandle.current()
+        .info()
+        .command()
         .orElse(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
   }
 
-  /** This program's class path; under {@code mvn exec:java} it is the plugin's class loader's, not java.class.path. */
+  /**
+   * This program's class path; under {@code mvn exec:java} it is the plugin's class loader's, not
+   * java.class.path.
+   */
   private static String classPath() {
     if (!(MemoryProbe.class.getClassLoader() instanceof URLClassLoader loader)) {
       return System.getProperty("java.class.path");

@@ -8,7 +8,9 @@ import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
-/** The two classifiers of the comparison (and of the benchmarks), for 28x28 single-channel images. */
+/**
+ * The two classifiers of the comparison (and of the benchmarks), for 28x28 single-channel images.
+ */
 public enum Model {
   MLP("MLP 784-256-10 (ReLU)") {
     @Override
@@ -16,7 +18,8 @@ public enum Model {
       return new Mlp();
     }
   },
-  CNN("CNN conv3x3(1->16)-ReLU-maxpool2, conv3x3(16->32)-ReLU-maxpool2, linear 1568->10 (padding 1)") {
+  CNN(
+      "CNN conv3x3(1->16)-ReLU-maxpool2, conv3x3(16->32)-ReLU-maxpool2, linear 1568->10 (padding 1)") {
     @Override
     Net create() {
       return new SmallCnn();

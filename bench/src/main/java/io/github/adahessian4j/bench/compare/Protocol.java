@@ -15,9 +15,23 @@ import java.util.stream.Stream;
  * optimizer hyperparameters, how accuracy is checked. {@code compare --protocol} prints it as JSON
  * and every run writes it to {@code protocol.json} beside its results.
  */
-record Protocol(String dataset, String source, int trainSize, int valSize, double pixelMean, double pixelStd,
-    Model model, long seed, int epochs, int batch, int[] batchSizes, double adamLr, double adaHessianLr,
-    double target, int evalsPerEpoch, int threads) {
+record Protocol(
+    String dataset,
+    String source,
+    int trainSize,
+    int valSize,
+    double pixelMean,
+    double pixelStd,
+    Model model,
+    long seed,
+    int epochs,
+    int batch,
+    int[] batchSizes,
+    double adamLr,
+    double adaHessianLr,
+    double target,
+    int evalsPerEpoch,
+    int threads) {
 
   /** The data set's name for titles: MNIST, Fashion-MNIST, synthetic data or IDX data. */
   String dataLabel() {
@@ -52,41 +66,93 @@ record Protocol(String dataset, String source, int trainSize, int valSize, doubl
     fields.add(field("source", quote(source)));
     fields.add(field("train_size", trainSize));
     fields.add(field("val_size", valSize));
-    fields.add(field("preprocessing", quote(String.format(Locale.ROOT,
-        "pixel / 255, then (x - %.6f) / %.6f (mean and std of the training pixels); images [n, 1, 28, 28]",
-        pixelMean, pixelStd))));
+    fields.add(
+        field(
+            "preprocessing",
+            quote(
+                String.format(
+                    Locale.ROOT,
+                    "pixel / 255, then (x - %.6f) / %.6f (mean and std of the training pixels); images [n, 1, 28, 28]",
+                    pixelMean,
+                    pixelStd))));
     fields.add(field("model", quote(model.name().toLowerCase(Locale.ROOT))));
     fields.add(field("model_layers", quote(model.description())));
-    fields.add(field("init", quote("libtorch defaults after torch.manual_seed(seed), identical for both optimizers")));
+    fields.add(
+        field(
+            "init",
+            quote(
+                "libtorch defaults after torch.manual_seed(seed), identical for both optimizers")));
     fields.add(field("seed", seed));
-    fields.add(field("shuffle", quote("every epoch a Fisher-Yates permutation from java.util.Random(seed); "
-        + "last batch smaller when the batch size does not divide the training set")));
+    fields.add(
+        field(
+            "shuffle",
+            quote(
+                "every epoch a Fisher-Yates permutation from java.util.Random(seed); "
+                    + "last batch smaller when the batch size does not divide the training set")));
     fields.add(field("loss", quote("cross_entropy (mean over the batch)")));
     fields.add(field("epochs", epochs));
     fields.add(field("batch", batch));
     fields.add(field("batch_sizes", array(Arrays.stream(batchSizes).mapToObj(Integer::toString))));
     AdamOptions adam = AdamOptions.adamDefaults();
-    fields.add(field("adam", "{" + String.join(", ",
-        field("lr", Format.number(adamLr)),
-        field("lr_grid", array(Arrays.stream(lrGrid(OptimizerKind.ADAM)).mapToObj(Format::number))),
-        field("betas", array(Stream.of(adam.beta1(), adam.beta2()).map(Format::number))),
-        field("eps", Format.number(adam.eps())), field("weight_decay", Format.number(adam.weightDecay())),
-        field("reference", quote("torch.optim.Adam"))) + "}"));
+    fields.add(
+        field(
+            "adam",
+            "{"
+                + String.join(
+                    ", ",
+                    field("lr", Format.number(adamLr)),
+                    field(
+                        "lr_grid",
+                        array(Arrays.stream(lrGrid(OptimizerKind.ADAM)).mapToObj(Format::number))),
+                    field(
+                        "betas", array(Stream.of(adam.beta1(), adam.beta2()).map(Format::number))),
+                    field("eps", Format.number(adam.eps())),
+                    field("weight_decay", Format.number(adam.weightDecay())),
+                    field("reference", quote("torch.optim.Adam")))
+                + "}"));
     AdaHessianOptions adaHessian = AdaHessianOptions.DEFAULTS;
-    fields.add(field("adahessian", "{" + String.join(", ",
-        field("lr", Format.number(adaHessianLr)),
-        field("lr_grid", array(Arrays.stream(lrGrid(OptimizerKind.ADAHESSIAN)).mapToObj(Format::number))),
-        field("betas", array(Stream.of(adaHessian.beta1(), adaHessian.beta2()).map(Format::number))),
-        field("eps", Format.number(adaHessian.eps())), field("weight_decay", Format.number(adaHessian.weightDecay())),
-        field("hessian_power", Format.number(adaHessian.hessianPower())), field("update_each", 1), field("n_samples", 1),
-        field("block_averaging", quote("official: 4-D conv weights averaged over the kernel's spatial dims")),
-        field("probes", quote("Rademacher, AdaHessian4J's counter-based generator seeded with seed")),
-        field("reference", quote("amirgholami/adahessian image_classification/optim_adahessian.py"))) + "}"));
+    fields.add(
+        field(
+            "adahessian",
+            "{"
+                + String.join(
+                    ", ",
+                    field("lr", Format.number(adaHessianLr)),
+                    field(
+                        "lr_grid",
+                        array(
+                            Arrays.stream(lrGrid(OptimizerKind.ADAHESSIAN))
+                                .mapToObj(Format::number))),
+                    field(
+                        "betas",
+                        array(
+                            Stream.of(adaHessian.beta1(), adaHessian.beta2()).map(Format::number))),
+                    field("eps", Format.number(adaHessian.eps())),
+                    field("weight_decay", Format.number(adaHessian.weightDecay())),
+                    field("hessian_power", Format.number(adaHessian.hessianPower())),
+                    field("update_each", 1),
+                    field("n_samples", 1),
+                    field(
+                        "block_averaging",
+                        quote(
+                            "official: 4-D conv weights averaged over the kernel's spatial dims")),
+                    field(
+                        "probes",
+                        quote(
+                            "Rademacher, AdaHessian4J's counter-based generator seeded with seed")),
+                    field(
+                        "reference",
+                        quote("amirgholami/adahessian image_classification/optim_adahessian.py")))
+                + "}"));
     fields.add(field("target_val_accuracy", Format.number(target)));
     fields.add(field("evals_per_epoch", evalsPerEpoch));
-    fields.add(field("measures", quote("validation accuracy and loss evaluated every (steps per epoch / "
-        + "evals_per_epoch) steps in the default-lr runs; grid runs report the final validation accuracy; "
-        + "time per step = training time (batch gather, forward, gradients, step) / steps")));
+    fields.add(
+        field(
+            "measures",
+            quote(
+                "validation accuracy and loss evaluated every (steps per epoch / "
+                    + "evals_per_epoch) steps in the default-lr runs; grid runs report the final validation accuracy; "
+                    + "time per step = training time (batch gather, forward, gradients, step) / steps")));
     fields.add(field("threads", threads));
     return "{\n  " + String.join(",\n  ", fields) + "\n}\n";
   }

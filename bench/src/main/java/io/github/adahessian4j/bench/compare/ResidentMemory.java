@@ -7,9 +7,9 @@ import java.nio.file.Paths;
 
 /**
  * The process's resident memory from {@code /proc/self/status} (Linux): {@code VmRSS} now and
- * {@code VmHWM}, its peak. Writing 5 to {@code /proc/self/clear_refs} resets the peak to the current
- * RSS, so that each run's peak is its own. RSS counts everything: libtorch's tensors and autograd
- * graphs, the JVM's heap and code; compare runs by their difference.
+ * {@code VmHWM}, its peak. Writing 5 to {@code /proc/self/clear_refs} resets the peak to the
+ * current RSS, so that each run's peak is its own. RSS counts everything: libtorch's tensors and
+ * autograd graphs, the JVM's heap and code; compare runs by their difference.
  */
 final class ResidentMemory {
   private static final Path STATUS = Paths.get("/proc/self/status");

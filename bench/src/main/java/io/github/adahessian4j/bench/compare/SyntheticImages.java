@@ -6,11 +6,11 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * A deterministic stand-in for MNIST when no IDX files are cached: 28x28 grey images of 10
- * classes. Each class is three pen strokes out of a pool of eight that the classes share; every
- * sample moves the strokes' ends by up to 2 pixels, shifts the whole image by up to 2 pixels,
- * varies thickness and ink, and adds Gaussian noise, so that the classes overlap and a classifier
- * has something to learn.
+ * A deterministic stand-in for MNIST when no IDX files are cached: 28x28 grey images of 10 classes.
+ * Each class is three pen strokes out of a pool of eight that the classes share; every sample moves
+ * the strokes' ends by up to 2 pixels, shifts the whole image by up to 2 pixels, varies thickness
+ * and ink, and adds Gaussian noise, so that the classes overlap and a classifier has something to
+ * learn.
  */
 final class SyntheticImages {
   static final int SIZE = 28;
@@ -50,14 +50,18 @@ final class SyntheticImages {
             d2 = Math.min(d2, squaredDistanceToSegment(x, y, stroke));
           }
           double value = ink * Math.exp(-d2 / (2 * width * width)) + 0.25 * random.nextGaussian();
-          pixels[(n * SIZE + y) * SIZE + x] = (byte) Math.round(255 * Math.min(1, Math.max(0, value)));
+          pixels[(n * SIZE + y) * SIZE + x] =
+              (byte) Math.round(255 * Math.min(1, Math.max(0, value)));
         }
       }
     }
     return new DataSet.Raw(new Idx.Images(count, SIZE, SIZE, pixels), labels);
   }
 
-  /** {@code [class][stroke] = {x0, y0, x1, y1}}: distinct triples of a shared pool of strokes inside the central 18x18 pixels. */
+  /**
+   * {@code [class][stroke] = {x0, y0, x1, y1}}: distinct triples of a shared pool of strokes inside
+   * the central 18x18 pixels.
+   */
   private static double[][][] prototypes() {
     Random random = new Random(PROTOTYPE_SEED);
     double[][] pool = new double[POOL][4];
@@ -89,7 +93,10 @@ final class SyntheticImages {
     double dx = s[2] - s[0];
     double dy = s[3] - s[1];
     double length2 = dx * dx + dy * dy;
-    double t = length2 == 0 ? 0 : Math.max(0, Math.min(1, ((px - s[0]) * dx + (py - s[1]) * dy) / length2));
+    double t =
+        length2 == 0
+            ? 0
+            : Math.max(0, Math.min(1, ((px - s[0]) * dx + (py - s[1]) * dy) / length2));
     double ex = s[0] + t * dx - px;
     double ey = s[1] + t * dy - py;
     return ex * ex + ey * ey;

@@ -29,25 +29,44 @@ final class TrainingRun {
   /** What differs between the runs of a comparison. */
   record Spec(OptimizerKind optimizer, double lr, int batch) {
     String label() {
-      return String.format(Locale.ROOT, "%s lr %s batch %d", optimizer.label(), Format.number(lr), batch);
+      return String.format(
+          Locale.ROOT, "%s lr %s batch %d", optimizer.label(), Format.number(lr), batch);
     }
   }
 
   /** What all runs of a comparison share. */
   record Settings(Model model, int epochs, long seed, int evalsPerEpoch, double target) {}
 
-  /** A point of the curves: after {@code step} steps; the training loss is the mean since the last point. */
-  record Point(int step, double epoch, double seconds, double trainLoss, double valLoss, double valAccuracy) {}
+  /**
+   * A point of the curves: after {@code step} steps; the training loss is the mean since the last
+   * point.
+   */
+  record Point(
+      int step,
+      double epoch,
+      double seconds,
+      double trainLoss,
+      double valLoss,
+      double valAccuracy) {}
 
   /**
    * What a run measured. Accuracies are fractions; {@code trainAccuracy}, the curve and the steps
-   * to the target are measured only in detailed runs (NaN, empty or -1 otherwise).
-   * {@code failure}: null, or {@code "diverged"} (the loss became non-finite, which stops the run,
-   * or the final validation loss is above the untrained model's), or {@code "at chance"} (the
-   * final validation accuracy is below 1.5 times chance).
+   * to the target are measured only in detailed runs (NaN, empty or -1 otherwise). {@code failure}:
+   * null, or {@code "diverged"} (the loss became non-finite, which stops the run, or the final
+   * validation loss is above the untrained model's), or {@code "at chance"} (the final validation
+   * accuracy is below 1.5 times chance).
    */
-  record Result(Spec spec, List<Point> curve, int steps, double trainSeconds, double trainAccuracy,
-      double valAccuracy, long skippedSteps, String failure, int stepsToTarget, double secondsToTarget) {
+  record Result(
+      Spec spec,
+      List<Point> curve,
+      int steps,
+      double trainSeconds,
+      double trainAccuracy,
+      double valAccuracy,
+      long skippedSteps,
+      String failure,
+      int stepsToTarget,
+      double secondsToTarget) {
     double msPerStep() {
       return 1000 * trainSeconds / steps;
     }
@@ -57,7 +76,10 @@ final class TrainingRun {
     }
   }
 
-  /** Runs a few steps of each optimizer so that the measured runs start warm (JIT, allocator, libtorch). */
+  /**
+   * Runs a few steps of each optimizer so that the measured runs start warm (JIT, allocator,
+   * libtorch).
+   */
   static void warmUp(Settings settings, DataSet data, int steps, int batch) {
     for (OptimizerKind kind : OptimizerKind.values()) {
       repeatStep(new Spec(kind, kind.defaultLr(), batch), settings, data, steps, null);
@@ -67,8 +89,8 @@ final class TrainingRun {
   /**
    * Resident memory needed to train with {@code spec}: the process's peak RSS over {@code steps}
    * steps on one batch, minus its RSS once data and model are in place, and that peak itself
-   * ({@code {growth, peak}} in bytes; -1 without Linux /proc). Meant for a fresh process, where
-   * no earlier run left freed memory behind for this one to reuse (see {@link MemoryProbe}).
+   * ({@code {growth, peak}} in bytes; -1 without Linux /proc). Meant for a fresh process, where no
+   * earlier run left freed memory behind for this one to reuse (see {@link MemoryProbe}).
    */
   static long[] memory(Spec spec, Settings settings, DataSet data, int steps) {
     long[] rss = {-1, -1};
@@ -76,7 +98,8 @@ final class TrainingRun {
     return rss;
   }
 
-  private static void repeatStep(Spec spec, Settings settings, DataSet data, int steps, long[] rss) {
+  private static void repeatStep(
+      Spec spec, Settings settings, DataSet data, int steps, long[] rss) {
     int size = Math.min(spec.batch(), data.train().size());
     torch.manual_seed(settings.seed());
     Model.Net net = settings.model().create();
@@ -101,7 +124,8 @@ final class TrainingRun {
     DataSet.Split train = data.train();
     int stepsPerEpoch = (train.size() + spec.batch() - 1) / spec.batch();
     int totalSteps = settings.epochs() * stepsPerEpoch;
-    int evalEvery = detailed ? Math.max(1, stepsPerEpoch / Math.max(1, settings.evalsPerEpoch())) : 0;
+    int evalEvery =
+        detailed ? Math.max(1, stepsPerEpoch / Math.max(1, settings.evalsPerEpoch())) : 0;
     Random shuffler = new Random(settings.seed());
     torch.manual_seed(settings.seed());
     Model.Net net = settings.model().create();
@@ -124,7 +148,14 @@ final class TrainingRun {
         try (Tensor order = AbstractTensor.create(permutation(train.size(), shuffler))) {
           for (int start = 0; start < train.size(); start += spec.batch()) {
             long began = System.nanoTime();
-            double loss = step(net, trainer, train, order, start, Math.min(spec.batch(), train.size() - start));
+            double loss =
+                step(
+                    net,
+                    trainer,
+                    train,
+                    order,
+                    start,
+                    Math.min(spec.batch(), train.size() - start));
             trainNanos += System.nanoTime() - began;
             step++;
             bar.step();
@@ -137,14 +168,21 @@ final class TrainingRun {
             if (evalEvery > 0 && (step % evalEvery == 0 || step == totalSteps)) {
               int sinceLast = step - curve.get(curve.size() - 1).step();
               double[] val = evaluate(net, data.val());
-              curve.add(new Point(step, (double) step / stepsPerEpoch, trainNanos / 1e9,
-                  intervalLoss / sinceLast, val[0], val[1]));
+              curve.add(
+                  new Point(
+                      step,
+                      (double) step / stepsPerEpoch,
+                      trainNanos / 1e9,
+                      intervalLoss / sinceLast,
+                      val[0],
+                      val[1]));
               intervalLoss = 0;
               if (stepsToTarget < 0 && val[1] >= settings.target()) {
                 stepsToTarget = step;
                 secondsToTarget = trainNanos / 1e9;
               }
-              bar.setExtraMessage(String.format(Locale.ROOT, "loss %.3f val %.1f%%", loss, 100 * val[1]));
+              bar.setExtraMessage(
+                  String.format(Locale.ROOT, "loss %.3f val %.1f%%", loss, 100 * val[1]));
             }
           }
         }
@@ -153,13 +191,26 @@ final class TrainingRun {
     }
     try {
       Point last = curve.isEmpty() ? null : curve.get(curve.size() - 1);
-      double[] val = last != null && last.step() == step ? new double[] {last.valLoss(), last.valAccuracy()}
-          : evaluate(net, data.val());
+      double[] val =
+          last != null && last.step() == step
+              ? new double[] {last.valLoss(), last.valAccuracy()}
+              : evaluate(net, data.val());
       double trainAccuracy = detailed ? evaluate(net, train)[1] : Double.NaN;
-      String failure = nonFinite || !(val[0] <= initial[0]) ? "diverged"
-          : val[1] < 1.5 / DataSet.CLASSES ? "at chance" : null;
-      return new Result(spec, List.copyOf(curve), step, trainNanos / 1e9, trainAccuracy, val[1],
-          skipped, failure, stepsToTarget, secondsToTarget);
+      String failure =
+          nonFinite || !(val[0] <= initial[0])
+              ? "diverged"
+              : val[1] < 1.5 / DataSet.CLASSES ? "at chance" : null;
+      return new Result(
+          spec,
+          List.copyOf(curve),
+          step,
+          trainNanos / 1e9,
+          trainAccuracy,
+          val[1],
+          skipped,
+          failure,
+          stepsToTarget,
+          secondsToTarget);
     } finally {
       net.close();
     }
@@ -176,9 +227,12 @@ final class TrainingRun {
         .build();
   }
 
-  /** One optimizer step on the samples {@code order[start, start + size)}; returns the loss before the step. */
-  private static double step(Model.Net net, Optimizer trainer, DataSet.Split train, Tensor order,
-      int start, int size) {
+  /**
+   * One optimizer step on the samples {@code order[start, start + size)}; returns the loss before
+   * the step.
+   */
+  private static double step(
+      Model.Net net, Optimizer trainer, DataSet.Split train, Tensor order, int start, int size) {
     try (PointerScope scope = new PointerScope()) {
       Tensor index = order.narrow(0, start, size);
       Tensor x = torch.index_select(train.images(), 0, index);
@@ -191,7 +245,8 @@ final class TrainingRun {
   static double[] evaluate(Model.Net net, DataSet.Split split) {
     double lossSum = 0;
     long correct = 0;
-    try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+    try (PointerScope scope = new PointerScope();
+        NoGradGuard noGrad = new NoGradGuard()) {
       for (int start = 0; start < split.size(); start += EVAL_CHUNK) {
         int size = Math.min(EVAL_CHUNK, split.size() - start);
         Tensor y = split.labels().narrow(0, start, size);

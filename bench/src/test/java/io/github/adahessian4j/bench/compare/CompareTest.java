@@ -19,39 +19,76 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Runs {@code compare} end to end on a tiny synthetic configuration and checks what it prints and writes (not the numbers). */
+/**
+ * Runs {@code compare} end to end on a tiny synthetic configuration and checks what it prints and
+ * writes (not the numbers).
+ */
 class CompareTest {
   private static final byte[] PNG_SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-  private static final List<String> MEASURES = List.of(
-      "steps (s) to 90.0% val accuracy", "final train accuracy", "final validation accuracy",
-      "generalization gap (train - val)", "time per step", "training memory: peak RSS growth (peak)",
-      "val accuracy, lr x0.1", "val accuracy, lr x1 (default)", "val accuracy, lr x10",
-      "lr sensitivity: spread of those 3", "val accuracy, batch 32", "val accuracy, batch 64",
-      "val accuracy, batch 128", "batch-size stability: spread");
+  private static final List<String> MEASURES =
+      List.of(
+          "steps (s) to 90.0% val accuracy",
+          "final train accuracy",
+          "final validation accuracy",
+          "generalization gap (train - val)",
+          "time per step",
+          "training memory: peak RSS growth (peak)",
+          "val accuracy, lr x0.1",
+          "val accuracy, lr x1 (default)",
+          "val accuracy, lr x10",
+          "lr sensitivity: spread of those 3",
+          "val accuracy, batch 32",
+          "val accuracy, batch 64",
+          "val accuracy, batch 128",
+          "batch-size stability: spread");
 
-  @TempDir
-  Path out;
+  @TempDir Path out;
 
   @Test
   void printsTheTableAndWritesPlotsAndResults() throws IOException {
     StringWriter printed = new StringWriter();
-    int status = BenchCli.commandLine().setOut(new PrintWriter(printed)).execute("compare",
-        "--dataset", "synthetic", "--model", "mlp", "--epochs", "1", "--train-size", "256", "--val-size", "128",
-        "--batch", "64", "--batch-sizes", "32,64,128", "--evals-per-epoch", "2", "--out", out.toString());
+    int status =
+        BenchCli.commandLine()
+            .setOut(new PrintWriter(printed))
+            .execute(
+                "compare",
+                "--dataset",
+                "synthetic",
+                "--model",
+                "mlp",
+                "--epochs",
+                "1",
+                "--train-size",
+                "256",
+                "--val-size",
+                "128",
+                "--batch",
+                "64",
+                "--batch-sizes",
+                "32,64,128",
+                "--evals-per-epoch",
+                "2",
+                "--out",
+                out.toString());
     String text = printed.toString();
     assertEquals(0, status, text);
 
-    List<List<String>> table = Arrays.stream(text.split("\n")).filter(l -> l.startsWith("|")).map(CompareTest::cells)
-        .toList();
+    List<List<String>> table =
+        Arrays.stream(text.split("\n"))
+            .filter(l -> l.startsWith("|"))
+            .map(CompareTest::cells)
+            .toList();
     assertEquals(ComparisonTable.HEADER, table.get(0), text);
-    assertTrue(table.get(1).stream().allMatch(c -> c.matches("-+")), "separator row: " + table.get(1));
+    assertTrue(
+        table.get(1).stream().allMatch(c -> c.matches("-+")), "separator row: " + table.get(1));
     List<List<String>> rows = table.subList(2, table.size());
     assertEquals(MEASURES.size(), rows.size(), text);
     for (int i = 0; i < rows.size(); i++) {
       List<String> row = rows.get(i);
       assertTrue(row.get(0).startsWith(MEASURES.get(i)), "row " + i + ": " + row);
       assertEquals(4, row.size(), "row " + i + ": " + row);
-      assertTrue(row.stream().noneMatch(String::isEmpty), "row " + i + " has an empty cell: " + row);
+      assertTrue(
+          row.stream().noneMatch(String::isEmpty), "row " + i + " has an empty cell: " + row);
     }
     assertFalse(rows.get(5).get(1).equals("n/a"), "memory probe failed: " + rows.get(5));
     assertTrue(text.contains("AdaHessian ahead on: "), text);
@@ -60,10 +97,13 @@ class CompareTest {
 
     for (String plot : List.of(Plots.CURVES, Plots.SENSITIVITY)) {
       Path file = out.resolve(plot);
-      assertArrayEquals(PNG_SIGNATURE, Arrays.copyOf(Files.readAllBytes(file), PNG_SIGNATURE.length), plot);
+      assertArrayEquals(
+          PNG_SIGNATURE, Arrays.copyOf(Files.readAllBytes(file), PNG_SIGNATURE.length), plot);
       BufferedImage image = ImageIO.read(file.toFile());
       assertNotNull(image, plot);
-      assertTrue(image.getWidth() > 600 && image.getHeight() > 300, plot + ": " + image.getWidth() + "x" + image.getHeight());
+      assertTrue(
+          image.getWidth() > 600 && image.getHeight() > 300,
+          plot + ": " + image.getWidth() + "x" + image.getHeight());
     }
     assertTrue(Files.readString(out.resolve("table.md")).startsWith("| measure"));
     assertTrue(Files.readString(out.resolve("curves.csv")).startsWith("optimizer,lr,batch,step,"));
@@ -73,13 +113,31 @@ class CompareTest {
   @Test
   void printsTheProtocolForOtherImplementations() {
     StringWriter printed = new StringWriter();
-    int status = BenchCli.commandLine().setOut(new PrintWriter(printed)).execute("compare", "--protocol",
-        "--dataset", "synthetic", "--train-size", "100", "--val-size", "50");
+    int status =
+        BenchCli.commandLine()
+            .setOut(new PrintWriter(printed))
+            .execute(
+                "compare",
+                "--protocol",
+                "--dataset",
+                "synthetic",
+                "--train-size",
+                "100",
+                "--val-size",
+                "50");
     assertEquals(0, status);
     String json = printed.toString();
-    for (String key : List.of("\"dataset\": \"synthetic\"", "\"model\": \"cnn\"", "\"train_size\": 100",
-        "\"epochs\": 3", "\"batch\": 128", "\"batch_sizes\": [32, 128, 512]", "\"lr_grid\": [1e-4, 1e-3, 0.01]",
-        "\"lr_grid\": [0.015, 0.15, 1.5]", "\"threads\": 1")) {
+    for (String key :
+        List.of(
+            "\"dataset\": \"synthetic\"",
+            "\"model\": \"cnn\"",
+            "\"train_size\": 100",
+            "\"epochs\": 3",
+            "\"batch\": 128",
+            "\"batch_sizes\": [32, 128, 512]",
+            "\"lr_grid\": [1e-4, 1e-3, 0.01]",
+            "\"lr_grid\": [0.015, 0.15, 1.5]",
+            "\"threads\": 1")) {
       assertTrue(json.contains(key), key + " in " + json);
     }
   }

@@ -16,8 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class IdxTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void readsImagesAndLabelsPlainAndGzipped() throws IOException {
@@ -27,8 +26,11 @@ class IdxTest {
     }
     byte[] labels = {7, 0, (byte) 200};
     for (boolean gz : new boolean[] {false, true}) {
-      Path images = write(dir.resolve("images" + (gz ? ".gz" : "")), header(Idx.IMAGES_MAGIC, 3, 2, 4), pixels);
-      Path labelFile = write(dir.resolve("labels" + (gz ? ".gz" : "")), header(Idx.LABELS_MAGIC, 3), labels);
+      Path images =
+          write(
+              dir.resolve("images" + (gz ? ".gz" : "")), header(Idx.IMAGES_MAGIC, 3, 2, 4), pixels);
+      Path labelFile =
+          write(dir.resolve("labels" + (gz ? ".gz" : "")), header(Idx.LABELS_MAGIC, 3), labels);
 
       Idx.Images read = Idx.readImages(images);
       assertEquals(3, read.count());
@@ -43,11 +45,16 @@ class IdxTest {
   void rejectsWrongMagicAndTruncatedData() throws IOException {
     Path labels = write(dir.resolve("labels"), header(Idx.LABELS_MAGIC, 2), new byte[] {1, 2});
     IOException wrong = assertThrows(IOException.class, () -> Idx.readImages(labels));
-    assertTrue(wrong.getMessage().contains("not an IDX images file (magic 2049, expected 2051)"), wrong.getMessage());
+    assertTrue(
+        wrong.getMessage().contains("not an IDX images file (magic 2049, expected 2051)"),
+        wrong.getMessage());
 
-    Path truncated = write(dir.resolve("truncated"), header(Idx.IMAGES_MAGIC, 2, 28, 28), new byte[100]);
+    Path truncated =
+        write(dir.resolve("truncated"), header(Idx.IMAGES_MAGIC, 2, 28, 28), new byte[100]);
     IOException shortRead = assertThrows(IOException.class, () -> Idx.readImages(truncated));
-    assertTrue(shortRead.getMessage().contains("truncated: the header announces 1568 data bytes"), shortRead.getMessage());
+    assertTrue(
+        shortRead.getMessage().contains("truncated: the header announces 1568 data bytes"),
+        shortRead.getMessage());
   }
 
   @Test
@@ -69,7 +76,9 @@ class IdxTest {
   void namesTheMissingFileOfAnIncompleteFolder() throws IOException {
     writeSplit("train", 5, false);
     IOException e = assertThrows(IOException.class, () -> DataSet.load("mnist", dir, 0, 0));
-    assertTrue(e.getMessage().contains("missing " + dir.resolve("t10k-images-idx3-ubyte")), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("missing " + dir.resolve("t10k-images-idx3-ubyte")),
+        e.getMessage());
   }
 
   /** {@code count} 28x28 images of label i % 10 whose pixels are i-dependent bytes. */
@@ -83,8 +92,14 @@ class IdxTest {
       labels[i] = (byte) (i % 10);
     }
     String suffix = gz ? ".gz" : "";
-    write(dir.resolve(prefix + "-images-idx3-ubyte" + suffix), header(Idx.IMAGES_MAGIC, count, 28, 28), pixels);
-    write(dir.resolve(prefix + "-labels-idx1-ubyte" + suffix), header(Idx.LABELS_MAGIC, count), labels);
+    write(
+        dir.resolve(prefix + "-images-idx3-ubyte" + suffix),
+        header(Idx.IMAGES_MAGIC, count, 28, 28),
+        pixels);
+    write(
+        dir.resolve(prefix + "-labels-idx1-ubyte" + suffix),
+        header(Idx.LABELS_MAGIC, count),
+        labels);
   }
 
   private static byte[] header(int... ints) throws IOException {
