@@ -38,7 +38,10 @@ def elf_summary(data, root):
 
 
 def jars(folder):
-    return sorted(n for n in os.listdir(folder) if n.endswith(".jar") and "-gpu" not in n)
+    # The release profile's sources and javadoc jars (a host that ran .ci/javadoc.sh has them) are
+    # not what the Dockerfile builds; GPU flavours neither.
+    return sorted(n for n in os.listdir(folder) if n.endswith(".jar") and "-gpu" not in n
+                  and not n.endswith(("-sources.jar", "-javadoc.jar")))
 
 
 def main():
