@@ -150,7 +150,7 @@ class RandomInputTest {
         for (int i = 0; i < start.length; i++) {
           double g = av[i] * start[i] + bv[i];
           if (!c.fp64()) {
-            g = (float) ((float) (av[i] * start[i]) + (float) bv[i]);
+            g = (float) (av[i] * start[i]) + (float) bv[i];
           }
           long first = i / block * block;
           double mean = 0;

@@ -97,8 +97,8 @@ public final class OneCycleLR extends LrScheduler {
     if (threePhase) {
       endStep =
           new double[] {
-            (double) (pctStart * totalSteps) - 1,
-            (double) (2 * pctStart * totalSteps) - 2,
+            pctStart * totalSteps - 1,
+            2 * pctStart * totalSteps - 2,
             totalSteps - 1
           };
       startLr = new int[] {INITIAL, MAX, INITIAL};
@@ -106,7 +106,7 @@ public final class OneCycleLR extends LrScheduler {
       startMomentum = new int[] {MAX_MOMENTUM, BASE_MOMENTUM, MAX_MOMENTUM};
       endMomentum = new int[] {BASE_MOMENTUM, MAX_MOMENTUM, MAX_MOMENTUM};
     } else {
-      endStep = new double[] {(double) (pctStart * totalSteps) - 1, totalSteps - 1};
+      endStep = new double[] {pctStart * totalSteps - 1, totalSteps - 1};
       startLr = new int[] {INITIAL, MAX};
       endLr = new int[] {MAX, MIN};
       startMomentum = new int[] {MAX_MOMENTUM, BASE_MOMENTUM};

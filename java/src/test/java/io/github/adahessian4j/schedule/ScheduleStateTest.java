@@ -466,7 +466,7 @@ class ScheduleStateTest {
               .build()
               .toString()
               .startsWith("ReduceLROnPlateau(mode MIN, factor 0.1,"));
-      AdamOptions o = (AdamOptions) a.paramGroups().get(0).options();
+      AdamOptions o = a.paramGroups().get(0).options();
       assertEquals(0.1, o.lr(), 0.0);
     }
   }
