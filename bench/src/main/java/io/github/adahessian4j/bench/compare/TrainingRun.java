@@ -22,7 +22,8 @@ import org.bytedeco.pytorch.global.torch;
  * shuffles the training set each epoch), so two runs differ only in what the spec changes.
  */
 final class TrainingRun {
-  private static final int EVAL_CHUNK = 1000;
+  /** Validation images per forward pass: 250 ran 2.5-4x faster than 1000 here (the CNN's activations stay in cache). */
+  private static final int EVAL_CHUNK = 250;
 
   private TrainingRun() {}
 
