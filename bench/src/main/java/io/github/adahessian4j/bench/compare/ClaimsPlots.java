@@ -92,7 +92,7 @@ final class ClaimsPlots {
     chart.getStyler().setXAxisDecimalPattern("0").setChartBackgroundColor(Color.WHITE)
         .setLegendPosition(LegendPosition.OutsideS).setLegendLayout(LegendLayout.Vertical);
     if (!accuracy) {
-      chart.getStyler().setYAxisLogarithmic(true).setYAxisLogarithmicDecadeOnly(false).setYAxisDecimalPattern("0.0#");
+      chart.getStyler().setYAxisLogarithmic(true).setYAxisLogarithmicDecadeOnly(true).setYAxisDecimalPattern("0.###");
     }
     ToDoubleFunction<TrainingRun.Point> value = accuracy ? pt -> 100 * pt.valAccuracy()
         : pt -> pt.step() == 0 ? Double.NaN : pt.trainLoss();

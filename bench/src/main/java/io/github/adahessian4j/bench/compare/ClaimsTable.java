@@ -195,15 +195,15 @@ final class ClaimsTable {
 
   private void buildVariants(String target, int evalEvery) {
     variantRows.add(variantRow("11 (1a)", "steps to " + target + " val accuracy", Unit.STEPS,
-        arm -> values(main(arm), this::stepsToTarget), true));
+        arm -> values(main(arm), this::stepsToTarget), true, false));
     variantRows.add(variantRow("11 (1b)", "training seconds to " + target, Unit.SECONDS,
-        arm -> values(main(arm), this::secondsToTarget), true));
-    variantRows.add(variantRow("11 (2)", "time per step, interleaved", Unit.MS,
-        arm -> r.msPerStep.get(arm).stream().mapToDouble(Double::doubleValue).toArray(), false));
+        arm -> values(main(arm), this::secondsToTarget), true, false));
+    variantRows.add(variantRow("11 (2)", "time per step, interleaved (paired ratio test)", Unit.MS,
+        arm -> r.msPerStep.get(arm).stream().mapToDouble(Double::doubleValue).toArray(), false, true));
     variantRows.add(variantRow("11 (6a)", "final val accuracy", Unit.ACCURACY,
-        arm -> values(main(arm), TrainingRun.Result::valAccuracy), true));
+        arm -> values(main(arm), TrainingRun.Result::valAccuracy), true, false));
     variantRows.add(variantRow("11 (6b)", "train - val accuracy gap", Unit.POINTS,
-        arm -> values(main(arm), ClaimsTable::gap), true));
+        arm -> values(main(arm), ClaimsTable::gap), true, false));
   }
 
   /**
@@ -211,7 +211,7 @@ final class ClaimsTable {
    * runs failed (diverged or at chance) or missed the target, when any did.
    */
   private Row variantRow(String id, String measure, Unit unit, java.util.function.Function<Claims.Arm, double[]> of,
-      boolean fromRuns) {
+      boolean fromRuns, boolean paired) {
     double[] adam = of.apply(Claims.Arm.ADAM_ARM);
     Map<String, double[]> values = new LinkedHashMap<>();
     Map<String, Stats.Test> tests = new LinkedHashMap<>();
@@ -235,11 +235,11 @@ final class ClaimsTable {
       }
       cells.add(cell);
       if (arm != Claims.Arm.ADAM_ARM) {
-        Stats.Test t = Stats.welch(adam, v);
+        Stats.Test t = paired ? Stats.pairedRatio(adam, v) : Stats.welch(adam, v);
         tests.put(arm.label, t);
         String name = arm == Claims.Arm.ADAHESSIAN_ARM ? "AdaHessian" : arm.shortLabel;
         verdicts.add(name + " " + (t.outcome() == Stats.Outcome.TOO_FEW ? "too few seeds"
-            : t.called() ? unit.effect(t.a().mean(), t.b().mean()) + " (" + t.pText() + ")"
+            : t.called() ? effect(t, unit) + " (" + t.pText() + ")"
             : "not distinguishable (" + t.pText() + ")"));
       }
     }
@@ -296,9 +296,12 @@ final class ClaimsTable {
   private Row timeRow(String id, String claim, Claims.Arm a, Claims.Arm b) {
     double[] adam = r.msPerStep.get(a).stream().mapToDouble(Double::doubleValue).toArray();
     double[] ah = r.msPerStep.get(b).stream().mapToDouble(Double::doubleValue).toArray();
-    return row(id, claim, "time per step, batch " + p.batch() + ", interleaved in one process (median of "
-        + plan.timingRounds() + " turns of " + plan.timingSteps() + " steps)", Unit.MS, adam, ah, Expect.HIGHER,
-        "faster", "slower", ratioNote(adam, ah));
+    Stats.Test t = Stats.pairedRatio(adam, ah);
+    Verdict v = verdict(t, Expect.HIGHER, Unit.MS, "faster", "slower", ratioNote(adam, ah));
+    return new Row(id, claim, "time per step, batch " + p.batch() + ", interleaved in one process (median of "
+        + plan.timingRounds() + " turns of " + plan.timingSteps() + " steps; paired test of the per-seed ratio)",
+        seeds(adam, ah), Unit.MS.cell(t.a()), Unit.MS.cell(t.b()), v.text, v.standing, values(adam, ah), Unit.MS,
+        Map.of("AdaHessian", t));
   }
 
   private Row memoryRow() {
@@ -365,6 +368,11 @@ final class ClaimsTable {
 
   record Verdict(String text, Standing standing) {}
 
+  /** The effect a test found: the geometric mean ratio of a paired ratio test, else the unit's effect of the means. */
+  static String effect(Stats.Test t, Unit unit) {
+    return Double.isFinite(t.ratio()) ? String.format(Locale.ROOT, "%.2fx", t.ratio()) : unit.effect(t.a().mean(), t.b().mean());
+  }
+
   /** The verdict on AdaHessian against Adam, from the test alone. */
   static Verdict verdict(Stats.Test t, Expect expect, Unit unit, String lowerWord, String higherWord, String note) {
     return switch (t.outcome()) {
@@ -373,8 +381,7 @@ final class ClaimsTable {
           Standing.NOT_DISTINGUISHABLE);
       case LOWER, HIGHER -> {
         boolean lower = t.outcome() == Stats.Outcome.LOWER;
-        String what = "AdaHessian " + (lower ? lowerWord : higherWord) + " (" + unit.effect(t.a().mean(), t.b().mean())
-            + ", " + t.pText() + ")";
+        String what = "AdaHessian " + (lower ? lowerWord : higherWord) + " (" + effect(t, unit) + ", " + t.pText() + ")";
         if (expect == Expect.NONE) {
           yield new Verdict(what + note, Standing.NO_CLAIM);
         }

@@ -5,7 +5,8 @@ import java.util.Locale;
 
 /**
  * The statistics of the full run ({@code compare --full}): mean and standard deviation over
- * seeds, and Welch's two-sided t-test at 5% between two optimizers' per-seed values. A difference
+ * seeds, and Welch's two-sided t-test at 5% between two optimizers' per-seed values (for measures
+ * taken side by side, a paired test of the per-seed log ratio: {@link #pairedRatio}). A difference
  * is called only when the test rejects equal means; otherwise the verdict is "not
  * distinguishable". Welch's test rather than "twice the standard error": with 3 to 5 seeds the
  * t distribution's 5% point is 2.8 to 4.3 standard errors, and two standard errors would call a
@@ -51,8 +52,16 @@ final class Stats {
     TOO_FEW
   }
 
-  /** Welch's test of {@code b} against {@code a}: difference of means b - a, its t, degrees of freedom and p. */
-  record Test(Summary a, Summary b, double difference, double t, double df, double p, Outcome outcome) {
+  /**
+   * A test of {@code b} against {@code a}: difference of means b - a, its t, degrees of freedom and
+   * p; {@code ratio}: for the paired ratio test, the geometric mean of the per-seed ratios b / a
+   * (NaN for Welch's test).
+   */
+  record Test(Summary a, Summary b, double difference, double t, double df, double p, Outcome outcome, double ratio) {
+    Test(Summary a, Summary b, double difference, double t, double df, double p, Outcome outcome) {
+      this(a, b, difference, t, df, p, outcome, Double.NaN);
+    }
+
     boolean called() {
       return outcome == Outcome.LOWER || outcome == Outcome.HIGHER;
     }
@@ -92,6 +101,37 @@ final class Stats {
     double p = twoSidedP(t, df);
     Outcome o = p >= ALPHA ? Outcome.NOT_DISTINGUISHABLE : diff < 0 ? Outcome.LOWER : Outcome.HIGHER;
     return new Test(a, b, diff, t, df, p, o);
+  }
+
+  /**
+   * The paired test for measures taken side by side at each seed (the interleaved time per step):
+   * a one-sample two-sided t-test at {@link #ALPHA} of the per-seed log ratios ln(b_i / a_i)
+   * against 0, over the seeds both have (the first min(n_a, n_b)). The outcome says whether b is
+   * lower or higher; {@link Test#ratio()} is the geometric mean ratio. The summaries are of all of
+   * {@code a} and {@code b}.
+   */
+  static Test pairedRatio(double[] a, double[] b) {
+    int n = Math.min(a.length, b.length);
+    double[] logs = new double[n];
+    for (int i = 0; i < n; i++) {
+      logs[i] = Math.log(b[i] / a[i]);
+    }
+    Summary d = Summary.of(logs);
+    Summary sa = Summary.of(a);
+    Summary sb = Summary.of(b);
+    double ratio = Math.exp(d.mean());
+    if (d.n() < 2) {
+      return new Test(sa, sb, sb.mean() - sa.mean(), Double.NaN, Double.NaN, Double.NaN, Outcome.TOO_FEW, ratio);
+    }
+    if (d.sd() == 0) {
+      Outcome o = d.mean() == 0 ? Outcome.NOT_DISTINGUISHABLE : d.mean() < 0 ? Outcome.LOWER : Outcome.HIGHER;
+      return new Test(sa, sb, sb.mean() - sa.mean(), d.mean() == 0 ? 0 : Math.copySign(Double.POSITIVE_INFINITY, d.mean()),
+          d.n() - 1, d.mean() == 0 ? 1 : 0, o, ratio);
+    }
+    double t = d.mean() / d.se();
+    double p = twoSidedP(t, d.n() - 1);
+    Outcome o = p >= ALPHA ? Outcome.NOT_DISTINGUISHABLE : t < 0 ? Outcome.LOWER : Outcome.HIGHER;
+    return new Test(sa, sb, sb.mean() - sa.mean(), t, d.n() - 1, p, o, ratio);
   }
 
   /** P(|T| >= |t|) for Student's t with {@code df} degrees of freedom. */

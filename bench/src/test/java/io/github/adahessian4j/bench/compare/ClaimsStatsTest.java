@@ -76,6 +76,27 @@ class ClaimsStatsTest {
   }
 
   @Test
+  void sideBySideTimesArePairedByTheirRatio() {
+    // The machine's load moves both optimizers' times from seed to seed; their ratio stays near 2.3.
+    double[] adam = {20, 30, 25, 18, 40};
+    double[] adaHessian = {46, 66, 60, 40, 95};
+    Stats.Test paired = Stats.pairedRatio(adam, adaHessian);
+    // scipy.stats.ttest_1samp(log(b / a), 0): t 48.052042834119376, p 1.1221500918007586e-06
+    assertEquals(48.052042834119376, paired.t(), 1e-9);
+    assertEquals(1.1221500918007586e-06, paired.p(), 1e-12);
+    assertEquals(2.2980663934996297, paired.ratio(), 1e-12);
+    assertEquals(Stats.Outcome.HIGHER, paired.outcome());
+    assertEquals("supports: AdaHessian slower (2.30x, p < 0.001)", ClaimsTable.verdict(paired,
+        ClaimsTable.Expect.HIGHER, ClaimsTable.Unit.MS, "faster", "slower", "").text());
+    // A ratio near 1 inside the noise (scipy: p 0.4546).
+    Stats.Test close = Stats.pairedRatio(new double[] {20, 30, 25}, new double[] {21, 29, 27});
+    assertEquals(0.4545728833223822, close.p(), 1e-10);
+    assertEquals(Stats.Outcome.NOT_DISTINGUISHABLE, close.outcome());
+    // Pairs are formed over the seeds both have.
+    assertEquals(3, Stats.pairedRatio(new double[] {1, 2, 3, 4, 5}, new double[] {2, 4, 6}).df() + 1, 1e-15);
+  }
+
+  @Test
   void edgeCases() {
     assertEquals(Stats.Outcome.TOO_FEW, Stats.welch(new double[] {1}, new double[] {2, 3}).outcome());
     assertEquals(Stats.Outcome.NOT_DISTINGUISHABLE, Stats.welch(new double[] {0, 0, 0}, new double[] {0, 0, 0}).outcome());
