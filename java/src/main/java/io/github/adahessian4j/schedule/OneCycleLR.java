@@ -96,11 +96,7 @@ public final class OneCycleLR extends LrScheduler {
     }
     if (threePhase) {
       endStep =
-          new double[] {
-            pctStart * totalSteps - 1,
-            2 * pctStart * totalSteps - 2,
-            totalSteps - 1
-          };
+          new double[] {pctStart * totalSteps - 1, 2 * pctStart * totalSteps - 2, totalSteps - 1};
       startLr = new int[] {INITIAL, MAX, INITIAL};
       endLr = new int[] {MAX, INITIAL, MIN};
       startMomentum = new int[] {MAX_MOMENTUM, BASE_MOMENTUM, MAX_MOMENTUM};
