@@ -20,7 +20,8 @@ final class ComparisonTable {
   /** Accuracy differences below this many percentage points are called even. */
   static final double TIE_POINTS = 0.5;
 
-  static final List<String> HEADER = List.of("measure", "Adam", "AdaHessian", "verdict (this run)");
+  static final List<String> HEADER =
+      List.of("measure", "Adam", "AdaHessian", "verdict (this run, one seed)");
 
   enum Winner {
     ADAM,

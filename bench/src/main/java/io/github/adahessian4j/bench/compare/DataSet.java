@@ -41,6 +41,7 @@ public final class DataSet implements AutoCloseable {
   private final String source;
   private final String notice;
   private final Split train;
+  private final byte[] trainLabels;
   private final Split val;
   private final double mean;
   private final double std;
@@ -53,7 +54,56 @@ public final class DataSet implements AutoCloseable {
     this.mean = stats[0];
     this.std = stats[1];
     this.train = toTensors(train);
+    this.trainLabels = train.labels().clone();
     this.val = toTensors(val);
+  }
+
+  /**
+   * The training split with label noise: the same images, and labels of which exactly {@code
+   * round(fraction * size)}, chosen at random from {@code seed}, are replaced by another class
+   * drawn uniformly from the nine others. The caller closes the returned labels tensor (the images
+   * are this data set's).
+   */
+  public Split trainWithLabelNoise(double fraction, long seed) {
+    byte[] noisy = noisyLabels(trainLabels, fraction, seed);
+    long[] y = new long[noisy.length];
+    for (int i = 0; i < y.length; i++) {
+      y[i] = noisy[i];
+    }
+    return new Split(train.images(), AbstractTensor.create(y, y.length), train.size());
+  }
+
+  /**
+   * {@code labels} with exactly {@code round(fraction * n)} of them, at positions drawn from {@code
+   * seed}, replaced by a different class (uniform over the other {@value #CLASSES} - 1).
+   */
+  static byte[] noisyLabels(byte[] labels, double fraction, long seed) {
+    if (!(fraction >= 0 && fraction <= 1)) {
+      throw new IllegalArgumentException(
+          "Invalid label noise " + fraction + ": a fraction in [0, 1]");
+    }
+    int n = labels.length;
+    int flips = (int) Math.round(fraction * n);
+    // A generator of its own (not the batch order's): the noise and the batches are both the
+    // seed's,
+    // but neither changes the other's draws.
+    java.util.Random random =
+        new java.util.Random(seed * 0x9E3779B97F4A7C15L + 0x6C8E9CF570932BD5L);
+    int[] order = new int[n];
+    for (int i = 0; i < n; i++) {
+      order[i] = i;
+    }
+    byte[] noisy = labels.clone();
+    for (int i = 0; i < flips; i++) {
+      int j = i + random.nextInt(n - i);
+      int t = order[i];
+      order[i] = order[j];
+      order[j] = t;
+      int at = order[i];
+      noisy[at] =
+          (byte) ((Byte.toUnsignedInt(labels[at]) + 1 + random.nextInt(CLASSES - 1)) % CLASSES);
+    }
+    return noisy;
   }
 
   /**

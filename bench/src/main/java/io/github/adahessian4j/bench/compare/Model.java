@@ -9,7 +9,8 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * The two classifiers of the comparison (and of the benchmarks), for 28x28 single-channel images.
+ * The classifiers of the comparison (and of the benchmarks), for 28x28 single-channel images: the
+ * MLP and the CNN, and the deeper plain network of the full run's depth claim.
  */
 public enum Model {
   MLP("MLP 784-256-10 (ReLU)") {
@@ -24,7 +25,23 @@ public enum Model {
     Net create() {
       return new SmallCnn();
     }
+  },
+  /**
+   * A deeper plain network for the depth claim: 10 linear layers, 784-128 (x9)-10, ReLU between
+   * them, no normalisation, no residual connections, libtorch's default initialisation.
+   */
+  DEEP("plain MLP, 10 linear layers 784-128x9-10 (ReLU; no normalisation, no residuals)") {
+    @Override
+    Net create() {
+      return new DeepMlp(DEEP_LAYERS, DEEP_WIDTH);
+    }
   };
+
+  /** Linear layers of {@link #DEEP}. */
+  static final int DEEP_LAYERS = 10;
+
+  /** Width of {@link #DEEP}'s hidden layers. */
+  static final int DEEP_WIDTH = 128;
 
   private final String description;
 
@@ -51,6 +68,34 @@ public enum Model {
     @Override
     Tensor forward(Tensor images) {
       return out.forward(torch.relu(hidden.forward(torch.flatten(images, 1, -1))));
+    }
+  }
+
+  /**
+   * {@code layers} linear layers, {@code width} wide, ReLU between them: nothing that helps depth.
+   */
+  static final class DeepMlp extends Net {
+    final LinearImpl[] linear;
+
+    DeepMlp(int layers, int width) {
+      linear = new LinearImpl[layers];
+      for (int i = 0; i < layers; i++) {
+        long in = i == 0 ? 28 * 28 : width;
+        long out = i == layers - 1 ? 10 : width;
+        linear[i] = register_module("linear" + i, new LinearImpl(in, out));
+      }
+    }
+
+    @Override
+    Tensor forward(Tensor images) {
+      Tensor h = torch.flatten(images, 1, -1);
+      for (int i = 0; i < linear.length; i++) {
+        h = linear[i].forward(h);
+        if (i < linear.length - 1) {
+          h = torch.relu(h);
+        }
+      }
+      return h;
     }
   }
 

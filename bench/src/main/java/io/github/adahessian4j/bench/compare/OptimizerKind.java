@@ -13,15 +13,17 @@ import io.github.adahessian4j.Optimizer;
 public enum OptimizerKind {
   ADAM("Adam", AdamOptions.adamDefaults().lr()) {
     @Override
-    Optimizer create(Model.Net net, double lr, long seed) {
+    Optimizer create(Model.Net net, double lr, long seed, int updateEach) {
       return Adam.builder().lr(lr).build(net.parameters());
     }
   },
-  /** {@code seed} fixes the probes. */
+  /**
+   * {@code seed} fixes the probes; {@code updateEach} how often the Hessian estimate is refreshed.
+   */
   ADAHESSIAN("AdaHessian", AdaHessianOptions.DEFAULTS.lr()) {
     @Override
-    Optimizer create(Model.Net net, double lr, long seed) {
-      return AdaHessian.builder().lr(lr).seed(seed).build(net.parameters());
+    Optimizer create(Model.Net net, double lr, long seed, int updateEach) {
+      return AdaHessian.builder().lr(lr).seed(seed).updateEach(updateEach).build(net.parameters());
     }
   };
 
@@ -34,7 +36,15 @@ public enum OptimizerKind {
   }
 
   /** An optimizer over {@code net}'s parameters; {@code seed} fixes AdaHessian's probes. */
-  abstract Optimizer create(Model.Net net, double lr, long seed);
+  Optimizer create(Model.Net net, double lr, long seed) {
+    return create(net, lr, seed, 1);
+  }
+
+  /**
+   * As {@link #create(Model.Net, double, long)}, AdaHessian refreshing its estimate every {@code
+   * updateEach} steps (Adam: ignored).
+   */
+  abstract Optimizer create(Model.Net net, double lr, long seed, int updateEach);
 
   public String label() {
     return label;

@@ -1,5 +1,6 @@
 package io.github.adahessian4j.bench.compare;
 
+import io.github.adahessian4j.AdaHessian;
 import io.github.adahessian4j.Optimizer;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,20 +23,98 @@ import org.bytedeco.pytorch.global.torch;
  * shuffles the training set each epoch), so two runs differ only in what the spec changes.
  */
 final class TrainingRun {
-  private static final int EVAL_CHUNK = 1000;
+  /**
+   * Validation images per forward pass: 250 ran 2.5-4x faster than 1000 here (the CNN's activations
+   * stay in cache).
+   */
+  private static final int EVAL_CHUNK = 250;
 
   private TrainingRun() {}
 
-  /** What differs between the runs of a comparison. */
-  record Spec(OptimizerKind optimizer, double lr, int batch) {
+  /**
+   * What differs between the runs of a comparison. {@code updateEach} and {@code hessianDivisor}
+   * apply to AdaHessian only (1 and 1 otherwise): the estimate is refreshed every {@code
+   * updateEach} steps, from the first {@code 1 / hessianDivisor} of each (shuffled) batch ({@link
+   * io.github.adahessian4j.AdaHessian#step(java.util.function.Supplier,
+   * java.util.function.Supplier)}).
+   */
+  record Spec(OptimizerKind optimizer, double lr, int batch, int updateEach, int hessianDivisor) {
+    Spec {
+      if (updateEach < 1 || hessianDivisor < 1) {
+        throw new IllegalArgumentException("updateEach and hessianDivisor must be at least 1");
+      }
+      if (optimizer != OptimizerKind.ADAHESSIAN && (updateEach != 1 || hessianDivisor != 1)) {
+        throw new IllegalArgumentException(
+            optimizer.label() + " has no Hessian to refresh less often");
+      }
+    }
+
+    Spec(OptimizerKind optimizer, double lr, int batch) {
+      this(optimizer, lr, batch, 1, 1);
+    }
+
+    /**
+     * The optimizer's name with its variant: "AdaHessian", "AdaHessian updateEach 2", "AdaHessian
+     * Hessian 1/4 batch".
+     */
+    String optimizerLabel() {
+      String label = optimizer.label();
+      if (updateEach > 1) {
+        label += " updateEach " + updateEach;
+      }
+      if (hessianDivisor > 1) {
+        label += " Hessian 1/" + hessianDivisor + " batch";
+      }
+      return label;
+    }
+
     String label() {
       return String.format(
-          Locale.ROOT, "%s lr %s batch %d", optimizer.label(), Format.number(lr), batch);
+          Locale.ROOT, "%s lr %s batch %d", optimizerLabel(), Format.number(lr), batch);
     }
   }
 
-  /** What all runs of a comparison share. */
-  record Settings(Model model, int epochs, long seed, int evalsPerEpoch, double target) {}
+  /**
+   * What all runs of a comparison share. {@code labelNoise}: the fraction of training labels
+   * replaced by another class, drawn from the seed (validation labels stay clean); {@code
+   * earlyFraction}: where to measure the early validation accuracy (0: not measured).
+   */
+  record Settings(
+      Model model,
+      int epochs,
+      long seed,
+      int evalsPerEpoch,
+      double target,
+      double labelNoise,
+      double earlyFraction) {
+    Settings(Model model, int epochs, long seed, int evalsPerEpoch, double target) {
+      this(model, epochs, seed, evalsPerEpoch, target, 0, 0);
+    }
+
+    Settings withModel(Model m) {
+      return new Settings(m, epochs, seed, evalsPerEpoch, target, labelNoise, earlyFraction);
+    }
+
+    Settings withSeed(long s) {
+      return new Settings(model, epochs, s, evalsPerEpoch, target, labelNoise, earlyFraction);
+    }
+
+    Settings withLabelNoise(double noise) {
+      return new Settings(model, epochs, seed, evalsPerEpoch, target, noise, earlyFraction);
+    }
+  }
+
+  /**
+   * Where a run reports its steps instead of drawing a progress bar of its own (the full run's
+   * single bar).
+   */
+  interface Progress {
+    /** One more training step of the current run done. */
+    void stepped();
+
+    /** What the run is at, for the bar's message. */
+    void message(String text);
+  }
 
   /**
    * A point of the curves: after {@code step} steps; the training loss is the mean since the last
@@ -54,7 +133,9 @@ final class TrainingRun {
    * to the target are measured only in detailed runs (NaN, empty or -1 otherwise). {@code failure}:
    * null, or {@code "diverged"} (the loss became non-finite, which stops the run, or the final
    * validation loss is above the untrained model's), or {@code "at chance"} (the final validation
-   * accuracy is below 1.5 times chance).
+   * accuracy is below 1.5 times chance). {@code earlyValAccuracy}: the validation accuracy after
+   * the first {@code earlyFraction} of the steps (NaN unless asked for); {@code curvature}: the
+   * Hessian analysis at the final weights, or null (see {@link HessianAnalysis}).
    */
   record Result(
       Spec spec,
@@ -66,7 +147,9 @@ final class TrainingRun {
       long skippedSteps,
       String failure,
       int stepsToTarget,
-      double secondsToTarget) {
+      double secondsToTarget,
+      double earlyValAccuracy,
+      HessianAnalysis.Curvature curvature) {
     double msPerStep() {
       return 1000 * trainSeconds / steps;
     }
@@ -105,9 +188,10 @@ final class TrainingRun {
     Model.Net net = settings.model().create();
     try (Tensor order = AbstractTensor.create(permutation(size, new Random(settings.seed())))) {
       long start = rss != null && ResidentMemory.resetPeak() ? ResidentMemory.current() : -1;
-      try (Optimizer trainer = spec.optimizer().create(net, spec.lr(), settings.seed())) {
+      try (Optimizer trainer =
+          spec.optimizer().create(net, spec.lr(), settings.seed(), spec.updateEach())) {
         for (int s = 0; s < steps; s++) {
-          step(net, trainer, data.train(), order, 0, size);
+          step(net, trainer, data.train(), order, 0, size, spec.hessianDivisor());
         }
       }
       if (start >= 0) {
@@ -121,11 +205,59 @@ final class TrainingRun {
   }
 
   static Result run(Spec spec, Settings settings, DataSet data, boolean detailed) {
-    DataSet.Split train = data.train();
+    return run(spec, settings, data, detailed, null, null);
+  }
+
+  /**
+   * Number of steps a run of {@code spec} takes on {@code trainSize} samples (unless it stops
+   * early).
+   */
+  static int totalSteps(Spec spec, Settings settings, int trainSize) {
+    return settings.epochs() * ((trainSize + spec.batch() - 1) / spec.batch());
+  }
+
+  /**
+   * Trains and measures one run. {@code progress}: where the steps are reported (null: a progress
+   * bar of the run's own); {@code analysis}: run at the final weights on the training data (null:
+   * none).
+   */
+  static Result run(
+      Spec spec,
+      Settings settings,
+      DataSet data,
+      boolean detailed,
+      Progress progress,
+      HessianAnalysis analysis) {
+    DataSet.Split train =
+        settings.labelNoise() > 0
+            ? data.trainWithLabelNoise(settings.labelNoise(), settings.seed())
+            : data.train();
+    try {
+      return run(spec, settings, data, train, detailed, progress, analysis);
+    } finally {
+      if (train != data.train()) {
+        train.labels().close();
+      }
+    }
+  }
+
+  private static Result run(
+      Spec spec,
+      Settings settings,
+      DataSet data,
+      DataSet.Split train,
+      boolean detailed,
+      Progress progress,
+      HessianAnalysis analysis) {
     int stepsPerEpoch = (train.size() + spec.batch() - 1) / spec.batch();
     int totalSteps = settings.epochs() * stepsPerEpoch;
     int evalEvery =
         detailed ? Math.max(1, stepsPerEpoch / Math.max(1, settings.evalsPerEpoch())) : 0;
+    int earlyStep =
+        settings.earlyFraction() > 0
+            ? Math.max(1, (int) Math.round(settings.earlyFraction() * totalSteps))
+            : -1;
+    double earlyAccuracy = Double.NaN;
     Random shuffler = new Random(settings.seed());
     torch.manual_seed(settings.seed());
     Model.Net net = settings.model().create();
@@ -141,8 +273,10 @@ final class TrainingRun {
     int stepsToTarget = -1;
     double secondsToTarget = Double.NaN;
     long skipped;
-    try (Optimizer trainer = spec.optimizer().create(net, spec.lr(), settings.seed());
-        ProgressBar bar = progressBar(spec.label(), totalSteps)) {
+    try (Optimizer trainer =
+            spec.optimizer().create(net, spec.lr(), settings.seed(), spec.updateEach());
+        ProgressBar bar = progress == null ? progressBar(spec.label(), totalSteps) : null) {
+      Progress report = progress != null ? progress : barProgress(bar);
       training:
       for (int epoch = 0; epoch < settings.epochs(); epoch++) {
         try (Tensor order = AbstractTensor.create(permutation(train.size(), shuffler))) {
@@ -155,19 +289,25 @@ final class TrainingRun {
                     train,
                     order,
                     start,
-                    Math.min(spec.batch(), train.size() - start));
+                    Math.min(spec.batch(), train.size() - start),
+                    spec.hessianDivisor());
             trainNanos += System.nanoTime() - began;
             step++;
-            bar.step();
+            report.stepped();
             if (!Double.isFinite(loss)) {
               nonFinite = true;
-              bar.setExtraMessage("loss " + loss + ": stopped");
+              report.message("loss " + loss + ": stopped");
               break training;
             }
             intervalLoss += loss;
+            boolean evaluated = false;
             if (evalEvery > 0 && (step % evalEvery == 0 || step == totalSteps)) {
               int sinceLast = step - curve.get(curve.size() - 1).step();
               double[] val = evaluate(net, data.val());
+              evaluated = true;
+              if (step == earlyStep) {
+                earlyAccuracy = val[1];
+              }
               curve.add(
                   new Point(
                       step,
@@ -181,8 +321,11 @@ final class TrainingRun {
                 stepsToTarget = step;
                 secondsToTarget = trainNanos / 1e9;
               }
-              bar.setExtraMessage(
+              report.message(
                   String.format(Locale.ROOT, "loss %.3f val %.1f%%", loss, 100 * val[1]));
+            }
+            if (step == earlyStep && !evaluated) {
+              earlyAccuracy = evaluate(net, data.val())[1];
             }
           }
         }
@@ -200,6 +343,8 @@ final class TrainingRun {
           nonFinite || !(val[0] <= initial[0])
               ? "diverged"
               : val[1] < 1.5 / DataSet.CLASSES ? "at chance" : null;
+      HessianAnalysis.Curvature curvature =
+          analysis != null && !nonFinite ? analysis.analyse(net, train, settings.seed()) : null;
       return new Result(
           spec,
           List.copyOf(curve),
@@ -210,10 +355,26 @@ final class TrainingRun {
           skipped,
           failure,
           stepsToTarget,
-          secondsToTarget);
+          secondsToTarget,
+          earlyAccuracy,
+          curvature);
     } finally {
       net.close();
     }
+  }
+
+  private static Progress barProgress(ProgressBar bar) {
+    return new Progress() {
+      @Override
+      public void stepped() {
+        bar.step();
+      }
+
+      @Override
+      public void message(String text) {
+        bar.setExtraMessage(text);
+      }
+    };
   }
 
   private static ProgressBar progressBar(String task, int steps) {
@@ -229,16 +390,100 @@ final class TrainingRun {
 
   /**
    * One optimizer step on the samples {@code order[start, start + size)}; returns the loss before
-   * the step.
+   * the step. With {@code hessianDivisor > 1} (AdaHessian only) the Hessian estimate comes from the
+   * first {@code size / hessianDivisor} samples of the batch, a random subset since the order is
+   * shuffled.
    */
   private static double step(
-      Model.Net net, Optimizer trainer, DataSet.Split train, Tensor order, int start, int size) {
+      Model.Net net,
+      Optimizer trainer,
+      DataSet.Split train,
+      Tensor order,
+      int start,
+      int size,
+      int hessianDivisor) {
     try (PointerScope scope = new PointerScope()) {
       Tensor index = order.narrow(0, start, size);
       Tensor x = torch.index_select(train.images(), 0, index);
       Tensor y = torch.index_select(train.labels(), 0, index);
+      if (hessianDivisor > 1 && trainer instanceof AdaHessian adaHessian) {
+        int part = Math.max(1, size / hessianDivisor);
+        Tensor xs = x.narrow(0, 0, part);
+        Tensor ys = y.narrow(0, 0, part);
+        return adaHessian
+            .step(
+                () -> torch.cross_entropy_loss(net.forward(x), y),
+                () -> torch.cross_entropy_loss(net.forward(xs), ys))
+            .item_double();
+      }
       return trainer.step(() -> torch.cross_entropy_loss(net.forward(x), y)).item_double();
     }
+  }
+
+  /**
+   * Time per step of each spec, measured in turns in this process on the same batches: one untimed
+   * turn each, then {@code rounds} rounds in which each spec takes {@code stepsPerTurn} steps (the
+   * order rotated from round to round, so that none always follows the same one). Every spec starts
+   * from the same weights. Returns, per spec, the median over rounds of the milliseconds per step.
+   */
+  static double[] interleavedMsPerStep(
+      List<Spec> specs,
+      Settings settings,
+      DataSet data,
+      int rounds,
+      int stepsPerTurn,
+      Progress progress) {
+    int k = specs.size();
+    List<Model.Net> nets = new ArrayList<>();
+    List<Optimizer> optimizers = new ArrayList<>();
+    double[][] ms = new double[k][rounds];
+    DataSet.Split train = data.train();
+    try (Tensor order =
+        AbstractTensor.create(permutation(train.size(), new Random(settings.seed())))) {
+      for (Spec spec : specs) {
+        torch.manual_seed(settings.seed());
+        Model.Net net = settings.model().create();
+        nets.add(net);
+        optimizers.add(spec.optimizer().create(net, spec.lr(), settings.seed(), spec.updateEach()));
+      }
+      int batch = specs.get(0).batch();
+      int batches = Math.max(1, train.size() / batch);
+      for (int round = -1; round < rounds; round++) {
+        for (int j = 0; j < k; j++) {
+          int i = round < 0 ? j : (j + round) % k;
+          Spec spec = specs.get(i);
+          long began = System.nanoTime();
+          for (int s = 0; s < stepsPerTurn; s++) {
+            int b = ((round + 1) * stepsPerTurn + s) % batches;
+            step(
+                nets.get(i),
+                optimizers.get(i),
+                train,
+                order,
+                b * batch,
+                Math.min(batch, train.size() - b * batch),
+                spec.hessianDivisor());
+            if (progress != null) {
+              progress.stepped();
+            }
+          }
+          if (round >= 0) {
+            ms[i][round] = (System.nanoTime() - began) / 1e6 / stepsPerTurn;
+          }
+        }
+      }
+    } finally {
+      optimizers.forEach(Optimizer::close);
+      nets.forEach(Model.Net::close);
+    }
+    double[] median = new double[k];
+    for (int i = 0; i < k; i++) {
+      double[] sorted = ms[i].clone();
+      java.util.Arrays.sort(sorted);
+      median[i] =
+          rounds % 2 == 1 ? sorted[rounds / 2] : (sorted[rounds / 2 - 1] + sorted[rounds / 2]) / 2;
+    }
+    return median;
   }
 
   /** Mean cross-entropy loss and accuracy of {@code net} on {@code split}, without gradients. */

@@ -1,0 +1,875 @@
+package io.github.adahessian4j.bench.compare;
+
+import static io.github.adahessian4j.bench.compare.OptimizerKind.ADAHESSIAN;
+import static io.github.adahessian4j.bench.compare.OptimizerKind.ADAM;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.ToDoubleFunction;
+import java.util.stream.Collectors;
+
+/**
+ * The claims table of the full run: one row per measure of one of the article's claims, with the
+ * claim in the article's words, Adam's and AdaHessian's mean and standard deviation over seeds, and
+ * a verdict printed from the numbers (Welch's test, {@link Stats}); then row 11, the cheaper
+ * AdaHessian variants beside them for the measures of rows 1, 2 and 6.
+ */
+final class ClaimsTable {
+  static final List<String> HEADER =
+      List.of("#", "the article's claim", "measure", "seeds", "Adam", "AdaHessian", "verdict");
+  static final List<String> VARIANT_HEADER =
+      List.of(
+          "#",
+          "measure",
+          "seeds",
+          "Adam",
+          "AdaHessian",
+          "AH updateEach 2",
+          "AH updateEach 4",
+          "AH Hessian 1/4 batch",
+          "verdict (each against Adam)");
+
+  /** What the article predicts for AdaHessian against Adam. */
+  enum Expect {
+    LOWER,
+    HIGHER,
+    NONE
+  }
+
+  /** Where a row leaves the claim. */
+  enum Standing {
+    SUPPORTED,
+    AGAINST,
+    NOT_DISTINGUISHABLE,
+    NO_CLAIM,
+    TOO_FEW,
+    PENDING
+  }
+
+  /** How a measure's values read. */
+  enum Unit {
+    STEPS(1, "%.0f", "", true),
+    SECONDS(1, "%.1f", " s", true),
+    MS(1, "%.1f", " ms", true),
+    MIB(1.0 / 1048576, "%.0f", " MiB", true),
+    ACCURACY(100, "%.1f", "%", false),
+    POINTS(100, "%.1f", " pp", false),
+    COUNT(1, "%.0f", "", false),
+    PLAIN(1, "%.4g", "", true);
+
+    final double scale;
+    final String format;
+    final String suffix;
+
+    /** Whether the effect reads as a ratio (AdaHessian / Adam) rather than a difference. */
+    final boolean ratio;
+
+    Unit(double scale, String format, String suffix, boolean ratio) {
+      this.scale = scale;
+      this.format = format;
+      this.suffix = suffix;
+      this.ratio = ratio;
+    }
+
+    private String number(double v) {
+      return String.format(Locale.ROOT, format, v * scale);
+    }
+
+    /** "mean ± sd" in this unit; the mean alone for one value. */
+    String cell(Stats.Summary s) {
+      if (s.n() == 0) {
+        return "-";
+      }
+      return s.n() < 2
+          ? number(s.mean()) + suffix
+          : number(s.mean()) + " ± " + number(s.sd()) + suffix;
+    }
+
+    /**
+     * The effect of b against a: "0.55x" for ratios, "+1.2 pp" for accuracies and points, "+2.0"
+     * for counts.
+     */
+    String effect(double a, double b) {
+      if (ratio) {
+        return a != 0 ? String.format(Locale.ROOT, "%.2fx", b / a) : "n/a";
+      }
+      if (this == COUNT) {
+        return String.format(Locale.ROOT, "%+.1f per seed", b - a);
+      }
+      return String.format(Locale.ROOT, "%+.1f pp", 100 * (b - a));
+    }
+  }
+
+  /** One row of the main table, with what the CSV needs. */
+  record Row(
+      String id,
+      String claim,
+      String measure,
+      String seeds,
+      String adam,
+      String adaHessian,
+      String verdict,
+      Standing standing,
+      Map<String, double[]> values,
+      Unit unit,
+      Map<String, Stats.Test> tests) {
+    List<String> cells() {
+      return List.of(id, claim, measure, seeds, adam, adaHessian, verdict);
+    }
+  }
+
+  private final Claims.Results r;
+  private final Claims.Plan plan;
+  private final Protocol p;
+  private final List<Row> rows = new ArrayList<>();
+  private final List<Row> variantRows = new ArrayList<>();
+
+  /** The variant rows' cells, one per arm. */
+  private final Map<Row, List<String>> variantCells = new LinkedHashMap<>();
+
+  ClaimsTable(Claims.Results results) {
+    this.r = results;
+    this.plan = results.plan;
+    this.p = plan.protocol();
+    build();
+  }
+
+  List<Row> rows() {
+    return rows;
+  }
+
+  List<Row> variantRows() {
+    return variantRows;
+  }
+
+  private List<TrainingRun.Result> main(Claims.Arm arm) {
+    return r.main.get(arm);
+  }
+
+  private static double[] values(
+      List<TrainingRun.Result> runs, ToDoubleFunction<TrainingRun.Result> f) {
+    return runs.stream().mapToDouble(f).toArray();
+  }
+
+  private int plannedSteps(TrainingRun.Result run) {
+    return TrainingRun.totalSteps(run.spec(), plan.mainSettings(0), p.trainSize());
+  }
+
+  /**
+   * Steps to the target; a run that did not reach it counts with its planned length (a lower
+   * bound).
+   */
+  private double stepsToTarget(TrainingRun.Result run) {
+    return run.reachedTarget() ? run.stepsToTarget() : plannedSteps(run);
+  }
+
+  private double secondsToTarget(TrainingRun.Result run) {
+    return run.reachedTarget()
+        ? run.secondsToTarget()
+        : run.trainSeconds() * plannedSteps(run) / Math.max(1, run.steps());
+  }
+
+  private static double failed(TrainingRun.Result run) {
+    return run.failure() != null ? 1 : 0;
+  }
+
+  private void build() {
+    String target = Format.percent(p.target());
+    int evalEvery = Math.max(1, p.stepsPerEpoch() / p.evalsPerEpoch());
+    String stepsClaim = "\"needs fewer steps overall\", \"fewer epochs to get there\"";
+    List<TrainingRun.Result> adam = main(Claims.Arm.ADAM_ARM);
+    List<TrainingRun.Result> ah = main(Claims.Arm.ADAHESSIAN_ARM);
+
+    rows.add(
+        row(
+            "1a",
+            stepsClaim,
+            "steps to "
+                + target
+                + " val accuracy (checked every "
+                + evalEvery
+                + " steps; "
+                + p.stepsPerEpoch()
+                + " steps = 1 epoch)",
+            Unit.STEPS,
+            values(adam, this::stepsToTarget),
+            values(ah, this::stepsToTarget),
+            Expect.LOWER,
+            "fewer steps",
+            "more steps",
+            unreachedNote(adam, ah)));
+    rows.add(
+        row(
+            "1b",
+            "(wall-clock: no claim; the per-step cost counts)",
+            "training seconds to " + target + " val accuracy",
+            Unit.SECONDS,
+            values(adam, this::secondsToTarget),
+            values(ah, this::secondsToTarget),
+            Expect.NONE,
+            "sooner",
+            "later",
+            unreachedNote(adam, ah)));
+    rows.add(timeRow("2", "\"slower per step\"", Claims.Arm.ADAM_ARM, Claims.Arm.ADAHESSIAN_ARM));
+    rows.add(memoryRow());
+    rows.add(
+        row(
+            "4",
+            "\"The early steps of training can feel slower\"",
+            "val accuracy after the first "
+                + Format.number(100 * plan.earlyFraction())
+                + "% of the steps",
+            Unit.ACCURACY,
+            values(adam, TrainingRun.Result::earlyValAccuracy),
+            values(ah, TrainingRun.Result::earlyValAccuracy),
+            Expect.LOWER,
+            "lower",
+            "higher",
+            ""));
+    String lrs =
+        Arrays.stream(plan.lrFactors())
+            .mapToObj(f -> "x" + Format.number(f))
+            .collect(Collectors.joining(" "));
+    rows.add(
+        row(
+            "5a",
+            "\"Sensitivity to learning rate: lower\"",
+            "spread (max - min) of final val accuracy over lr " + lrs + " of each default",
+            Unit.POINTS,
+            spread(r.lr.get(ADAM)),
+            spread(r.lr.get(ADAHESSIAN)),
+            Expect.LOWER,
+            "smaller spread",
+            "larger spread",
+            ""));
+    rows.add(
+        countRow(
+            "5b",
+            "\"Sensitivity to learning rate: lower\"",
+            "runs diverged or at chance over that grid",
+            failures(r.lr.get(ADAM)),
+            failures(r.lr.get(ADAHESSIAN)),
+            plan.lrFactors().length));
+    rows.add(
+        row(
+            "6a",
+            "\"Generalization: often better\"",
+            "final val accuracy",
+            Unit.ACCURACY,
+            values(adam, TrainingRun.Result::valAccuracy),
+            values(ah, TrainingRun.Result::valAccuracy),
+            Expect.HIGHER,
+            "lower",
+            "higher",
+            ""));
+    rows.add(
+        row(
+            "6b",
+            "\"Generalization: often better\"",
+            "train - val accuracy gap",
+            Unit.POINTS,
+            values(adam, ClaimsTable::gap),
+            values(ah, ClaimsTable::gap),
+            Expect.LOWER,
+            "smaller gap",
+            "larger gap",
+            ""));
+    rows.add(
+        row(
+            "7",
+            "\"Batch size handling: more stable\"",
+            "spread of final val accuracy over batch "
+                + Arrays.stream(plan.batchSizes())
+                    .mapToObj(Integer::toString)
+                    .collect(Collectors.joining("/"))
+                + " (same lr, same epochs)",
+            Unit.POINTS,
+            spread(r.batch.get(ADAM)),
+            spread(r.batch.get(ADAHESSIAN)),
+            Expect.LOWER,
+            "smaller spread",
+            "larger spread",
+            ""));
+    String depthClaim = "\"how well it handles architecture depth\", \"stay more balanced\"";
+    String deepName =
+        plan.deepModel() == Model.DEEP
+            ? "deep plain MLP (10 linear layers)"
+            : plan.deepModel().name();
+    rows.add(
+        row(
+            "8a",
+            depthClaim,
+            deepName + ": final val accuracy",
+            Unit.ACCURACY,
+            values(r.deep.get(ADAM), TrainingRun.Result::valAccuracy),
+            values(r.deep.get(ADAHESSIAN), TrainingRun.Result::valAccuracy),
+            Expect.HIGHER,
+            "lower",
+            "higher",
+            ""));
+    rows.add(
+        countRow(
+            "8b",
+            depthClaim,
+            deepName + ": runs that failed to train (diverged or at chance)",
+            values(r.deep.get(ADAM), ClaimsTable::failed),
+            values(r.deep.get(ADAHESSIAN), ClaimsTable::failed),
+            1));
+    rows.add(
+        countRow(
+            "8c",
+            depthClaim,
+            "default " + p.model().name() + ": runs that failed to train",
+            values(adam, ClaimsTable::failed),
+            values(ah, ClaimsTable::failed),
+            1));
+    for (int n = 0; n < plan.labelNoise().length; n++) {
+      String level = Format.number(100 * plan.labelNoise()[n]) + "%";
+      rows.add(
+          row(
+              "9" + (char) ('a' + n),
+              "\"if ... your dataset noisy, AdaHessian might handle the instability better\"",
+              level + " of training labels wrong: final val accuracy (clean labels)",
+              Unit.ACCURACY,
+              values(r.noise.get(ADAM).get(n), TrainingRun.Result::valAccuracy),
+              values(r.noise.get(ADAHESSIAN).get(n), TrainingRun.Result::valAccuracy),
+              Expect.HIGHER,
+              "lower",
+              "higher",
+              ""));
+    }
+    String flat = "\"flatter regions of the loss surface\"";
+    if (!r.curvatureAvailable) {
+      String pending = HessianAnalysis.PENDING_TEXT;
+      rows.add(
+          new Row(
+              "10",
+              flat,
+              "top Hessian eigenvalue and trace at the final weights",
+              "-",
+              "pending",
+              "pending",
+              pending,
+              Standing.PENDING,
+              Map.of(),
+              Unit.PLAIN,
+              Map.of()));
+    } else {
+      rows.add(
+          row(
+              "10a",
+              flat,
+              "top Hessian eigenvalue at the final weights",
+              Unit.PLAIN,
+              curvature(adam, true),
+              curvature(ah, true),
+              Expect.LOWER,
+              "lower",
+              "higher",
+              ""));
+      rows.add(
+          row(
+              "10b",
+              flat,
+              "Hessian trace at the final weights",
+              Unit.PLAIN,
+              curvature(adam, false),
+              curvature(ah, false),
+              Expect.LOWER,
+              "lower",
+              "higher",
+              ""));
+    }
+    buildVariants(target, evalEvery);
+  }
+
+  private void buildVariants(String target, int evalEvery) {
+    variantRows.add(
+        variantRow(
+            "11 (1a)",
+            "steps to " + target + " val accuracy",
+            Unit.STEPS,
+            arm -> values(main(arm), this::stepsToTarget),
+            true,
+            false));
+    variantRows.add(
+        variantRow(
+            "11 (1b)",
+            "training seconds to " + target,
+            Unit.SECONDS,
+            arm -> values(main(arm), this::secondsToTarget),
+            true,
+            false));
+    variantRows.add(
+        variantRow(
+            "11 (2)",
+            "time per step, interleaved (paired ratio test)",
+            Unit.MS,
+            arm -> r.msPerStep.get(arm).stream().mapToDouble(Double::doubleValue).toArray(),
+            false,
+            true));
+    variantRows.add(
+        variantRow(
+            "11 (6a)",
+            "final val accuracy",
+            Unit.ACCURACY,
+            arm -> values(main(arm), TrainingRun.Result::valAccuracy),
+            true,
+            false));
+    variantRows.add(
+        variantRow(
+            "11 (6b)",
+            "train - val accuracy gap",
+            Unit.POINTS,
+            arm -> values(main(arm), ClaimsTable::gap),
+            true,
+            false));
+  }
+
+  /**
+   * A row of the variants' table; with {@code fromRuns}, each cell says how many of the arm's main
+   * runs failed (diverged or at chance) or missed the target, when any did.
+   */
+  private Row variantRow(
+      String id,
+      String measure,
+      Unit unit,
+      java.util.function.Function<Claims.Arm, double[]> of,
+      boolean fromRuns,
+      boolean paired) {
+    double[] adam = of.apply(Claims.Arm.ADAM_ARM);
+    Map<String, double[]> values = new LinkedHashMap<>();
+    Map<String, Stats.Test> tests = new LinkedHashMap<>();
+    List<String> cells = new ArrayList<>();
+    List<String> verdicts = new ArrayList<>();
+    for (Claims.Arm arm : Claims.Arm.values()) {
+      double[] v = of.apply(arm);
+      values.put(arm.label, v);
+      String cell = unit.cell(Stats.Summary.of(v));
+      if (fromRuns) {
+        long failed = main(arm).stream().filter(x -> x.failure() != null).count();
+        long missed = main(arm).stream().filter(x -> !x.reachedTarget()).count();
+        List<String> notes = new ArrayList<>();
+        if (failed > 0) {
+          notes.add(failed + " of " + main(arm).size() + " failed");
+        }
+        if (missed > 0 && unit != Unit.ACCURACY && unit != Unit.POINTS) {
+          notes.add(missed + " not reached");
+        }
+        cell += notes.isEmpty() ? "" : " [" + String.join(", ", notes) + "]";
+      }
+      cells.add(cell);
+      if (arm != Claims.Arm.ADAM_ARM) {
+        Stats.Test t = paired ? Stats.pairedRatio(adam, v) : Stats.welch(adam, v);
+        tests.put(arm.label, t);
+        String name = arm == Claims.Arm.ADAHESSIAN_ARM ? "AdaHessian" : arm.shortLabel;
+        verdicts.add(
+            name
+                + " "
+                + (t.outcome() == Stats.Outcome.TOO_FEW
+                    ? "too few seeds"
+                    : t.called()
+                        ? effect(t, unit) + " (" + t.pText() + ")"
+                        : "not distinguishable (" + t.pText() + ")"));
+      }
+    }
+    String seeds = main(Claims.Arm.ADAM_ARM).size() + " / " + main(Claims.Arm.EACH2).size();
+    // The variant row keeps its cells in the Row's adam/adaHessian fields and the rest in the
+    // verdict list.
+    Row row =
+        new Row(
+            id,
+            "",
+            measure,
+            seeds,
+            cells.get(0),
+            cells.get(1),
+            String.join("; ", verdicts),
+            Standing.NO_CLAIM,
+            values,
+            unit,
+            tests);
+    variantCells.put(row, cells);
+    return row;
+  }
+
+  private static double gap(TrainingRun.Result run) {
+    return run.trainAccuracy() - run.valAccuracy();
+  }
+
+  private static double[] curvature(List<TrainingRun.Result> runs, boolean top) {
+    return runs.stream()
+        .mapToDouble(
+            run ->
+                run.curvature() == null
+                    ? Double.NaN
+                    : top ? run.curvature().topEigenvalue() : run.curvature().trace())
+        .toArray();
+  }
+
+  /** Per seed, max - min of the final validation accuracy over the grid's points. */
+  private static double[] spread(List<List<TrainingRun.Result>> grid) {
+    int seeds = grid.stream().mapToInt(List::size).min().orElse(0);
+    double[] spread = new double[seeds];
+    for (int s = 0; s < seeds; s++) {
+      int seed = s;
+      double[] acc = grid.stream().mapToDouble(point -> point.get(seed).valAccuracy()).toArray();
+      spread[s] =
+          Arrays.stream(acc).max().orElse(Double.NaN) - Arrays.stream(acc).min().orElse(Double.NaN);
+    }
+    return spread;
+  }
+
+  /** Per seed, how many of the grid's runs failed (diverged or at chance). */
+  private static double[] failures(List<List<TrainingRun.Result>> grid) {
+    int seeds = grid.stream().mapToInt(List::size).min().orElse(0);
+    double[] count = new double[seeds];
+    for (int s = 0; s < seeds; s++) {
+      int seed = s;
+      count[s] = grid.stream().filter(point -> point.get(seed).failure() != null).count();
+    }
+    return count;
+  }
+
+  private String unreachedNote(List<TrainingRun.Result> adam, List<TrainingRun.Result> ah) {
+    long a = adam.stream().filter(x -> !x.reachedTarget()).count();
+    long h = ah.stream().filter(x -> !x.reachedTarget()).count();
+    if (a == 0 && h == 0) {
+      return "";
+    }
+    return String.format(
+        Locale.ROOT,
+        " [not reached: Adam %d of %d, AdaHessian %d of %d; counted at the run's "
+            + "end, a lower bound]",
+        a,
+        adam.size(),
+        h,
+        ah.size());
+  }
+
+  private Row timeRow(String id, String claim, Claims.Arm a, Claims.Arm b) {
+    double[] adam = r.msPerStep.get(a).stream().mapToDouble(Double::doubleValue).toArray();
+    double[] ah = r.msPerStep.get(b).stream().mapToDouble(Double::doubleValue).toArray();
+    Stats.Test t = Stats.pairedRatio(adam, ah);
+    Verdict v = verdict(t, Expect.HIGHER, Unit.MS, "faster", "slower", ratioNote(adam, ah));
+    return new Row(
+        id,
+        claim,
+        "time per step, batch "
+            + p.batch()
+            + ", interleaved in one process (median of "
+            + plan.timingRounds()
+            + " turns of "
+            + plan.timingSteps()
+            + " steps; paired test of the per-seed ratio)",
+        seeds(adam, ah),
+        Unit.MS.cell(t.a()),
+        Unit.MS.cell(t.b()),
+        v.text,
+        v.standing,
+        values(adam, ah),
+        Unit.MS,
+        Map.of("AdaHessian", t));
+  }
+
+  private Row memoryRow() {
+    List<MemoryProbe.Usage> a = r.memory.get(ADAM);
+    List<MemoryProbe.Usage> h = r.memory.get(ADAHESSIAN);
+    String measure =
+        "peak training memory: RSS growth over "
+            + MemoryProbe.STEPS
+            + " steps, batch "
+            + p.batch()
+            + ", a fresh JVM each";
+    String claim = "\"Memory cost: slightly higher\"";
+    String failure =
+        a.stream()
+            .map(MemoryProbe.Usage::failure)
+            .filter(f -> f != null)
+            .findFirst()
+            .orElse(
+                h.stream()
+                    .map(MemoryProbe.Usage::failure)
+                    .filter(f -> f != null)
+                    .findFirst()
+                    .orElse(null));
+    if (failure != null || a.isEmpty()) {
+      return new Row(
+          "3",
+          claim,
+          measure,
+          Integer.toString(a.size()),
+          "n/a",
+          "n/a",
+          "not measured: " + (failure != null ? failure : "no probe ran"),
+          Standing.TOO_FEW,
+          Map.of(),
+          Unit.MIB,
+          Map.of());
+    }
+    double[] adam = a.stream().mapToDouble(MemoryProbe.Usage::growthBytes).toArray();
+    double[] ah = h.stream().mapToDouble(MemoryProbe.Usage::growthBytes).toArray();
+    return row(
+        "3",
+        claim,
+        measure,
+        Unit.MIB,
+        adam,
+        ah,
+        Expect.HIGHER,
+        "less",
+        "more",
+        ratioNote(adam, ah));
+  }
+
+  /** "; ratio 2.31 ± 0.05" of the per-seed ratios b/a (the seeds pair the values). */
+  private static String ratioNote(double[] a, double[] b) {
+    int n = Math.min(a.length, b.length);
+    double[] ratio = new double[n];
+    for (int i = 0; i < n; i++) {
+      ratio[i] = b[i] / a[i];
+    }
+    Stats.Summary s = Stats.Summary.of(ratio);
+    if (s.n() == 0) {
+      return "";
+    }
+    return s.n() > 1
+        ? String.format(Locale.ROOT, "; per-seed ratio %.2f ± %.2f", s.mean(), s.sd())
+        : String.format(Locale.ROOT, "; ratio %.2f", s.mean());
+  }
+
+  private Row countRow(
+      String id, String claim, String measure, double[] adam, double[] ah, int runsPerSeed) {
+    Stats.Test t = Stats.welch(adam, ah);
+    String a =
+        String.format(
+            Locale.ROOT, "%.0f of %d", Arrays.stream(adam).sum(), adam.length * runsPerSeed);
+    String h =
+        String.format(Locale.ROOT, "%.0f of %d", Arrays.stream(ah).sum(), ah.length * runsPerSeed);
+    Verdict v = verdict(t, Expect.LOWER, Unit.COUNT, "fewer", "more", "");
+    return new Row(
+        id,
+        claim,
+        measure,
+        seeds(adam, ah),
+        a,
+        h,
+        v.text,
+        v.standing,
+        values(adam, ah),
+        Unit.COUNT,
+        Map.of("AdaHessian", t));
+  }
+
+  private Row row(
+      String id,
+      String claim,
+      String measure,
+      Unit unit,
+      double[] adam,
+      double[] ah,
+      Expect expect,
+      String lowerWord,
+      String higherWord,
+      String note) {
+    Stats.Test t = Stats.welch(adam, ah);
+    Verdict v = verdict(t, expect, unit, lowerWord, higherWord, note);
+    return new Row(
+        id,
+        claim,
+        measure,
+        seeds(adam, ah),
+        unit.cell(t.a()),
+        unit.cell(t.b()),
+        v.text,
+        v.standing,
+        values(adam, ah),
+        unit,
+        Map.of("AdaHessian", t));
+  }
+
+  private static Map<String, double[]> values(double[] adam, double[] ah) {
+    Map<String, double[]> values = new LinkedHashMap<>();
+    values.put("Adam", adam);
+    values.put("AdaHessian", ah);
+    return values;
+  }
+
+  private static String seeds(double[] a, double[] b) {
+    long na = Arrays.stream(a).filter(Double::isFinite).count();
+    long nb = Arrays.stream(b).filter(Double::isFinite).count();
+    return na == nb ? Long.toString(na) : na + " / " + nb;
+  }
+
+  record Verdict(String text, Standing standing) {}
+
+  /**
+   * The effect a test found: the geometric mean ratio of a paired ratio test, else the unit's
+   * effect of the means.
+   */
+  static String effect(Stats.Test t, Unit unit) {
+    return Double.isFinite(t.ratio())
+        ? String.format(Locale.ROOT, "%.2fx", t.ratio())
+        : unit.effect(t.a().mean(), t.b().mean());
+  }
+
+  /** The verdict on AdaHessian against Adam, from the test alone. */
+  static Verdict verdict(
+      Stats.Test t, Expect expect, Unit unit, String lowerWord, String higherWord, String note) {
+    return switch (t.outcome()) {
+      case TOO_FEW -> new Verdict("too few seeds to test" + note, Standing.TOO_FEW);
+      case NOT_DISTINGUISHABLE ->
+          new Verdict(
+              "not distinguishable (" + t.pText() + ")" + note, Standing.NOT_DISTINGUISHABLE);
+      case LOWER, HIGHER -> {
+        boolean lower = t.outcome() == Stats.Outcome.LOWER;
+        String what =
+            "AdaHessian "
+                + (lower ? lowerWord : higherWord)
+                + " ("
+                + effect(t, unit)
+                + ", "
+                + t.pText()
+                + ")";
+        if (expect == Expect.NONE) {
+          yield new Verdict(what + note, Standing.NO_CLAIM);
+        }
+        boolean agrees = lower == (expect == Expect.LOWER);
+        yield new Verdict(
+            (agrees ? "supports: " : "against: ") + what + note,
+            agrees ? Standing.SUPPORTED : Standing.AGAINST);
+      }
+    };
+  }
+
+  /** Both tables in Markdown (padded to read as text too), the footer and the summary. */
+  String markdown(String footer) {
+    StringBuilder out = new StringBuilder();
+    out.append(table(HEADER, rows.stream().map(Row::cells).toList()));
+    out.append('\n');
+    out.append(summary());
+    out.append('\n');
+    out.append("Row 11, the cheaper AdaHessian variants (the measures of rows 1, 2 and 6):\n\n");
+    List<List<String>> lines = new ArrayList<>();
+    for (Row row : variantRows) {
+      List<String> line = new ArrayList<>(List.of(row.id(), row.measure(), row.seeds()));
+      line.addAll(variantCells.get(row));
+      line.add(row.verdict());
+      lines.add(line);
+    }
+    out.append(table(VARIANT_HEADER, lines));
+    out.append('\n').append(footer);
+    return out.toString();
+  }
+
+  /** Which rows support the claim, which go against it, which cannot tell. */
+  String summary() {
+    return "Supports the article: "
+        + ids(Standing.SUPPORTED)
+        + "\n"
+        + "Against the article: "
+        + ids(Standing.AGAINST)
+        + "\n"
+        + "Not distinguishable at 5%: "
+        + ids(Standing.NOT_DISTINGUISHABLE)
+        + "\n"
+        + (rows.stream().anyMatch(x -> x.standing() == Standing.PENDING)
+            ? "Pending: " + ids(Standing.PENDING) + "\n"
+            : "");
+  }
+
+  private String ids(Standing standing) {
+    String list =
+        rows.stream()
+            .filter(x -> x.standing() == standing)
+            .map(Row::id)
+            .collect(Collectors.joining(", "));
+    return list.isEmpty() ? "-" : "rows " + list;
+  }
+
+  /**
+   * One line per row and optimizer: row, measure, optimizer, n, mean, sd, unit, p against Adam,
+   * verdict.
+   */
+  String csv() {
+    StringBuilder csv =
+        new StringBuilder("row,claim,measure,optimizer,n,mean,sd,unit,p_vs_adam,verdict\n");
+    for (List<Row> table : List.of(rows, variantRows)) {
+      for (Row row : table) {
+        for (Map.Entry<String, double[]> e : row.values().entrySet()) {
+          Stats.Summary s = Stats.Summary.of(e.getValue());
+          Stats.Test t = row.tests().get(e.getKey());
+          csv.append(
+                  String.join(
+                      ",",
+                      csvCell(row.id()),
+                      csvCell(row.claim()),
+                      csvCell(row.measure()),
+                      csvCell(e.getKey()),
+                      Integer.toString(s.n()),
+                      number(s.mean()),
+                      number(s.sd()),
+                      row.unit().name().toLowerCase(Locale.ROOT),
+                      t == null || t.outcome() == Stats.Outcome.TOO_FEW ? "" : number(t.p()),
+                      csvCell(row.verdict())))
+              .append('\n');
+        }
+        if (row.values().isEmpty()) {
+          csv.append(
+                  String.join(
+                      ",",
+                      csvCell(row.id()),
+                      csvCell(row.claim()),
+                      csvCell(row.measure()),
+                      "",
+                      "",
+                      "",
+                      "",
+                      "",
+                      "",
+                      csvCell(row.verdict())))
+              .append('\n');
+        }
+      }
+    }
+    return csv.toString();
+  }
+
+  private static String number(double v) {
+    return Double.isFinite(v) ? String.format(Locale.ROOT, "%.6g", v) : "";
+  }
+
+  private static String csvCell(String s) {
+    return s.contains(",") || s.contains("\"") ? '"' + s.replace("\"", "\"\"") + '"' : s;
+  }
+
+  static String table(List<String> header, List<List<String>> body) {
+    List<List<String>> lines = new ArrayList<>();
+    lines.add(header);
+    lines.addAll(body);
+    int[] widths = new int[header.size()];
+    for (List<String> line : lines) {
+      for (int i = 0; i < widths.length; i++) {
+        widths[i] = Math.max(widths[i], line.get(i).length());
+      }
+    }
+    lines.add(1, Arrays.stream(widths).mapToObj("-"::repeat).toList());
+    StringBuilder out = new StringBuilder();
+    for (List<String> line : lines) {
+      out.append('|');
+      for (int i = 0; i < widths.length; i++) {
+        String cell = line.get(i).replace("|", "\\|");
+        out.append(' ')
+            .append(cell)
+            .append(" ".repeat(Math.max(0, widths[i] - cell.length())))
+            .append(" |");
+      }
+      out.append('\n');
+    }
+    return out.toString();
+  }
+}
