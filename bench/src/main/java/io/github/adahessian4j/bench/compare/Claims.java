@@ -208,7 +208,7 @@ final class Claims {
     }
     double total = tasks.stream().mapToDouble(Task::estimateMs).sum();
     log.accept(String.format(Locale.ROOT, "calibration (ms per step, batch %d): %s; deep net Adam %.1f, AdaHessian %.1f; "
-            + "validation pass %.0f ms. %d runs, about %.0f s of work at that speed.", p.batch(),
+            + "validation pass %.0f ms. %d tasks, about %.0f s of work at that speed.", p.batch(),
         String.join(", ", Arrays.stream(Arm.values()).map(a -> String.format(Locale.ROOT, "%s %.1f", a.label, cal.ms(a)))
             .toList()), cal.deepMs(ADAM), cal.deepMs(ADAHESSIAN), cal.evalMs, tasks.size(), total / 1000));
     try (ProgressBar bar = new ProgressBarBuilder()
@@ -240,7 +240,7 @@ final class Claims {
         done = base + task.estimateMs();
         bar.stepTo(Math.round(done));
       }
-      bar.setExtraMessage(String.format(Locale.ROOT, "done: %d runs", tasks.size()));
+      bar.setExtraMessage(String.format(Locale.ROOT, "done: %d tasks", tasks.size()));
     }
     results.wallSeconds = (System.nanoTime() - began) / 1e9;
     return results;
