@@ -19,7 +19,8 @@ cp_file="$PWD/bench/target/claims-classpath.txt"
 # shellcheck disable=SC2086
 mvn -B -q ${MAVEN_ARGS:-} -pl presets,java,bench dependency:build-classpath -Dmdep.includeScope=runtime \
   -DexcludeGroupIds=io.github.adahessian4j -Dmdep.outputFile="$cp_file" >/dev/null
-natives=$(ls presets/target/adahessian4j-presets-*-linux-x86_64*.jar | head -n 1)
+jars=(presets/target/adahessian4j-presets-*-linux-x86_64*.jar)
+natives="${jars[0]}"
 classpath="bench/target/classes:java/target/classes:presets/target/classes:$natives:$(cat "$cp_file")"
 exec java -Xmx2g -Djava.awt.headless=true -Dadahessian4j.compare.out=bench/target/compare -cp "$classpath" \
   io.github.adahessian4j.bench.BenchCli compare --full "$@"

@@ -264,7 +264,7 @@ final class Claims {
         String.format(
             Locale.ROOT,
             "calibration (ms per step, batch %d): %s; deep net Adam %.1f, AdaHessian %.1f; "
-                + "validation pass %.0f ms. %d runs, about %.0f s of work at that speed.",
+                + "validation pass %.0f ms. %d tasks, about %.0f s of work at that speed.",
             p.batch(),
             String.join(
                 ", ",
@@ -308,7 +308,7 @@ final class Claims {
         done = base + task.estimateMs();
         bar.stepTo(Math.round(done));
       }
-      bar.setExtraMessage(String.format(Locale.ROOT, "done: %d runs", tasks.size()));
+      bar.setExtraMessage(String.format(Locale.ROOT, "done: %d tasks", tasks.size()));
     }
     results.wallSeconds = (System.nanoTime() - began) / 1e9;
     return results;
