@@ -127,7 +127,7 @@ public final class Compare implements Callable<Integer> {
       description =
           "Validation accuracy to reach, in percent "
               + "(default: 95 for MNIST and IDX folders, 85 for Fashion-MNIST, 90 for synthetic data; with --full 93 for "
-              + "MNIST and IDX folders, 80 for Fashion-MNIST, which Adam too reaches within the 3 epochs).")
+              + "MNIST and IDX folders, which Adam too reaches within the 3 epochs on MNIST, and 80 for Fashion-MNIST).")
   Double target;
 
   @Option(
