@@ -33,8 +33,11 @@ public final class LauncherProbeMain {
       System.err.println("to stderr from " + rank);
       return;
     }
-    Files.writeString(
-        Path.of(args[1]).resolve("pid-" + rank), Long.toString(ProcessHandle.current().pid()));
+    // Written whole, then renamed: the test polls for the file and must never read it half-written.
+    Path pidFile = Path.of(args[1]).resolve("pid-" + rank);
+    Path partial = Path.of(args[1]).resolve("pid-" + rank + ".tmp");
+    Files.writeString(partial, Long.toString(ProcessHandle.current().pid()));
+    Files.move(partial, pidFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     if (args[0].equals("fail-rank-1") && rank.equals("1")) {
       Thread.sleep(300);
       System.out.println("failing");
