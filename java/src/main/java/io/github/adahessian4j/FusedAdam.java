@@ -60,12 +60,12 @@ public abstract sealed class FusedAdam extends FusedOptimizer<AdamOptions> permi
     try {
       return inStepScope(
           scope -> {
-            clearGrads();
+            resetGrads();
             boolean[] none = new boolean[params.length];
             Tensor loss = closure.get();
             int culprit = firstNewGrad(none);
             if (culprit >= 0) {
-              clearGrads();
+              resetGrads();
               throw new OptimizerException(
                   operation()
                       + " refused: the closure called backward() ("
@@ -81,16 +81,6 @@ public abstract sealed class FusedAdam extends FusedOptimizer<AdamOptions> permi
           });
     } finally {
       exit();
-    }
-  }
-
-  private void clearGrads() {
-    for (Tensor p : params) {
-      try (Tensor grad = p.grad()) {
-        if (grad.defined()) {
-          p.mutable_grad().reset();
-        }
-      }
     }
   }
 

@@ -659,12 +659,17 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
   @Override
   public void zeroGrad() {
     ensureOpen();
+    resetGrads();
+  }
+
+  /** Resets every parameter's gradient to undefined (zeroGrad without the open check). */
+  void resetGrads() {
     for (Tensor p : params) {
-      Tensor grad = p.grad();
-      if (grad.defined()) {
-        p.mutable_grad().reset();
+      try (Tensor grad = p.grad()) {
+        if (grad.defined()) {
+          p.mutable_grad().reset();
+        }
       }
-      grad.close();
     }
   }
 
