@@ -389,7 +389,13 @@ final class Claims {
       TrainingRun.Spec spec = arm.spec(p.defaultLr(arm.kind), p.batch());
       int steps = TrainingRun.totalSteps(spec, main, trainSize);
       int evals = steps / Math.max(1, (trainSize / p.batch()) / p.evalsPerEpoch()) + 3;
-      double estimate = steps * cal.ms(arm) + evals * cal.evalMs + cal.trainEvalMs;
+      double estimate =
+          steps * cal.ms(arm)
+              + evals * cal.evalMs
+              + cal.trainEvalMs
+              + (arm.primary()
+                  ? analysis.estimateMs(cal.ms(Arm.of(OptimizerKind.ADAM)), p.batch())
+                  : 0);
       tasks.add(
           new Task(
               at + ": " + spec.label(),

@@ -47,7 +47,7 @@ final class ClaimsTable {
     NOT_DISTINGUISHABLE,
     NO_CLAIM,
     TOO_FEW,
-    PENDING
+    NOT_MEASURED
   }
 
   /** How a measure's values read. */
@@ -344,17 +344,16 @@ final class ClaimsTable {
     }
     String flat = "\"flatter regions of the loss surface\"";
     if (!r.curvatureAvailable) {
-      String pending = HessianAnalysis.PENDING_TEXT;
       rows.add(
           new Row(
               "10",
               flat,
               "top Hessian eigenvalue and trace at the final weights",
               "-",
-              "pending",
-              "pending",
-              pending,
-              Standing.PENDING,
+              "-",
+              "-",
+              HessianAnalysis.OFF_TEXT,
+              Standing.NOT_MEASURED,
               Map.of(),
               Unit.PLAIN,
               Map.of()));
@@ -777,8 +776,8 @@ final class ClaimsTable {
         + "Not distinguishable at 5%: "
         + ids(Standing.NOT_DISTINGUISHABLE)
         + "\n"
-        + (rows.stream().anyMatch(x -> x.standing() == Standing.PENDING)
-            ? "Pending: " + ids(Standing.PENDING) + "\n"
+        + (rows.stream().anyMatch(x -> x.standing() == Standing.NOT_MEASURED)
+            ? "Not measured: " + ids(Standing.NOT_MEASURED) + "\n"
             : "");
   }
 

@@ -261,6 +261,15 @@ public final class Compare implements Callable<Integer> {
   int timingSteps;
 
   @Option(
+      names = "--curvature-images",
+      paramLabel = "N",
+      defaultValue = "1024",
+      description =
+          "Full run: row 10's Hessian (top eigenvalue, trace) at each main run's final weights, on the first N "
+              + "training images; 0 leaves row 10 out (default: ${DEFAULT-VALUE}).")
+  int curvatureImages;
+
+  @Option(
       names = "--memory-probe",
       hidden = true,
       paramLabel = "OPTIMIZER",
@@ -400,7 +409,7 @@ public final class Compare implements Callable<Integer> {
             data,
             this::probeArgs,
             dir.resolve("runs.jsonl"),
-            HessianAnalysis.PENDING,
+            curvature(),
             line -> {
               out.println(line);
               out.flush();
@@ -428,6 +437,10 @@ public final class Compare implements Callable<Integer> {
     return 0;
   }
 
+  private HessianAnalysis curvature() {
+    return curvatureImages == 0 ? HessianAnalysis.OFF : HessianAnalysis.library(curvatureImages);
+  }
+
   private String footer(Claims.Plan plan, Protocol p, DataSet data, double wallSeconds) {
     List<String> args =
         spec.commandLine().getParseResult() != null
@@ -447,7 +460,7 @@ public final class Compare implements Callable<Integer> {
             + "(each one's default); validation checked every %d steps in the main runs; lr grid x%s; batch sizes %s; "
             + "label noise %s; depth: %s; time per step: every optimizer in turns in one process, %d rounds of %d steps "
             + "per seed; memory: peak RSS growth over %d steps in a fresh JVM per optimizer and seed (%d seeds); "
-            + "%d libtorch thread(s).%n"
+            + "%s; %d libtorch thread(s).%n"
             + "Run: adahessian4j-bench %s (%.0f s wall-clock).%n",
         data.source(),
         p.trainSize(),
@@ -466,6 +479,7 @@ public final class Compare implements Callable<Integer> {
         plan.timingSteps(),
         MemoryProbe.STEPS,
         plan.memorySeeds(),
+        curvature().description(),
         p.threads(),
         String.join(" ", args),
         wallSeconds);
@@ -567,6 +581,9 @@ public final class Compare implements Callable<Integer> {
       }
       if (timingRounds < 1 || timingSteps < 1) {
         problems.add("--timing-rounds and --timing-steps must be at least 1");
+      }
+      if (curvatureImages < 0) {
+        problems.add("--curvature-images must not be negative");
       }
     }
     if (!problems.isEmpty()) {

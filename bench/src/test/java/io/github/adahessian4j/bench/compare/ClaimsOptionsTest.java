@@ -195,7 +195,47 @@ class ClaimsOptionsTest {
     assertEquals(12.5, r.curvature().topEigenvalue());
     assertEquals(5, seen[0]);
     assertEquals(4, seen[1]);
-    assertNull(HessianAnalysis.PENDING.analyse(null, null, 0));
+    assertNull(HessianAnalysis.OFF.analyse(null, null, 0));
+  }
+
+  @Test
+  void theLibrarysCurvatureIsThatOfTheFirstImagesWhateverTheChunks() {
+    torch.manual_seed(3);
+    Model.Net net = Model.MLP.create();
+    try (PointerScope scope = new PointerScope()) {
+      org.bytedeco.pytorch.TensorVector params = net.parameters();
+      List<Tensor> before = new java.util.ArrayList<>();
+      for (long i = 0; i < params.size(); i++) {
+        before.add(params.get(i).clone());
+      }
+      // 250 images in closures of 64, 64, 64 and 58, weighted by size: the Hessian of the mean.
+      HessianAnalysis.Curvature chunked =
+          HessianAnalysis.library(250, 64).analyse(net, data.train(), 11);
+      Tensor x = data.train().images().narrow(0, 0, 250);
+      Tensor y = data.train().labels().narrow(0, 0, 250);
+      try (io.github.adahessian4j.HessianAnalysis h =
+          io.github.adahessian4j.HessianAnalysis.builder()
+              .module(net)
+              .loss(() -> torch.cross_entropy_loss(net.forward(x), y))
+              .seed(11)
+              .build()) {
+        double top =
+            h.topEigenvalues(
+                    io.github.adahessian4j.HessianEigenvalues.Options.DEFAULTS
+                        .withTolerance(HessianAnalysis.EIGENVALUE_TOLERANCE)
+                        .withMaxIterations(100))
+                .eigenvalues()[0];
+        double trace = h.trace(HessianAnalysis.TRACE).trace();
+        assertTrue(top > 0, "top eigenvalue " + top);
+        assertEquals(top, chunked.topEigenvalue(), 1e-4 * top);
+        assertEquals(trace, chunked.trace(), 1e-4 * Math.abs(trace));
+      }
+      for (int i = 0; i < before.size(); i++) {
+        assertTrue(torch.equal(before.get(i), params.get(i)), "parameter " + i + " unchanged");
+      }
+    } finally {
+      net.close();
+    }
   }
 
   private static long[] labels(Tensor t) {

@@ -25,7 +25,9 @@ import org.junit.jupiter.api.io.TempDir;
 class ClaimsRunTest {
   private static final byte[] PNG_SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
   private static final List<String> ROWS =
-      List.of("1a", "1b", "2", "3", "4", "5a", "5b", "6a", "6b", "7", "8a", "8b", "8c", "9a", "10");
+      List.of(
+          "1a", "1b", "2", "3", "4", "5a", "5b", "6a", "6b", "7", "8a", "8b", "8c", "9a", "10a",
+          "10b");
 
   @TempDir Path out;
 
@@ -68,6 +70,8 @@ class ClaimsRunTest {
                 "2",
                 "--timing-steps",
                 "2",
+                "--curvature-images",
+                "64",
                 "--out",
                 out.toString());
     String text = printed.toString();
@@ -98,7 +102,12 @@ class ClaimsRunTest {
     assertEquals(
         List.of("3", "3"), List.of(rows.get(0).get(3), rows.get(7).get(3)), "main rows: all seeds");
     assertEquals("2", rows.get(5).get(3), "grids: the variant seeds");
-    assertEquals(HessianAnalysis.PENDING_TEXT, rows.get(ROWS.size() - 1).get(6));
+    for (List<String> curvature : rows.subList(ROWS.size() - 2, ROWS.size())) {
+      // Measured at every main run's final weights: "mean ± sd" in both columns, a verdict.
+      assertTrue(curvature.get(4).contains(" ± "), "row 10 Adam: " + curvature);
+      assertTrue(curvature.get(5).contains(" ± "), "row 10 AdaHessian: " + curvature);
+    }
+    assertTrue(text.contains("curvature: Hessian of the mean cross-entropy on the first 64"), text);
     assertTrue(rows.get(3).get(4).endsWith("MiB"), "memory measured: " + rows.get(3));
     int variantsAt = 2 + ROWS.size();
     assertEquals(ClaimsTable.VARIANT_HEADER, lines.get(variantsAt), text);
@@ -118,6 +127,10 @@ class ClaimsRunTest {
     long trainingRuns = runs.stream().filter(l -> l.startsWith("{\"kind\": \"run\"")).count();
     assertEquals(3 * 2 + 2 * 3 + 2 * 2 * 5, trainingRuns, String.join("\n", runs));
     assertEquals(3, runs.stream().filter(l -> l.startsWith("{\"kind\": \"timing\"")).count());
+    assertEquals(
+        3 * 2,
+        runs.stream().filter(l -> l.contains("\"curvature\": {")).count(),
+        "the main runs of Adam and AdaHessian carry their curvature");
     assertEquals(2, runs.stream().filter(l -> l.startsWith("{\"kind\": \"memory\"")).count());
     assertTrue(Files.readString(out.resolve("full-run.json")).contains("\"seeds\": 3"));
     assertTrue(Files.readString(out.resolve("protocol.json")).contains("\"seed\": 1"));
