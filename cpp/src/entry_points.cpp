@@ -166,7 +166,7 @@ int ah4j_find_non_finite(void* const* tensors, int64_t count, int64_t* first_non
 int ah4j_tensor_stats(void* const* tensors, int64_t count, int32_t* non_finite, double* sum_sq,
                       double* sum_abs, double* max_abs) {
   return guarded([&] {
-    require_lists(count, {tensors, non_finite, sum_sq, sum_abs, max_abs});
+    require_lists(count, {tensors, non_finite, sum_sq});  // sum_abs, max_abs: may be null
     const std::vector<TensorView> t = read_first(tensors, "tensors", count);
     require_cpu(t, "the statistics pass");
     cpu::tensor_stats(t, non_finite, sum_sq, sum_abs, max_abs);

@@ -585,6 +585,20 @@ void stats_tests() {
          "tensor_stats: float64 tensor");
   expect(sq[2] == 0 && ab[2] == 0 && mx[2] == 0 && bad[2] == 0,
          "tensor_stats: an empty tensor gives zeros");
+  // Without the |x| statistics (null): the same sums of squares, to the bit, and the other
+  // statistic where asked for.
+  for (int mode = 0; mode < 3; ++mode) {
+    std::vector<int32_t> bad2(3, -1);
+    std::vector<double> sq2(3, -1), ab2(3, -7), mx2(3, -7);
+    const int st =
+        ah4j_tensor_stats(reinterpret_cast<void**>(list.data()), 3, bad2.data(), sq2.data(),
+                          mode == 1 ? ab2.data() : nullptr, mode == 2 ? mx2.data() : nullptr);
+    expect(st == AH4J_OK && sq2 == sq && bad2 == bad &&
+               (mode == 1 ? ab2 == ab : ab2 == std::vector<double>(3, -7)) &&
+               (mode == 2 ? mx2 == mx : mx2 == std::vector<double>(3, -7)),
+           "tensor_stats without sum_abs / max_abs (mode " + std::to_string(mode) +
+               "): same squares and flags, the skipped outputs untouched");
+  }
   void* data = nullptr;
   aoti_torch_get_data_ptr(a, &data);
   static_cast<float*>(data)[n - 2] = std::numeric_limits<float>::quiet_NaN();

@@ -173,8 +173,9 @@ struct ChunkStats {
 // then the tail in order. A sum of squares in double is non-finite exactly when some element is
 // NaN or infinite, short of overflow: float inputs cannot overflow it (3.4e38^2 is 1.2e77), so for
 // them it is the non-finite check; for float64 a non-finite sum is confirmed with the exact
-// exponent test.
-template <typename P>
+// exponent test. kAbs / kMax: whether to compute the sum and the max of |x| (a gradients' pass
+// that needs neither reads as fast as the plain non-finite check); what is skipped stays 0.
+template <bool kAbs, bool kMax, typename P>
 ChunkStats stats_range(const P* __restrict x, int64_t begin, int64_t end) {
   constexpr int kLanes = 32;
   double sq[kLanes] = {}, ab[kLanes] = {}, mx[kLanes] = {};
@@ -183,8 +184,12 @@ ChunkStats stats_range(const P* __restrict x, int64_t begin, int64_t end) {
     double a[kLanes];
     for (int j = 0; j < kLanes; ++j) a[j] = std::abs(static_cast<double>(x[i + j]));
     for (int j = 0; j < kLanes; ++j) sq[j] += a[j] * a[j];
-    for (int j = 0; j < kLanes; ++j) ab[j] += a[j];
-    for (int j = 0; j < kLanes; ++j) mx[j] = mx[j] < a[j] ? a[j] : mx[j];
+    if constexpr (kAbs) {
+      for (int j = 0; j < kLanes; ++j) ab[j] += a[j];
+    }
+    if constexpr (kMax) {
+      for (int j = 0; j < kLanes; ++j) mx[j] = mx[j] < a[j] ? a[j] : mx[j];
+    }
   }
   ChunkStats s;
   for (int j = 0; j < kLanes; ++j) {
@@ -195,15 +200,15 @@ ChunkStats stats_range(const P* __restrict x, int64_t begin, int64_t end) {
   for (; i < end; ++i) {
     const double a = std::abs(static_cast<double>(x[i]));
     s.sum_sq += a * a;
-    s.sum_abs += a;
-    s.max_abs = s.max_abs < a ? a : s.max_abs;
+    if constexpr (kAbs) s.sum_abs += a;
+    if constexpr (kMax) s.max_abs = s.max_abs < a ? a : s.max_abs;
   }
   s.non_finite = !std::isfinite(s.sum_sq) && (sizeof(P) < 8 || has_non_finite(x, begin, end));
   return s;
 }
 
-// float16 and bfloat16: element by element (their sums cannot overflow either).
-template <typename H>
+// float16 and bfloat16: element by element (their sums cannot overflow either), all statistics.
+template <bool kAbs, bool kMax, typename H>
 ChunkStats stats_range_half(const H* __restrict x, int64_t begin, int64_t end) {
   ChunkStats s;
   for (int64_t i = begin; i < end; ++i) {
@@ -216,12 +221,26 @@ ChunkStats stats_range_half(const H* __restrict x, int64_t begin, int64_t end) {
   return s;
 }
 
-inline ChunkStats stats_range(const c10::Half* x, int64_t begin, int64_t end) {
-  return stats_range_half(x, begin, end);
+template <bool kAbs, bool kMax, typename P>
+ChunkStats chunk_stats(const P* x, int64_t begin, int64_t end) {
+  if constexpr (std::is_same_v<P, c10::Half> || std::is_same_v<P, c10::BFloat16>) {
+    return stats_range_half<kAbs, kMax>(x, begin, end);
+  } else {
+    return stats_range<kAbs, kMax>(x, begin, end);
+  }
 }
 
-inline ChunkStats stats_range(const c10::BFloat16* x, int64_t begin, int64_t end) {
-  return stats_range_half(x, begin, end);
+template <bool kAbs, bool kMax>
+void stats_chunks(const std::vector<TensorView>& tensors, const std::vector<Chunk>& chunks,
+                  int64_t total, std::vector<ChunkStats>& partial) {
+  const Chunk* first = chunks.data();
+  for_each_chunk(chunks, total, [&](const Chunk& c) {
+    dispatch_cpu(tensors[c.tensor].dtype, [&](auto p_tag, auto) {
+      using P = typename decltype(p_tag)::type;
+      partial[&c - first] =
+          chunk_stats<kAbs, kMax>(static_cast<const P*>(tensors[c.tensor].data), c.begin, c.end);
+    });
+  });
 }
 
 }  // namespace
@@ -353,24 +372,27 @@ void tensor_stats(const std::vector<TensorView>& tensors, int32_t* non_finite, d
   int64_t total = 0;
   const auto chunks = chunks_of(tensors, 1, &total);
   std::vector<ChunkStats> partial(chunks.size());
-  const Chunk* first = chunks.data();
-  for_each_chunk(chunks, total, [&](const Chunk& c) {
-    dispatch_cpu(tensors[c.tensor].dtype, [&](auto p_tag, auto) {
-      using P = typename decltype(p_tag)::type;
-      partial[&c - first] =
-          stats_range(static_cast<const P*>(tensors[c.tensor].data), c.begin, c.end);
-    });
-  });
+  if (sum_abs && max_abs) {
+    stats_chunks<true, true>(tensors, chunks, total, partial);
+  } else if (sum_abs) {
+    stats_chunks<true, false>(tensors, chunks, total, partial);
+  } else if (max_abs) {
+    stats_chunks<false, true>(tensors, chunks, total, partial);
+  } else {
+    stats_chunks<false, false>(tensors, chunks, total, partial);
+  }
   for (size_t i = 0; i < tensors.size(); ++i) {
     non_finite[i] = 0;
-    sum_sq[i] = sum_abs[i] = max_abs[i] = 0;
+    sum_sq[i] = 0;
+    if (sum_abs) sum_abs[i] = 0;
+    if (max_abs) max_abs[i] = 0;
   }
   for (size_t k = 0; k < chunks.size(); ++k) {  // chunks of a tensor are consecutive, in order
     const int64_t i = chunks[k].tensor;
     non_finite[i] |= partial[k].non_finite ? 1 : 0;
     sum_sq[i] += partial[k].sum_sq;
-    sum_abs[i] += partial[k].sum_abs;
-    max_abs[i] = max_abs[i] < partial[k].max_abs ? partial[k].max_abs : max_abs[i];
+    if (sum_abs) sum_abs[i] += partial[k].sum_abs;
+    if (max_abs) max_abs[i] = max_abs[i] < partial[k].max_abs ? partial[k].max_abs : max_abs[i];
   }
 }
 

@@ -502,9 +502,12 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
 
   /**
    * The one read pass over {@code tensors[i]} for {@code i} in {@code active} (null entries are
-   * left out): the core's statistics pass on the CPU, libtorch ops on CUDA tensors.
+   * left out): the core's statistics pass on the CPU, libtorch ops on CUDA tensors. Without {@code
+   * absStats} the core skips the sums of |x| and without {@code maxStat} the max of |x| (left 0: a
+   * gradients' pass needs the max for inf-norm clipping only, the sum never).
    */
-  Sums readPass(String operation, List<Integer> active, Tensor[] tensors) {
+  Sums readPass(
+      String operation, List<Integer> active, Tensor[] tensors, boolean absStats, boolean maxStat) {
     Sums sums = new Sums(params.length);
     int count = 0;
     int[] owner = new int[active.size()];
@@ -527,15 +530,15 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
             count,
             nonFiniteArg.get(),
             sumSqArg.get(),
-            sumAbsArg.get(),
-            maxAbsArg.get());
+            absStats ? sumAbsArg.get() : null,
+            maxStat ? maxAbsArg.get() : null);
     NativeCore.check(status, operation, k -> describe(owner[(int) k]));
     for (int k = 0; k < count; k++) {
       int i = owner[k];
       sums.read[i] = true;
       sums.sumSq[i] = sumSqArg.get(k);
-      sums.sumAbs[i] = sumAbsArg.get(k);
-      sums.maxAbs[i] = maxAbsArg.get(k);
+      sums.sumAbs[i] = absStats ? sumAbsArg.get(k) : 0;
+      sums.maxAbs[i] = maxStat ? maxAbsArg.get(k) : 0;
       if (sums.firstNonFinite < 0 && nonFiniteArg.get(k) != 0) {
         sums.firstNonFinite = i;
       }
@@ -584,7 +587,7 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
     if (!readsTensors()) {
       return true;
     }
-    Sums sums = readPass(operation, active, grads);
+    Sums sums = readPass(operation, active, grads, false, clipNormType == Double.POSITIVE_INFINITY);
     if (sums.firstNonFinite >= 0 && nonFinitePolicy != NonFinitePolicy.IGNORE) {
       skip(operation, "gradient", sums.firstNonFinite, r);
       return false;
@@ -623,7 +626,7 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
     if (!readsTensors()) {
       return new Sums(params.length);
     }
-    Sums sums = readPass(operation, active, diags);
+    Sums sums = readPass(operation, active, diags, true, true);
     if (sums.firstNonFinite >= 0 && nonFinitePolicy != NonFinitePolicy.IGNORE) {
       skip(operation, "Hessian-diagonal estimate", sums.firstNonFinite, r);
       return null;
@@ -832,15 +835,17 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
    * Runs {@code body} (a step: its closure and its update) in a {@link PointerScope} of its own, so
    * every native object the closure creates (the forward pass's activations, held by Java wrappers)
    * is freed when the step ends, not when the garbage collector gets to it. The loss {@code body}
-   * returns survives as a new handle to the same tensor, owned by the caller's innermost scope (or,
-   * outside any scope, by the garbage collector). A tensor the closure creates and the caller keeps
+   * returns survives detached ({@code detach()}: the same storage, no graph), owned by the caller's
+   * innermost scope (or, outside any scope, by the garbage collector): a handle to the loss itself
+   * would keep its graph, and with it every activation (AdaHessian's create_graph retains them
+   * all), alive until the collector runs. A tensor the closure creates and the caller keeps
    * elsewhere is freed with the step: create such tensors outside the closure.
    */
   static Tensor inStepScope(java.util.function.Function<PointerScope, Tensor> body) {
     Tensor kept;
     try (PointerScope scope = new PointerScope()) {
       Tensor loss = body.apply(scope);
-      kept = Natives.keep(scope, new Tensor(loss));
+      kept = Natives.keep(scope, loss.detach());
     }
     PointerScope outer = PointerScope.getInnerScope();
     if (outer != null) {

@@ -32,12 +32,14 @@ public sealed interface Optimizer extends AutoCloseable permits FusedOptimizer {
    * <p>The closure runs in the step's own {@code PointerScope}: the native objects it creates (the
    * forward pass's activations) are freed when the step returns, not when the garbage collector
    * gets to them, so native memory per iteration does not depend on the collector. The returned
-   * loss stays valid (a new handle, owned by the caller's innermost scope). The rule: a tensor the
-   * closure creates and the caller keeps elsewhere is freed with the step; create such tensors
-   * outside the closure.
+   * loss is the closure's loss detached from its graph (its value, sharing its storage; owned by
+   * the caller's innermost scope): the graph, which holds every activation, is freed with the step
+   * even where the caller lets the loss go without closing it. The rule: a tensor the closure
+   * creates and the caller keeps elsewhere is freed with the step; create such tensors outside the
+   * closure.
    *
    * @param lossFunction computes and returns the loss, without calling {@code backward()}
-   * @return the closure's loss
+   * @return the closure's loss, detached
    * @throws OptimizerException if the closure broke the contract or the step's input was invalid;
    *     nothing was changed
    */

@@ -53,7 +53,9 @@ import org.openjdk.jmh.annotations.TearDown;
  *       of the gradients that steps made before they reported statistics;
  *   <li>{@code statsPass}: the read pass steps make now (ah4j_tensor_stats: the same check plus the
  *       sums behind the gradient norm, clipping and the step statistics). Its cost over {@code
- *       checkPass} is what the statistics cost a step.
+ *       checkPass} is what the statistics cost a step;
+ *   <li>{@code gradStatsPass}: the pass over gradients with 2-norm clipping or none (sums of
+ *       squares only: no sum or max of |x|).
  * </ul>
  *
  * bench/run-step-benchmarks.sh runs it and turns times into GB/s and % of the copy's bandwidth.
@@ -270,6 +272,12 @@ public class StepBenchmark {
   @Benchmark
   public double statsPass() {
     ah4j.ah4j_tensor_stats(argGrads, params.size(), argNonFinite, argSumSq, argSumAbs, argMaxAbs);
+    return argSumSq.get(0);
+  }
+
+  @Benchmark
+  public double gradStatsPass() {
+    ah4j.ah4j_tensor_stats(argGrads, params.size(), argNonFinite, argSumSq, null, null);
     return argSumSq.get(0);
   }
 

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Where a whole training iteration spends its time, Java (IterationBenchmark) against the Python
+# reference (iteration_bench.py), under both allocator settings of bench/compare.sh: perf record
+# (user and kernel, 999 Hz) of one process each, 10 warm-up and ITERATIONS timed iterations, then
+# the top symbols and the share of the kernel's page-fault path. Needs perf (Debian's
+# linux-perf) and the rights to profile (root, or kernel.perf_event_paranoid <= 1). Usage:
+#   bench/profile-iteration.sh [MODEL] [OPTIMIZER] [THREADS] [ITERATIONS]   (cnn adahessian 1 100)
+# Build first: mvn -B install -DskipTests && bench/python/install-reference.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+model="${1:-cnn}"
+optimizer="${2:-adahessian}"
+threads="${3:-1}"
+iterations="${4:-100}"
+tuned="glibc.malloc.mmap_threshold=268435456:glibc.malloc.trim_threshold=1073741824"
+export OPENBLAS_NUM_THREADS=1
+cp_file="$PWD/bench/target/classpath.txt"
+mvn -B -q -o -pl bench dependency:build-classpath -Dmdep.outputFile="$cp_file" >/dev/null
+classpath="bench/target/classes:$(cat "$cp_file")"
+out=bench/target/profile
+mkdir -p "$out"
+for allocator in default tuned; do
+  if [ "$allocator" = tuned ]; then export GLIBC_TUNABLES="$tuned"; else unset GLIBC_TUNABLES; fi
+  for lang in java python; do
+    data="$out/$lang-$model-$optimizer-$threads-$allocator.data"
+    if [ "$lang" = java ]; then
+      cmd=(java -cp "$classpath" io.github.adahessian4j.bench.compare.IterationBenchmark
+        "$model" "$optimizer" "$threads" 10 "$iterations")
+    else
+      cmd=(/usr/bin/python3 bench/python/iteration_bench.py "$model" "$optimizer" "$threads"
+        --warmup 10 --iterations "$iterations")
+    fi
+    echo "== $lang $model $optimizer, $threads thread(s), allocator $allocator"
+    perf record -q -F 999 -o "$data" -- "${cmd[@]}" 2>/dev/null | tail -1
+    report=$(perf report -i "$data" --no-children --sort dso,sym --stdio 2>/dev/null | grep -v '^#' | grep -v '^$')
+    echo "$report" | head -12
+    # The kernel's share, and its page-fault path (clear_page, the fault handlers, zeroing).
+    echo "$report" | awk '/\[k\]/ { k += $1 } /\[k\] (clear_page|.*page_fault|.*handle_mm_fault|do_anonymous_page|.*zero.*page)/ { f += $1 }
+      END { printf "kernel: %.1f%% of samples; page faults and page clearing: %.1f%%\n", k, f }'
+  done
+done
+unset GLIBC_TUNABLES
