@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repeats="${1:-3}"
 allocators="${ALLOCATORS:-default tuned}"
-tuned="glibc.malloc.mmap_threshold=268435456:glibc.malloc.trim_threshold=1073741824"
+tuned="glibc.malloc.mmap_threshold=268435456:glibc.malloc.trim_threshold=1073741824:glibc.malloc.top_pad=67108864"
 export OPENBLAS_NUM_THREADS=1 # OpenBLAS's own pool fights libtorch's OpenMP threads (README)
 cp_file="$PWD/bench/target/classpath.txt"
 mvn -B -q -o -pl bench dependency:build-classpath -Dmdep.outputFile="$cp_file" >/dev/null

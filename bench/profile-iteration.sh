@@ -12,7 +12,7 @@ model="${1:-cnn}"
 optimizer="${2:-adahessian}"
 threads="${3:-1}"
 iterations="${4:-100}"
-tuned="glibc.malloc.mmap_threshold=268435456:glibc.malloc.trim_threshold=1073741824"
+tuned="glibc.malloc.mmap_threshold=268435456:glibc.malloc.trim_threshold=1073741824:glibc.malloc.top_pad=67108864"
 export OPENBLAS_NUM_THREADS=1
 cp_file="$PWD/bench/target/classpath.txt"
 mvn -B -q -o -pl bench dependency:build-classpath -Dmdep.outputFile="$cp_file" >/dev/null
@@ -24,7 +24,9 @@ for allocator in default tuned; do
   for lang in java python; do
     data="$out/$lang-$model-$optimizer-$threads-$allocator.data"
     if [ "$lang" = java ]; then
-      cmd=(java -cp "$classpath" io.github.adahessian4j.bench.compare.IterationBenchmark
+      # The perf map names the JIT-compiled Java methods in the report.
+      cmd=(java -XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit -cp "$classpath"
+        io.github.adahessian4j.bench.compare.IterationBenchmark
         "$model" "$optimizer" "$threads" 10 "$iterations")
     else
       cmd=(/usr/bin/python3 bench/python/iteration_bench.py "$model" "$optimizer" "$threads"
@@ -33,10 +35,10 @@ for allocator in default tuned; do
     echo "== $lang $model $optimizer, $threads thread(s), allocator $allocator"
     perf record -q -F 999 -o "$data" -- "${cmd[@]}" 2>/dev/null | tail -1
     report=$(perf report -i "$data" --no-children --sort dso,sym --stdio 2>/dev/null | grep -v '^#' | grep -v '^$')
-    echo "$report" | head -12
+    head -12 <<<"$report" | cut -c1-200
     # The kernel's share, and its page-fault path (clear_page, the fault handlers, zeroing).
-    echo "$report" | awk '/\[k\]/ { k += $1 } /\[k\] (clear_page|.*page_fault|.*handle_mm_fault|do_anonymous_page|.*zero.*page)/ { f += $1 }
-      END { printf "kernel: %.1f%% of samples; page faults and page clearing: %.1f%%\n", k, f }'
+    awk '/\[k\]/ { k += $1 } /\[k\] (clear_page|.*page_fault|.*handle_mm_fault|do_anonymous_page|.*zero.*page)/ { f += $1 }
+      END { printf "kernel: %.1f%% of samples; page faults and page clearing: %.1f%%\n", k, f }' <<<"$report"
   done
 done
 unset GLIBC_TUNABLES

@@ -28,7 +28,7 @@ extern "C" {
 #define AH4J_CUDA_ERROR 3
 
 /* Bumped whenever a signature or the meaning of an argument changes. */
-#define AH4J_ABI_VERSION 2
+#define AH4J_ABI_VERSION 3
 
 /* Columns of the per-parameter hyperparameter table: a row-major double[count * AH4J_HP_COUNT]. */
 #define AH4J_HP_LR 0
@@ -66,13 +66,17 @@ int32_t ah4j_dtype_float32(void);
 /*
  * Opt-in, process-wide: tells glibc's malloc to keep freed memory for reuse instead of handing it
  * back to the kernel (which then faults it in again on the next iteration): allocations below
- * mmap_threshold bytes come from the heap, and the heap is
- * trimmed only when trim_threshold bytes are free at its top. glibc's mallopt(M_MMAP_THRESHOLD)
- * and (M_TRIM_THRESHOLD); the same as GLIBC_TUNABLES=glibc.malloc.mmap_threshold=..:
- * glibc.malloc.trim_threshold=.. set before the process starts. Returns 1 if glibc accepted both,
- * else 0 (not glibc, or a value out of range; then nothing may have changed).
+ * mmap_threshold bytes come from the heap, the heap is trimmed only when trim_threshold bytes are
+ * free at its top, and every heap grows with top_pad bytes to spare. The last one matters for
+ * threads other than the process's first (a JVM's main thread among them): glibc serves them from
+ * arenas of 64 MiB heaps and deletes a heap as soon as it is wholly free, whatever the trim
+ * threshold, unless the top pad covers it. glibc's mallopt(M_MMAP_THRESHOLD), (M_TRIM_THRESHOLD)
+ * and (M_TOP_PAD); the same as GLIBC_TUNABLES=glibc.malloc.mmap_threshold=..:
+ * glibc.malloc.trim_threshold=..:glibc.malloc.top_pad=.. set before the process starts. Returns 1
+ * if glibc accepted all three, else 0 (not glibc, or a value out of range; then nothing may have
+ * changed).
  */
-int ah4j_malloc_keep_freed(int64_t mmap_threshold, int64_t trim_threshold);
+int ah4j_malloc_keep_freed(int64_t mmap_threshold, int64_t trim_threshold, int64_t top_pad);
 
 /*
  * 1 if this build of the core has the CUDA kernels, else 0. Every entry point below dispatches on

@@ -188,17 +188,19 @@ int64_t ah4j_last_error_index(void) { return ah4j::last_error_index; }
 
 int32_t ah4j_dtype_float32(void) { return aoti_torch_dtype_float32(); }
 
-int ah4j_malloc_keep_freed(int64_t mmap_threshold, int64_t trim_threshold) {
+int ah4j_malloc_keep_freed(int64_t mmap_threshold, int64_t trim_threshold, int64_t top_pad) {
 #if defined(__GLIBC__)
   if (mmap_threshold < 0 || mmap_threshold > INT_MAX || trim_threshold < 0 ||
-      trim_threshold > INT_MAX) {
+      trim_threshold > INT_MAX || top_pad < 0 || top_pad > INT_MAX) {
     return 0;
   }
   return mallopt(M_MMAP_THRESHOLD, static_cast<int>(mmap_threshold)) == 1 &&
-         mallopt(M_TRIM_THRESHOLD, static_cast<int>(trim_threshold)) == 1;
+         mallopt(M_TRIM_THRESHOLD, static_cast<int>(trim_threshold)) == 1 &&
+         mallopt(M_TOP_PAD, static_cast<int>(top_pad)) == 1;
 #else
   (void)mmap_threshold;
   (void)trim_threshold;
+  (void)top_pad;
   return 0;
 #endif
 }

@@ -10,10 +10,15 @@ import io.github.adahessian4j.nativecore.ah4j;
  * next iteration faults them in again page by page: on this project's machines that was 22% of a
  * CNN iteration's time, in Java and in Python alike (see the README's whole-iteration results).
  * {@link #keepFreedMemory()} makes glibc serve such buffers from its heap and keep them; the
- * process's resident memory then stays at its peak instead of going up and down each iteration. The
- * same effect from outside, for any process (Python's too): {@code
- * GLIBC_TUNABLES=glibc.malloc.mmap_threshold=268435456:glibc.malloc.trim_threshold=1073741824} (the
- * setting the README's measurements use).
+ * process's resident memory then stays at its peak instead of going up and down each iteration.
+ *
+ * <p>The top pad is what makes it work in Java: a JVM's main thread is not the process's first, so
+ * glibc serves it from an arena of 64 MiB heaps and deletes a heap the moment it is wholly free,
+ * whatever the trim threshold. Without the pad, a CNN iteration here was fast in some processes and
+ * 3-4x slower in others (the heaps coming and going); with it, every process ran at the fast speed.
+ * The same effect from outside, for any process (Python's too): {@code
+ * GLIBC_TUNABLES=glibc.malloc.mmap_threshold=268435456:glibc.malloc.trim_threshold=1073741824:glibc.malloc.top_pad=67108864}
+ * (the setting the README's measurements use).
  */
 public final class NativeMemory {
   /** The mmap threshold {@link #keepFreedMemory()} sets: 256 MiB. */
@@ -22,45 +27,43 @@ public final class NativeMemory {
   /** The trim threshold {@link #keepFreedMemory()} sets: 1 GiB. */
   public static final long TRIM_THRESHOLD = 1L << 30;
 
+  /** The top pad {@link #keepFreedMemory()} sets: 64 MiB, glibc's heap size for threads' arenas. */
+  public static final long TOP_PAD = 64L << 20;
+
   private NativeMemory() {}
 
   /**
    * Keeps freed native memory for reuse: allocations below 256 MiB come from glibc's heap, which is
-   * trimmed only when 1 GiB lies free at its top. Process-wide and lasting; call it once, before
-   * training.
+   * trimmed only when 1 GiB lies free at its top, and every heap grows with 64 MiB to spare (so the
+   * heaps of a thread's arena are kept). Process-wide and lasting; call it once, before training.
    *
    * @return true if glibc accepted the setting (false on other C libraries: nothing changed)
    */
   public static boolean keepFreedMemory() {
-    return keepFreedMemory(MMAP_THRESHOLD, TRIM_THRESHOLD);
+    return keepFreedMemory(MMAP_THRESHOLD, TRIM_THRESHOLD, TOP_PAD);
   }
 
   /**
-   * Keeps freed native memory for reuse, with explicit glibc thresholds.
+   * Keeps freed native memory for reuse, with explicit glibc settings.
    *
    * @param mmapThreshold allocations below this many bytes come from the heap
    * @param trimThreshold the heap is trimmed only when this many bytes are free at its top
-   * @return true if glibc accepted both values (it may refuse values above its own limits)
+   * @param topPad bytes every heap grows with to spare (at least 64 MiB keeps threads' heaps)
+   * @return true if glibc accepted all three values (it may refuse values above its own limits)
    * @throws IllegalArgumentException if a value is negative or above {@code Integer.MAX_VALUE}
    */
-  public static boolean keepFreedMemory(long mmapThreshold, long trimThreshold) {
-    if (mmapThreshold < 0 || mmapThreshold > Integer.MAX_VALUE) {
-      throw new IllegalArgumentException(
-          "Invalid mmap threshold: "
-              + mmapThreshold
-              + " (expected 0 to "
-              + Integer.MAX_VALUE
-              + " bytes)");
-    }
-    if (trimThreshold < 0 || trimThreshold > Integer.MAX_VALUE) {
-      throw new IllegalArgumentException(
-          "Invalid trim threshold: "
-              + trimThreshold
-              + " (expected 0 to "
-              + Integer.MAX_VALUE
-              + " bytes)");
-    }
+  public static boolean keepFreedMemory(long mmapThreshold, long trimThreshold, long topPad) {
+    checkBytes("mmap threshold", mmapThreshold);
+    checkBytes("trim threshold", trimThreshold);
+    checkBytes("top pad", topPad);
     NativeCore.load();
-    return ah4j.ah4j_malloc_keep_freed(mmapThreshold, trimThreshold) == 1;
+    return ah4j.ah4j_malloc_keep_freed(mmapThreshold, trimThreshold, topPad) == 1;
+  }
+
+  private static void checkBytes(String what, long value) {
+    if (value < 0 || value > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(
+          "Invalid " + what + ": " + value + " (expected 0 to " + Integer.MAX_VALUE + " bytes)");
+    }
   }
 }

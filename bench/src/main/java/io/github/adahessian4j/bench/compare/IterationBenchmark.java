@@ -2,6 +2,7 @@ package io.github.adahessian4j.bench.compare;
 
 import io.github.adahessian4j.AdaHessian;
 import io.github.adahessian4j.Adam;
+import io.github.adahessian4j.NativeMemory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -40,6 +41,9 @@ public final class IterationBenchmark {
     int threads = Integer.parseInt(args[2]);
     int warmup = args.length > 3 ? Integer.parseInt(args[3]) : 5;
     int iterations = args.length > 4 ? Integer.parseInt(args[4]) : 30;
+    if (Boolean.getBoolean("adahessian4j.keepFreedMemory")) {
+      NativeMemory.keepFreedMemory(); // the library's in-process setting, for comparison
+    }
     torch.set_num_threads(threads);
     torch.manual_seed(0);
     Model.Net net = Model.valueOf(model.toUpperCase(Locale.ROOT)).create();
@@ -106,7 +110,9 @@ public final class IterationBenchmark {
   /** "tuned" when glibc was told to keep freed memory (GLIBC_TUNABLES), else "default". */
   static String allocator() {
     String tunables = System.getenv("GLIBC_TUNABLES");
-    return tunables != null && tunables.contains("mmap_threshold") ? "tuned" : "default";
+    return tunables != null && tunables.contains("mmap_threshold")
+        ? "tuned"
+        : Boolean.getBoolean("adahessian4j.keepFreedMemory") ? "in-process" : "default";
   }
 
   private static double quantile(double[] sorted, double q) {
