@@ -133,8 +133,8 @@ int ah4j_find_non_finite(void* const* tensors, int64_t count, int64_t* first_non
  *   sum_sq[i] = sum of x^2,  sum_abs[i] = sum of |x|,  max_abs[i] = max of |x| (0 when empty).
  * The sums are accumulated in a fixed order (per chunk, in 32 lanes; chunks in order), so they
  * are the same for any thread count and instruction set. Where non_finite[i] is 1 the other three
- * are meaningless. sum_abs and max_abs may each be NULL: that statistic is then not computed (a
- * gradients' pass for 2-norm clipping needs neither, and reads faster without). CPU tensors only
+ * are meaningless. sum_abs and max_abs may each be NULL: that statistic is then not computed and
+ * its output not written (a gradients' pass for 2-norm clipping needs neither). CPU tensors only
  * in this version.
  */
 int ah4j_tensor_stats(void* const* tensors, int64_t count, int32_t* non_finite, double* sum_sq,

@@ -155,13 +155,7 @@ class GcIndependenceTest {
    * of libtorch's libraries first touched late, are not what this test measures.
    */
   static long anonymousRssKb() throws java.io.IOException {
-    for (String line :
-        java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
-      if (line.startsWith("RssAnon:")) {
-        return Long.parseLong(line.replaceAll("[^0-9]", ""));
-      }
-    }
-    throw new IllegalStateException("no RssAnon in /proc/self/status");
+    return SoakTest.statusKb("RssAnon");
   }
 
   private static long heapUsedKb() {

@@ -63,12 +63,17 @@ class SoakTest {
   }
 
   static long rssKb() throws IOException {
+    return statusKb("VmRSS");
+  }
+
+  /** A KiB figure of /proc/self/status, e.g. "VmRSS" or "RssAnon". */
+  static long statusKb(String field) throws IOException {
     for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-      if (line.startsWith("VmRSS:")) {
+      if (line.startsWith(field + ":")) {
         return Long.parseLong(line.replaceAll("[^0-9]", ""));
       }
     }
-    throw new IllegalStateException("no VmRSS in /proc/self/status");
+    throw new IllegalStateException("no " + field + " in /proc/self/status");
   }
 
   private static double early;

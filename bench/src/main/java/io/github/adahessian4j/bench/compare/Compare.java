@@ -403,19 +403,21 @@ public final class Compare implements Callable<Integer> {
         Format.percent(protocol.target()));
     out.println(threadLine);
     out.flush();
+    HessianAnalysis curvature =
+        curvatureImages == 0 ? HessianAnalysis.OFF : HessianAnalysis.library(curvatureImages);
     Claims.Results results =
         Claims.run(
             plan,
             data,
             this::probeArgs,
             dir.resolve("runs.jsonl"),
-            curvature(),
+            curvature,
             line -> {
               out.println(line);
               out.flush();
             });
     ClaimsTable table = new ClaimsTable(results);
-    String report = table.markdown(footer(plan, protocol, data, results.wallSeconds));
+    String report = table.markdown(footer(plan, protocol, data, curvature, results.wallSeconds));
     out.println();
     out.print(report);
     if (data.notice() != null) {
@@ -437,11 +439,8 @@ public final class Compare implements Callable<Integer> {
     return 0;
   }
 
-  private HessianAnalysis curvature() {
-    return curvatureImages == 0 ? HessianAnalysis.OFF : HessianAnalysis.library(curvatureImages);
-  }
-
-  private String footer(Claims.Plan plan, Protocol p, DataSet data, double wallSeconds) {
+  private String footer(
+      Claims.Plan plan, Protocol p, DataSet data, HessianAnalysis curvature, double wallSeconds) {
     List<String> args =
         spec.commandLine().getParseResult() != null
             ? spec.commandLine().getParseResult().originalArgs()
@@ -479,7 +478,7 @@ public final class Compare implements Callable<Integer> {
         plan.timingSteps(),
         MemoryProbe.STEPS,
         plan.memorySeeds(),
-        curvature().description(),
+        curvature.description(),
         p.threads(),
         String.join(" ", args),
         wallSeconds);

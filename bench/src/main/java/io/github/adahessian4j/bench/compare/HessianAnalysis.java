@@ -66,8 +66,12 @@ interface HessianAnalysis {
   /** What row 10 prints under {@link #OFF}. */
   String OFF_TEXT = "not measured (--curvature-images 0)";
 
-  /** The top eigenvalue's Lanczos residual tolerance, relative to the largest Ritz value. */
-  double EIGENVALUE_TOLERANCE = 1e-3;
+  /**
+   * The top eigenvalue's Lanczos options: residual tolerance 1e-3 relative to the largest Ritz
+   * value, at most 100 products.
+   */
+  HessianEigenvalues.Options TOP =
+      HessianEigenvalues.Options.DEFAULTS.withTolerance(1e-3).withMaxIterations(100);
 
   /** The trace's stopping rule: a 5% standard error, 10 to 100 Rademacher probes. */
   HessianTrace.Options TRACE = new HessianTrace.Options(0.05, 0, 10, 100);
@@ -77,9 +81,9 @@ interface HessianAnalysis {
 
   /**
    * The library's analysis on the first {@code images} training images (the same images for every
-   * run, so runs compare on one loss): the top eigenvalue by Lanczos ({@link
-   * #EIGENVALUE_TOLERANCE}, at most 100 products) and the trace by Hutchinson ({@link #TRACE}), of
-   * the mean cross-entropy over those images, the graphs kept across products.
+   * run, so runs compare on one loss): the top eigenvalue by Lanczos ({@link #TOP}) and the trace
+   * by Hutchinson ({@link #TRACE}), of the mean cross-entropy over those images, the graphs kept
+   * across products.
    *
    * @param images how many training images, at least 1
    */
@@ -113,13 +117,7 @@ interface HessianAnalysis {
                   .losses(losses, weights)
                   .seed(seed)
                   .build()) {
-            HessianEigenvalues top =
-                h.topEigenvalues(
-                    HessianEigenvalues.Options.DEFAULTS
-                        .withTolerance(EIGENVALUE_TOLERANCE)
-                        .withMaxIterations(100));
-            HessianTrace trace = h.trace(TRACE);
-            return new Curvature(top.eigenvalues()[0], trace.trace());
+            return new Curvature(h.topEigenvalues(TOP).eigenvalues()[0], h.trace(TRACE).trace());
           }
         }
       }
@@ -138,7 +136,7 @@ interface HessianAnalysis {
                 + "weights, top eigenvalue by Lanczos (residual tolerance %s of it), trace by Hutchinson "
                 + "(%s%% standard error, %d-%d Rademacher probes)",
             images,
-            Format.number(EIGENVALUE_TOLERANCE),
+            Format.number(TOP.tolerance()),
             Format.number(100 * TRACE.relativeError()),
             TRACE.minSamples(),
             TRACE.maxSamples());
