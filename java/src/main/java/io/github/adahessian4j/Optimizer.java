@@ -34,9 +34,12 @@ public sealed interface Optimizer extends AutoCloseable permits FusedOptimizer {
    * gets to them, so native memory per iteration does not depend on the collector. The returned
    * loss is the closure's loss detached from its graph (its value, sharing its storage; owned by
    * the caller's innermost scope): the graph, which holds every activation, is freed with the step
-   * even where the caller lets the loss go without closing it. The rule: a tensor the closure
-   * creates and the caller keeps elsewhere is freed with the step; create such tensors outside the
-   * closure.
+   * even where the caller lets the loss go without closing it. Close it all the same ({@code try
+   * (Tensor loss = opt.step(...))}) in a loop that may run long between collections: small native
+   * objects left to the collector fragment the native heap (measured in a JVM that never collects,
+   * over 600 AdaHessian steps: +90 to +188 MiB with the loss left unclosed, +6 MiB with it closed).
+   * The rule: a tensor the closure creates and the caller keeps elsewhere is freed with the step;
+   * create such tensors outside the closure.
    *
    * @param lossFunction computes and returns the loss, without calling {@code backward()}
    * @return the closure's loss, detached

@@ -127,8 +127,9 @@ class ReadmeExamplesTest {
     try (Optimizer opt = AdaHessian.builder().lr(0.15).build(model.parameters())) {
       // try (Optimizer opt = Adam.builder().lr(1e-3).build(model.parameters())) {   // the same loop
       for (Batch b : batches) {  // the step frees what the closure creates; the loss comes back detached
-        Tensor loss = opt.step(() -> torch.cross_entropy_loss(model.forward(b.x()), b.y()));
-        System.out.println(loss.item_double());
+        try (Tensor loss = opt.step(() -> torch.cross_entropy_loss(model.forward(b.x()), b.y()))) {
+          System.out.println(loss.item_double());
+        }
       }
     }
     assertTrue(meanLoss() < before, "the loop trains");
