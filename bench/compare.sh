@@ -6,12 +6,15 @@
 # it comes, and glibc told to keep freed memory (GLIBC_TUNABLES below, the same for both
 # languages; in Java, NativeMemory.keepFreedMemory() does it from inside). The CNN also runs
 # AdaHessian's cheaper variants in Java: the Hessian from half or a quarter of the batch, and
-# updateEach(2). Prints the tables the README's results come from. Build first:
+# updateEach(2). MODELS (default "mlp cnn") and ALLOCATORS narrow the plan. Prints the tables the
+# README's results come from, with each ratio taken within a round and then the median over rounds
+# (this machine's speed drifts over minutes, for both languages). Build first:
 #   mvn -B install -DskipTests && bench/python/install-reference.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repeats="${1:-3}"
 allocators="${ALLOCATORS:-default tuned}"
+models="${MODELS:-mlp cnn}"
 tuned="glibc.malloc.mmap_threshold=268435456:glibc.malloc.trim_threshold=1073741824:glibc.malloc.top_pad=67108864"
 export OPENBLAS_NUM_THREADS=1 # OpenBLAS's own pool fights libtorch's OpenMP threads (README)
 cp_file="$PWD/bench/target/classpath.txt"
@@ -23,7 +26,7 @@ for round in $(seq "$repeats"); do
   for allocator in $allocators; do
     if [ "$allocator" = tuned ]; then export GLIBC_TUNABLES="$tuned"; else unset GLIBC_TUNABLES; fi
     for threads in 1 2; do
-      for model in mlp cnn; do
+      for model in $models; do
         for optimizer in adam adahessian; do
           /usr/bin/python3 bench/python/iteration_bench.py "$model" "$optimizer" "$threads" >> "$out"
           java -cp "$classpath" io.github.adahessian4j.bench.compare.IterationBenchmark \

@@ -1,7 +1,11 @@
 """Summarises bench/compare.sh's JSON lines: per configuration and allocator setting, the median
 over rounds of each round's median iteration time (with the quartiles of the round closest to
 it), the peak RSS, and the ratios the README quotes; then AdaHessian's cheaper variants (CNN,
-Java) as ratios to Java Adam's iteration in the same rounds."""
+Java) as ratios to Java Adam's iteration. Every ratio pairs the two configurations' runs of the
+same round (minutes apart at most) and is the median over rounds of those per-round ratios,
+with their range when there are several rounds: the machine's speed drifts between rounds, for
+both languages alike, and a ratio of medians taken from different rounds would mix the drift
+into it."""
 import json
 import statistics
 import sys
@@ -28,6 +32,16 @@ def ms(key):
     return p[0]["median_ms"] if p else float("nan")
 
 
+def ratio(num, den):
+    """Median over rounds of num's / den's median in the same round, with the range."""
+    a, b = runs.get(num, []), runs.get(den, [])
+    pairs = [x["median_ms"] / y["median_ms"] for x, y in zip(a, b)]
+    if not pairs:
+        return "n/a"
+    text = f"{statistics.median(pairs):.2f}"
+    return text + (f" ({min(pairs):.2f}-{max(pairs):.2f})" if len(pairs) > 1 else "")
+
+
 def cell(key, quartiles=False):
     p = pick(key)
     if not p:
@@ -40,7 +54,8 @@ def cell(key, quartiles=False):
 rounds = max(len(v) for v in runs.values())
 allocators = sorted({k[0] for k in runs})
 print(f"ms per iteration (batch 128; median of {rounds} interleaved rounds, each the median of 30 "
-      "iterations; Java: [quartiles] of that round) and peak RSS in MiB")
+      "iterations; Java: [quartiles] of that round) and peak RSS in MiB; ratios: median over "
+      "rounds of the ratio within a round (range)")
 for alloc in allocators:
     print()
     print(f"allocator: {alloc}")
@@ -48,17 +63,17 @@ for alloc in allocators:
           "| Java op-by-op AdaHessian | Java/Python AdaHessian | Java fused/op-by-op "
           "| AdaHessian/Adam Java | AdaHessian/Adam Python |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for model in ("mlp", "cnn"):
+    for model in [m for m in ("mlp", "cnn") if any(k[0] == alloc and k[2] == m for k in runs)]:
         for threads in (1, 2):
             def k(lang, opt, model=model, threads=threads):
                 return (alloc, lang, model, opt, threads)
-            pa, ph = ms(k("python", "adam")), ms(k("python", "adahessian"))
-            ja, jh = ms(k("java", "adam")), ms(k("java", "adahessian"))
-            jo = ms(k("java", "opbyop"))
             print(f"| {model.upper()} | {threads} | {cell(k('python', 'adam'))} "
                   f"| {cell(k('python', 'adahessian'))} | {cell(k('java', 'adam'), True)} "
                   f"| {cell(k('java', 'adahessian'), True)} | {cell(k('java', 'opbyop'))} "
-                  f"| {jh / ph:.2f} | {jh / jo:.2f} | {jh / ja:.2f} | {ph / pa:.2f} |")
+                  f"| {ratio(k('java', 'adahessian'), k('python', 'adahessian'))} "
+                  f"| {ratio(k('java', 'adahessian'), k('java', 'opbyop'))} "
+                  f"| {ratio(k('java', 'adahessian'), k('java', 'adam'))} "
+                  f"| {ratio(k('python', 'adahessian'), k('python', 'adam'))} |")
     variants = [("adahessian", "Hessian from the whole batch"),
                 ("adahessian-h2", "Hessian from 1/2 of the batch"),
                 ("adahessian-h4", "Hessian from 1/4 of the batch"),
@@ -70,7 +85,7 @@ for alloc in allocators:
         print("| variant | threads | ms [quartiles] (peak RSS) | / Java Adam |")
         print("|---|---:|---:|---:|")
         for threads in (1, 2):
-            adam = ms((alloc, "java", "cnn", "adam", threads))
+            adam = (alloc, "java", "cnn", "adam", threads)
             for v, label in variants:
                 key = (alloc, "java", "cnn", v, threads)
-                print(f"| {label} | {threads} | {cell(key, True)} | {ms(key) / adam:.2f} |")
+                print(f"| {label} | {threads} | {cell(key, True)} | {ratio(key, adam)} |")
