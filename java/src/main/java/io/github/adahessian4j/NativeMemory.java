@@ -15,8 +15,9 @@ import io.github.adahessian4j.nativecore.ah4j;
  * <p>The top pad is what makes it work in Java: a JVM's main thread is not the process's first, so
  * glibc serves it from an arena of 64 MiB heaps and deletes a heap the moment it is wholly free,
  * whatever the trim threshold. Without the pad, a CNN iteration here was fast in some processes and
- * 3-4x slower in others (the heaps coming and going); with it, 11 of 14 processes ran at the fast
- * speed and 3 at about 1.4x it (see the README). The same effect from outside, for any process
+ * 3-4x slower in others (the heaps coming and going); with it, the quartiles of a process's CNN
+ * iterations stay within 10% of the median, and what still moves between processes moved Python's
+ * the same way (the machine's drift; see the README). The same effect from outside, for any process
  * (Python's too): {@code
  * GLIBC_TUNABLES=glibc.malloc.mmap_threshold=268435456:glibc.malloc.trim_threshold=1073741824:glibc.malloc.top_pad=67108864}
  * (the setting the README's measurements use).
