@@ -3,8 +3,8 @@
 # MLP and CNN, batch 128, 1 and 2 threads, REPEATS interleaved rounds (default 3), each
 # configuration in its own process (5 warm-up + 30 timed iterations, median and quartiles), peak
 # RSS per process, under both allocator settings (ALLOCATORS, default "default tuned"): glibc as
-# it comes, and glibc told to keep freed memory (GLIBC_TUNABLES below, the same for both
-# languages; in Java, NativeMemory.keepFreedMemory() does it from inside). The CNN also runs
+# it comes, and glibc told to keep freed memory (GLIBC_TUNABLES in bench/iteration-env.sh, the
+# same for both languages; in Java, NativeMemory.keepFreedMemory() does it from inside). The CNN also runs
 # AdaHessian's cheaper variants in Java: the Hessian from half or a quarter of the batch, and
 # updateEach(2). MODELS (default "mlp cnn") and ALLOCATORS narrow the plan. Prints the tables the
 # README's results come from, with each ratio taken within a round and then the median over rounds
@@ -15,11 +15,8 @@ cd "$(dirname "$0")/.."
 repeats="${1:-3}"
 allocators="${ALLOCATORS:-default tuned}"
 models="${MODELS:-mlp cnn}"
-tuned="glibc.malloc.mmap_threshold=268435456:glibc.malloc.trim_threshold=1073741824:glibc.malloc.top_pad=67108864"
-export OPENBLAS_NUM_THREADS=1 # OpenBLAS's own pool fights libtorch's OpenMP threads (README)
-cp_file="$PWD/bench/target/classpath.txt"
-mvn -B -q -o -pl bench dependency:build-classpath -Dmdep.outputFile="$cp_file" >/dev/null
-classpath="bench/target/classes:$(cat "$cp_file")"
+# shellcheck source=bench/iteration-env.sh
+source bench/iteration-env.sh # $tuned, $classpath, OPENBLAS_NUM_THREADS=1
 out=bench/target/compare.jsonl
 : > "$out"
 for round in $(seq "$repeats"); do

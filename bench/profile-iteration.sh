@@ -12,11 +12,8 @@ model="${1:-cnn}"
 optimizer="${2:-adahessian}"
 threads="${3:-1}"
 iterations="${4:-100}"
-tuned="glibc.malloc.mmap_threshold=268435456:glibc.malloc.trim_threshold=1073741824:glibc.malloc.top_pad=67108864"
-export OPENBLAS_NUM_THREADS=1
-cp_file="$PWD/bench/target/classpath.txt"
-mvn -B -q -o -pl bench dependency:build-classpath -Dmdep.outputFile="$cp_file" >/dev/null
-classpath="bench/target/classes:$(cat "$cp_file")"
+# shellcheck source=bench/iteration-env.sh
+source bench/iteration-env.sh # $tuned, $classpath, OPENBLAS_NUM_THREADS=1
 out=bench/target/profile
 mkdir -p "$out"
 for allocator in default tuned; do
