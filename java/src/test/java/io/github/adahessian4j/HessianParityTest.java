@@ -1,15 +1,9 @@
 package io.github.adahessian4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -41,38 +35,17 @@ import org.junit.jupiter.api.TestFactory;
  * fails, it never skips.
  */
 class HessianParityTest {
-  private static final ObjectMapper JSON = new ObjectMapper();
-
-  static Path fixtures() {
-    String dir = System.getProperty("adahessian4j.hessian.dir");
-    return dir != null
-        ? Path.of(dir)
-        : Path.of(System.getProperty("basedir", "."), "target", "hessian-parity");
-  }
-
-  private static JsonNode readJson(Path file) {
-    if (!Files.isRegularFile(file)) {
-      fail(
-          "Hessian parity fixture missing: "
-              + file.toAbsolutePath()
-              + ". The build generates the fixtures "
-              + "with /usr/bin/python3 bench/python/hessian_parity.py (Maven's generate-test-resources phase in "
-              + "java/pom.xml); install the reference first with bench/python/install-reference.sh");
-    }
-    try {
-      return JSON.readTree(file.toFile());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
+  static final ParityFixtures FIXTURES =
+      new ParityFixtures(
+          "adahessian4j.hessian.dir",
+          "hessian-parity",
+          "Hessian parity",
+          "bench/python/hessian_parity.py");
 
   @TestFactory
   Stream<DynamicTest> matchesPythonReference() {
-    Path dir = fixtures();
-    JsonNode index = readJson(dir.resolve("index.json"));
-    List<String> cases = new ArrayList<>();
-    index.get("cases").forEach(c -> cases.add(c.asText()));
-    assertFalse(cases.isEmpty(), "the fixture index lists no case");
+    Path dir = FIXTURES.dir();
+    List<String> cases = FIXTURES.cases();
     assertEquals(3, cases.size(), "cases in " + dir);
     return cases.stream().map(c -> DynamicTest.dynamicTest(c, () -> runCase(dir.resolve(c))));
   }
@@ -124,7 +97,7 @@ class HessianParityTest {
   }
 
   private static void runCase(Path dir) {
-    JsonNode m = readJson(dir.resolve("manifest.json"));
+    JsonNode m = FIXTURES.readJson(dir.resolve("manifest.json"));
     assertEquals(1, m.get("format").asInt(), "fixture format");
     String dtype = m.get("dtype").asText();
     boolean fp64 = dtype.equals("float64");

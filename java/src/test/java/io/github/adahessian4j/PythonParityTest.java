@@ -2,14 +2,11 @@ package io.github.adahessian4j;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.adahessian4j.nativecore.ah4j;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -54,8 +51,6 @@ import org.junit.jupiter.api.TestFactory;
  * missing or incomplete set fails, it never skips.
  */
 class PythonParityTest {
-  private static final ObjectMapper JSON = new ObjectMapper();
-
   /**
    * Cases whose float32 run needs more than rtol 1e-5. "groups" (updateEach 3, nSamples 2, lr up to
    * 0.1): its largest deviation, 1.6e-5 of the largest entry, is in the first moment of b1 at step
@@ -67,45 +62,22 @@ class PythonParityTest {
    */
   private static final Map<String, Double> FLOAT32_RTOL = Map.of("groups", 3e-5);
 
-  /** Where the fixtures are: {@code -Dadahessian4j.parity.dir}, else {@code target/parity}. */
-  static Path fixtures() {
-    String dir = System.getProperty("adahessian4j.parity.dir");
-    return dir != null
-        ? Path.of(dir)
-        : Path.of(System.getProperty("basedir", "."), "target", "parity");
-  }
-
-  private static JsonNode readJson(Path file) {
-    if (!Files.isRegularFile(file)) {
-      fail(
-          "Python parity fixture missing: "
-              + file.toAbsolutePath()
-              + ". The build generates the fixtures "
-              + "with /usr/bin/python3 bench/python/parity.py (Maven's generate-test-resources phase in "
-              + "java/pom.xml); install the reference first with bench/python/install-reference.sh");
-    }
-    try {
-      return JSON.readTree(file.toFile());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
+  static final ParityFixtures FIXTURES =
+      new ParityFixtures(
+          "adahessian4j.parity.dir", "parity", "Python parity", "bench/python/parity.py");
 
   @TestFactory
   Stream<DynamicTest> matchesPythonReference() {
-    Path dir = fixtures();
-    JsonNode index = readJson(dir.resolve("index.json"));
-    List<String> cases = new ArrayList<>();
-    index.get("cases").forEach(c -> cases.add(c.asText()));
-    assertFalse(cases.isEmpty(), "the fixture index lists no case");
+    Path dir = FIXTURES.dir();
+    List<String> cases = FIXTURES.cases();
     return cases.stream().map(c -> DynamicTest.dynamicTest(c, () -> runCase(dir.resolve(c))));
   }
 
   /** The Python generator (numpy, uint64) and the native one draw the same probes. */
   @Test
   void probesMatchTheNativeGenerator() {
-    Path dir = fixtures().resolve("probes");
-    JsonNode manifest = readJson(dir.resolve("manifest.json"));
+    Path dir = FIXTURES.dir().resolve("probes");
+    JsonNode manifest = FIXTURES.readJson(dir.resolve("manifest.json"));
     assertTrue(manifest.get("probes").size() > 0);
     NativeCore.load();
     try (PointerScope scope = new PointerScope()) {
@@ -135,7 +107,7 @@ class PythonParityTest {
   // --- one case ---
 
   private static void runCase(Path dir) {
-    JsonNode m = readJson(dir.resolve("manifest.json"));
+    JsonNode m = FIXTURES.readJson(dir.resolve("manifest.json"));
     assertEquals(1, m.get("format").asInt(), "fixture format");
     String dtypeName = m.get("dtype").asText();
     boolean fp64 = dtypeName.equals("float64");
