@@ -20,9 +20,7 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import sys
-import tempfile
 import time
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -37,7 +35,7 @@ except ImportError as e:  # pragma: no cover - environment check
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from hessian_reference import HessianAnalysis, smoothed  # noqa: E402
-from parity import DTYPES, MODELS, write  # noqa: E402
+from parity import DTYPES, MODELS, write, write_folder  # noqa: E402
 
 # (case, model, dtype, generator seed, probe seed)
 CASES = [
@@ -119,22 +117,14 @@ def main():
     torch.set_num_threads(1)
     start = time.time()
     out = os.path.abspath(args.out)
-    parent = os.path.dirname(out)
-    os.makedirs(parent, exist_ok=True)
-    work = tempfile.mkdtemp(prefix=".hessian-", dir=parent)
-    try:
+
+    def fill(work):
         cases = [run_case(work, *case) for case in CASES]
         with open(os.path.join(work, "index.json"), "w") as f:
             json.dump({"format": 1, "cases": cases}, f, indent=1)
-        old = None
-        if os.path.exists(out):
-            old = work + ".old"
-            os.rename(out, old)
-        os.rename(work, out)
-        if old:
-            shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+        return cases
+
+    cases = write_folder(out, ".hessian-", fill)
     print(f"hessian_parity.py: {len(cases)} fixtures in {out} ({time.time() - start:.1f} s, torch {torch.__version__}, "
           f"{torch.get_num_threads()} thread)")
 

@@ -370,13 +370,9 @@ def main():
                 return
     except (OSError, ValueError):
         pass
-    # Write into a fresh folder beside the target, then swap it in, so a reader never sees a
-    # half-written set (the index is written last).
-    parent = os.path.dirname(out)
-    os.makedirs(parent, exist_ok=True)
-    work = tempfile.mkdtemp(prefix=".parity-", dir=parent)
-    try:
-        only = set(args.only.split(",")) if args.only else None
+    only = set(args.only.split(",")) if args.only else None
+
+    def fill(work):
         cases = []
         for seed, (name, model, kind, wide, groups, description) in enumerate(CASES):
             if only and name not in only:
@@ -386,6 +382,22 @@ def main():
         write_probes(work)
         with open(os.path.join(work, "index.json"), "w") as f:
             json.dump({"format": 1, "cases": cases, "probes": "probes", "fingerprint": fingerprint}, f, indent=1)
+        return cases
+
+    cases = write_folder(out, ".parity-", fill)
+    print(f"parity.py: {len(cases)} fixtures in {out} ({time.time() - start:.1f} s, torch {torch.__version__}, "
+          f"{torch.get_num_threads()} thread)")
+
+
+def write_folder(out, prefix, fill):
+    """Writes a fixture set with fill(folder) into a fresh folder beside `out`, then swaps it in
+    whole, so a reader never sees a half-written set (fill writes the index last); returns what
+    fill returns. Also used by hessian_parity.py."""
+    parent = os.path.dirname(out)
+    os.makedirs(parent, exist_ok=True)
+    work = tempfile.mkdtemp(prefix=prefix, dir=parent)
+    try:
+        result = fill(work)
         old = None
         if os.path.exists(out):
             old = work + ".old"
@@ -393,10 +405,9 @@ def main():
         os.rename(work, out)
         if old:
             shutil.rmtree(old, ignore_errors=True)
+        return result
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"parity.py: {len(cases)} fixtures in {out} ({time.time() - start:.1f} s, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} thread)")
 
 
 def source_fingerprint(only):
