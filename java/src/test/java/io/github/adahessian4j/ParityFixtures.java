@@ -17,7 +17,7 @@ import java.util.List;
  * generate-test-resources phase in java/pom.xml runs the scripts): where the set is, its JSON files
  * and its index of cases. A missing file fails the test with what to run; it never skips.
  */
-final class ParityFixtures {
+public final class ParityFixtures {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Path dir;
@@ -30,7 +30,7 @@ final class ParityFixtures {
    * @param what what the fixtures are, for the message when one is missing
    * @param script the script that writes them
    */
-  ParityFixtures(String property, String folder, String what, String script) {
+  public ParityFixtures(String property, String folder, String what, String script) {
     String given = System.getProperty(property);
     this.dir =
         given != null
@@ -40,11 +40,11 @@ final class ParityFixtures {
     this.script = script;
   }
 
-  Path dir() {
+  public Path dir() {
     return dir;
   }
 
-  JsonNode readJson(Path file) {
+  public JsonNode readJson(Path file) {
     if (!Files.isRegularFile(file)) {
       fail(
           what
@@ -63,7 +63,7 @@ final class ParityFixtures {
   }
 
   /** The cases that {@code index.json} lists: at least one. */
-  List<String> cases() {
+  public List<String> cases() {
     List<String> cases = new ArrayList<>();
     readJson(dir.resolve("index.json")).get("cases").forEach(c -> cases.add(c.asText()));
     assertFalse(cases.isEmpty(), "the fixture index lists no case");

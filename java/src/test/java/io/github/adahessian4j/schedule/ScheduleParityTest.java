@@ -6,13 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.adahessian4j.Adam;
 import io.github.adahessian4j.ParamGroup;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import io.github.adahessian4j.ParityFixtures;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -45,7 +41,6 @@ import org.junit.jupiter.api.TestFactory;
  * <p>The fixture must exist: a missing one fails, it never skips.
  */
 class ScheduleParityTest {
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final double RTOL = 1e-12;
   private static final Map<String, Double> WORST =
       Collections.synchronizedMap(new LinkedHashMap<>());
@@ -54,32 +49,17 @@ class ScheduleParityTest {
    * Where the fixture is: {@code -Dadahessian4j.scheduleParity.dir}, else {@code
    * target/schedule-parity}.
    */
-  static Path fixture() {
-    String dir = System.getProperty("adahessian4j.scheduleParity.dir");
-    Path d =
-        dir != null
-            ? Path.of(dir)
-            : Path.of(System.getProperty("basedir", "."), "target", "schedule-parity");
-    return d.resolve("schedules.json");
-  }
+  static final ParityFixtures FIXTURES =
+      new ParityFixtures(
+          "adahessian4j.scheduleParity.dir",
+          "schedule-parity",
+          "schedule parity",
+          "bench/python/schedule_parity.py");
 
   static JsonNode readFixture() {
-    Path file = fixture();
-    if (!Files.isRegularFile(file)) {
-      fail(
-          "schedule parity fixture missing: "
-              + file.toAbsolutePath()
-              + ". The build generates it with "
-              + "/usr/bin/python3 bench/python/schedule_parity.py (Maven's generate-test-resources phase in "
-              + "java/pom.xml); install the reference first with bench/python/install-reference.sh");
-    }
-    try {
-      JsonNode root = JSON.readTree(file.toFile());
-      assertEquals(1, root.get("format").asInt(), "fixture format");
-      return root;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    JsonNode root = FIXTURES.readJson(FIXTURES.dir().resolve("schedules.json"));
+    assertEquals(1, root.get("format").asInt(), "fixture format");
+    return root;
   }
 
   @TestFactory
