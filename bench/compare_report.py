@@ -27,11 +27,6 @@ def pick(key):
     return next(v for v in values if v["median_ms"] == med), max(v["peak_rss_mib"] for v in values)
 
 
-def ms(key):
-    p = pick(key)
-    return p[0]["median_ms"] if p else float("nan")
-
-
 def ratio(num, den):
     """Median over rounds of num's / den's median in the same round, with the range."""
     a, b = runs.get(num, []), runs.get(den, [])
