@@ -403,7 +403,7 @@ void adahessian(const AdaHessianCall& call) {
         }
       };
       const auto run = [&](auto kind) {
-        if (wide && block_sizes[i] == 9) {
+        if (wide) {
           run_with(kind, std::true_type{});
         } else {
           run_with(kind, std::false_type{});
