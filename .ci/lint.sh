@@ -30,12 +30,10 @@ for arg in "$@"; do
 done
 [ ${#parts[@]} -gt 0 ] || parts=(shell python cpp java)
 
-need_debian() {  # $1: command, $2: the Debian package that has it
-  command -v "$1" >/dev/null && return 0
-  echo "installing $2 (for $1)"
-  if [ -z "${lint_apt_updated:-}" ]; then apt-get update -qq; lint_apt_updated=1; fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$2" >/dev/null
-}
+# need_debian COMMAND PACKAGE: installs PACKAGE when missing and checks that it provides COMMAND.
+# shellcheck source=.ci/need-debian.sh
+source .ci/need-debian.sh
+need() { need_debian "$1" "$2" || { failed "need_debian $1 $2"; return 1; }; }
 
 # The tree's files (tracked, and new ones not ignored), NUL-separated, matching git pathspecs.
 files() { git ls-files -z --cached --others --exclude-standard -- "$@"; }
@@ -47,7 +45,7 @@ pending() {  # $1: what; reported, or a failure under --strict
 }
 
 lint_shell() {
-  need_debian shellcheck shellcheck
+  need shellcheck shellcheck || return 0
   local scripts=() f
   while IFS= read -r -d '' f; do
     [ -f "$f" ] || continue
@@ -63,8 +61,8 @@ lint_shell() {
 }
 
 lint_python() {
-  need_debian pyflakes3 python3-pyflakes
-  need_debian pycodestyle pycodestyle
+  need pyflakes3 pyflakes3 || return 0
+  need pycodestyle pycodestyle || return 0
   local all=() enforced=() f p skip
   while IFS= read -r -d '' f; do
     [ -f "$f" ] || continue
@@ -91,7 +89,7 @@ lint_python() {
 }
 
 lint_cpp() {
-  need_debian clang-format clang-format
+  need clang-format clang-format || return 0
   local version sources=() f changed=0 added=0 removed=0 diff
   version="$(clang-format --version)"
   echo "$version"

@@ -55,6 +55,8 @@ base="$here/target/chroot/base-bookworm-minbase"
 started=$SECONDS
 
 die() { echo "run-in-chroot: $*" >&2; exit 1; }
+# shellcheck source=.ci/need-debian.sh
+source "$repo/.ci/need-debian.sh"
 
 # --- mounts: every mount under a folder, deepest first; nothing is ever deleted under a mount
 mounts_under() {
@@ -106,9 +108,7 @@ mirror_for() {  # $1: a suite; prints the URI the host's apt sources use for it
 }
 
 make_base() {
-  command -v debootstrap >/dev/null || {
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
-  }
+  need_debian debootstrap debootstrap || die "no debootstrap"
   local mirror security t0=$SECONDS
   mirror="$(mirror_for bookworm)"
   [ -n "$mirror" ] || mirror="$(mirror_for trixie)"
