@@ -18,7 +18,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.LongFunction;
-import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 
@@ -276,21 +275,26 @@ final class Claims {
             cal.evalMs,
             tasks.size(),
             total / 1000));
-    try (ProgressBar bar =
-        new ProgressBarBuilder()
-            .setTaskName("full run")
-            .setInitialMax(Math.max(1, Math.round(total)))
-            .setUnit(" s of work (estimated)", 1000)
-            .setStyle(ProgressBarStyle.ASCII)
-            .setUpdateIntervalMillis(1000)
-            .setMaxRenderedLength(160)
-            .setEtaFunction(Claims::eta)
-            .build()) {
+    try (ProgressDisplay bar =
+        ProgressDisplay.of(
+            new ProgressBarBuilder()
+                .setTaskName("full run")
+                .setInitialMax(Math.max(1, Math.round(total)))
+                .setUnit(" s of work (estimated)", 1000)
+                .setStyle(ProgressBarStyle.ASCII)
+                .setUpdateIntervalMillis(1000)
+                .setMaxRenderedLength(160)
+                .setEtaFunction(Claims::eta),
+            "full run",
+            Math.max(1, Math.round(total)),
+            " s of work (estimated)",
+            1000)) {
       double done = 0;
+      int finished = 0;
       for (Task task : tasks) {
         double base = done;
         double[] at = {base};
-        bar.setExtraMessage(shorten(task.label()));
+        bar.message(shorten(task.label()));
         task.body()
             .run(
                 new TrainingRun.Progress() {
@@ -302,13 +306,17 @@ final class Claims {
 
                   @Override
                   public void message(String text) {
-                    bar.setExtraMessage(shorten(task.label() + ": " + text));
+                    bar.message(shorten(task.label() + ": " + text));
                   }
                 });
         done = base + task.estimateMs();
         bar.stepTo(Math.round(done));
+        finished++;
+        bar.milestone(
+            String.format(
+                Locale.ROOT, "task %d/%d done: %s", finished, tasks.size(), task.label()));
       }
-      bar.setExtraMessage(String.format(Locale.ROOT, "done: %d tasks", tasks.size()));
+      bar.message(String.format(Locale.ROOT, "done: %d tasks", tasks.size()));
     }
     results.wallSeconds = (System.nanoTime() - began) / 1e9;
     return results;

@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
-import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.bytedeco.javacpp.PointerScope;
@@ -275,8 +274,8 @@ final class TrainingRun {
     long skipped;
     try (Optimizer trainer =
             spec.optimizer().create(net, spec.lr(), settings.seed(), spec.updateEach());
-        ProgressBar bar = progress == null ? progressBar(spec.label(), totalSteps) : null) {
-      Progress report = progress != null ? progress : barProgress(bar);
+        ProgressDisplay display = progress == null ? display(spec.label(), totalSteps) : null) {
+      Progress report = progress != null ? progress : displayProgress(display);
       training:
       for (int epoch = 0; epoch < settings.epochs(); epoch++) {
         try (Tensor order = AbstractTensor.create(permutation(train.size(), shuffler))) {
@@ -363,29 +362,34 @@ final class TrainingRun {
     }
   }
 
-  private static Progress barProgress(ProgressBar bar) {
+  private static Progress displayProgress(ProgressDisplay display) {
     return new Progress() {
       @Override
       public void stepped() {
-        bar.step();
+        display.step();
       }
 
       @Override
       public void message(String text) {
-        bar.setExtraMessage(text);
+        display.message(text);
       }
     };
   }
 
-  private static ProgressBar progressBar(String task, int steps) {
-    return new ProgressBarBuilder()
-        .setTaskName(String.format(Locale.ROOT, "%-30s", task))
-        .setInitialMax(steps)
-        .setUnit(" steps", 1)
-        .setStyle(ProgressBarStyle.ASCII)
-        .setUpdateIntervalMillis(500)
-        .setMaxRenderedLength(110)
-        .build();
+  private static ProgressDisplay display(String task, int steps) {
+    String name = String.format(Locale.ROOT, "%-30s", task);
+    return ProgressDisplay.of(
+        new ProgressBarBuilder()
+            .setTaskName(name)
+            .setInitialMax(steps)
+            .setUnit(" steps", 1)
+            .setStyle(ProgressBarStyle.ASCII)
+            .setUpdateIntervalMillis(500)
+            .setMaxRenderedLength(110),
+        name,
+        steps,
+        " steps",
+        1);
   }
 
   /**

@@ -110,6 +110,50 @@ class CompareTest {
     assertTrue(Files.readString(out.resolve("protocol.json")).contains("\"seed\": 1"));
   }
 
+  /**
+   * {@code compare > file 2>&1} in its own JVM (standard output and error not a terminal): the
+   * progress is plain lines, one per run, and the file holds no carriage return.
+   */
+  @Test
+  void progressInAFileIsPlainLines() throws IOException, InterruptedException {
+    Path log = out.resolve("compare.log");
+    String java = ProcessHandle.current().info().command().orElse("java");
+    Process child =
+        new ProcessBuilder(
+                java,
+                "-cp",
+                System.getProperty("java.class.path"),
+                BenchCli.class.getName(),
+                "compare",
+                "--dataset",
+                "synthetic",
+                "--model",
+                "mlp",
+                "--epochs",
+                "1",
+                "--train-size",
+                "128",
+                "--val-size",
+                "64",
+                "--batch",
+                "64",
+                "--batch-sizes",
+                "64",
+                "--out",
+                out.resolve("run").toString())
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .start();
+    int status = child.waitFor();
+    String text = Files.readString(log);
+    assertEquals(0, status, text);
+    assertFalse(text.contains("\r"), "a carriage return in compare's log:\n" + text);
+    List<String> progress =
+        Arrays.stream(text.split("\n")).filter(l -> l.matches(".*: \\d+/\\d+ steps, .*")).toList();
+    assertFalse(progress.isEmpty(), "no progress line in compare's log:\n" + text);
+    assertTrue(text.contains("| measure"), text);
+  }
+
   @Test
   void printsTheProtocolForOtherImplementations() {
     StringWriter printed = new StringWriter();
