@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The full run of the compare demo: every claim of the article over several seeds (README, "The
-# article's claims, measured"). Builds the reactor (package, no install: the classes come from
+# The full run of the compare demo: every claim of the article over several seeds (docs/claims.md,
+# "The article's claims, full run"). Builds the reactor (package, no install: the classes come from
 # presets/, java/ and bench/target, never from ~/.m2's copies of this project) and runs
 #   compare --full [your options]
-# e.g. bench/claims.sh                      (MNIST: the README's table; bench/data/setup-data.sh first)
+# e.g. bench/claims.sh                      (MNIST: docs/claims.md's table; bench/data/setup-data.sh first)
 #      bench/claims.sh --dataset fashion    (Fashion-MNIST)
 #      bench/claims.sh --seeds 3 --out /tmp/claims
 # Output: bench/target/compare-full/ unless --out is given. MAVEN_ARGS adds Maven options (e.g. -o);

@@ -17,8 +17,8 @@ namespace cuda {
 // [kMinChunkElements, kMaxChunkElements], set for the process by ah4j_cuda_chunk_elements (which
 // every build has, with or without the kernels). The default, 16,384, is a quarter of PyTorch's
 // multi_tensor_apply: a launch of 48 large tensors then holds several waves of blocks, so the
-// last, partial wave costs little (measured on an H200: bench/gpu/verify.py, README). The CPU
-// loops cut their own chunks (cpu/parallel.h).
+// last, partial wave costs little (measured on an H200: bench/gpu/verify.py, docs/results.md).
+// The CPU loops cut their own chunks (cpu/parallel.h).
 constexpr int64_t kMinChunkElements = 1 << 10;
 constexpr int64_t kMaxChunkElements = 1 << 16;
 constexpr int64_t kDefaultChunkElements = 1 << 14;

@@ -8,19 +8,20 @@ import io.github.adahessian4j.nativecore.ah4j;
  *
  * <p>glibc hands freed buffers of several MB (a batch's activations) back to the kernel, and the
  * next iteration faults them in again page by page: on this project's machines that was 22% of a
- * CNN iteration's time, in Java and in Python alike (see the README's whole-iteration results).
- * {@link #keepFreedMemory()} makes glibc serve such buffers from its heap and keep them; the
- * process's resident memory then stays at its peak instead of going up and down each iteration.
+ * CNN iteration's time, in Java and in Python alike (see the whole-iteration results,
+ * docs/results.md). {@link #keepFreedMemory()} makes glibc serve such buffers from its heap and
+ * keep them; the process's resident memory then stays at its peak instead of going up and down each
+ * iteration.
  *
  * <p>The top pad is what makes it work in Java: a JVM's main thread is not the process's first, so
  * glibc serves it from an arena of 64 MiB heaps and deletes a heap the moment it is wholly free,
  * whatever the trim threshold. Without the pad, a CNN iteration here was fast in some processes and
  * 3-4x slower in others (the heaps coming and going); with it, the quartiles of a process's CNN
  * iterations stay within 10% of the median, and what still moves between processes moved Python's
- * the same way (the machine's drift; see the README). The same effect from outside, for any process
- * (Python's too): {@code
+ * the same way (the machine's drift; see docs/results.md). The same effect from outside, for any
+ * process (Python's too): {@code
  * GLIBC_TUNABLES=glibc.malloc.mmap_threshold=268435456:glibc.malloc.trim_threshold=1073741824:glibc.malloc.top_pad=67108864}
- * (the setting the README's measurements use).
+ * (the setting of the measurements in docs/results.md).
  */
 public final class NativeMemory {
   /** The mmap threshold {@link #keepFreedMemory()} sets: 256 MiB. */

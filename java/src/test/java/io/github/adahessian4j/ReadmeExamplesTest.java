@@ -2,7 +2,6 @@ package io.github.adahessian4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.github.adahessian4j.*;
 import io.github.adahessian4j.distributed.DistributedSampler;   // not org.bytedeco.pytorch's
@@ -27,9 +26,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Every Java snippet of README.md, compiled and run: each method below holds one snippet exactly
- * as the README prints it (the first test checks that, so they cannot drift), with what the
- * snippet takes for granted (a model, batches, a loss) defined around it.
+ * The Java snippets of README.md and of docs/guide.md, docs/distributed.md and
+ * docs/hessian-analysis.md, compiled and run: each method below holds one snippet exactly as the
+ * page prints it ({@code DocsSnippetsTest} checks that every snippet of the docs is in a test, so
+ * they cannot drift), with what the snippet takes for granted (a model, batches, a loss) defined
+ * around it.
  */
 class ReadmeExamplesTest {
   private static final long FEATURES = 6;
@@ -81,44 +82,6 @@ class ReadmeExamplesTest {
       }
     }
     return sum / batches.size();
-  }
-
-  @Test
-  void everyReadmeSnippetIsHereVerbatim() throws IOException {
-    String readme = Files.readString(Path.of("..", "README.md"));
-    String source = Files.readString(Path.of("src/test/java/io/github/adahessian4j/ReadmeExamplesTest.java"));
-    String here = normalise(source);
-    int snippets = 0;
-    int at = 0;
-    while ((at = readme.indexOf("```java\n", at)) >= 0) {
-      int end = readme.indexOf("```", at + 8);
-      String block = readme.substring(at + 8, end);
-      at = end + 3;
-      snippets++;
-      StringBuilder body = new StringBuilder();
-      for (String line : block.split("\n")) {
-        if (line.startsWith("import ")) {
-          assertTrue(source.contains("\n" + line + "\n"), "README import missing here: " + line);
-        } else {
-          body.append(line).append('\n');
-        }
-      }
-      if (!here.contains(normalise(body.toString()))) {
-        fail("README snippet " + snippets + " is not in ReadmeExamplesTest verbatim:\n" + block);
-      }
-    }
-    assertEquals(7, snippets, "the README's Java snippets (update this count when adding one, and add it here)");
-  }
-
-  /** Lines without their indentation, blank lines dropped: the README indents less than a method body. */
-  private static String normalise(String text) {
-    StringBuilder out = new StringBuilder();
-    for (String line : text.split("\n")) {
-      if (!line.isBlank()) {
-        out.append(line.strip()).append('\n');
-      }
-    }
-    return out.toString();
   }
 
   @Test

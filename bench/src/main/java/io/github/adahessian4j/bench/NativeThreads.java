@@ -6,7 +6,7 @@ import org.bytedeco.pytorch.global.torch;
 /**
  * Sets libtorch's thread count and keeps OpenBLAS's own thread pool out of its way: on these 2-core
  * machines OpenBLAS's pool spinning against libtorch's OpenMP threads made a small MLP up to 15x
- * slower (README, "Threads"). {@code OPENBLAS_NUM_THREADS} is honoured where it is set; where it is
+ * slower (docs/threads.md). {@code OPENBLAS_NUM_THREADS} is honoured where it is set; where it is
  * not (as under {@code mvn exec:java}, which runs in Maven's own process and cannot set environment
  * variables), OpenBLAS is told to use one thread.
  */
