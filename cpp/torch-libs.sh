@@ -1,28 +1,38 @@
 #!/usr/bin/env bash
-# Prints a folder holding libtorch_cpu.so, libc10.so and libgomp.so.1 to link and run the core
-# against: the one the presets build unpacked, else one unpacked here (into $1, default
-# cpp/target/torch) from the local Maven repository's org.bytedeco:pytorch jar.
+# Prints a folder holding what an executable linked against libtorch needs to link and run:
+# libtorch_cpu.so, libc10.so and libgomp.so.1 from org.bytedeco:pytorch's linux-x86_64 jar, and
+# libtorch_cpu.so's BLAS, libopenblas.so.0 (with its libgfortran.so.5 and libquadmath.so.0), from
+# org.bytedeco:openblas's: the copies the Java runtime loads, so that nothing depends on a system
+# BLAS package (a machine without one failed to link cpp/test/host_test). Unpacked once into $1
+# (default cpp/target/torch) from the local Maven repository.
 #   cpp/torch-libs.sh [DEST]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 platform=linux-x86_64
-unpacked="$here/../presets/target/torch/org/bytedeco/pytorch/$platform"
-if [ -f "$unpacked/libtorch_cpu.so" ]; then
-  realpath "$unpacked"; exit 0
-fi
+repo="${MAVEN_REPO:-$HOME/.m2/repository}/org/bytedeco"
 dest="$(realpath -m "${1:-$here/target/torch}")"
-if [ ! -f "$dest/libtorch_cpu.so" ]; then
-  jar="${MAVEN_REPO:-$HOME/.m2/repository}/org/bytedeco/pytorch/2.10.0-1.5.13/pytorch-2.10.0-1.5.13-$platform.jar"
-  [ -f "$jar" ] || { echo "no libtorch: pass TORCH_LIB_DIR, or run the Maven build first" >&2; exit 1; }
-  python3 - "$jar" "$dest" "$platform" <<'PY'
+torch_jar="$repo/pytorch/2.10.0-1.5.13/pytorch-2.10.0-1.5.13-$platform.jar"
+blas_jar="$repo/openblas/0.3.31-1.5.13/openblas-0.3.31-1.5.13-$platform.jar"
+if [ ! -f "$dest/complete" ]; then
+  for jar in "$torch_jar" "$blas_jar"; do
+    [ -f "$jar" ] || {
+      echo "torch-libs: no $jar: run the Maven build first (or mvn dependency:get it)" >&2
+      exit 1
+    }
+  done
+  python3 - "$dest" "$platform" "$torch_jar" "$blas_jar" <<'PY'
 import os, sys, zipfile
-jar, dest, platform = sys.argv[1:]
+dest, platform, torch_jar, blas_jar = sys.argv[1:]
 os.makedirs(dest, exist_ok=True)
-with zipfile.ZipFile(jar) as z:
-    for name in ("libtorch_cpu.so", "libc10.so", "libgomp.so.1"):
-        with z.open("org/bytedeco/pytorch/%s/%s" % (platform, name)) as src, \
-                open(os.path.join(dest, name), "wb") as dst:
-            dst.write(src.read())
+wanted = [(torch_jar, "pytorch", ("libtorch_cpu.so", "libc10.so", "libgomp.so.1")),
+          (blas_jar, "openblas", ("libopenblas.so.0", "libgfortran.so.5", "libquadmath.so.0"))]
+for jar, name, libs in wanted:
+    with zipfile.ZipFile(jar) as z:
+        for lib in libs:
+            with z.open("org/bytedeco/%s/%s/%s" % (name, platform, lib)) as src, \
+                    open(os.path.join(dest, lib), "wb") as dst:
+                dst.write(src.read())
 PY
+  touch "$dest/complete"
 fi
 echo "$dest"
