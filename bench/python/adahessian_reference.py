@@ -25,6 +25,13 @@ Where the published variants differ, and which option here reproduces each:
 * authors, ``instruction/adahessian.py`` with its default block sizes (-1, -1, -1, -1)
   (``block_averaging="instruction"``): 0- and 1-D none, 2-D the mean of each row (dim 1), 3-D the
   last dim, 4-D the last two dims; 5-D (which that code rejects) the last three here.
+* authors, ``transformer/fairseq/optim/adahessian.py`` with the paper's ``--block-length 32``
+  (``block_averaging="fairseq"``): 0- and 1-D tensors (biases, LayerNorm) not averaged; a 2-D
+  tensor is flattened in row-major order and each run of 32 consecutive elements gets its mean
+  (``view(-1, 32)``): blocks of 32 along the last dimension when it is a multiple of 32, blocks
+  that run on into the next row when it is not, and an error when the numel is not a multiple of
+  32 (as in that code). It has no branch for 3-D to 5-D tensors (it drops them from its list,
+  misaligning the rest); here they get the official rule.
 * davda54/ada-hessian (``update_each``, ``n_samples``, ``block_averaging="none"``, eps 1e-8,
   lr 0.1): the estimate is refreshed only every ``update_each`` steps of a parameter and reused in
   between (the moments still move every step); with ``n_samples`` probes it is the mean of the
@@ -97,10 +104,12 @@ def rademacher(seed, counter, param_id, numel):
     return np.where(bits == 1, 1.0, -1.0)
 
 
-# Dimensions averaged (the block mean of |D|) for a tensor of each rank, per preset.
+# Per preset and rank, the block mean of |D|: a tuple names the dimensions averaged, an int is the
+# length of the runs of consecutive elements (of the flattened tensor) averaged.
 BLOCK_AVERAGING = {
     "official": {0: (), 1: (), 2: (), 3: (2,), 4: (2, 3), 5: (2, 3, 4)},
     "instruction": {0: (), 1: (), 2: (1,), 3: (2,), 4: (2, 3), 5: (2, 3, 4)},
+    "fairseq": {0: (), 1: (), 2: 32, 3: (2,), 4: (2, 3), 5: (2, 3, 4)},
     "none": {0: (), 1: (), 2: (), 3: (), 4: (), 5: ()},
 }
 
@@ -111,7 +120,7 @@ class AdaHessian(torch.optim.Optimizer):
     Args:
         params: parameters or parameter groups (dicts).
         lr, betas, eps, weight_decay, hessian_power: per group; the authors' defaults.
-        block_averaging: "official" (default), "instruction" or "none".
+        block_averaging: "official" (default), "instruction", "fairseq" or "none".
         update_each: refresh the Hessian estimate every this many steps of a parameter.
         n_samples: Hutchinson samples per refresh.
         seed: the probe generator's seed.
@@ -157,10 +166,13 @@ class AdaHessian(torch.optim.Optimizer):
         return [(p, group) for group in self.param_groups for p in group["params"]]
 
     def _average(self, d):
-        """Block mean of |D| over the preset's dims for this rank (broadcastable to D)."""
-        dims = BLOCK_AVERAGING[self.block_averaging][min(d.dim(), 5)]
+        """Block mean of |D| by the preset's rule for this rank (broadcastable to D)."""
+        rule = BLOCK_AVERAGING[self.block_averaging][min(d.dim(), 5)]
         a = d.abs()
-        return torch.mean(a, dim=list(dims), keepdim=True) if dims else a
+        if isinstance(rule, int):
+            runs = a.reshape(-1, rule)  # fails, as the authors' view does, unless rule divides numel
+            return runs.mean(dim=1, keepdim=True).expand_as(runs).reshape(d.shape)
+        return torch.mean(a, dim=list(rule), keepdim=True) if rule else a
 
     def _estimate(self, flat, grads, due):
         """Hutchinson estimates D (signed mean of z * Hz) for the parameters in ``due``."""

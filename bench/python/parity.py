@@ -93,6 +93,16 @@ def loss_layernorm(p, x):
     return F.cross_entropy(logits, x["y"])
 
 
+def loss_fairseq(p, x):
+    """A transformer's parameter shapes: token embedding (7, 32) averaged over 3 positions,
+    LayerNorm (1-D scale and bias), Linear(32, 24) + Tanh, Linear(24, 4) (24 is not a multiple of
+    32: its blocks run on into the next row), a rank-0 temperature, cross-entropy."""
+    e = F.layer_norm(F.embedding(x["tokens"], p["emb"]).mean(1), (32,), p["gamma"], p["beta"], 1e-5)
+    h = torch.tanh(torch.matmul(e, p["w1"].t()) + p["b1"])
+    logits = (torch.matmul(h, p["w2"].t()) + p["b2"]) * p["s"]
+    return F.cross_entropy(logits, x["y"])
+
+
 def _uniform(g, shape, lo=-1.0, hi=1.0):
     return torch.rand(shape, generator=g, dtype=torch.float64) * (hi - lo) + lo
 
@@ -143,12 +153,23 @@ def model_layernorm(g, steps):
     return params, inputs
 
 
+def model_fairseq(g, steps):
+    params = {"emb": _uniform(g, (7, 32)), "gamma": 1 + _uniform(g, (32,), -0.2, 0.2),
+              "beta": _uniform(g, (32,), -0.2, 0.2), "w1": _uniform(g, (24, 32), -0.3, 0.3),
+              "b1": _uniform(g, (24,), -0.2, 0.2), "w2": _uniform(g, (4, 24), -0.4, 0.4),
+              "b2": _uniform(g, (4,), -0.2, 0.2), "s": torch.tensor(1.1, dtype=torch.float64)}
+    inputs = {"tokens": (torch.randint(0, 7, (steps, 6, 3), generator=g, dtype=torch.int64), True),
+              "y": (_labels(g, steps, 6, 4), True)}
+    return params, inputs
+
+
 MODELS = {
     "quadratic": (model_quadratic, loss_quadratic),
     "mlp": (model_mlp, loss_mlp),
     "cnn": (model_cnn, loss_cnn),
     "conv13": (model_conv13, loss_conv13),
     "layernorm": (model_layernorm, loss_layernorm),
+    "fairseq": (model_fairseq, loss_fairseq),
 }
 
 
@@ -214,6 +235,12 @@ CASES = [
     ("adamw", "cnn", "adamw", {},
      [(["k", "kb"], adam(0.01, wd=0.05)), (["w", "b"], adam(0.02, wd=0.01, amsgrad=True))],
      "torch.optim.AdamW: decoupled weight decay, amsgrad in one group"),
+    ("fairseq_transformer", "fairseq", "adahessian",
+     {"blockAveraging": "fairseq", "updateEach": 1, "nSamples": 1},
+     [(["emb", "gamma", "beta", "w1", "b1", "w2", "b2", "s"], ah(0.047, wd=1e-4, betas=(0.9, 0.98)))],
+     "the authors' transformer recipe (fairseq optimizer, --block-length 32): 2-D weights in runs of "
+     "32 elements (one crossing rows), 1-D and rank 0 not averaged; lr 0.047, betas (0.9, 0.98), "
+     "eps 1e-4, weight decay 1e-4"),
 ]
 
 

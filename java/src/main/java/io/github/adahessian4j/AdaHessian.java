@@ -42,6 +42,12 @@ import org.bytedeco.pytorch.global.torch;
  * <p>Parameters whose gradient is undefined (not used by the loss) are skipped: their state and
  * step count do not change. A step that throws changes nothing.
  *
+ * <p>A closure whose graph is differentiated twice runs with libtorch's math attention: its flash,
+ * memory-efficient and cuDNN {@code scaled_dot_product_attention} kernels have no double backward.
+ * The switches are process-wide; the user's settings are back when the last such closure on any
+ * thread ends (see docs/transformers.md). An op that libtorch cannot differentiate twice is refused
+ * with an {@link OptimizerException} naming it.
+ *
  * <pre>{@code
  * try (AdaHessian opt = AdaHessian.builder().lr(0.15).build(model.parameters())) {
  *   Tensor loss = opt.step(() -> torch.cross_entropy(model.forward(x), y));
@@ -187,7 +193,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
       return inStepScope(
           scope -> {
             boolean[] before = gradDefined();
-            Tensor loss = closure.get();
+            Tensor loss = anyRefreshDue() ? DoubleBackward.forward(closure) : closure.get();
             int culprit = firstNewGrad(before);
             if (culprit >= 0) {
               throw backwardInClosure(describe(culprit) + " got a gradient during the closure");
@@ -302,7 +308,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
               Tensor[] fresh = new Tensor[params.length];
               long draws = 0;
               if (due && !pass.active().isEmpty()) {
-                Tensor hessianLoss = hessianLossFunction.get();
+                Tensor hessianLoss = DoubleBackward.forward(hessianLossFunction);
                 culprit = firstNewGrad(before);
                 if (culprit >= 0) {
                   throw backwardInClosure(
@@ -428,7 +434,11 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
       for (int b = 0; b < parts; b++) {
         try (PointerScope part = new PointerScope()) { // frees this part's graph
           boolean[] before = gradDefined();
-          Tensor loss = lossOf.apply(b);
+          int index = b;
+          Tensor loss =
+              b < hessianParts && anyRefreshDue()
+                  ? DoubleBackward.forward(() -> lossOf.apply(index))
+                  : lossOf.apply(b);
           int culprit = firstNewGrad(before);
           if (culprit >= 0) {
             throw backwardInClosure(describe(culprit) + " got a gradient during part " + b);

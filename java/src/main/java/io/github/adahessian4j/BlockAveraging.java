@@ -17,6 +17,13 @@ import java.util.Arrays;
  *       instruction/adahessian.py} ({@code spatial_average_block_size = (-1, -1, -1, -1)}): 1-D
  *       none, 2-D the mean of each row, 3-D the last dim, 4-D the last two dims (5-D: the last
  *       three, by the same logic).
+ *   <li>{@link #FAIRSEQ}: the authors' transformer optimizer ({@code
+ *       transformer/fairseq/optim/adahessian.py} with the paper's {@code --block-length 32}): 0-D
+ *       and 1-D (biases, LayerNorm) none; a 2-D weight in runs of 32 consecutive elements of its
+ *       row-major data ({@code view(-1, 32)}): blocks of 32 along the last dimension when it is a
+ *       multiple of 32, runs that continue into the next row when it is not, and refused (as that
+ *       code fails) when 32 does not divide the numel. That code has no rule for 3-D to 5-D
+ *       tensors; here they get {@link #OFFICIAL}'s.
  *   <li>{@link #NONE}: every element on its own (davda54/ada-hessian without {@code
  *       average_conv_kernel}, torch_optimizer).
  * </ul>
@@ -125,6 +132,12 @@ public final class BlockAveraging {
             Rule.trailingDims(2),
             Rule.trailingDims(3)
           });
+
+  /**
+   * The authors' fairseq (transformer) rule: 2-D weights in runs of 32 elements, 1-D none; 3-D to
+   * 5-D as {@link #OFFICIAL}.
+   */
+  public static final BlockAveraging FAIRSEQ = OFFICIAL.withRank(2, Rule.blocks(32));
 
   /** No averaging (davda54/ada-hessian). */
   public static final BlockAveraging NONE =

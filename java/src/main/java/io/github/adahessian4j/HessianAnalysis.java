@@ -1248,7 +1248,7 @@ public final class HessianAnalysis implements AutoCloseable {
     }
 
     private Tensor evaluate(int c) {
-      Tensor loss = losses.get(c).get();
+      Tensor loss = DoubleBackward.forward(losses.get(c));
       try {
         FusedOptimizer.checkLoss(loss);
       } catch (OptimizerException e) {

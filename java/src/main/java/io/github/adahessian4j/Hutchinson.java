@@ -62,14 +62,20 @@ final class Hutchinson {
     }
     for (int s = 0; s < nSamples; s++) {
       Tensor[] zs = draw(params, ids, seed, counter + s, operation + " probe");
-      TensorVector hzs =
-          torch.grad(
-              outputs,
-              inputs,
-              new TensorVector(zs),
-              new BoolOptional(retainGraph || s < nSamples - 1),
-              false,
-              true);
+      TensorVector hzs;
+      try {
+        hzs =
+            torch.grad(
+                outputs,
+                inputs,
+                new TensorVector(zs),
+                new BoolOptional(retainGraph || s < nSamples - 1),
+                false,
+                true);
+      } catch (RuntimeException e) {
+        OptimizerException refusal = DoubleBackward.notTwiceDifferentiable(e, operation);
+        throw refusal != null ? refusal : e;
+      }
       if (direct) {
         for (int k = 0; k < ids.length; k++) {
           // get() is a reference into hzs; the estimate outlives it (updateEach), so own a copy.

@@ -2,6 +2,8 @@ package io.github.adahessian4j;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
+import java.util.function.Supplier;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.BoolOptional;
 import org.bytedeco.pytorch.Tensor;
@@ -13,7 +15,9 @@ import org.bytedeco.pytorch.global.torch;
  * diag(H) ~ mean_s z_s * (H z_s)} and {@code tr(H) ~ mean_s z_s^T H z_s}, with Rademacher probes
  * {@code z_s} from the same counter-based generator as {@link AdaHessian} (seeded, never the global
  * RNG). H z is libtorch's double backward ({@code torch.grad} twice). The loss's graph is kept, so
- * the caller may still call {@code backward()} on it.
+ * the caller may still call {@code backward()} on it. A loss whose forward ran an attention kernel
+ * without double backward (libtorch's flash attention) is refused: pass the loss as a closure,
+ * which runs with libtorch's math attention.
  *
  * <p>For a diagonal Hessian every sample is exact; otherwise the error of each diagonal entry
  * shrinks like {@code sqrt(sum_{j != i} H_ij^2 / nSamples)}.
@@ -39,6 +43,22 @@ public final class HutchinsonEstimator {
    */
   public long counter() {
     return counter;
+  }
+
+  /**
+   * {@link #hessianDiagonal(Tensor, List, int)} of the loss that {@code loss} computes, run with
+   * libtorch's math attention (its other attention kernels have no double backward; see {@link
+   * AdaHessian}).
+   *
+   * @param loss computes the loss from {@code params}
+   * @param params the parameters
+   * @param nSamples Hutchinson samples, at least 1
+   * @return one estimate per parameter
+   */
+  public List<Tensor> hessianDiagonal(Supplier<Tensor> loss, List<Tensor> params, int nSamples) {
+    Objects.requireNonNull(loss, "loss");
+    Checks.positive("nSamples", nSamples);
+    return hessianDiagonal(DoubleBackward.forward(loss), params, nSamples);
   }
 
   /**
@@ -106,6 +126,21 @@ public final class HutchinsonEstimator {
       }
       return result;
     }
+  }
+
+  /**
+   * {@link #trace(Tensor, List, int)} of the loss that {@code loss} computes, run with libtorch's
+   * math attention.
+   *
+   * @param loss computes the loss from {@code params}
+   * @param params the parameters
+   * @param nSamples Hutchinson samples, at least 1
+   * @return the trace estimate
+   */
+  public double trace(Supplier<Tensor> loss, List<Tensor> params, int nSamples) {
+    Objects.requireNonNull(loss, "loss");
+    Checks.positive("nSamples", nSamples);
+    return trace(DoubleBackward.forward(loss), params, nSamples);
   }
 
   /**

@@ -25,6 +25,7 @@ import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AbstractTensor;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
@@ -332,6 +333,7 @@ class PythonParityTest {
                   switch (o.get("blockAveraging").asText()) {
                     case "official" -> BlockAveraging.OFFICIAL;
                     case "instruction" -> BlockAveraging.INSTRUCTION;
+                    case "fairseq" -> BlockAveraging.FAIRSEQ;
                     case "none" -> BlockAveraging.NONE;
                     default ->
                         throw new AssertionError(
@@ -452,6 +454,20 @@ class PythonParityTest {
         {
           Tensor y = torch.tanh(x.get("xn").mul(p.get("gamma")).add(p.get("beta")));
           Tensor logits = torch.matmul(y, p.get("w").t()).add(p.get("b")).mul(p.get("s"));
+          return torch.cross_entropy_loss(logits, x.get("y"));
+        }
+      case "fairseq":
+        {
+          Tensor e =
+              torch.layer_norm(
+                  torch.embedding(p.get("emb"), x.get("tokens")).mean(1),
+                  new long[] {32},
+                  new TensorOptional(p.get("gamma")),
+                  new TensorOptional(p.get("beta")),
+                  1e-5,
+                  false);
+          Tensor h = torch.tanh(torch.matmul(e, p.get("w1").t()).add(p.get("b1")));
+          Tensor logits = torch.matmul(h, p.get("w2").t()).add(p.get("b2")).mul(p.get("s"));
           return torch.cross_entropy_loss(logits, x.get("y"));
         }
       default:

@@ -145,6 +145,28 @@ class ValidationTest {
     }
   }
 
+  /** FAIRSEQ, like the authors' view(-1, 32), needs 2-D sizes that are multiples of 32. */
+  @Test
+  void fairseqNeedsMatricesOfWholeBlocks() {
+    try (PointerScope scope = new PointerScope()) {
+      Tensor bias = T.randomParam(1, torch.ScalarType.Float, 5);
+      Tensor runsOn = T.randomParam(2, torch.ScalarType.Float, 2, 48);
+      Tensor ragged = T.randomParam(3, torch.ScalarType.Float, 3, 48);
+      AdaHessian.builder().blockAveraging(BlockAveraging.FAIRSEQ).build(List.of(bias, runsOn));
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () ->
+                  AdaHessian.builder()
+                      .blockAveraging(BlockAveraging.FAIRSEQ)
+                      .build(List.of(bias, ragged)));
+      assertEquals(
+          "parameter 1 (group 0, index 1, shape [3, 48]): block averaging blocks(32) gives block "
+              + "size 32, which does not divide its 144 elements",
+          e.getMessage());
+    }
+  }
+
   /** Runs a failing step and checks that params, step counts and later steps are unaffected. */
   private static void assertStepFailsCleanly(
       Supplier<Tensor> closure, Class<? extends Throwable> type, String message) {
