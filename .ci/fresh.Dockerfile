@@ -20,7 +20,9 @@ RUN apt-get update \
       ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 
-ENV CI=true
+# A machine of this kind runs with LANG=C.UTF-8 (the javadoc options are ASCII all the same:
+# without LANG the javadoc plugin wrote them in ASCII and failed on a copyright sign).
+ENV CI=true LANG=C.UTF-8
 WORKDIR /src
 COPY src/ .
 RUN bash .ci/run
