@@ -44,7 +44,10 @@ unset TORCH26_PRIVATE_MOUNTS
 source "$repo/.ci/chroot.sh"
 
 SUITE=trixie
-PACKAGES=python3-torch,python3-numpy
+# With only its Depends, trixie's torch gets the reference BLAS (libblas3: slow, and its float32
+# sums round unlike OpenBLAS's); the pthread OpenBLAS, as on the host (install-reference.sh),
+# takes over libblas.so.3 through Debian's alternatives.
+PACKAGES=python3-torch,python3-numpy,libopenblas0-pthread
 TORCH_VERSION=2.6  # what trixie ships; a root with another torch is refused
 NEED_MB=3000       # the root (1.5 GB) and debootstrap's downloaded packages beside it
 recipe="debootstrap --variant=minbase --include=$PACKAGES $SUITE"
@@ -85,17 +88,24 @@ build() {
   rm -rf "${root:?}/var/cache/apt/archives/"*.deb
   chroot_enter "$root"
   local found
+  # torch's version, numpy's, the CPU features torch found, and the BLAS a matrix product loaded
   found="$(inside python3 -c 'import numpy, torch
-print(torch.__version__, numpy.__version__, torch.backends.cpu.get_cpu_capability())')" ||
+torch.ones(2, 2) @ torch.ones(2, 2)
+blas = sorted({m.split()[-1] for m in open("/proc/self/maps") if "libblas" in m})
+print(torch.__version__, numpy.__version__, torch.backends.cpu.get_cpu_capability(), *blas)')" ||
     die "torch is missing or broken in the new root (python3 -c 'import torch, numpy' failed, above):" \
       "check that $mirror serves $SUITE's $PACKAGES (log: $cache/debootstrap.log)"
   case "$found" in
     "$TORCH_VERSION".*) ;;
     *) die "$SUITE's torch is ${found%% *}, not $TORCH_VERSION: this script's reference is torch $TORCH_VERSION" ;;
   esac
-  printf '%s\ntorch numpy cpu: %s\nbuilt in %s s from %s\n' "$recipe" "$found" "$((SECONDS - t0))" "$mirror" >"$stamp"
+  case "$found" in
+    *openblas*) ;;
+    *) die "torch in the new root does not use OpenBLAS ($found): check libopenblas0-pthread's alternative" ;;
+  esac
+  printf '%s\ntorch numpy cpu blas: %s\nbuilt in %s s from %s\n' "$recipe" "$found" "$((SECONDS - t0))" "$mirror" >"$stamp"
   building=0
-  echo "torch26: root ready in $root ($(du -shx "$root" | cut -f1), $((SECONDS - t0)) s): torch numpy cpu: $found"
+  echo "torch26: root ready in $root ($(du -shx "$root" | cut -f1), $((SECONDS - t0)) s): torch numpy cpu blas: $found"
 }
 
 # inside COMMAND...: COMMAND in the entered root, with the host's settings
