@@ -35,7 +35,7 @@ usage() {
 [ $# -ge 1 ] || usage
 [ "$(id -u)" -eq 0 ] || die "needs root (debootstrap, mount and chroot): run it as root, e.g. with sudo"
 if [ -z "${TORCH26_PRIVATE_MOUNTS:-}" ]; then
-  TORCH26_PRIVATE_MOUNTS=1 exec unshare --mount --propagation private -- "$0" "$@"
+  TORCH26_PRIVATE_MOUNTS=1 exec unshare --mount --propagation private -- "$BASH" "$0" "$@"
 fi
 unset TORCH26_PRIVATE_MOUNTS
 
@@ -49,7 +49,7 @@ SUITE=trixie
 # takes over libblas.so.3 through Debian's alternatives.
 PACKAGES=python3-torch,python3-numpy,libopenblas0-pthread
 TORCH_VERSION=2.6  # what trixie ships; a root with another torch is refused
-NEED_MB=3000       # the root (1.5 GB) and debootstrap's downloaded packages beside it
+NEED_MB=3000       # the root (1.3 GB) and debootstrap's downloaded packages beside it
 recipe="debootstrap --variant=minbase --include=$PACKAGES $SUITE"
 cache="${ADAHESSIAN4J_TORCH26:-${XDG_CACHE_HOME:-$HOME/.cache}/adahessian4j/torch26}"
 root="$cache/root"
