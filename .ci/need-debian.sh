@@ -1,7 +1,8 @@
 # Sourced by CI scripts: need_debian COMMAND PACKAGE installs PACKAGE from Debian when it is not
-# installed, then checks that PACKAGE's own file list (dpkg -L) holds bin/COMMAND (or sbin/). The check runs
-# whether or not COMMAND was already on the PATH, so a wrong pair (a command that only works
-# where someone installed it by hand, from another package) fails on every machine.
+# installed, then checks that PACKAGE's own file list (dpkg -L) holds bin/COMMAND or sbin/COMMAND
+# (debootstrap is /usr/sbin/debootstrap). The check runs whether or not COMMAND was already on the
+# PATH, so a wrong pair (a command that only works where someone installed it by hand, from
+# another package) fails on every machine.
 # shellcheck shell=bash
 
 need_debian() {  # $1: command, $2: the Debian package that has it
@@ -23,7 +24,7 @@ need_debian() {  # $1: command, $2: the Debian package that has it
     return 1
   fi
   command -v "$command" >/dev/null || {
-    echo "need_debian: $package is installed and lists bin/$command, but $command is not on the PATH" >&2
+    echo "need_debian: $package is installed and lists $command, but $command is not on the PATH" >&2
     return 1
   }
 }

@@ -5,7 +5,8 @@ Java) as ratios to Java Adam's iteration. Every ratio pairs the two configuratio
 same round (minutes apart at most) and is the median over rounds of those per-round ratios,
 with their range when there are several rounds: the machine's speed drifts between rounds, for
 both languages alike, and a ratio of medians taken from different rounds would mix the drift
-into it."""
+into it. Python runs are told apart by their torch (torch 1.13 on the host, torch 2.6 from
+bench/python/torch26.sh, whose Adam is fused=True)."""
 import json
 import statistics
 import sys
@@ -14,7 +15,8 @@ from collections import defaultdict
 runs = defaultdict(list)
 for line in open(sys.argv[1]):
     r = json.loads(line)
-    key = (r.get("allocator", "default"), r["language"], r["model"], r["optimizer"], r["threads"])
+    language = r["language"] if r["language"] == "java" else "torch " + ".".join(r["torch"].split(".")[:2])
+    key = (r.get("allocator", "default"), language, r["model"], r["optimizer"], r["threads"])
     runs[key].append(r)
 
 
@@ -54,21 +56,28 @@ print(f"ms per iteration (batch 128; median of {rounds} interleaved rounds, each
 for alloc in allocators:
     print()
     print(f"allocator: {alloc}")
-    print("| model | threads | Python Adam | Python AdaHessian | Java Adam | Java AdaHessian "
-          "| Java op-by-op AdaHessian | Java/Python AdaHessian | Java fused/op-by-op "
-          "| AdaHessian/Adam Java | AdaHessian/Adam Python |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| model | threads | torch 1.13 Adam | torch 1.13 AdaHessian | torch 2.6 fused Adam "
+          "| torch 2.6 AdaHessian | Java Adam | Java AdaHessian | Java op-by-op AdaHessian "
+          "| Java/torch 1.13 AdaHessian | Java/torch 2.6 AdaHessian | Java Adam/torch 2.6 fused Adam "
+          "| Java fused/op-by-op | AdaHessian/Adam Java | AdaHessian/Adam torch 1.13 "
+          "| AdaHessian/Adam torch 2.6 |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for model in [m for m in ("mlp", "cnn") if any(k[0] == alloc and k[2] == m for k in runs)]:
         for threads in (1, 2):
             def k(lang, opt, model=model, threads=threads):
                 return (alloc, lang, model, opt, threads)
-            print(f"| {model.upper()} | {threads} | {cell(k('python', 'adam'))} "
-                  f"| {cell(k('python', 'adahessian'))} | {cell(k('java', 'adam'), True)} "
+            old, new = "torch 1.13", "torch 2.6"
+            print(f"| {model.upper()} | {threads} | {cell(k(old, 'adam'))} | {cell(k(old, 'adahessian'))} "
+                  f"| {cell(k(new, 'adam'))} | {cell(k(new, 'adahessian'))} "
+                  f"| {cell(k('java', 'adam'), True)} "
                   f"| {cell(k('java', 'adahessian'), True)} | {cell(k('java', 'opbyop'))} "
-                  f"| {ratio(k('java', 'adahessian'), k('python', 'adahessian'))} "
+                  f"| {ratio(k('java', 'adahessian'), k(old, 'adahessian'))} "
+                  f"| {ratio(k('java', 'adahessian'), k(new, 'adahessian'))} "
+                  f"| {ratio(k('java', 'adam'), k(new, 'adam'))} "
                   f"| {ratio(k('java', 'adahessian'), k('java', 'opbyop'))} "
                   f"| {ratio(k('java', 'adahessian'), k('java', 'adam'))} "
-                  f"| {ratio(k('python', 'adahessian'), k('python', 'adam'))} |")
+                  f"| {ratio(k(old, 'adahessian'), k(old, 'adam'))} "
+                  f"| {ratio(k(new, 'adahessian'), k(new, 'adam'))} |")
     variants = [("adahessian", "Hessian from the whole batch"),
                 ("adahessian-h2", "Hessian from 1/2 of the batch"),
                 ("adahessian-h4", "Hessian from 1/4 of the batch"),

@@ -55,26 +55,10 @@ base="$here/target/chroot/base-bookworm-minbase"
 started=$SECONDS
 
 die() { echo "run-in-chroot: $*" >&2; exit 1; }
-# shellcheck source=.ci/need-debian.sh
-source "$repo/.ci/need-debian.sh"
+# mounts_under, unmount_under, remove_tree, mirror_for, bootstrap, chroot_enter:
+# shellcheck source=.ci/chroot.sh
+source "$repo/.ci/chroot.sh"
 
-# --- mounts: every mount under a folder, deepest first; nothing is ever deleted under a mount
-mounts_under() {
-  awk -v p="$1/" 'index($2, p) == 1 { print $2 }' /proc/self/mounts | sort -r
-}
-unmount_under() {
-  local m
-  while read -r m; do
-    [ -n "$m" ] || continue
-    umount "$m" 2>/dev/null || umount -l "$m"
-  done < <(mounts_under "$1")
-}
-remove_tree() {
-  [ -e "$1" ] || return 0
-  unmount_under "$1"
-  [ -z "$(mounts_under "$1")" ] || die "still mounted under $1: not deleting it"
-  rm -rf --one-file-system "$1"
-}
 current_root=""
 cleanup() {
   local status=$?
@@ -88,27 +72,7 @@ cleanup() {
 trap cleanup EXIT
 
 # --- the base image
-host_sources=/etc/apt/sources.list.d/debian.sources
-mirror_for() {  # $1: a suite; prints the URI the host's apt sources use for it
-  local uri=""
-  if [ -f "$host_sources" ]; then
-    uri="$(awk -v suite="$1" 'BEGIN { RS = ""; FS = "\n" } {
-        u = ""; s = ""
-        for (i = 1; i <= NF; i++) {
-          if ($i ~ /^URIs:/) { split($i, a, " "); u = a[2] }
-          if ($i ~ /^Suites:/) { s = " " substr($i, 8) " " }
-        }
-        if (u != "" && index(s, " " suite " ")) { print u; exit }
-      }' "$host_sources")"
-  fi
-  if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
-    uri="$(awk -v suite="$1" '$1 == "deb" && $3 == suite { print $2; exit }' /etc/apt/sources.list)"
-  fi
-  echo "$uri"
-}
-
 make_base() {
-  need_debian debootstrap debootstrap || die "no debootstrap"
   local mirror security t0=$SECONDS
   mirror="$(mirror_for bookworm)"
   [ -n "$mirror" ] || mirror="$(mirror_for trixie)"
@@ -116,11 +80,7 @@ make_base() {
   security="$(mirror_for bookworm-security)"
   remove_tree "$base"
   mkdir -p "$base"
-  echo "debootstrap --variant=minbase bookworm from $mirror"
-  if ! debootstrap --variant=minbase bookworm "$base/root" "$mirror" >"$base/debootstrap.log" 2>&1; then
-    tail -n 20 "$base/debootstrap.log" >&2
-    die "debootstrap failed (log: $base/debootstrap.log)"
-  fi
+  bootstrap bookworm "$base/root" "$mirror" "$base/debootstrap.log"
   local r="$base/root"
   # The official image's package sources (deb822), on this machine's mirror.
   rm -f "$r/etc/apt/sources.list"
@@ -232,27 +192,7 @@ end_stage() {  # INDEX BUILT
   echo "== stage $1: $((SECONDS - stage_started)) s"
 }
 
-bind_file() {  # SOURCE TARGET: read-only
-  [ -e "$2" ] || touch "$2"
-  mount --bind "$1" "$2"
-  mount -o remount,bind,ro "$2"
-}
-enter() {
-  mount -t proc proc "$root/proc"
-  mount -t sysfs -o ro sysfs "$root/sys"
-  mount -t tmpfs -o mode=755,nosuid tmpfs "$root/dev"
-  local d
-  for d in null zero full random urandom tty; do bind_file "/dev/$d" "$root/dev/$d"; done
-  mkdir -p "$root/dev/shm" "$root/dev/pts"
-  mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$root/dev/shm"
-  ln -s /proc/self/fd "$root/dev/fd"
-  ln -s /proc/self/fd/0 "$root/dev/stdin"
-  ln -s /proc/self/fd/1 "$root/dev/stdout"
-  ln -s /proc/self/fd/2 "$root/dev/stderr"
-  [ ! -L "$root/etc/resolv.conf" ] || rm -f "$root/etc/resolv.conf"
-  bind_file /etc/resolv.conf "$root/etc/resolv.conf"
-  bind_file /etc/hosts "$root/etc/hosts"
-}
+enter() { chroot_enter "$root"; }
 leave() { unmount_under "$root"; }
 
 step_done() {  # LINE STATUS START

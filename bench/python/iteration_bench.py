@@ -2,11 +2,12 @@
 
 One configuration per process (so the peak RSS is that configuration's):
 
-    iteration_bench.py MODEL OPTIMIZER THREADS [--warmup N] [--iterations N]
+    iteration_bench.py MODEL OPTIMIZER THREADS [--warmup N] [--iterations N] [--fused]
 
 MODEL: mlp (784-256-10, ReLU) or cnn (conv3x3 1->16, ReLU, maxpool 2, conv3x3 16->32, ReLU,
 maxpool 2, linear 1568->10; padding 1), the models of bench/.../compare/Model.java, on a fixed
-random batch of 128 28x28 images. OPTIMIZER: adam (torch.optim.Adam, lr 1e-3) or adahessian (the
+random batch of 128 28x28 images. OPTIMIZER: adam (torch.optim.Adam, lr 1e-3; with --fused its
+fused=True kernel, torch 2.4 and later: bench/compare.sh passes it to torch 2.6) or adahessian (the
 authors' algorithm: adahessian_reference.AdaHessian with the authors' defaults and their
 torch.randint_like probes; gradient and Hz with torch.autograd.grad). An iteration is: forward,
 loss, gradient (create_graph for AdaHessian), Hz, step. Prints one JSON line: the median and the
@@ -60,6 +61,7 @@ def main():
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--iterations", type=int, default=30)
     parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--fused", action="store_true", help="Adam with fused=True")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -69,7 +71,7 @@ def main():
     y = torch.randint(0, 10, (args.batch,))
 
     if args.optimizer == "adam":
-        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3, **({"fused": True} if args.fused else {}))
 
         def iteration():
             opt.zero_grad(set_to_none=True)
@@ -95,7 +97,7 @@ def main():
         "threads": args.threads, "median_ms": statistics.median(times),
         "q1_ms": q[0], "q3_ms": q[2],
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
-        "torch": torch.__version__,
+        "torch": torch.__version__, "fused": args.fused and args.optimizer == "adam",
         "allocator": "tuned" if "mmap_threshold" in os.environ.get("GLIBC_TUNABLES", "") else "default",
     }))
 

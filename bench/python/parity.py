@@ -2,6 +2,7 @@
 """Writes the cross-language parity fixtures that java/src/test/.../PythonParityTest.java reads.
 
     /usr/bin/python3 bench/python/parity.py --out DIR
+    bench/python/torch26.sh run parity.py --fused --out DIR     (torch 2.6, see torch26.sh)
 
 For each case, DIR/<case>/ holds a self-describing fixture:
 
@@ -26,6 +27,8 @@ The models are written with explicit parameter tensors and explicit formulas (ma
 tanh, conv without bias plus a broadcast add, mean of squares, cross-entropy) so the Java test can
 compute the same loss with the same ops. AdaHessian is this project's reference
 (adahessian_reference.py); Adam and AdamW are torch.optim's own (single-tensor implementation).
+--fused also writes every Adam and AdamW case with torch.optim's fused=True (torch's fused CPU
+kernel, torch 2.4 and later) as <case>_fused: the same inputs and options as <case>.
 """
 
 import argparse
@@ -256,11 +259,13 @@ def state_names(kind, amsgrad):
     return ["exp_avg", "exp_avg_sq"] + (["max_exp_avg_sq"] if amsgrad else [])
 
 
-def run_case(out, name, model, kind, wide, groups, description, dtype_name, seed):
+def run_case(out, name, model, kind, wide, groups, description, dtype_name, seed, fused=False):
     dtype = DTYPES[dtype_name]
     make, loss_fn = MODELS[model]
     g = torch.Generator().manual_seed(seed)
     init, raw_inputs = make(g, STEPS)
+    if fused:
+        name, description = name + "_fused", description + "; fused=True"
     case = f"{name}_{dtype_name}"
     root = os.path.join(out, case)
 
@@ -289,10 +294,9 @@ def run_case(out, name, model, kind, wide, groups, description, dtype_name, seed
     if kind == "adahessian":
         opt = AdaHessian(torch_groups, block_averaging=wide["blockAveraging"], update_each=wide["updateEach"],
                          n_samples=wide["nSamples"], seed=probe_seed, max_grad_norm=clip, grad_norm_type=norm_type)
-    elif kind == "adam":
-        opt = torch.optim.Adam(torch_groups, foreach=False)
     else:
-        opt = torch.optim.AdamW(torch_groups, foreach=False)
+        implementation = {"fused": True} if fused else {"foreach": False}
+        opt = (torch.optim.Adam if kind == "adam" else torch.optim.AdamW)(torch_groups, **implementation)
 
     def batch(t):
         return {n: (v[t] if per_step else v) for n, (v, per_step) in inputs.items()}
@@ -345,6 +349,7 @@ def run_case(out, name, model, kind, wide, groups, description, dtype_name, seed
         "dtype": dtype_name,
         "model": model,
         "optimizer": kind,
+        "implementation": "fused" if fused else "for-loop",  # torch's, for Adam and AdamW
         "options": wide,
         "seed": probe_seed,
         "steps": STEPS,
@@ -384,12 +389,16 @@ def main():
     ap.add_argument("--out", required=True, help="output folder (replaced as a whole)")
     ap.add_argument("--force", action="store_true", help="regenerate even if the fixtures are up to date")
     ap.add_argument("--only", help="comma-separated case names (without the dtype suffix)")
+    ap.add_argument("--fused", action="store_true",
+                    help="also every Adam and AdamW case with fused=True (torch 2.4 or later)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(0)
+    if args.fused:
+        check_fused()
     start = time.time()
     out = os.path.abspath(args.out)
-    fingerprint = source_fingerprint(args.only)
+    fingerprint = source_fingerprint(f"{args.only} fused={args.fused}")
     try:
         with open(os.path.join(out, "index.json")) as f:
             if not args.force and json.load(f).get("fingerprint") == fingerprint:
@@ -406,6 +415,9 @@ def main():
                 continue
             for dtype_name in DTYPES:
                 cases.append(run_case(work, name, model, kind, wide, groups, description, dtype_name, seed))
+                if args.fused and kind != "adahessian":
+                    cases.append(run_case(work, name, model, kind, wide, groups, description, dtype_name, seed,
+                                          fused=True))
         write_probes(work)
         with open(os.path.join(work, "index.json"), "w") as f:
             json.dump({"format": 1, "cases": cases, "probes": "probes", "fingerprint": fingerprint}, f, indent=1)
@@ -414,6 +426,17 @@ def main():
     cases = write_folder(out, ".parity-", fill)
     print(f"parity.py: {len(cases)} fixtures in {out} ({time.time() - start:.1f} s, torch {torch.__version__}, "
           f"{torch.get_num_threads()} thread)")
+
+
+def check_fused():
+    """Stops unless this torch steps Adam with fused=True on CPU tensors (torch 2.4 and later)."""
+    p = torch.zeros(2, requires_grad=True)
+    p.grad = torch.ones(2)
+    try:
+        torch.optim.Adam([p], fused=True).step()
+    except RuntimeError as e:
+        sys.exit(f"parity.py --fused: torch {torch.__version__} has no fused Adam for CPU tensors ({e}); "
+                 "run it on torch 2.6: bench/python/torch26.sh run parity.py --fused --out DIR")
 
 
 def write_folder(out, prefix, fill):
@@ -437,14 +460,15 @@ def write_folder(out, prefix, fill):
         shutil.rmtree(work, ignore_errors=True)
 
 
-def source_fingerprint(only):
-    """What the fixtures depend on: this script, the reference, the torch and numpy versions."""
+def source_fingerprint(selection):
+    """What the fixtures depend on: this script, the reference, the torch and numpy versions, and
+    the selection of cases."""
     h = hashlib.sha256()
     here = os.path.dirname(os.path.abspath(__file__))
     for name in ("parity.py", "adahessian_reference.py"):
         with open(os.path.join(here, name), "rb") as f:
             h.update(f.read())
-    h.update(f"{torch.__version__} {np.__version__} {only}".encode())
+    h.update(f"{torch.__version__} {np.__version__} {selection}".encode())
     return h.hexdigest()
 
 

@@ -49,7 +49,9 @@ import org.junit.jupiter.api.TestFactory;
  * atol = rtol * the tensor's largest |value|, because their entries span orders of magnitude and an
  * entry's rounding error is set by the terms it was summed from; the loss: rtol * (1 + |loss|).
  * Each case prints its largest deviation as a fraction of its tolerance. The fixtures must exist: a
- * missing or incomplete set fails, it never skips.
+ * missing or incomplete set fails, it never skips. {@code bench/python/parity-torch26.sh} runs this
+ * test again on fixtures of torch 2.6, which add each Adam and AdamW case with torch's {@code
+ * fused=True} ({@code <case>_fused}).
  */
 class PythonParityTest {
   /**

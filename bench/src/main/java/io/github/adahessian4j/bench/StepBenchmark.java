@@ -1,6 +1,8 @@
 package io.github.adahessian4j.bench;
 
 import io.github.adahessian4j.Adam;
+import io.github.adahessian4j.AdamW;
+import io.github.adahessian4j.NonFinitePolicy;
 import io.github.adahessian4j.nativecore.ah4j;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,6 +48,9 @@ import org.openjdk.jmh.annotations.TearDown;
  *   <li>{@code fusedAdaHessian}: the core's fused step (what AdaHessian.step runs after its two
  *       torch.grad calls), moving 8 x 4 bytes per element (reads p, g, D, m, v; writes p, m, v);
  *   <li>{@code fusedAdam}: our Adam.step(), 7 x 4 bytes per element;
+ *   <li>{@code fusedAdamW}: our AdamW.step() (its defaults: weightDecay 1e-2, as torch's);
+ *   <li>{@code uncheckedAdam}: our Adam.step() with {@link NonFinitePolicy#IGNORE}: no check of the
+ *       gradients, the same work as torch's fused step (bench/step-vs-torch26.sh compares both);
  *   <li>{@code libtorchAdam}: libtorch's torch::optim::Adam through bytedeco;
  *   <li>{@code opByOpAdaHessian}: the same AdaHessian update written with in-place bytedeco ops,
  *       what a Java user could write without this library;
@@ -110,6 +115,8 @@ public class StepBenchmark {
   private DoublePointer argSumAbs;
   private DoublePointer argMaxAbs;
   private Adam ours;
+  private AdamW oursW;
+  private Adam oursUnchecked;
   private org.bytedeco.pytorch.Adam libtorch;
   private long step;
 
@@ -175,6 +182,8 @@ public class StepBenchmark {
       }
     }
     ours = Adam.builder().lr(1e-3).build(params);
+    oursW = AdamW.builder().lr(1e-3).build(params);
+    oursUnchecked = Adam.builder().lr(1e-3).nonFinitePolicy(NonFinitePolicy.IGNORE).build(params);
     libtorch =
         new org.bytedeco.pytorch.Adam(
             new TensorVector(params.toArray(new Tensor[0])), new AdamOptions(1e-3));
@@ -232,6 +241,8 @@ public class StepBenchmark {
   public void tearDown() {
     copyPool.shutdown();
     ours.close();
+    oursW.close();
+    oursUnchecked.close();
     scope.close();
     ah4j.ah4j_cpu_isa(isaBefore);
   }
@@ -284,6 +295,16 @@ public class StepBenchmark {
   @Benchmark
   public void fusedAdam() {
     ours.step();
+  }
+
+  @Benchmark
+  public void fusedAdamW() {
+    oursW.step();
+  }
+
+  @Benchmark
+  public void uncheckedAdam() {
+    oursUnchecked.step();
   }
 
   @Benchmark

@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * Every schedule against torch 1.13's {@code torch.optim.lr_scheduler}, step by step.
+ * Every schedule against torch's {@code torch.optim.lr_scheduler}, step by step (torch 1.13 in the
+ * build; bench/python/parity-torch26.sh points this test at torch 2.6's fixture).
  *
  * <p>{@code bench/python/schedule_parity.py} (run by Maven at generate-test-resources, see
  * java/pom.xml) writes {@code target/schedule-parity/schedules.json}: for each case, the schedule
@@ -100,7 +101,9 @@ class ScheduleParityTest {
     }
     StringBuilder b =
         new StringBuilder(
-            "schedule parity against torch 1.13, largest relative difference per case:\n");
+            "schedule parity against torch "
+                + readFixture().get("torch").asText()
+                + ", largest relative difference per case:\n");
     WORST.forEach((name, worst) -> b.append(String.format("  %-40s %.3e%n", name, worst)));
     System.out.print(b);
   }
