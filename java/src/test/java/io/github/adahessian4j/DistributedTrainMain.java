@@ -25,7 +25,9 @@ import org.bytedeco.pytorch.global.torch;
  * initialised differently on every rank (rank 0's weights reach the others by broadcast), writing
  * the final parameters to {@code OUT_DIR/CONFIG-rank-R.bin}. {@code train-then-run-until-killed
  * OUT_DIR}: the same, then AdamW steps until the process dies or its group breaks, printing {@code
- * step K} after each. System property {@code dp.timeoutMs}: the collective timeout.
+ * step K} after each. System properties: {@code dp.timeoutMs}, the collective timeout; {@code
+ * dp.rendezvousMs}, the rendezvous timeout (default 90 s); {@code dp.configs}, the configurations
+ * to train (comma-separated; default all).
  */
 public final class DistributedTrainMain {
   static final int STEPS = 20;
@@ -196,13 +198,18 @@ public final class DistributedTrainMain {
         ProcessGroup.builder()
             .fromEnvironment()
             .timeout(Duration.ofMillis(Long.parseLong(System.getProperty("dp.timeoutMs", "20000"))))
-            .rendezvousTimeout(Duration.ofSeconds(90));
+            .rendezvousTimeout(
+                Duration.ofMillis(Long.parseLong(System.getProperty("dp.rendezvousMs", "90000"))));
+    List<String> configs =
+        System.getProperty("dp.configs") == null
+            ? CONFIGS
+            : List.of(System.getProperty("dp.configs").split(","));
     try (ProcessGroup group = b.connect();
         PointerScope scope = new PointerScope()) {
       System.out.println("joined " + group + " at " + uptime());
       Tensor[] data = data();
       if (args[0].equals("train") || args[0].equals("train-then-run-until-killed")) {
-        for (String config : CONFIGS) {
+        for (String config : configs) {
           double[][] params = train(config, group.worldSize(), group.rank(), group, data);
           write(Path.of(args[1]).resolve(config + "-rank-" + group.rank() + ".bin"), params);
           System.out.println(

@@ -43,8 +43,10 @@ import java.util.concurrent.TimeUnit;
  * --master-port P} (default: a free port, on one machine only), {@code --threads T} (each process's
  * {@code OMP_NUM_THREADS}, libtorch's thread count; default: as set, else 1 with more than one
  * process, as torchrun does), {@code --jvm-arg ARG} (repeatable), {@code --grace-seconds S}
- * (default 3). A class name runs that class's {@code main} in a new JVM with this JVM's class path;
- * {@code --} runs any command. {@code OPENBLAS_NUM_THREADS} is set to 1 unless set.
+ * (default 3), {@code --rendezvous-timeout S} (default 300: how long the launchers of several
+ * machines wait for each other before any rank starts; see {@link #rendezvousTimeout}). A class
+ * name runs that class's {@code main} in a new JVM with this JVM's class path; {@code --} runs any
+ * command. {@code OPENBLAS_NUM_THREADS} is set to 1 unless set.
  */
 public final class Launcher {
   private final int nprocPerNode;
@@ -57,6 +59,7 @@ public final class Launcher {
   private final List<String> jvmArgs = new ArrayList<>();
   private String classPath;
   private Duration grace = Duration.ofSeconds(3);
+  private Duration rendezvousTimeout = Duration.ofMinutes(5);
   private PrintStream out = System.out;
   private PrintStream err = System.err;
 
@@ -170,6 +173,25 @@ public final class Launcher {
   }
 
   /**
+   * With {@code --nnodes > 1}, how long this launcher waits for the launchers of the other machines
+   * (default 5 minutes): before any rank starts, node 0's launcher collects every launcher's {@code
+   * --nnodes}, {@code --node-rank} and {@code --nproc-per-node} on the master address and port, and
+   * checks that they agree and that each machine has the interfaces of {@code GLOO_SOCKET_IFNAME};
+   * when they do not, or not every launcher comes in time, no rank starts anywhere and every
+   * launcher that took part throws a {@link RendezvousException} with the same message.
+   *
+   * @param timeout the timeout, positive
+   * @return this launcher
+   */
+  public Launcher rendezvousTimeout(Duration timeout) {
+    if (timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException("Invalid --rendezvous-timeout: " + timeout);
+    }
+    this.rendezvousTimeout = timeout;
+    return this;
+  }
+
+  /**
    * Where the processes' prefixed output goes (default {@code System.out} and {@code System.err}).
    *
    * @param out for their standard output
@@ -191,6 +213,8 @@ public final class Launcher {
    * @return 0 if every process succeeded, else the first failed process's exit status
    * @throws IOException if a process cannot be started
    * @throws InterruptedException if interrupted while waiting (the processes are stopped)
+   * @throws RendezvousException with {@code --nnodes > 1}, if the launchers' rendezvous fails (see
+   *     {@link #rendezvousTimeout}): no process was started
    */
   public int runJava(String mainClass, List<String> args) throws IOException, InterruptedException {
     Objects.requireNonNull(mainClass, "mainClass");
@@ -214,6 +238,8 @@ public final class Launcher {
    * @return 0 if every process succeeded, else the first failed process's exit status
    * @throws IOException if a process cannot be started
    * @throws InterruptedException if interrupted while waiting (the processes are stopped)
+   * @throws RendezvousException with {@code --nnodes > 1}, if the launchers' rendezvous fails (see
+   *     {@link #rendezvousTimeout}): no process was started
    */
   public int runCommand(List<String> command) throws IOException, InterruptedException {
     if (command.isEmpty()) {
@@ -232,6 +258,26 @@ public final class Launcher {
             : System.getenv("OMP_NUM_THREADS") != null
                 ? System.getenv("OMP_NUM_THREADS")
                 : nprocPerNode > 1 ? "1" : null;
+    if (nnodes > 1) {
+      String interfaces =
+          environment.getOrDefault("GLOO_SOCKET_IFNAME", System.getenv("GLOO_SOCKET_IFNAME"));
+      String warning = NodeRendezvous.loopbackWarning(interfaces);
+      if (warning != null) {
+        message("warning: " + warning);
+      }
+      message(
+          "node "
+              + nodeRank
+              + " of "
+              + nnodes
+              + ": waiting for the launchers of the other nodes at "
+              + masterAddress
+              + ":"
+              + port);
+      new NodeRendezvous(
+              nnodes, nodeRank, nprocPerNode, masterAddress, port, rendezvousTimeout, interfaces)
+          .run();
+    }
     message(
         "starting "
             + nprocPerNode
@@ -419,6 +465,9 @@ public final class Launcher {
     int status;
     try {
       status = run(args);
+    } catch (RendezvousException e) {
+      System.err.println("[launcher] " + e.getMessage());
+      status = 1;
     } catch (IllegalArgumentException e) {
       System.err.println("[launcher] " + e.getMessage());
       System.err.println(USAGE);
@@ -435,6 +484,7 @@ public final class Launcher {
   private static final String USAGE =
       "usage: Launcher [--nproc-per-node N] [--nnodes M --node-rank R] "
           + "[--master-addr A] [--master-port P] [--threads T] [--jvm-arg ARG]... [--grace-seconds S] "
+          + "[--rendezvous-timeout S] "
           + "(MAIN_CLASS [ARG...] | -- COMMAND [ARG...])";
 
   static int run(String[] args) throws IOException, InterruptedException {
@@ -445,6 +495,7 @@ public final class Launcher {
     int port = 0;
     int threads = 0;
     double graceSeconds = 3;
+    double rendezvousSeconds = 300;
     List<String> jvm = new ArrayList<>();
     int i = 0;
     for (; i < args.length && args[i].startsWith("--") && !args[i].equals("--"); i++) {
@@ -466,6 +517,7 @@ public final class Launcher {
         case "--threads" -> threads = integer(name, value);
         case "--jvm-arg" -> jvm.add(value);
         case "--grace-seconds" -> graceSeconds = Double.parseDouble(value);
+        case "--rendezvous-timeout" -> rendezvousSeconds = Double.parseDouble(value);
         default -> throw new IllegalArgumentException("unknown option " + name);
       }
     }
@@ -475,7 +527,8 @@ public final class Launcher {
             .master(addr, port)
             .threads(threads)
             .jvmArgs(jvm)
-            .gracePeriod(Duration.ofMillis((long) (graceSeconds * 1000)));
+            .gracePeriod(Duration.ofMillis((long) (graceSeconds * 1000)))
+            .rendezvousTimeout(Duration.ofMillis((long) (rendezvousSeconds * 1000)));
     if (i < args.length && args[i].equals("--")) {
       List<String> command = Arrays.asList(args).subList(i + 1, args.length);
       return launcher.runCommand(command);
