@@ -398,14 +398,10 @@ def main():
         check_fused()
     start = time.time()
     out = os.path.abspath(args.out)
-    fingerprint = source_fingerprint(f"{args.only} fused={args.fused}")
-    try:
-        with open(os.path.join(out, "index.json")) as f:
-            if not args.force and json.load(f).get("fingerprint") == fingerprint:
-                print(f"parity.py: fixtures in {out} are up to date")
-                return
-    except (OSError, ValueError):
-        pass
+    fingerprint = source_fingerprint(("parity.py", "adahessian_reference.py"),
+                                     f"{args.only} fused={args.fused}")
+    if not args.force and up_to_date(out, fingerprint, "parity.py"):
+        return
     only = set(args.only.split(",")) if args.only else None
 
     def fill(work):
@@ -460,16 +456,28 @@ def write_folder(out, prefix, fill):
         shutil.rmtree(work, ignore_errors=True)
 
 
-def source_fingerprint(selection):
-    """What the fixtures depend on: this script, the reference, the torch and numpy versions, and
-    the selection of cases."""
+def source_fingerprint(scripts, selection):
+    """What the fixtures depend on: the scripts (file names in this folder), the torch and numpy
+    versions, the selection of cases. Also used by torchscript_parity.py."""
     h = hashlib.sha256()
     here = os.path.dirname(os.path.abspath(__file__))
-    for name in ("parity.py", "adahessian_reference.py"):
+    for name in scripts:
         with open(os.path.join(here, name), "rb") as f:
             h.update(f.read())
     h.update(f"{torch.__version__} {np.__version__} {selection}".encode())
     return h.hexdigest()
+
+
+def up_to_date(out, fingerprint, script):
+    """Whether out/index.json records `fingerprint` (then `script` says so)."""
+    try:
+        with open(os.path.join(out, "index.json")) as f:
+            if json.load(f).get("fingerprint") == fingerprint:
+                print(f"{script}: fixtures in {out} are up to date")
+                return True
+    except (OSError, ValueError):
+        pass
+    return False
 
 
 if __name__ == "__main__":

@@ -847,12 +847,7 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
       Tensor loss = body.apply(scope);
       kept = Natives.keep(scope, loss.detach());
     }
-    PointerScope outer = PointerScope.getInnerScope();
-    if (outer != null) {
-      outer.attach(kept); // attach retains a reference: the scope now holds the only one
-      kept.releaseReference();
-    }
-    return kept;
+    return Natives.toCallerScope(kept);
   }
 
   /** Checks a closure's loss: defined, scalar, with a graph. */

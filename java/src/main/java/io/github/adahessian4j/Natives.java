@@ -27,6 +27,19 @@ final class Natives {
   }
 
   /**
+   * Hands {@code pointer}, kept out of the scope it was made in, to the caller's innermost scope
+   * (or, outside any scope, to the garbage collector).
+   */
+  static <P extends Pointer> P toCallerScope(P pointer) {
+    PointerScope outer = PointerScope.getInnerScope();
+    if (outer != null) {
+      outer.attach(pointer); // attach retains a reference: the scope now holds the only one
+      pointer.releaseReference();
+    }
+    return pointer;
+  }
+
+  /**
    * Moves {@code pointer} from scope {@code from} (where it was made) to the outer scope {@code
    * to}: it then lives as long as {@code to}. (attach retains a reference and detach releases one.)
    */

@@ -165,6 +165,41 @@ class DistributedCollectivesTest {
     }
   }
 
+  /** The list form takes a TorchScript model's parameters: every rank gets rank 0's. */
+  @Test
+  void broadcastParametersTakesATorchScriptModelsParameters() throws Exception {
+    java.nio.file.Path dir = TorchScriptParityTest.FIXTURES.dir();
+    TorchScriptParityTest.FIXTURES.readJson(dir.resolve("index.json"));
+    List<Object> results =
+        onRanks(
+            2,
+            Duration.ofSeconds(20),
+            ProcessGroup.DEFAULT_BUCKET_BYTES,
+            g -> {
+              try (TorchScriptModel model = TorchScriptModel.load(dir.resolve("cnn_script.pt"))) {
+                List<double[]> before = new ArrayList<>();
+                for (Tensor p : model.parameters()) {
+                  p.detach().add_(T.s(g.rank())); // ranks start apart
+                  before.add(T.values(p));
+                }
+                g.broadcastParameters(model.parameters());
+                List<double[]> after = new ArrayList<>();
+                model.parameters().forEach(p -> after.add(T.values(p)));
+                return List.of(before, after);
+              }
+            });
+    List<?> rank0 = (List<?>) results.get(0);
+    for (Object result : results) {
+      assertInstanceOf(List.class, result, () -> "a rank failed: " + results);
+      List<?> after = (List<?>) ((List<?>) result).get(1);
+      List<?> expected = (List<?>) rank0.get(0);
+      assertEquals(5, after.size());
+      for (int k = 0; k < after.size(); k++) {
+        assertArrayEquals((double[]) expected.get(k), (double[]) after.get(k), "parameter " + k);
+      }
+    }
+  }
+
   @Test
   void mismatchedTensorsAreReportedOnEveryRankAndTheGroupStaysUsable() throws Exception {
     List<Object> results =

@@ -479,7 +479,7 @@ class PythonParityTest {
 
   // --- raw little-endian tensor files ---
 
-  private static long[] longs(JsonNode array) {
+  static long[] longs(JsonNode array) {
     long[] out = new long[array.size()];
     for (int i = 0; i < out.length; i++) {
       out[i] = array.get(i).asLong();
@@ -487,7 +487,7 @@ class PythonParityTest {
     return out;
   }
 
-  private static long numel(long[] shape) {
+  static long numel(long[] shape) {
     long n = 1;
     for (long d : shape) {
       n *= d;

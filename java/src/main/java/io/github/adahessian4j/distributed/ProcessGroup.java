@@ -378,6 +378,19 @@ public final class ProcessGroup implements AutoCloseable {
   }
 
   /**
+   * Gives every rank rank 0's values of {@code params} before the first step, so that the replicas
+   * start identical: the form for parameters that are not a {@link Module}'s, such as {@code
+   * TorchScriptModel.parameters()} (add the buffers to broadcast, for example from its {@code
+   * buffers()}, to the list).
+   *
+   * @param params the tensors, in the same order on every rank
+   * @throws CollectiveException if the ranks' tensors differ, or the collective fails or times out
+   */
+  public void broadcastParameters(List<Tensor> params) {
+    broadcast(Objects.requireNonNull(params, "params"), 0);
+  }
+
+  /**
    * Blocks until every rank has called it (one small all-reduce, checked like the others).
    *
    * @throws CollectiveException if it fails or times out
