@@ -79,14 +79,7 @@ public final class ProcessGroup implements AutoCloseable {
   private final org.bytedeco.pytorch.Backend backend;
   private final TCPStore store;
   private final boolean owned;
-  private final int rank;
-  private final int worldSize;
-  private final int localRank;
-  private final Duration timeout;
-  private final long bucketBytes;
-  private final boolean verify;
-  private final String address;
-  private final int port;
+  private final GroupConfig config;
   private final CollectiveHeader header;
   private final CollectiveChannel channel;
   private final StagingBuffers staging = new StagingBuffers();
@@ -99,30 +92,17 @@ public final class ProcessGroup implements AutoCloseable {
   private volatile boolean closed;
 
   private ProcessGroup(
-      org.bytedeco.pytorch.Backend backend,
-      TCPStore store,
-      boolean owned,
-      int rank,
-      int worldSize,
-      int localRank,
-      Duration timeout,
-      long bucketBytes,
-      boolean verify,
-      String address,
-      int port) {
+      org.bytedeco.pytorch.Backend backend, TCPStore store, boolean owned, GroupConfig config) {
     this.backend = backend;
     this.store = store;
     this.owned = owned;
-    this.rank = rank;
-    this.worldSize = worldSize;
-    this.localRank = localRank;
-    this.timeout = timeout;
-    this.bucketBytes = bucketBytes;
-    this.verify = verify;
-    this.address = address;
-    this.port = port;
-    this.header = new CollectiveHeader(rank, worldSize, bucketBytes, timeout);
-    this.channel = new CollectiveChannel(backend, rank, worldSize, localRank, timeout);
+    this.config = config;
+    this.header =
+        new CollectiveHeader(
+            config.rank(), config.worldSize(), config.bucketBytes(), config.timeout());
+    this.channel =
+        new CollectiveChannel(
+            backend, config.rank(), config.worldSize(), config.localRank(), config.timeout());
   }
 
   /**
@@ -164,14 +144,15 @@ public final class ProcessGroup implements AutoCloseable {
         backend,
         null,
         false,
-        backend.getRank(),
-        backend.getSize(),
-        -1,
-        timeout,
-        DEFAULT_BUCKET_BYTES,
-        true,
-        null,
-        -1);
+        new GroupConfig(
+            backend.getRank(),
+            backend.getSize(),
+            -1,
+            timeout,
+            DEFAULT_BUCKET_BYTES,
+            true,
+            null,
+            -1));
   }
 
   /**
@@ -180,7 +161,7 @@ public final class ProcessGroup implements AutoCloseable {
    * @return the rank
    */
   public int rank() {
-    return rank;
+    return config.rank();
   }
 
   /**
@@ -189,7 +170,7 @@ public final class ProcessGroup implements AutoCloseable {
    * @return the world size
    */
   public int worldSize() {
-    return worldSize;
+    return config.worldSize();
   }
 
   /**
@@ -199,7 +180,7 @@ public final class ProcessGroup implements AutoCloseable {
    * @return the local rank
    */
   public int localRank() {
-    return localRank;
+    return config.localRank();
   }
 
   /**
@@ -208,7 +189,7 @@ public final class ProcessGroup implements AutoCloseable {
    * @return the timeout
    */
   public Duration timeout() {
-    return timeout;
+    return config.timeout();
   }
 
   /**
@@ -217,7 +198,7 @@ public final class ProcessGroup implements AutoCloseable {
    * @return the bucket size
    */
   public long bucketBytes() {
-    return bucketBytes;
+    return config.bucketBytes();
   }
 
   /**
@@ -384,10 +365,10 @@ public final class ProcessGroup implements AutoCloseable {
     return "ProcessGroup["
         + channel.backendName
         + ", rank "
-        + rank
+        + config.rank()
         + " of "
-        + worldSize
-        + (address != null ? ", rendezvous " + address + ":" + port : "")
+        + config.worldSize()
+        + (config.address() != null ? ", rendezvous " + config.address() + ":" + config.port() : "")
         + "]";
   }
 
@@ -404,22 +385,22 @@ public final class ProcessGroup implements AutoCloseable {
       throw new CollectiveException(
           name
               + " refused on rank "
-              + rank
+              + config.rank()
               + " of "
-              + worldSize
+              + config.worldSize()
               + ": the process group is broken by an earlier failure ("
               + earlier.getMessage()
               + ")",
           name,
-          rank,
-          worldSize,
-          timeout,
+          config.rank(),
+          config.worldSize(),
+          config.timeout(),
           false,
           earlier);
     }
     try (PointerScope scope = new PointerScope()) {
       String problem = header.validate(op, tensors, root);
-      if (verify || op == CollectiveOp.BARRIER) {
+      if (config.verify() || op == CollectiveOp.BARRIER) {
         long[][] rows =
             channel.exchange(name, header.encode(op, seq, tensors, root, problem != null), tensors);
         header.check(name, rows, problem);
@@ -427,18 +408,18 @@ public final class ProcessGroup implements AutoCloseable {
         throw new CollectiveException(
             name
                 + " refused on rank "
-                + rank
+                + config.rank()
                 + " of "
-                + worldSize
+                + config.worldSize()
                 + ": "
                 + problem
                 + " (verifyCollectives is off: the other ranks were not told, and will time out after "
-                + timeout.toMillis()
+                + config.timeout().toMillis()
                 + " ms)",
             name,
-            rank,
-            worldSize,
-            timeout,
+            config.rank(),
+            config.worldSize(),
+            config.timeout(),
             true,
             null);
       }
@@ -454,8 +435,8 @@ public final class ProcessGroup implements AutoCloseable {
   }
 
   private void payload(CollectiveOp op, String name, List<Tensor> tensors, int root) {
-    List<BucketPlan.Bucket> plan = BucketPlan.plan(tensors, bucketBytes);
-    Scalar world = new Scalar((double) worldSize);
+    List<BucketPlan.Bucket> plan = BucketPlan.plan(tensors, config.bucketBytes());
+    Scalar world = new Scalar((double) config.worldSize());
     for (int b = 0; b < plan.size(); b++) {
       BucketPlan.Bucket bucket = plan.get(b);
       String what =
@@ -491,7 +472,7 @@ public final class ProcessGroup implements AutoCloseable {
       } else {
         bytesBroadcast += bytes;
       }
-      if (copied && !(op == CollectiveOp.BROADCAST && rank == root)) {
+      if (copied && !(op == CollectiveOp.BROADCAST && config.rank() == root)) {
         for (BucketPlan.Piece p : bucket.pieces()) {
           p.flat().narrow(0, p.offset(), p.length()).copy_(data.narrow(0, p.at(), p.length()));
         }
@@ -755,14 +736,8 @@ public final class ProcessGroup implements AutoCloseable {
             b,
             store,
             true,
-            rank,
-            worldSize,
-            localRank,
-            timeout,
-            bucketBytes,
-            verify,
-            address,
-            port);
+            new GroupConfig(
+                rank, worldSize, localRank, timeout, bucketBytes, verify, address, port));
       } catch (RuntimeException e) {
         store.close();
         throw e;
