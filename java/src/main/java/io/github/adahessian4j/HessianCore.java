@@ -84,14 +84,7 @@ final class HessianCore {
           if (ids.length == 0) {
             continue;
           }
-          TensorVector g =
-              torch.grad(
-                  new TensorVector(loss),
-                  inputs(ids),
-                  new TensorVector(),
-                  new BoolOptional(true),
-                  true,
-                  true);
+          TensorVector g = gradientsWithGraph(loss, ids);
           for (int k = 0; k < ids.length; k++) {
             Tensor gk = g.get(k);
             if (gk.defined()) {
@@ -123,15 +116,7 @@ final class HessianCore {
 
   /** Closure {@code c}'s gradients with their graphs, for {@code ids}, in the current scope. */
   Tensor[] gradients(int c, int[] ids) {
-    Tensor loss = evaluate(c);
-    TensorVector g =
-        torch.grad(
-            new TensorVector(loss),
-            inputs(ids),
-            new TensorVector(),
-            new BoolOptional(true),
-            true,
-            true);
+    TensorVector g = gradientsWithGraph(evaluate(c), ids);
     Tensor[] out = new Tensor[params.length];
     for (int k = 0; k < ids.length; k++) {
       Tensor gk = g.get(k);
@@ -142,12 +127,14 @@ final class HessianCore {
     return out;
   }
 
-  private TensorVector inputs(int[] ids) {
-    TensorVector v = new TensorVector();
+  /** {@code torch.grad(loss, params[ids], retain_graph, create_graph, allow_unused)}. */
+  private TensorVector gradientsWithGraph(Tensor loss, int[] ids) {
+    TensorVector inputs = new TensorVector();
     for (int i : ids) {
-      v.push_back(params[i]);
+      inputs.push_back(params[i]);
     }
-    return v;
+    return torch.grad(
+        new TensorVector(loss), inputs, new TensorVector(), new BoolOptional(true), true, true);
   }
 
   private Tensor evaluate(int c) {

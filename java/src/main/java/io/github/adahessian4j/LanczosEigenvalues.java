@@ -27,9 +27,9 @@ final class LanczosEigenvalues {
           s.skipped);
     }
     try (PointerScope scope = new PointerScope();
-        Lanczos krylov = new Lanczos(s, cap)) {
+        Lanczos lanczos = new Lanczos(s, cap)) {
       long before = s.core.hvProducts;
-      krylov.start(s.unitProbe(0));
+      lanczos.start(s.unitProbe(0));
       long restartDraw = 1;
       int blockStart = 0;
       boolean converged = false;
@@ -37,11 +37,11 @@ final class LanczosEigenvalues {
       int[] wanted = new int[0];
       while (true) {
         try (PointerScope step = new PointerScope()) {
-          krylov.step();
-          ritz = Ritz.of(krylov.alpha, krylov.beta, krylov.m);
+          lanczos.step();
+          ritz = Ritz.of(lanczos.alpha, lanczos.beta, lanczos.m);
           wanted = ritz.wanted(options.which(), options.k());
           double norm = ritz.maxAbs();
-          if (krylov.m == s.dim) {
+          if (lanczos.m == s.dim) {
             converged = true; // the whole space: every Ritz value is exact
             break;
           }
@@ -50,14 +50,14 @@ final class LanczosEigenvalues {
             converged = true;
             break;
           }
-          if (krylov.brokeDown()) {
+          if (lanczos.brokeDown()) {
             // An invariant subspace: its Ritz values are exact. If it found fewer than k, or if
             // this block found a wanted one (there may be further copies of it), go on from a
             // fresh probe; else the wanted ones are known.
             boolean more =
                 wanted.length < options.k()
                     || blockContributes(
-                        krylov,
+                        lanczos,
                         blockStart,
                         ritz.values()[wanted[wanted.length - 1]],
                         norm,
@@ -66,31 +66,31 @@ final class LanczosEigenvalues {
               converged = true;
               break;
             }
-            if (krylov.m >= cap) {
+            if (lanczos.m >= cap) {
               break;
             }
-            if (!krylov.advance(true, restartDraw++)) {
+            if (!lanczos.advance(true, restartDraw++)) {
               converged = true; // only the zero vector is left: the space is exhausted
               break;
             }
-            blockStart = krylov.m;
+            blockStart = lanczos.m;
             continue;
           }
           boolean rule = options.tolerance() > 0 && wanted.length == options.k();
           for (int i : wanted) {
-            rule &= ritz.residual(i, krylov.beta[krylov.m - 1]) <= options.tolerance() * norm;
+            rule &= ritz.residual(i, lanczos.beta[lanczos.m - 1]) <= options.tolerance() * norm;
           }
           if (rule) {
             converged = true;
             break;
           }
-          if (krylov.m >= cap) {
+          if (lanczos.m >= cap) {
             break;
           }
-          krylov.advance(false, 0);
+          lanczos.advance(false, 0);
         }
       }
-      double lastBeta = krylov.beta[krylov.m - 1];
+      double lastBeta = lanczos.beta[lanczos.m - 1];
       double[] values = ritz.values(wanted);
       double[] residuals = new double[wanted.length];
       for (int j = 0; j < wanted.length; j++) {
@@ -100,7 +100,7 @@ final class LanczosEigenvalues {
       if (options.eigenvectors()) {
         for (int i : wanted) {
           vectors.add(
-              HessianSpace.keepAll(scope, s.perMember(krylov.basis.combine(ritz.vector(i)))));
+              HessianSpace.keepAll(scope, s.perMember(lanczos.basis.combine(ritz.vector(i)))));
         }
       }
       return new HessianEigenvalues(
@@ -108,7 +108,7 @@ final class LanczosEigenvalues {
           values,
           residuals,
           vectors,
-          krylov.m,
+          lanczos.m,
           s.core.hvProducts - before,
           converged,
           s.skipped);
@@ -120,12 +120,12 @@ final class LanczosEigenvalues {
    * {@code kth}, the last wanted value of the whole basis (by more than a rounding margin).
    */
   private static boolean blockContributes(
-      Lanczos krylov, int from, double kth, double norm, HessianEigenvalues.Which which) {
-    int size = krylov.m - from;
+      Lanczos lanczos, int from, double kth, double norm, HessianEigenvalues.Which which) {
+    int size = lanczos.m - from;
     Ritz block =
         Ritz.of(
-            Arrays.copyOfRange(krylov.alpha, from, krylov.m),
-            Arrays.copyOfRange(krylov.beta, from, krylov.m),
+            Arrays.copyOfRange(lanczos.alpha, from, lanczos.m),
+            Arrays.copyOfRange(lanczos.beta, from, lanczos.m),
             size);
     double margin = 1e-9 * norm;
     for (double v : block.values()) {

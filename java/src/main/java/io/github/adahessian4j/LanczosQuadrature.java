@@ -20,23 +20,23 @@ final class LanczosQuadrature {
     int steps = (int) Math.min(options.steps(), s.dim);
     for (int r = 0; r < options.runs(); r++) {
       try (PointerScope run = new PointerScope();
-          Lanczos krylov = new Lanczos(s, steps)) {
-        krylov.start(s.unitProbe(r));
+          Lanczos lanczos = new Lanczos(s, steps)) {
+        lanczos.start(s.unitProbe(r));
         while (true) {
           try (PointerScope step = new PointerScope()) {
-            krylov.step();
-            if (krylov.m >= steps || !krylov.advance(false, 0)) {
+            lanczos.step();
+            if (lanczos.m >= steps || !lanczos.advance(false, 0)) {
               break;
             }
           }
         }
-        Ritz ritz = Ritz.of(krylov.alpha, krylov.beta, krylov.m);
-        double[] weights = new double[krylov.m];
-        for (int i = 0; i < krylov.m; i++) {
+        Ritz ritz = Ritz.of(lanczos.alpha, lanczos.beta, lanczos.m);
+        double[] weights = new double[lanczos.m];
+        for (int i = 0; i < lanczos.m; i++) {
           double first = ritz.vectors()[i]; // row 0, column i
           weights[i] = first * first;
         }
-        runs.add(new HessianDensity.Run(ritz.values(), weights, krylov.m));
+        runs.add(new HessianDensity.Run(ritz.values(), weights, lanczos.m));
       }
     }
     return new HessianDensity(runs, s.dim, s.core.hvProducts - before, s.skipped);
