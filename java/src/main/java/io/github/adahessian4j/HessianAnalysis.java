@@ -265,14 +265,17 @@ public final class HessianAnalysis implements AutoCloseable {
   }
 
   /**
-   * The {@code k} largest eigenvalues by Lanczos with the default options (tolerance 1e-6, at most
-   * 200 steps, no eigenvectors).
+   * The {@code k} largest eigenvalues by Lanczos with the default options (tolerance 1e-6, no
+   * eigenvectors), at most {@code max(200, 2k + 1)} steps (the steps grow with k as SciPy's {@code
+   * eigsh} takes {@code ncv = max(2k + 1, 20)} Lanczos vectors).
    *
    * @param k how many
    * @return the eigenvalues
    */
   public HessianEigenvalues topEigenvalues(int k) {
-    return topEigenvalues(HessianEigenvalues.Options.DEFAULTS.withK(k));
+    HessianEigenvalues.Options options = HessianEigenvalues.Options.DEFAULTS.withK(k);
+    int steps = (int) Math.min(Integer.MAX_VALUE, Math.max(options.maxIterations(), 2L * k + 1));
+    return topEigenvalues(options.withMaxIterations(steps));
   }
 
   /**
@@ -288,6 +291,8 @@ public final class HessianAnalysis implements AutoCloseable {
    *
    * @param options how many, which end of the spectrum, when to stop, eigenvectors or not
    * @return the eigenvalues, their residual norms and optionally eigenvectors
+   * @throws IllegalArgumentException if {@code min(k, dimension())} is above {@code maxIterations}:
+   *     that many steps could not give k Ritz values (refused before any product)
    */
   public HessianEigenvalues topEigenvalues(HessianEigenvalues.Options options) {
     Objects.requireNonNull(options, "options");

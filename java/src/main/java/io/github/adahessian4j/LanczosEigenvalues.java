@@ -15,6 +15,18 @@ final class LanczosEigenvalues {
 
   static HessianEigenvalues run(HessianSpace s, HessianEigenvalues.Options options) {
     int cap = (int) Math.min(options.maxIterations(), s.dim);
+    if (Math.min(options.k(), s.dim) > cap) {
+      throw new IllegalArgumentException(
+          "k = "
+              + options.k()
+              + " eigenvalues need at least "
+              + Math.min(options.k(), s.dim)
+              + " Lanczos steps (the dimension is "
+              + s.dim
+              + "), but the cap, maxIterations, is "
+              + options.maxIterations()
+              + ": raise it (Options.withMaxIterations) or ask for fewer");
+    }
     if (s.dim == 0) {
       return new HessianEigenvalues(
           HessianEigenvalues.Method.LANCZOS,
