@@ -1,6 +1,5 @@
 package io.github.adahessian4j;
 
-import java.nio.DoubleBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -8,15 +7,10 @@ import java.util.List;
 import java.util.Objects;
 import java.util.function.Supplier;
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.AbstractTensor;
-import org.bytedeco.pytorch.BoolOptional;
 import org.bytedeco.pytorch.Module;
-import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.StringTensorDictItem;
-import org.bytedeco.pytorch.T_TensorTensor_T;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
 /**
@@ -76,13 +70,7 @@ import org.bytedeco.pytorch.global.torch;
  * closed.
  */
 public final class HessianAnalysis implements AutoCloseable {
-  /** Rows per block of the Lanczos basis (blocks grow with the steps taken). */
-  private static final int BLOCK = 32;
-
-  /** A Lanczos residual this small against the norm estimate means an invariant subspace. */
-  private static final double BREAKDOWN = 1e-12;
-
-  private final Core core;
+  private final HessianCore core;
 
   /** Positions in the core's parameter list that this analysis covers. */
   private final int[] members;
@@ -93,10 +81,14 @@ public final class HessianAnalysis implements AutoCloseable {
   private final int[][] groupMembers;
 
   private final boolean owner;
-  private Space space;
+  private HessianSpace space;
 
   private HessianAnalysis(
-      Core core, int[] members, List<String> groupNames, int[][] groupMembers, boolean owner) {
+      HessianCore core,
+      int[] members,
+      List<String> groupNames,
+      int[][] groupMembers,
+      boolean owner) {
     this.core = core;
     this.members = members;
     this.groupNames = List.copyOf(groupNames);
@@ -223,7 +215,7 @@ public final class HessianAnalysis implements AutoCloseable {
    */
   public List<Tensor> hvp(List<Tensor> v) {
     Objects.requireNonNull(v, "v");
-    Space s = space();
+    HessianSpace s = space();
     if (v.size() != members.length) {
       throw new IllegalArgumentException(
           "v has " + v.size() + " tensors, the analysis " + members.length + " parameters");
@@ -273,14 +265,17 @@ public final class HessianAnalysis implements AutoCloseable {
   }
 
   /**
-   * The {@code k} largest eigenvalues by Lanczos with the default options (tolerance 1e-6, at most
-   * 200 steps, no eigenvectors).
+   * The {@code k} largest eigenvalues by Lanczos with the default options (tolerance 1e-6, no
+   * eigenvectors), at most {@code max(200, 2k + 1)} steps (the steps grow with k as SciPy's {@code
+   * eigsh} takes {@code ncv = max(2k + 1, 20)} Lanczos vectors).
    *
    * @param k how many
    * @return the eigenvalues
    */
   public HessianEigenvalues topEigenvalues(int k) {
-    return topEigenvalues(HessianEigenvalues.Options.DEFAULTS.withK(k));
+    HessianEigenvalues.Options options = HessianEigenvalues.Options.DEFAULTS.withK(k);
+    int steps = (int) Math.min(Integer.MAX_VALUE, Math.max(options.maxIterations(), 2L * k + 1));
+    return topEigenvalues(options.withMaxIterations(steps));
   }
 
   /**
@@ -296,108 +291,12 @@ public final class HessianAnalysis implements AutoCloseable {
    *
    * @param options how many, which end of the spectrum, when to stop, eigenvectors or not
    * @return the eigenvalues, their residual norms and optionally eigenvectors
+   * @throws IllegalArgumentException if {@code min(k, dimension())} is above {@code maxIterations}:
+   *     that many steps could not give k Ritz values (refused before any product)
    */
   public HessianEigenvalues topEigenvalues(HessianEigenvalues.Options options) {
     Objects.requireNonNull(options, "options");
-    Space s = space();
-    int cap = (int) Math.min(options.maxIterations(), s.dim);
-    if (s.dim == 0) {
-      return new HessianEigenvalues(
-          HessianEigenvalues.Method.LANCZOS,
-          new double[0],
-          new double[0],
-          List.of(),
-          0,
-          0,
-          true,
-          s.skipped);
-    }
-    try (PointerScope scope = new PointerScope();
-        Krylov krylov = new Krylov(s, cap)) {
-      long before = core.hvProducts;
-      krylov.start(s.unitProbe(0));
-      long restartDraw = 1;
-      int blockStart = 0;
-      boolean converged = false;
-      Ritz ritz = null;
-      int[] wanted = new int[0];
-      while (true) {
-        try (PointerScope step = new PointerScope()) {
-          krylov.step();
-          ritz = Ritz.of(krylov.alpha, krylov.beta, krylov.m);
-          wanted = ritz.wanted(options.which(), options.k());
-          double norm = ritz.maxAbs();
-          if (krylov.m == s.dim) {
-            converged = true; // the whole space: every Ritz value is exact
-            break;
-          }
-          if (options.monitor() != null
-              && options.monitor().accept(core.hvProducts - before, ritz.values(wanted))) {
-            converged = true;
-            break;
-          }
-          if (krylov.brokeDown()) {
-            // An invariant subspace: its Ritz values are exact. If it found fewer than k, or if
-            // this block found a wanted one (there may be further copies of it), go on from a
-            // fresh probe; else the wanted ones are known.
-            boolean more =
-                wanted.length < options.k()
-                    || blockContributes(
-                        krylov,
-                        blockStart,
-                        ritz.values[wanted[wanted.length - 1]],
-                        norm,
-                        options.which());
-            if (!more) {
-              converged = true;
-              break;
-            }
-            if (krylov.m >= cap) {
-              break;
-            }
-            if (!krylov.advance(true, restartDraw++)) {
-              converged = true; // only the zero vector is left: the space is exhausted
-              break;
-            }
-            blockStart = krylov.m;
-            continue;
-          }
-          boolean rule = options.tolerance() > 0 && wanted.length == options.k();
-          for (int i : wanted) {
-            rule &= ritz.residual(i, krylov.beta[krylov.m - 1]) <= options.tolerance() * norm;
-          }
-          if (rule) {
-            converged = true;
-            break;
-          }
-          if (krylov.m >= cap) {
-            break;
-          }
-          krylov.advance(false, 0);
-        }
-      }
-      double lastBeta = krylov.beta[krylov.m - 1];
-      double[] values = ritz.values(wanted);
-      double[] residuals = new double[wanted.length];
-      for (int j = 0; j < wanted.length; j++) {
-        residuals[j] = ritz.residual(wanted[j], lastBeta);
-      }
-      List<List<Tensor>> vectors = new ArrayList<>();
-      if (options.eigenvectors()) {
-        for (int i : wanted) {
-          vectors.add(keepAll(scope, s.perMember(krylov.basis.combine(ritz.vector(i)))));
-        }
-      }
-      return new HessianEigenvalues(
-          HessianEigenvalues.Method.LANCZOS,
-          values,
-          residuals,
-          vectors,
-          krylov.m,
-          core.hvProducts - before,
-          converged,
-          s.skipped);
-    }
+    return LanczosEigenvalues.run(space(), options);
   }
 
   /**
@@ -417,90 +316,7 @@ public final class HessianAnalysis implements AutoCloseable {
    */
   public HessianEigenvalues powerIteration(HessianEigenvalues.Options options) {
     Objects.requireNonNull(options, "options");
-    Space s = space();
-    int k = (int) Math.min(options.k(), s.dim);
-    if (k == 0) {
-      return new HessianEigenvalues(
-          HessianEigenvalues.Method.POWER_ITERATION,
-          new double[0],
-          new double[0],
-          List.of(),
-          0,
-          0,
-          true,
-          s.skipped);
-    }
-    long before = core.hvProducts;
-    double[] values = new double[k];
-    double[] residuals = new double[k];
-    int iterations = 0;
-    boolean allConverged = true;
-    try (PointerScope scope = new PointerScope();
-        Basis found = new Basis(s.dim);
-        Basis current = new Basis(s.dim)) {
-      for (int j = 0; j < k; j++) {
-        try (PointerScope start = new PointerScope()) {
-          current.set(0, s.unitProbe(j));
-        }
-        double previous = Double.NaN;
-        boolean converged = false;
-        for (int it = 0; it < options.maxIterations(); it++) {
-          try (PointerScope step = new PointerScope()) {
-            Tensor v = current.row(0).clone();
-            found.subtractProjections(v, 1);
-            v.div_(new Scalar(norm(v)));
-            Tensor hv = s.product(v);
-            iterations++;
-            double estimate = dot(hv, v);
-            double hvNorm = norm(hv);
-            values[j] = estimate;
-            residuals[j] = Math.sqrt(Math.max(0, hvNorm * hvNorm - estimate * estimate));
-            if (hvNorm > 0) {
-              hv.div_(new Scalar(hvNorm));
-              current.set(0, hv);
-            } else {
-              current.set(0, v); // H v = 0: v is an eigenvector of eigenvalue 0
-              converged = true;
-              break;
-            }
-            if (options.monitor() != null
-                && options
-                    .monitor()
-                    .accept(core.hvProducts - before, Arrays.copyOf(values, j + 1))) {
-              converged = true;
-              break;
-            }
-            if (it > 0
-                && options.tolerance() > 0
-                && Math.abs(estimate - previous) / (Math.abs(previous) + 1e-6)
-                    < options.tolerance()) {
-              converged = true;
-              break;
-            }
-            previous = estimate;
-          }
-        }
-        allConverged &= converged;
-        try (PointerScope add = new PointerScope()) {
-          found.set(j, current.row(0));
-        }
-      }
-      List<List<Tensor>> vectors = new ArrayList<>();
-      if (options.eigenvectors()) {
-        for (int j = 0; j < k; j++) {
-          vectors.add(keepAll(scope, s.perMember(found.row(j).clone())));
-        }
-      }
-      return new HessianEigenvalues(
-          HessianEigenvalues.Method.POWER_ITERATION,
-          values,
-          residuals,
-          vectors,
-          iterations,
-          core.hvProducts - before,
-          allConverged,
-          s.skipped);
-    }
+    return PowerIteration.run(space(), options);
   }
 
   /**
@@ -524,81 +340,7 @@ public final class HessianAnalysis implements AutoCloseable {
    */
   public HessianTrace trace(HessianTrace.Options options) {
     Objects.requireNonNull(options, "options");
-    Space s = space();
-    int groups = groupMembers.length;
-    long before = core.hvProducts;
-    List<double[]> perSample = new ArrayList<>(); // per member
-    List<Double> totals = new ArrayList<>();
-    boolean converged = s.dim == 0;
-    if (s.dim > 0) {
-      for (int n = 0; n < options.maxSamples(); n++) {
-        double[] blocks = new double[members.length];
-        try (PointerScope sample = new PointerScope()) {
-          Tensor z = s.probe(n);
-          Tensor zhz = s.product(z).mul_(z);
-          Tensor[] parts = s.unflatten(zhz);
-          double total = 0;
-          for (int j = 0; j < s.ids.length; j++) {
-            blocks[s.positions[j]] = parts[j].sum().item_double();
-            total += blocks[s.positions[j]];
-          }
-          perSample.add(blocks);
-          totals.add(total);
-        }
-        int count = n + 1;
-        if (count >= options.minSamples()) {
-          double[] ms = meanAndError(totals);
-          if (ms[1] <= options.relativeError() * Math.abs(ms[0])
-              || ms[1] <= options.absoluteError()) {
-            converged = true;
-            break;
-          }
-        }
-      }
-    }
-    int count = totals.size();
-    double[] overall = meanAndError(totals);
-    double[] perParam = new double[members.length];
-    double[] perParamError = new double[members.length];
-    for (int k = 0; k < members.length; k++) {
-      List<Double> values = new ArrayList<>(count);
-      for (double[] b : perSample) {
-        values.add(b[k]);
-      }
-      double[] ms = meanAndError(values);
-      perParam[k] = ms[0];
-      perParamError[k] = ms[1];
-    }
-    double[] perGroup = new double[groups];
-    double[] perGroupError = new double[groups];
-    for (int g = 0; g < groups; g++) {
-      List<Double> values = new ArrayList<>(count);
-      for (double[] b : perSample) {
-        double sum = 0;
-        for (int k : groupMembers[g]) {
-          sum += b[k];
-        }
-        values.add(sum);
-      }
-      double[] ms = meanAndError(values);
-      perGroup[g] = ms[0];
-      perGroupError[g] = ms[1];
-    }
-    double[] samples = totals.stream().mapToDouble(Double::doubleValue).toArray();
-    return new HessianTrace(
-        overall[0],
-        overall[1],
-        count,
-        core.hvProducts - before,
-        converged,
-        samples,
-        parameterNames(),
-        perParam,
-        perParamError,
-        groupNames,
-        perGroup,
-        perGroupError,
-        s.skipped);
+    return HutchinsonTrace.run(space(), groupMembers, parameterNames(), groupNames, options);
   }
 
   /**
@@ -615,38 +357,7 @@ public final class HessianAnalysis implements AutoCloseable {
    */
   public HessianDensity spectralDensity(HessianDensity.Options options) {
     Objects.requireNonNull(options, "options");
-    Space s = space();
-    long before = core.hvProducts;
-    List<HessianDensity.Run> runs = new ArrayList<>();
-    if (s.dim == 0) {
-      for (int r = 0; r < options.runs(); r++) {
-        runs.add(new HessianDensity.Run(new double[] {0}, new double[] {1}, 0));
-      }
-      return new HessianDensity(runs, 0, 0, s.skipped);
-    }
-    int steps = (int) Math.min(options.steps(), s.dim);
-    for (int r = 0; r < options.runs(); r++) {
-      try (PointerScope run = new PointerScope();
-          Krylov krylov = new Krylov(s, steps)) {
-        krylov.start(s.unitProbe(r));
-        while (true) {
-          try (PointerScope step = new PointerScope()) {
-            krylov.step();
-            if (krylov.m >= steps || !krylov.advance(false, 0)) {
-              break;
-            }
-          }
-        }
-        Ritz ritz = Ritz.of(krylov.alpha, krylov.beta, krylov.m);
-        double[] weights = new double[krylov.m];
-        for (int i = 0; i < krylov.m; i++) {
-          double first = ritz.vectors[i]; // row 0, column i
-          weights[i] = first * first;
-        }
-        runs.add(new HessianDensity.Run(ritz.values, weights, krylov.m));
-      }
-    }
-    return new HessianDensity(runs, s.dim, core.hvProducts - before, s.skipped);
+    return LanczosQuadrature.run(space(), options);
   }
 
   /**
@@ -662,627 +373,13 @@ public final class HessianAnalysis implements AutoCloseable {
 
   // --- internals ---
 
-  private Space space() {
+  private HessianSpace space() {
     core.checkOpen();
     core.prepare();
     if (space == null) {
-      space = new Space();
+      space = new HessianSpace(core, members);
     }
     return space;
-  }
-
-  /**
-   * Whether the Krylov block that starts at step {@code from} has a Ritz value strictly beyond
-   * {@code kth}, the last wanted value of the whole basis (by more than a rounding margin).
-   */
-  private static boolean blockContributes(
-      Krylov krylov, int from, double kth, double norm, HessianEigenvalues.Which which) {
-    int size = krylov.m - from;
-    Ritz block =
-        Ritz.of(
-            Arrays.copyOfRange(krylov.alpha, from, krylov.m),
-            Arrays.copyOfRange(krylov.beta, from, krylov.m),
-            size);
-    double margin = 1e-9 * norm;
-    for (double v : block.values) {
-      boolean beyond =
-          switch (which) {
-            case LARGEST -> v > kth + margin;
-            case SMALLEST -> v < kth - margin;
-            case LARGEST_MAGNITUDE -> Math.abs(v) > Math.abs(kth) + margin;
-          };
-      if (beyond) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private static List<Tensor> keepAll(PointerScope scope, List<Tensor> tensors) {
-    for (Tensor t : tensors) {
-      Natives.keep(scope, t);
-    }
-    return tensors;
-  }
-
-  static double dot(Tensor a, Tensor b) {
-    return torch.dot(a, b).item_double();
-  }
-
-  static double norm(Tensor a) {
-    return Math.sqrt(dot(a, a));
-  }
-
-  /** {mean, standard error} (n - 1 in the variance; 0 for fewer than two values). */
-  static double[] meanAndError(List<Double> values) {
-    int n = values.size();
-    if (n == 0) {
-      return new double[] {0, 0};
-    }
-    double mean = 0;
-    for (double v : values) {
-      mean += v;
-    }
-    mean /= n;
-    if (n < 2) {
-      return new double[] {mean, Double.POSITIVE_INFINITY};
-    }
-    double ss = 0;
-    for (double v : values) {
-      ss += (v - mean) * (v - mean);
-    }
-    return new double[] {mean, Math.sqrt(ss / (n - 1) / n)};
-  }
-
-  /**
-   * The analysed parameters as one flat float64 vector space: the used members in order, each
-   * flattened; products, probes and the split back into parameter shapes.
-   */
-  private final class Space {
-    /** Core indices of the used members. */
-    final int[] ids;
-
-    /** Their positions in {@link #members}. */
-    final int[] positions;
-
-    final long[] numel;
-    final long[] offset;
-    final long[][] shapes;
-    final long dim;
-    final List<String> skipped;
-    private final int[] indexOfPosition;
-
-    Space() {
-      List<Integer> used = new ArrayList<>();
-      List<String> skip = new ArrayList<>();
-      for (int k = 0; k < members.length; k++) {
-        int i = members[k];
-        if (core.skipReason[i] == null) {
-          used.add(k);
-        } else {
-          skip.add(core.names[i] + " (" + core.skipReason[i] + ")");
-        }
-      }
-      positions = used.stream().mapToInt(Integer::intValue).toArray();
-      ids = new int[positions.length];
-      numel = new long[positions.length];
-      offset = new long[positions.length];
-      shapes = new long[positions.length][];
-      indexOfPosition = new int[members.length];
-      Arrays.fill(indexOfPosition, -1);
-      long total = 0;
-      for (int j = 0; j < positions.length; j++) {
-        ids[j] = members[positions[j]];
-        indexOfPosition[positions[j]] = j;
-        Tensor p = core.params[ids[j]];
-        shapes[j] = FusedOptimizer.shapeOf(p);
-        numel[j] = p.numel();
-        offset[j] = total;
-        total += numel[j];
-      }
-      dim = total;
-      skipped = List.copyOf(skip);
-    }
-
-    /** The index in {@link #ids} of member position {@code k}, or -1 if it is skipped. */
-    int indexOf(int k) {
-      return indexOfPosition[k];
-    }
-
-    /** One flat float64 vector from per-used-parameter tensors. */
-    Tensor flatten(Tensor[] parts) {
-      TensorVector flat = new TensorVector();
-      for (Tensor part : parts) {
-        flat.push_back(part.reshape(-1).to(torch.ScalarType.Double));
-      }
-      return torch.cat(flat);
-    }
-
-    /** Views of a flat vector in the used parameters' shapes (same dtype as {@code flat}). */
-    Tensor[] unflatten(Tensor flat) {
-      Tensor[] parts = new Tensor[ids.length];
-      for (int j = 0; j < ids.length; j++) {
-        parts[j] = flat.narrow(0, offset[j], numel[j]).reshape(shapes[j]);
-      }
-      return parts;
-    }
-
-    /** A flat vector as one new float64 tensor per member (zeros for skipped ones). */
-    List<Tensor> perMember(Tensor flat) {
-      Tensor[] parts = unflatten(flat);
-      List<Tensor> out = new ArrayList<>(members.length);
-      for (int k = 0; k < members.length; k++) {
-        int j = indexOf(k);
-        out.add(
-            j >= 0
-                ? parts[j].clone()
-                : torch.zeros_like(core.params[members[k]]).to(torch.ScalarType.Double));
-      }
-      return out;
-    }
-
-    /** Rademacher probe draw {@code counter} as a flat float64 vector (entries +-1). */
-    Tensor probe(long counter) {
-      Tensor[] z =
-          core.hutchinson.draw(core.params, ids, core.seed, counter, "Hessian analysis probe");
-      return flatten(z);
-    }
-
-    /** Probe draw {@code counter}, normalised. */
-    Tensor unitProbe(long counter) {
-      Tensor z = probe(counter);
-      return z.div_(new Scalar(Math.sqrt((double) dim)));
-    }
-
-    /**
-     * {@code H v} for a flat float64 {@code v}: the weighted sum over the closures of {@code
-     * torch.grad(g, params, v)}, each in the parameters' dtype. A new tensor in the caller's scope;
-     * every temporary (and, without kept graphs, each closure's graph) is freed.
-     */
-    Tensor product(Tensor v) {
-      Tensor out = torch.zeros_like(v);
-      try (PointerScope inner = new PointerScope()) {
-        Tensor[] outParts = unflatten(out);
-        Tensor[] vParts = unflatten(v);
-        for (int j = 0; j < ids.length; j++) {
-          vParts[j] = vParts[j].to(core.params[ids[j]].scalar_type());
-        }
-        for (int c = 0; c < core.losses.size(); c++) {
-          try (PointerScope batch = new PointerScope()) {
-            Tensor[] g = core.keepGraphs ? core.grads[c] : core.gradients(c, ids);
-            TensorVector outputs = new TensorVector();
-            TensorVector gradOutputs = new TensorVector();
-            TensorVector inputs = new TensorVector();
-            for (int j = 0; j < ids.length; j++) {
-              inputs.push_back(core.params[ids[j]]);
-              Tensor gj = g[ids[j]];
-              if (gj != null) {
-                outputs.push_back(gj);
-                gradOutputs.push_back(vParts[j]);
-              }
-            }
-            if (outputs.size() == 0) {
-              continue;
-            }
-            TensorVector hv =
-                torch.grad(
-                    outputs, inputs, gradOutputs, new BoolOptional(core.keepGraphs), false, true);
-            Scalar weight = new Scalar(core.weights[c]);
-            for (int j = 0; j < ids.length; j++) {
-              Tensor h = hv.get(j);
-              if (h.defined()) {
-                outParts[j].add_(h.to(torch.ScalarType.Double), weight);
-              }
-            }
-          }
-        }
-      }
-      core.hvProducts++;
-      return out;
-    }
-  }
-
-  /** Rows of float64 vectors in blocks of {@link #BLOCK}, owned here (not by any scope). */
-  private static final class Basis implements AutoCloseable {
-    private final long dim;
-    private final List<Tensor> blocks = new ArrayList<>();
-    int count;
-
-    Basis(long dim) {
-      this.dim = dim;
-    }
-
-    /** Sets row {@code i} (at most {@link #count}: then appends) to a copy of {@code v}. */
-    void set(int i, Tensor v) {
-      if (i == count) {
-        if (count % BLOCK == 0) {
-          blocks.add(Natives.keep(v.new_zeros(BLOCK, dim)));
-        }
-        count++;
-      }
-      row(i).copy_(v);
-    }
-
-    /** A view of row {@code i}. */
-    Tensor row(int i) {
-      return blocks.get(i / BLOCK).select(0, i % BLOCK);
-    }
-
-    /** {@code w -= V^T (V w)}, {@code passes} times (classical Gram-Schmidt, reorthogonalised). */
-    void subtractProjections(Tensor w, int passes) {
-      for (int pass = 0; pass < passes; pass++) {
-        for (int b = 0; b * BLOCK < count; b++) {
-          Tensor rows = blocks.get(b).narrow(0, 0, Math.min(BLOCK, count - b * BLOCK));
-          w.sub_(torch.mv(rows.t(), torch.mv(rows, w)));
-        }
-      }
-    }
-
-    /** {@code sum_i s[i] * row(i)} for the first {@code s.length} rows, as a new tensor. */
-    Tensor combine(double[] s) {
-      Tensor out = row(0).mul(new Scalar(s[0]));
-      for (int i = 1; i < s.length; i++) {
-        out.add_(row(i), new Scalar(s[i]));
-      }
-      return out;
-    }
-
-    @Override
-    public void close() {
-      for (Tensor t : blocks) {
-        t.close();
-      }
-      blocks.clear();
-      count = 0;
-    }
-  }
-
-  /**
-   * The Lanczos recurrence with full reorthogonalisation. {@code basis} row {@code j} is {@code
-   * v_j}; {@code alpha[j] = v_j^T H v_j}; {@code beta[j]} is the norm of the residual after step j
-   * (the coupling of {@code v_j} and {@code v_{j+1}}, 0 across a restart).
-   */
-  private final class Krylov implements AutoCloseable {
-    final Space s;
-    final Basis basis;
-    final double[] alpha;
-    final double[] beta;
-    int m;
-    private double normEstimate;
-    private Tensor residual;
-
-    Krylov(Space s, int capacity) {
-      this.s = s;
-      this.basis = new Basis(s.dim);
-      this.alpha = new double[capacity];
-      this.beta = new double[capacity];
-    }
-
-    void start(Tensor v0) {
-      basis.set(0, v0);
-    }
-
-    /** Step m: the product with {@code v_m}, alpha, the reorthogonalised residual and beta. */
-    void step() {
-      Tensor v = basis.row(m);
-      Tensor w = s.product(v);
-      double a = dot(v, w);
-      w.sub_(v, new Scalar(a));
-      if (m > 0 && beta[m - 1] != 0) {
-        w.sub_(basis.row(m - 1), new Scalar(beta[m - 1]));
-      }
-      basis.subtractProjections(w, 2);
-      double b = norm(w);
-      alpha[m] = a;
-      beta[m] = b;
-      normEstimate = Math.max(normEstimate, Math.abs(a) + b + (m > 0 ? beta[m - 1] : 0));
-      m++;
-      if (residual != null) {
-        residual.close();
-      }
-      residual = Natives.keep(w);
-    }
-
-    /** Whether the last residual vanished (against the norm estimate): an invariant subspace. */
-    boolean brokeDown() {
-      return !(beta[m - 1] > BREAKDOWN * normEstimate);
-    }
-
-    /**
-     * Appends {@code v_m}: the normalised residual; after a breakdown (an invariant subspace), with
-     * {@code restart}, probe draw {@code draw} made orthogonal to the basis (and {@code beta[m - 1]
-     * = 0}). False when nothing can be appended.
-     */
-    boolean advance(boolean restart, long draw) {
-      if (m >= s.dim) {
-        return false;
-      }
-      if (!brokeDown()) {
-        basis.set(m, residual.div(new Scalar(beta[m - 1])));
-        return true;
-      }
-      if (!restart) {
-        return false;
-      }
-      beta[m - 1] = 0;
-      Tensor z = s.unitProbe(draw);
-      basis.subtractProjections(z, 2);
-      double nz = norm(z);
-      if (!(nz > 1e-8)) {
-        return false;
-      }
-      basis.set(m, z.div_(new Scalar(nz)));
-      return true;
-    }
-
-    @Override
-    public void close() {
-      basis.close();
-      if (residual != null) {
-        residual.close();
-        residual = null;
-      }
-    }
-  }
-
-  /**
-   * Eigen-decomposition of the m-by-m tridiagonal matrix: Ritz values ascending, vectors
-   * column-wise.
-   */
-  private record Ritz(double[] values, double[] vectors, int m) {
-    static Ritz of(double[] alpha, double[] beta, int m) {
-      double[] t = new double[m * m];
-      for (int i = 0; i < m; i++) {
-        t[i * m + i] = alpha[i];
-        if (i + 1 < m) {
-          t[i * m + i + 1] = beta[i];
-          t[(i + 1) * m + i] = beta[i];
-        }
-      }
-      try (PointerScope scope = new PointerScope()) {
-        Tensor matrix = AbstractTensor.create(t, m, m);
-        T_TensorTensor_T eigh = torch.linalg_eigh(matrix);
-        return new Ritz(read(eigh.get0(), m), read(eigh.get1(), m * m), m);
-      }
-    }
-
-    private static double[] read(Tensor t, int n) {
-      Tensor c = t.contiguous();
-      DoubleBuffer b = c.createBuffer();
-      double[] out = new double[n];
-      b.get(out);
-      return out;
-    }
-
-    /** Residual norm of Ritz pair {@code i}: {@code beta_last * |s_{m-1,i}|}. */
-    double residual(int i, double lastBeta) {
-      return lastBeta * Math.abs(vectors[(m - 1) * m + i]);
-    }
-
-    /** Eigenvector {@code i} of T (column i). */
-    double[] vector(int i) {
-      double[] s = new double[m];
-      for (int r = 0; r < m; r++) {
-        s[r] = vectors[r * m + i];
-      }
-      return s;
-    }
-
-    double maxAbs() {
-      double max = 0;
-      for (double v : values) {
-        max = Math.max(max, Math.abs(v));
-      }
-      return max;
-    }
-
-    double[] values(int[] idx) {
-      double[] out = new double[idx.length];
-      for (int j = 0; j < idx.length; j++) {
-        out[j] = values[idx[j]];
-      }
-      return out;
-    }
-
-    /** Indices of the {@code k} wanted Ritz values, in the result's order. */
-    int[] wanted(HessianEigenvalues.Which which, int k) {
-      int n = Math.min(k, m);
-      Integer[] order = new Integer[m];
-      for (int i = 0; i < m; i++) {
-        order[i] = i;
-      }
-      switch (which) {
-        case LARGEST -> Arrays.sort(order, (a, b) -> Double.compare(values[b], values[a]));
-        case SMALLEST -> Arrays.sort(order, (a, b) -> Double.compare(values[a], values[b]));
-        case LARGEST_MAGNITUDE ->
-            Arrays.sort(order, (a, b) -> Double.compare(Math.abs(values[b]), Math.abs(values[a])));
-        default -> throw new IllegalStateException(String.valueOf(which));
-      }
-      int[] out = new int[n];
-      for (int j = 0; j < n; j++) {
-        out[j] = order[j];
-      }
-      return out;
-    }
-  }
-
-  /** What the analysis and its group views share: parameters, closures, kept graphs, counters. */
-  private static final class Core {
-    final Tensor[] params;
-    final String[] names;
-    final List<Supplier<Tensor>> losses;
-    final double[] weights;
-    final boolean keepGraphs;
-    final long seed;
-    final NativeArgs args = new NativeArgs();
-    final Hutchinson hutchinson = new Hutchinson(args);
-
-    /**
-     * Per closure, per parameter: the gradient with its graph (null where undefined or without
-     * graph).
-     */
-    Tensor[][] grads;
-
-    String[] skipReason;
-    double loss;
-    long hvProducts;
-    boolean prepared;
-    boolean closed;
-
-    Core(
-        Tensor[] params,
-        String[] names,
-        List<Supplier<Tensor>> losses,
-        double[] weights,
-        boolean keepGraphs,
-        long seed) {
-      this.params = params;
-      this.names = names;
-      this.losses = losses;
-      this.weights = weights;
-      this.keepGraphs = keepGraphs;
-      this.seed = seed;
-      args.capacity(params.length);
-    }
-
-    void checkOpen() {
-      if (closed) {
-        throw new IllegalStateException("this HessianAnalysis is closed");
-      }
-    }
-
-    /** Evaluates every closure once: which parameters are used, the loss, the kept gradients. */
-    void prepare() {
-      if (prepared) {
-        return;
-      }
-      int n = params.length;
-      String[] reason = new String[n];
-      List<Integer> differentiable = new ArrayList<>();
-      for (int i = 0; i < n; i++) {
-        if (!params[i].requires_grad()) {
-          reason[i] = "does not require grad";
-        } else if (params[i].numel() == 0) {
-          reason[i] = "has no elements";
-        } else {
-          differentiable.add(i);
-        }
-      }
-      int[] ids = differentiable.stream().mapToInt(Integer::intValue).toArray();
-      boolean[] hasGrad = new boolean[n];
-      Tensor[][] kept = new Tensor[losses.size()][];
-      double lossSum = 0;
-      try {
-        for (int c = 0; c < losses.size(); c++) {
-          kept[c] = new Tensor[n];
-          try (PointerScope scope = new PointerScope()) {
-            Tensor loss = evaluate(c);
-            lossSum += weights[c] * loss.item_double();
-            if (ids.length == 0) {
-              continue;
-            }
-            TensorVector g =
-                torch.grad(
-                    new TensorVector(loss),
-                    inputs(ids),
-                    new TensorVector(),
-                    new BoolOptional(true),
-                    true,
-                    true);
-            for (int k = 0; k < ids.length; k++) {
-              Tensor gk = g.get(k);
-              if (gk.defined()) {
-                hasGrad[ids[k]] = true;
-                if (keepGraphs && gk.requires_grad()) {
-                  kept[c][ids[k]] = Natives.keep(scope, new Tensor(gk));
-                }
-              }
-            }
-          }
-        }
-      } catch (RuntimeException e) {
-        release(kept);
-        throw e;
-      }
-      for (int i : ids) {
-        if (!hasGrad[i]) {
-          reason[i] = "no gradient: the loss does not use it";
-        }
-      }
-      grads = keepGraphs ? kept : null;
-      if (!keepGraphs) {
-        release(kept);
-      }
-      skipReason = reason;
-      loss = lossSum;
-      prepared = true;
-    }
-
-    /** Closure {@code c}'s gradients with their graphs, for {@code ids}, in the current scope. */
-    Tensor[] gradients(int c, int[] ids) {
-      Tensor loss = evaluate(c);
-      TensorVector g =
-          torch.grad(
-              new TensorVector(loss),
-              inputs(ids),
-              new TensorVector(),
-              new BoolOptional(true),
-              true,
-              true);
-      Tensor[] out = new Tensor[params.length];
-      for (int k = 0; k < ids.length; k++) {
-        Tensor gk = g.get(k);
-        if (gk.defined() && gk.requires_grad()) {
-          out[ids[k]] = new Tensor(gk);
-        }
-      }
-      return out;
-    }
-
-    private TensorVector inputs(int[] ids) {
-      TensorVector v = new TensorVector();
-      for (int i : ids) {
-        v.push_back(params[i]);
-      }
-      return v;
-    }
-
-    private Tensor evaluate(int c) {
-      Tensor loss = DoubleBackward.forward(losses.get(c));
-      try {
-        FusedOptimizer.checkLoss(loss);
-      } catch (OptimizerException e) {
-        throw new OptimizerException("Hessian analysis: loss closure " + c + ": " + e.getMessage());
-      }
-      return loss;
-    }
-
-    private static void release(Tensor[][] kept) {
-      for (Tensor[] row : kept) {
-        if (row != null) {
-          for (Tensor t : row) {
-            if (t != null) {
-              t.close();
-            }
-          }
-        }
-      }
-    }
-
-    void close() {
-      if (closed) {
-        return;
-      }
-      closed = true;
-      if (grads != null) {
-        release(grads);
-        grads = null;
-      }
-      for (Tensor p : params) {
-        p.close();
-      }
-      args.close();
-    }
   }
 
   /**
@@ -1545,8 +642,9 @@ public final class HessianAnalysis implements AutoCloseable {
       for (int i = 0; i < params.length; i++) {
         params[i] = Natives.keep(new Tensor(all.get(i)));
       }
-      Core core =
-          new Core(params, names.toArray(new String[0]), losses, weights.clone(), keepGraphs, seed);
+      HessianCore core =
+          new HessianCore(
+              params, names.toArray(new String[0]), losses, weights.clone(), keepGraphs, seed);
       int[] members = new int[params.length];
       for (int i = 0; i < members.length; i++) {
         members[i] = i;

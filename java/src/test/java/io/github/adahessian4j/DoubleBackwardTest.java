@@ -404,6 +404,30 @@ class DoubleBackwardTest {
 
   /** libtorch's other phrasing, from a derivative formula: "the derivative for 'op' is ...". */
   @Test
+  void hessianAnalysisRefusesAnOpWithoutDoubleBackwardByName() {
+    try (PointerScope scope = new PointerScope()) {
+      Tensor image = T.randomParam(10, F64, 1, 2, 4, 4);
+      image.requires_grad_(false);
+      Tensor grid = T.randomParam(11, F64, 1, 3, 3, 2);
+      try (HessianAnalysis analysis =
+          HessianAnalysis.builder()
+              .params(List.of(grid))
+              .loss(() -> gridSampleLoss(image, grid))
+              .build()) {
+        OptimizerException e =
+            assertThrows(
+                OptimizerException.class, () -> analysis.hvp(List.of(torch.ones_like(grid))));
+        assertTrue(
+            e.getMessage()
+                .startsWith(
+                    "Hessian analysis's Hessian-vector product refused: libtorch cannot"
+                        + " differentiate aten::grid_sampler_2d_backward"),
+            e.getMessage());
+      }
+    }
+  }
+
+  @Test
   void theOtherPhrasingIsParsedToo() {
     try (PointerScope scope = new PointerScope()) {
       Tensor a = T.randomParam(13, F64, 6, 3);

@@ -800,4 +800,58 @@ class HessianAnalysisTest {
       }
     }
   }
+
+  /**
+   * A k the Lanczos step cap cannot reach: {@code topEigenvalues(k)} raises its cap to fit, and
+   * explicit options whose {@code maxIterations} is below {@code min(k, dimension)} are refused
+   * before any product, naming k and the cap (they used to return {@code maxIterations} values with
+   * {@code converged() == false} and no word).
+   */
+  @Test
+  void aKTheStepCapCannotReachIsRefusedOrTheCapGrows() {
+    int n = 260;
+    try (PointerScope scope = new PointerScope()) {
+      double[] a = new double[n]; // 1/2 sum a_i x_i^2: eigenvalues 1, 2, ..., 260
+      for (int i = 0; i < n; i++) {
+        a[i] = i + 1;
+      }
+      Tensor x = T.randomParam(4, torch.ScalarType.Double, n);
+      Tensor av = T.tensor(a, torch.ScalarType.Double, n);
+      try (HessianAnalysis h =
+          HessianAnalysis.builder()
+              .params(List.of(x))
+              .loss(() -> x.mul(x).mul(av).sum().mul(T.s(0.5)))
+              .build()) {
+        IllegalArgumentException refused =
+            assertThrows(
+                IllegalArgumentException.class,
+                () -> h.topEigenvalues(HessianEigenvalues.Options.DEFAULTS.withK(250)));
+        assertTrue(
+            refused.getMessage().startsWith("k = 250 eigenvalues need at least 250 Lanczos steps"),
+            refused.getMessage());
+        assertTrue(refused.getMessage().contains("maxIterations, is 200"), refused.getMessage());
+        assertEquals(0, h.hvProducts(), "refused before any product");
+
+        HessianEigenvalues top = h.topEigenvalues(250);
+        assertEquals(250, top.eigenvalues().length);
+        assertTrue(top.converged());
+        double[] expected = new double[250];
+        for (int j = 0; j < 250; j++) {
+          expected[j] = n - j;
+        }
+        assertArrayEquals(expected, top.eigenvalues(), 1e-8 * n);
+
+        HessianEigenvalues all =
+            h.topEigenvalues(HessianEigenvalues.Options.DEFAULTS.withK(300).withMaxIterations(n));
+        assertEquals(n, all.eigenvalues().length, "k above the dimension: every eigenvalue");
+        String beyond =
+            assertThrows(
+                    IllegalArgumentException.class,
+                    () -> h.topEigenvalues(HessianEigenvalues.Options.DEFAULTS.withK(300)))
+                .getMessage();
+        assertTrue(
+            beyond.startsWith("k = 300 eigenvalues need at least 260 Lanczos steps"), beyond);
+      }
+    }
+  }
 }

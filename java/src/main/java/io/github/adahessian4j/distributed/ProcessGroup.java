@@ -1,37 +1,20 @@
 package io.github.adahessian4j.distributed;
 
 import io.github.adahessian4j.ReplicaMean;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.TreeMap;
 import org.bytedeco.javacpp.Loader;
-import org.bytedeco.javacpp.LongPointer;
-import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.javacpp.chrono.Milliseconds;
-import org.bytedeco.pytorch.AbstractTensor;
-import org.bytedeco.pytorch.AllreduceOptions;
-import org.bytedeco.pytorch.BroadcastOptions;
-import org.bytedeco.pytorch.GlooDeviceVector;
 import org.bytedeco.pytorch.Module;
-import org.bytedeco.pytorch.ProcessGroupGloo;
-import org.bytedeco.pytorch.ReduceOp;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.StringVector;
 import org.bytedeco.pytorch.TCPStore;
-import org.bytedeco.pytorch.TCPStoreOptions;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorVector;
-import org.bytedeco.pytorch.Work;
 import org.bytedeco.pytorch.global.torch;
 
 /**
@@ -93,99 +76,33 @@ public final class ProcessGroup implements AutoCloseable {
     NCCL
   }
 
-  private static final String KEY = "adahessian4j/";
-  private static final int H = 12;
-  private static final int OP = 0;
-  private static final int SEQ = 1;
-  private static final int COUNT = 2;
-  private static final int NUMEL = 3;
-  private static final int SIGNATURE = 4;
-  private static final int ROOT = 5;
-  private static final int BUCKET = 6;
-  private static final int INVALID = 7;
-  private static final int F64 = 8;
-  private static final int F32 = 9;
-  private static final int HALF = 10;
-  private static final int OTHER = 11;
-
-  private enum Op {
-    ALLREDUCE_MEAN(1, "allreduce (mean)"),
-    BROADCAST(2, "broadcast"),
-    BARRIER(3, "barrier");
-
-    final int code;
-    final String label;
-
-    Op(int code, String label) {
-      this.code = code;
-      this.label = label;
-    }
-
-    static String label(long code) {
-      for (Op op : values()) {
-        if (op.code == code) {
-          return op.label;
-        }
-      }
-      return "operation " + code;
-    }
-  }
-
   private final org.bytedeco.pytorch.Backend backend;
   private final TCPStore store;
   private final boolean owned;
-  private final int rank;
-  private final int worldSize;
-  private final int localRank;
-  private final Duration timeout;
-  private final long bucketBytes;
-  private final boolean verify;
-  private final String address;
-  private final int port;
-  private final String backendName;
-  private final AllreduceOptions sumOptions;
-  private final Map<String, Tensor> buffers = new HashMap<>();
+  private final GroupConfig config;
+  private final CollectiveHeader header;
+  private final CollectiveChannel channel;
+  private final StagingBuffers staging = new StagingBuffers();
   private final ReplicaMean replicaMean =
       tensors -> allReduceMean(tensors, "replica mean of an optimizer step");
   private long sequence;
   private long bytesAllReduced;
   private long bytesBroadcast;
-  private long collectiveCalls;
   private volatile CollectiveException broken;
   private volatile boolean closed;
 
   private ProcessGroup(
-      org.bytedeco.pytorch.Backend backend,
-      TCPStore store,
-      boolean owned,
-      int rank,
-      int worldSize,
-      int localRank,
-      Duration timeout,
-      long bucketBytes,
-      boolean verify,
-      String address,
-      int port) {
+      org.bytedeco.pytorch.Backend backend, TCPStore store, boolean owned, GroupConfig config) {
     this.backend = backend;
     this.store = store;
     this.owned = owned;
-    this.rank = rank;
-    this.worldSize = worldSize;
-    this.localRank = localRank;
-    this.timeout = timeout;
-    this.bucketBytes = bucketBytes;
-    this.verify = verify;
-    this.address = address;
-    this.port = port;
-    String name;
-    try (PointerScope scope = new PointerScope()) {
-      name = backend.getBackendName().getString();
-    }
-    this.backendName = name;
-    AllreduceOptions o = new AllreduceOptions();
-    o.reduceOp(new ReduceOp(ReduceOp.RedOpType.SUM));
-    o.timeout(new Milliseconds(timeout.toMillis()));
-    this.sumOptions = keep(o);
+    this.config = config;
+    this.header =
+        new CollectiveHeader(
+            config.rank(), config.worldSize(), config.bucketBytes(), config.timeout());
+    this.channel =
+        new CollectiveChannel(
+            backend, config.rank(), config.worldSize(), config.localRank(), config.timeout());
   }
 
   /**
@@ -227,14 +144,15 @@ public final class ProcessGroup implements AutoCloseable {
         backend,
         null,
         false,
-        backend.getRank(),
-        backend.getSize(),
-        -1,
-        timeout,
-        DEFAULT_BUCKET_BYTES,
-        true,
-        null,
-        -1);
+        new GroupConfig(
+            backend.getRank(),
+            backend.getSize(),
+            -1,
+            timeout,
+            DEFAULT_BUCKET_BYTES,
+            true,
+            null,
+            -1));
   }
 
   /**
@@ -243,7 +161,7 @@ public final class ProcessGroup implements AutoCloseable {
    * @return the rank
    */
   public int rank() {
-    return rank;
+    return config.rank();
   }
 
   /**
@@ -252,7 +170,7 @@ public final class ProcessGroup implements AutoCloseable {
    * @return the world size
    */
   public int worldSize() {
-    return worldSize;
+    return config.worldSize();
   }
 
   /**
@@ -262,7 +180,7 @@ public final class ProcessGroup implements AutoCloseable {
    * @return the local rank
    */
   public int localRank() {
-    return localRank;
+    return config.localRank();
   }
 
   /**
@@ -271,7 +189,7 @@ public final class ProcessGroup implements AutoCloseable {
    * @return the timeout
    */
   public Duration timeout() {
-    return timeout;
+    return config.timeout();
   }
 
   /**
@@ -280,7 +198,7 @@ public final class ProcessGroup implements AutoCloseable {
    * @return the bucket size
    */
   public long bucketBytes() {
-    return bucketBytes;
+    return config.bucketBytes();
   }
 
   /**
@@ -289,7 +207,7 @@ public final class ProcessGroup implements AutoCloseable {
    * @return the backend's name
    */
   public String backendName() {
-    return backendName;
+    return channel.backendName;
   }
 
   /**
@@ -327,7 +245,7 @@ public final class ProcessGroup implements AutoCloseable {
   }
 
   private synchronized void allReduceMean(List<Tensor> tensors, String purpose) {
-    collective(Op.ALLREDUCE_MEAN, Objects.requireNonNull(tensors, "tensors"), 0, purpose);
+    collective(CollectiveOp.ALLREDUCE_MEAN, Objects.requireNonNull(tensors, "tensors"), 0, purpose);
   }
 
   /**
@@ -339,7 +257,7 @@ public final class ProcessGroup implements AutoCloseable {
    * @throws CollectiveException if the ranks' tensors differ, or the collective fails or times out
    */
   public synchronized void broadcast(List<Tensor> tensors, int root) {
-    collective(Op.BROADCAST, Objects.requireNonNull(tensors, "tensors"), root, null);
+    collective(CollectiveOp.BROADCAST, Objects.requireNonNull(tensors, "tensors"), root, null);
   }
 
   /**
@@ -396,7 +314,7 @@ public final class ProcessGroup implements AutoCloseable {
    * @throws CollectiveException if it fails or times out
    */
   public synchronized void barrier() {
-    collective(Op.BARRIER, List.of(), 0, null);
+    collective(CollectiveOp.BARRIER, List.of(), 0, null);
   }
 
   /**
@@ -426,7 +344,7 @@ public final class ProcessGroup implements AutoCloseable {
    * @return the count
    */
   public synchronized long collectiveCalls() {
-    return collectiveCalls;
+    return channel.collectiveCalls;
   }
 
   /**
@@ -445,11 +363,8 @@ public final class ProcessGroup implements AutoCloseable {
       return;
     }
     closed = true;
-    for (Tensor t : buffers.values()) {
-      t.close();
-    }
-    buffers.clear();
-    sumOptions.close();
+    staging.close();
+    channel.close();
     if (owned) {
       backend.close();
     }
@@ -461,18 +376,18 @@ public final class ProcessGroup implements AutoCloseable {
   @Override
   public String toString() {
     return "ProcessGroup["
-        + backendName
+        + channel.backendName
         + ", rank "
-        + rank
+        + config.rank()
         + " of "
-        + worldSize
-        + (address != null ? ", rendezvous " + address + ":" + port : "")
+        + config.worldSize()
+        + (config.address() != null ? ", rendezvous " + config.address() + ":" + config.port() : "")
         + "]";
   }
 
   // ---------------------------------------------------------------------------------------------
 
-  private void collective(Op op, List<Tensor> tensors, int root, String purpose) {
+  private void collective(CollectiveOp op, List<Tensor> tensors, int root, String purpose) {
     if (closed) {
       throw new IllegalStateException("process group is closed");
     }
@@ -483,305 +398,60 @@ public final class ProcessGroup implements AutoCloseable {
       throw new CollectiveException(
           name
               + " refused on rank "
-              + rank
+              + config.rank()
               + " of "
-              + worldSize
+              + config.worldSize()
               + ": the process group is broken by an earlier failure ("
               + earlier.getMessage()
               + ")",
           name,
-          rank,
-          worldSize,
-          timeout,
+          config.rank(),
+          config.worldSize(),
+          config.timeout(),
           false,
           earlier);
     }
     try (PointerScope scope = new PointerScope()) {
-      String problem = validate(op, tensors, root);
-      if (verify || op == Op.BARRIER) {
+      String problem = header.validate(op, tensors, root);
+      if (config.verify() || op == CollectiveOp.BARRIER) {
         long[][] rows =
-            exchangeHeaders(name, header(op, seq, tensors, root, problem != null), tensors);
-        checkHeaders(name, rows, problem);
+            channel.exchange(name, header.encode(op, seq, tensors, root, problem != null), tensors);
+        header.check(name, rows, problem);
       } else if (problem != null) {
         throw new CollectiveException(
             name
                 + " refused on rank "
-                + rank
+                + config.rank()
                 + " of "
-                + worldSize
+                + config.worldSize()
                 + ": "
                 + problem
                 + " (verifyCollectives is off: the other ranks were not told, and will time out after "
-                + timeout.toMillis()
+                + config.timeout().toMillis()
                 + " ms)",
             name,
-            rank,
-            worldSize,
-            timeout,
+            config.rank(),
+            config.worldSize(),
+            config.timeout(),
             true,
             null);
       }
-      if (op != Op.BARRIER) {
+      if (op != CollectiveOp.BARRIER) {
         payload(op, name, tensors, root);
       }
+    } catch (CollectiveException e) {
+      if (!e.isMismatch()) {
+        broken = e; // the backend failed or timed out: the group is unusable
+      }
+      throw e;
     }
   }
 
-  /** What is wrong with this rank's input, or null. */
-  private String validate(Op op, List<Tensor> tensors, int root) {
-    if (root < 0 || root >= worldSize) {
-      return "root rank " + root + " is not in [0, " + worldSize + ")";
-    }
-    String device = null;
-    for (int k = 0; k < tensors.size(); k++) {
-      Tensor t = tensors.get(k);
-      if (t == null || t.isNull() || !t.defined()) {
-        return "tensor " + k + " is null or undefined";
-      }
-      if (t.is_sparse() || t.layout().value != torch.Layout.Strided.value) {
-        return "tensor " + k + " is not a dense (strided) tensor";
-      }
-      if (!t.is_contiguous()) {
-        return "tensor " + k + " is not contiguous";
-      }
-      if (op == Op.ALLREDUCE_MEAN && !t.is_floating_point()) {
-        return "tensor " + k + " is " + t.scalar_type() + ": a mean needs a floating dtype";
-      }
-      String d = deviceOf(t);
-      if (device == null) {
-        device = d;
-      } else if (!device.equals(d)) {
-        return "tensor " + k + " is on " + d + ", tensor 0 on " + device + ": one device per call";
-      }
-    }
-    return null;
-  }
-
-  private long[] header(Op op, long seq, List<Tensor> tensors, int root, boolean invalid) {
-    long[] h = new long[H];
-    h[OP] = op.code;
-    h[SEQ] = seq;
-    h[COUNT] = tensors.size();
-    h[ROOT] = root;
-    h[BUCKET] = bucketBytes;
-    h[INVALID] = invalid ? 1 : 0;
-    long signature = 0xcbf29ce484222325L;
-    if (!invalid) {
-      for (Tensor t : tensors) {
-        long numel = t.numel();
-        h[NUMEL] += numel;
-        int dtype = t.scalar_type().value;
-        h[
-                dtype == torch.ScalarType.Double.value
-                    ? F64
-                    : dtype == torch.ScalarType.Float.value
-                        ? F32
-                        : dtype == torch.ScalarType.Half.value
-                                || dtype == torch.ScalarType.BFloat16.value
-                            ? HALF
-                            : OTHER] +=
-            numel;
-        signature = mix(signature, dtype);
-        signature = mix(signature, t.dim());
-        for (int d = 0; d < t.dim(); d++) {
-          signature = mix(signature, t.size(d));
-        }
-      }
-    }
-    h[SIGNATURE] = signature;
-    return h;
-  }
-
-  private static long mix(long h, long v) {
-    h ^= v;
-    h *= 0x100000001b3L;
-    return h ^ (h >>> 29);
-  }
-
-  /**
-   * One SUM all-reduce of a {@code worldSize x H} int64 tensor holding each rank's header in its
-   * row.
-   */
-  private long[][] exchangeHeaders(String name, long[] mine, List<Tensor> tensors) {
-    long[] all = new long[worldSize * H];
-    System.arraycopy(mine, 0, all, rank * H, H);
-    Tensor table = AbstractTensor.create(all, worldSize, H).clone();
-    if (backendName.equals("nccl")) {
-      org.bytedeco.pytorch.Device cuda =
-          tensors.isEmpty() || !tensors.get(0).is_cuda()
-              ? new org.bytedeco.pytorch.Device("cuda:" + Math.max(localRank, 0))
-              : tensors.get(0).device();
-      table = table.to(cuda, torch.ScalarType.Long);
-    }
-    run(Op.ALLREDUCE_MEAN, table, 0, name + ", header");
-    Tensor host = table.cpu().contiguous();
-    LongPointer data = new LongPointer(host.data_ptr()).capacity((long) worldSize * H);
-    long[][] rows = new long[worldSize][H];
-    for (int r = 0; r < worldSize; r++) {
-      for (int f = 0; f < H; f++) {
-        rows[r][f] = data.get((long) r * H + f);
-      }
-    }
-    return rows;
-  }
-
-  private void checkHeaders(String name, long[][] rows, String problem) {
-    List<Integer> invalid = new ArrayList<>();
-    boolean differ = false;
-    for (int r = 0; r < worldSize; r++) {
-      if (rows[r][INVALID] != 0) {
-        invalid.add(r);
-      }
-      for (int f : new int[] {OP, SEQ, COUNT, NUMEL, SIGNATURE, ROOT, BUCKET}) {
-        differ |= rows[r][f] != rows[0][f];
-      }
-    }
-    if (invalid.isEmpty() && !differ) {
-      return;
-    }
-    StringBuilder m =
-        new StringBuilder(name)
-            .append(" refused on rank ")
-            .append(rank)
-            .append(" of ")
-            .append(worldSize)
-            .append(", nothing was sent: ");
-    if (!invalid.isEmpty()) {
-      m.append(invalid.size() == 1 ? "rank " + invalid.get(0) : "ranks " + invalid)
-          .append(" could not take part (")
-          .append(problem != null ? "here: " + problem : "see its own message")
-          .append(")");
-    }
-    if (differ) {
-      if (!invalid.isEmpty()) {
-        m.append("; ");
-      }
-      m.append("the ranks disagree: ").append(describeRows(rows));
-      if (differs(rows, OP)) {
-        m.append(". The ranks called different collectives");
-      } else if (differs(rows, SEQ)) {
-        m.append(
-            ". The ranks are at different collectives: one called a collective the others did not");
-      } else if (differs(rows, COUNT) || differs(rows, NUMEL) || differs(rows, SIGNATURE)) {
-        m.append(
-            ". Every rank must hand over the same tensors (dtypes, shapes, order). In data-parallel "
-                + "training this happens when a parameter gets a gradient on some ranks only (a layer that "
-                + "part of the data does not use, a data-dependent branch): use every parameter in every "
-                + "step on every rank (for example add 0 * p.sum() to the loss), or leave such parameters "
-                + "out of the optimizer");
-      } else if (differs(rows, ROOT)) {
-        m.append(". The ranks name different roots");
-      } else {
-        m.append(". The ranks' groups were built with different bucket sizes");
-      }
-    }
-    throw new CollectiveException(m.toString(), name, rank, worldSize, timeout, true, null);
-  }
-
-  private boolean differs(long[][] rows, int field) {
-    for (long[] row : rows) {
-      if (row[field] != rows[0][field]) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  /** "ranks 0, 2: allreduce (mean) #4 of 8 tensors, 1,234 elements (float64); rank 1: ..." */
-  private String describeRows(long[][] rows) {
-    Map<String, List<Integer>> byText = new LinkedHashMap<>();
-    for (int r = 0; r < worldSize; r++) {
-      long[] h = rows[r];
-      StringBuilder s = new StringBuilder(Op.label(h[OP])).append(" #").append(h[SEQ]);
-      if (h[INVALID] != 0) {
-        s.append(" of invalid tensors");
-      } else if (h[OP] != Op.BARRIER.code) {
-        s.append(" of ")
-            .append(h[COUNT])
-            .append(h[COUNT] == 1 ? " tensor, " : " tensors, ")
-            .append(String.format("%,d", h[NUMEL]))
-            .append(" elements");
-        List<String> kinds = new ArrayList<>();
-        String[] names = {"float64", "float32", "float16/bfloat16", "other dtypes"};
-        for (int f = F64; f <= OTHER; f++) {
-          if (h[f] != 0) {
-            kinds.add(names[f - F64] + " " + String.format("%,d", h[f]));
-          }
-        }
-        if (!kinds.isEmpty()) {
-          s.append(" (").append(String.join(", ", kinds)).append(")");
-        }
-        if (h[OP] == Op.BROADCAST.code) {
-          s.append(" from rank ").append(h[ROOT]);
-        }
-        s.append(", shape checksum ")
-            .append(
-                Long.toHexString(h[SIGNATURE])
-                    .substring(0, Math.min(8, Long.toHexString(h[SIGNATURE]).length())));
-      }
-      if (h[BUCKET] != bucketBytes) {
-        s.append(", buckets of ").append(h[BUCKET]).append(" bytes");
-      }
-      byText.computeIfAbsent(s.toString(), k -> new ArrayList<>()).add(r);
-    }
-    StringBuilder out = new StringBuilder();
-    for (Map.Entry<String, List<Integer>> e : byText.entrySet()) {
-      if (out.length() > 0) {
-        out.append("; ");
-      }
-      List<Integer> ranks = e.getValue();
-      out.append(ranks.size() == 1 ? "rank " + ranks.get(0) : "ranks " + ranks)
-          .append(": ")
-          .append(e.getKey());
-    }
-    return out.toString();
-  }
-
-  /**
-   * A piece of a bucket: elements [offset, offset + length) of a flat tensor, at {@code at} in the
-   * bucket.
-   */
-  private record Piece(Tensor flat, long offset, long length, long at) {}
-
-  private record Bucket(String key, Tensor like, List<Piece> pieces, long elements) {}
-
-  private void payload(Op op, String name, List<Tensor> tensors, int root) {
-    Map<String, List<Tensor>> groups = new LinkedHashMap<>();
-    for (Tensor t : tensors) {
-      if (t.numel() > 0) {
-        groups
-            .computeIfAbsent(t.scalar_type() + "@" + deviceOf(t), k -> new ArrayList<>())
-            .add(t.detach().view(-1));
-      }
-    }
-    List<Bucket> plan = new ArrayList<>();
-    for (Map.Entry<String, List<Tensor>> g : groups.entrySet()) {
-      List<Tensor> flats = g.getValue();
-      long capacity = Math.max(1, bucketBytes / torch.elementSize(flats.get(0).scalar_type()));
-      List<Piece> pieces = new ArrayList<>();
-      long filled = 0;
-      for (Tensor flat : flats) {
-        long offset = 0;
-        long numel = flat.numel();
-        while (offset < numel) {
-          long take = Math.min(numel - offset, capacity - filled);
-          pieces.add(new Piece(flat, offset, take, filled));
-          filled += take;
-          offset += take;
-          if (filled == capacity) {
-            plan.add(new Bucket(g.getKey(), flat, pieces, filled));
-            pieces = new ArrayList<>();
-            filled = 0;
-          }
-        }
-      }
-      if (filled > 0) {
-        plan.add(new Bucket(g.getKey(), flats.get(0), pieces, filled));
-      }
-    }
-    Scalar world = new Scalar((double) worldSize);
+  private void payload(CollectiveOp op, String name, List<Tensor> tensors, int root) {
+    List<BucketPlan.Bucket> plan = BucketPlan.plan(tensors, config.bucketBytes());
+    Scalar world = new Scalar((double) config.worldSize());
     for (int b = 0; b < plan.size(); b++) {
-      Bucket bucket = plan.get(b);
+      BucketPlan.Bucket bucket = plan.get(b);
       String what =
           name
               + ", bucket "
@@ -796,132 +466,31 @@ public final class ProcessGroup implements AutoCloseable {
       Tensor data;
       boolean copied = bucket.pieces().size() > 1;
       if (!copied) {
-        Piece p = bucket.pieces().get(0);
+        BucketPlan.Piece p = bucket.pieces().get(0);
         data =
             p.offset() == 0 && p.length() == p.flat().numel()
                 ? p.flat()
                 : p.flat().narrow(0, p.offset(), p.length());
       } else {
-        data = buffer(bucket).narrow(0, 0, bucket.elements());
-        for (Piece p : bucket.pieces()) {
+        data = staging.buffer(bucket).narrow(0, 0, bucket.elements());
+        for (BucketPlan.Piece p : bucket.pieces()) {
           data.narrow(0, p.at(), p.length()).copy_(p.flat().narrow(0, p.offset(), p.length()));
         }
       }
-      run(op, data, root, what);
+      channel.run(op, data, root, what);
       long bytes = bucket.elements() * torch.elementSize(bucket.like().scalar_type());
-      if (op == Op.ALLREDUCE_MEAN) {
+      if (op == CollectiveOp.ALLREDUCE_MEAN) {
         data.div_(world);
         bytesAllReduced += bytes;
       } else {
         bytesBroadcast += bytes;
       }
-      if (copied && !(op == Op.BROADCAST && rank == root)) {
-        for (Piece p : bucket.pieces()) {
+      if (copied && !(op == CollectiveOp.BROADCAST && config.rank() == root)) {
+        for (BucketPlan.Piece p : bucket.pieces()) {
           p.flat().narrow(0, p.offset(), p.length()).copy_(data.narrow(0, p.at(), p.length()));
         }
       }
     }
-  }
-
-  /** The reusable staging buffer of a dtype and device, at least as large as {@code bucket}. */
-  private Tensor buffer(Bucket bucket) {
-    Tensor buf = buffers.get(bucket.key());
-    if (buf == null || buf.numel() < bucket.elements()) {
-      if (buf != null) {
-        buf.close();
-      }
-      buf = keep(bucket.like().new_empty(bucket.elements())); // the first bucket is the largest
-      buffers.put(bucket.key(), buf);
-    }
-    return buf;
-  }
-
-  /** One backend collective on one tensor, waited for; a failure breaks the group. */
-  private void run(Op op, Tensor data, int root, String what) {
-    long start = System.nanoTime();
-    try {
-      Work work;
-      if (op == Op.BROADCAST) {
-        BroadcastOptions o = new BroadcastOptions();
-        o.rootRank(root);
-        o.timeout(new Milliseconds(timeout.toMillis()));
-        work = backend.broadcast(new TensorVector(data), o);
-      } else {
-        work = backend.allreduce(new TensorVector(data), sumOptions);
-      }
-      collectiveCalls++;
-      work._wait();
-    } catch (RuntimeException e) {
-      long ms = (System.nanoTime() - start) / 1_000_000;
-      String cause = firstLine(e.getMessage());
-      boolean timedOut =
-          cause.toLowerCase(java.util.Locale.ROOT).contains("timed out")
-              || cause.toLowerCase(java.util.Locale.ROOT).contains("timeout");
-      CollectiveException failure =
-          new CollectiveException(
-              what
-                  + " failed on rank "
-                  + rank
-                  + " of "
-                  + worldSize
-                  + " after "
-                  + ms
-                  + " ms (collective timeout "
-                  + timeout.toMillis()
-                  + " ms): "
-                  + (timedOut
-                      ? "timed out: another rank stopped calling collectives, stalled or died"
-                      : "a connection to another rank broke: that rank probably died")
-                  + " ["
-                  + backendName
-                  + ": "
-                  + cause
-                  + "]. The process group is unusable now: end this "
-                  + "process and restart the job (from a checkpoint)",
-              what,
-              rank,
-              worldSize,
-              timeout,
-              false,
-              e);
-      broken = failure;
-      throw failure;
-    }
-  }
-
-  static String firstLine(String message) {
-    if (message == null) {
-      return "no message";
-    }
-    String line = message.strip();
-    int nl = line.indexOf('\n');
-    if (nl >= 0) {
-      line = line.substring(0, nl).strip();
-    }
-    if (line.startsWith("[") && line.indexOf("] ") > 0) {
-      line = line.substring(line.indexOf("] ") + 2); // Gloo's "[/path/to/file.cc:78] " prefix
-    }
-    return line;
-  }
-
-  private static String deviceOf(Tensor t) {
-    try (org.bytedeco.pytorch.Device d = t.device()) {
-      return d.str().getString();
-    }
-  }
-
-  /** Takes {@code p} out of the innermost {@link PointerScope}: the group keeps it. */
-  private static <P extends Pointer> P keep(P p) {
-    PointerScope scope = PointerScope.getInnerScope();
-    if (scope != null) {
-      p.retainReference();
-      scope.detach(p);
-    }
-    return p;
-  }
-
-  private static Milliseconds millis(Duration d) {
-    return new Milliseconds(Math.max(1, d.toMillis()));
   }
 
   /**
@@ -1165,266 +734,26 @@ public final class ProcessGroup implements AutoCloseable {
       Loader.load(torch.class);
       Duration rdv = rendezvousTimeout != null ? rendezvousTimeout : timeout;
       long deadline = System.nanoTime() + rdv.toNanos();
-      String where = address + ":" + port;
-      TCPStore store;
-      try (PointerScope scope = new PointerScope()) {
-        TCPStoreOptions so = new TCPStoreOptions();
-        so.port((short) port).isServer(rank == 0).waitWorkers(false).timeout(millis(rdv));
-        store = keep(new TCPStore(address, so));
-      } catch (RuntimeException e) {
-        throw rank == 0
-            ? failure(
-                "rank 0 of "
-                    + worldSize
-                    + " could not start the rendezvous TCPStore on port "
-                    + port
-                    + " (rendezvous "
-                    + where
-                    + "): is the port in use (another job, or a previous run still "
-                    + "alive)?",
-                rdv,
-                e)
-            : failure(
-                "rank "
-                    + rank
-                    + " of "
-                    + worldSize
-                    + " could not reach the rendezvous TCPStore at "
-                    + where
-                    + " within "
-                    + rdv.toMillis()
-                    + " ms: is rank 0 running, are MASTER_ADDR and "
-                    + "MASTER_PORT rank 0's address and port, and is the port open between the machines?",
-                rdv,
-                e);
-      }
+      Rendezvous rendezvous = new Rendezvous(address, port, rank, worldSize);
+      TCPStore store = rendezvous.openStore(rdv);
       try {
-        join(store, deadline, rdv);
+        rendezvous.join(store, deadline, rdv);
         org.bytedeco.pytorch.Backend b =
-            backend == Backend.GLOO ? gloo(store, deadline, rdv) : nccl(store);
+            backend == Backend.GLOO
+                ? Backends.gloo(rendezvous, store, env, interfaces, hostname, deadline, rdv)
+                : Backends.nccl(rendezvous, store, timeout);
         if (backend == Backend.GLOO) {
-          b.setTimeout(millis(timeout));
+          b.setTimeout(C10d.millis(timeout));
         }
         return new ProcessGroup(
             b,
             store,
             true,
-            rank,
-            worldSize,
-            localRank,
-            timeout,
-            bucketBytes,
-            verify,
-            address,
-            port);
+            new GroupConfig(
+                rank, worldSize, localRank, timeout, bucketBytes, verify, address, port));
       } catch (RuntimeException e) {
         store.close();
         throw e;
-      }
-    }
-
-    private RendezvousException failure(String message, Duration rdv, Throwable cause) {
-      String detail = cause == null ? "" : " [" + firstLine(cause.getMessage()) + "]";
-      return new RendezvousException(message + detail, address, port, rank, rdv, cause);
-    }
-
-    /** Records this rank in the store, waits for every rank, checks world sizes and duplicates. */
-    private void join(TCPStore store, long deadline, Duration rdv) {
-      String self = hostName() + " pid " + ProcessHandle.current().pid();
-      String where = address + ":" + port;
-      try (PointerScope scope = new PointerScope()) {
-        long joins = store.add(KEY + "joins/" + rank, 1);
-        if (joins > 1) {
-          throw failure(
-              "rank "
-                  + rank
-                  + " joined the rendezvous at "
-                  + where
-                  + " twice (this process: "
-                  + self
-                  + "): every process needs its own RANK",
-              rdv,
-              null);
-        }
-        store.set(KEY + "rank/" + rank, worldSize + " " + self);
-        StringVector keys = new StringVector();
-        for (int r = 0; r < worldSize; r++) {
-          keys.push_back(KEY + "rank/" + r);
-        }
-        try {
-          store._wait(keys, millis(Duration.ofNanos(Math.max(1, deadline - System.nanoTime()))));
-        } catch (RuntimeException e) {
-          List<Integer> missing = new ArrayList<>();
-          Map<Integer, String> joined = new TreeMap<>();
-          try {
-            for (int r = 0; r < worldSize; r++) {
-              String key = KEY + "rank/" + r;
-              if (store.check(new StringVector(key))) {
-                joined.put(r, store.get_to_str(key).split(" ", 2)[1]);
-              } else {
-                missing.add(r);
-              }
-            }
-          } catch (RuntimeException lost) {
-            throw failure(
-                "rank "
-                    + rank
-                    + " of "
-                    + worldSize
-                    + " lost the rendezvous TCPStore at "
-                    + where
-                    + " while it waited for the other ranks (did rank 0 fail or stop?)",
-                rdv,
-                e);
-          }
-          throw failure(
-              "rendezvous at "
-                  + where
-                  + " timed out after "
-                  + rdv.toMillis()
-                  + " ms on rank "
-                  + rank
-                  + " of "
-                  + worldSize
-                  + ": "
-                  + (missing.size() == 1 ? "rank " + missing.get(0) : "ranks " + missing)
-                  + " never joined (joined: "
-                  + joined
-                  + "). Start all "
-                  + worldSize
-                  + " ranks (the launcher does) "
-                  + "with the same MASTER_ADDR, MASTER_PORT and WORLD_SIZE",
-              rdv,
-              e);
-        }
-        for (int r = 0; r < worldSize; r++) {
-          String[] value = store.get_to_str(KEY + "rank/" + r).split(" ", 2);
-          if (Integer.parseInt(value[0]) != worldSize) {
-            throw failure(
-                "rank "
-                    + r
-                    + " ("
-                    + value[1]
-                    + ") joined the rendezvous at "
-                    + where
-                    + " with world size "
-                    + value[0]
-                    + ", rank "
-                    + rank
-                    + " ("
-                    + self
-                    + ") with "
-                    + worldSize
-                    + ": every rank needs the same "
-                    + "WORLD_SIZE",
-                rdv,
-                null);
-          }
-        }
-      }
-    }
-
-    private org.bytedeco.pytorch.Backend gloo(TCPStore store, long deadline, Duration rdv) {
-      List<String> names = interfaces;
-      String fromEnv = env.get("GLOO_SOCKET_IFNAME");
-      if (names == null && fromEnv != null && !fromEnv.isBlank()) {
-        names = List.of(fromEnv.strip().split("\\s*,\\s*"));
-      }
-      String device;
-      try (PointerScope scope = new PointerScope()) {
-        GlooDeviceVector devices = new GlooDeviceVector();
-        if (names != null && !names.isEmpty()) {
-          for (String n : names) {
-            devices.push_back(ProcessGroupGloo.createDeviceForInterface(n));
-          }
-          device = "interface " + String.join(",", names);
-        } else if (hostname != null || isLoopback(address)) {
-          String h = hostname != null ? hostname : "127.0.0.1";
-          devices.push_back(ProcessGroupGloo.createDeviceForHostname(h));
-          device = "address " + h;
-        } else {
-          devices.push_back(ProcessGroupGloo.createDefaultDevice());
-          device = "this host's address (" + hostName() + ")";
-        }
-        long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
-        ProcessGroupGloo.Options o = new ProcessGroupGloo.Options(new Milliseconds(left));
-        o.devices(devices);
-        try {
-          return keep(new ProcessGroupGloo(store, rank, worldSize, o));
-        } catch (RuntimeException e) {
-          throw failure(
-              "rank "
-                  + rank
-                  + " of "
-                  + worldSize
-                  + " could not connect Gloo to the other ranks on "
-                  + device
-                  + " within the rendezvous timeout of "
-                  + rdv.toMillis()
-                  + " ms (rendezvous "
-                  + address
-                  + ":"
-                  + port
-                  + "): across machines every rank must reach every other one on that "
-                  + "address; set GLOO_SOCKET_IFNAME to the interface of the network they share",
-              rdv,
-              e);
-        }
-      } catch (RuntimeException e) {
-        if (e instanceof RendezvousException) {
-          throw e;
-        }
-        throw failure(
-            "rank "
-                + rank
-                + " of "
-                + worldSize
-                + " could not make its Gloo device (interfaces "
-                + names
-                + ", hostname "
-                + hostname
-                + ")",
-            rdv,
-            e);
-      }
-    }
-
-    private org.bytedeco.pytorch.Backend nccl(TCPStore store) {
-      try {
-        Loader.load(org.bytedeco.pytorch.global.torch_nccl.class);
-      } catch (Throwable t) {
-        throw failure(
-            "the NCCL backend needs bytedeco's linux-x86_64-gpu natives of org.bytedeco:pytorch "
-                + "(build with -Pgpu), which are not on the class path",
-            timeout,
-            t);
-      }
-      try (PointerScope scope = new PointerScope()) {
-        org.bytedeco.pytorch.nccl.ProcessGroupNCCL.Options o =
-            new org.bytedeco.pytorch.nccl.ProcessGroupNCCL.Options();
-        o.timeout(millis(timeout));
-        return keep(new org.bytedeco.pytorch.nccl.ProcessGroupNCCL(store, rank, worldSize, o));
-      } catch (RuntimeException e) {
-        throw failure(
-            "rank " + rank + " of " + worldSize + " could not create its NCCL process group",
-            timeout,
-            e);
-      }
-    }
-
-    private static boolean isLoopback(String address) {
-      try {
-        return InetAddress.getByName(address).isLoopbackAddress();
-      } catch (UnknownHostException e) {
-        return false;
-      }
-    }
-
-    private static String hostName() {
-      try {
-        return InetAddress.getLocalHost().getHostName();
-      } catch (UnknownHostException e) {
-        return "unknown host";
       }
     }
   }
