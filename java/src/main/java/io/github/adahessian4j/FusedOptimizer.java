@@ -312,6 +312,11 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
         + ")";
   }
 
+  /** "parameter 3 (group 1, index 0)": where flat index {@code i} is. */
+  String position(int i) {
+    return "parameter " + i + " (group " + groupOf[i] + ", index " + indexInGroup[i] + ")";
+  }
+
   ParamGroup<O> groupOf(int i) {
     return groups.get(groupOf[i]);
   }
