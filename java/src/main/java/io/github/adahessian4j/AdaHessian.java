@@ -131,6 +131,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
    * @return the block averaging
    */
   public BlockAveraging blockAveraging() {
+    ensureOpen();
     return blockAveraging;
   }
 
@@ -140,6 +141,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
    * @return the refresh period
    */
   public int updateEach() {
+    ensureOpen();
     return updateEach;
   }
 
@@ -149,6 +151,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
    * @return the sample count
    */
   public int nSamples() {
+    ensureOpen();
     return nSamples;
   }
 
@@ -158,6 +161,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
    * @return the seed
    */
   public long seed() {
+    ensureOpen();
     return seed;
   }
 
@@ -167,6 +171,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
    * @return the draw counter
    */
   public long probeCounter() {
+    ensureOpen();
     return probeCounter;
   }
 

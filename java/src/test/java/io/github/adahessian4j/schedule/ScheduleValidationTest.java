@@ -195,4 +195,26 @@ class ScheduleValidationTest {
         "Expected non-negative finite eps, but got NaN",
         () -> ReduceLROnPlateau.builder(opt).eps(Double.NaN).build());
   }
+
+  /** A closed optimizer refuses schedules built on it and schedules built before it was closed. */
+  @Test
+  void aClosedOptimizerRefusesSchedules() {
+    Adam closed = Schedules.adam(0.1, 0.02);
+    StepLR step = new StepLR(closed, 1, 0.5);
+    OneCycleLR oneCycle = OneCycleLR.builder(closed, 0.1).totalSteps(10).build();
+    ReduceLROnPlateau plateau = ReduceLROnPlateau.builder(closed).patience(0).build();
+    closed.close();
+    List<Executable> calls =
+        List.of(
+            step::step,
+            oneCycle::step,
+            () -> plateau.step(1.0),
+            () -> new StepLR(closed, 1),
+            () -> OneCycleLR.builder(closed, 0.1).totalSteps(10).build(),
+            () -> ReduceLROnPlateau.builder(closed).build());
+    for (Executable call : calls) {
+      IllegalStateException e = assertThrows(IllegalStateException.class, call);
+      assertEquals("optimizer is closed", e.getMessage());
+    }
+  }
 }
