@@ -11,6 +11,7 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
 import org.bytedeco.javacpp.PointerScope;
@@ -395,8 +396,12 @@ class OptimizerContractTest {
       throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     opt.save(out);
-    List<Tensor> copies =
-        params.stream().map(t -> t.detach().clone().requires_grad_(true)).toList();
+    List<Tensor> copies = new ArrayList<>();
+    for (Tensor t : params) {
+      Tensor copy = t.detach().clone();
+      copy.requires_grad_(true); // returns a non-owning reference: keep the owner
+      copies.add(copy);
+    }
     try (Optimizer fresh = rebuild.apply(copies)) {
       fresh.load(new ByteArrayInputStream(out.toByteArray()));
       opt.step(() -> lossOf.apply(params));
