@@ -137,6 +137,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
    * @return the block averaging
    */
   public BlockAveraging blockAveraging() {
+    ensureOpen();
     return blockAveraging;
   }
 
@@ -146,6 +147,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
    * @return the refresh period
    */
   public int updateEach() {
+    ensureOpen();
     return updateEach;
   }
 
@@ -155,6 +157,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
    * @return the sample count
    */
   public int nSamples() {
+    ensureOpen();
     return nSamples;
   }
 
@@ -164,6 +167,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
    * @return the seed
    */
   public long seed() {
+    ensureOpen();
     return seed;
   }
 
@@ -173,6 +177,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
    * @return the draw counter
    */
   public long probeCounter() {
+    ensureOpen();
     return probeCounter;
   }
 

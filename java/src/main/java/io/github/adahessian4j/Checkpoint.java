@@ -8,6 +8,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UTFDataFormatException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -158,7 +159,12 @@ final class Checkpoint {
       if (version < 1) {
         throw bad(file, "unknown format version " + version);
       }
-      String kind = in.readUTF();
+      String kind;
+      try {
+        kind = in.readUTF();
+      } catch (UTFDataFormatException e) {
+        throw bad(file, "its optimizer kind is not valid modified UTF-8");
+      }
       if (!kind.equals(opt.kind())) {
         throw bad(file, "it is the checkpoint of " + kind + ", this optimizer is " + opt.kind());
       }
@@ -203,19 +209,19 @@ final class Checkpoint {
           shape[d] = in.readLong();
         }
         int dtype = in.readInt();
-        if (!Arrays.equals(shape, opt.shapes[i]) || dtype != opt.params[i].scalar_type().value) {
+        int ownDtype = opt.params[i].scalar_type().value;
+        boolean sameShape = Arrays.equals(shape, opt.shapes[i]);
+        boolean sameDtype = dtype == ownDtype;
+        if (!sameShape || !sameDtype) {
           throw bad(
               file,
-              "its parameter "
-                  + i
-                  + " has shape "
-                  + Natives.shape(shape)
-                  + " and dtype "
-                  + dtypeName(dtype)
-                  + ", but this optimizer's "
-                  + opt.describe(i)
-                  + " has dtype "
-                  + opt.params[i].scalar_type());
+              opt.position(i)
+                  + " has "
+                  + (sameShape ? "dtype " : sameDtype ? "shape " : "shape and dtype ")
+                  + shapeAndDtype(shape, dtype, !sameShape, !sameDtype)
+                  + " in the checkpoint but "
+                  + shapeAndDtype(opt.shapes[i], ownDtype, !sameShape, !sameDtype)
+                  + " in this optimizer");
         }
         steps[i] = in.readLong();
         if (steps[i] < 0) {
@@ -300,6 +306,13 @@ final class Checkpoint {
   private static String dtypeName(int dtype) {
     torch.ScalarType t = scalarType(dtype);
     return t != null ? t.name() : "code " + dtype;
+  }
+
+  /** "[2, 3]", "Float" or "[2, 3] Float": the parts of a parameter's description that differ. */
+  private static String shapeAndDtype(
+      long[] shape, int dtype, boolean withShape, boolean withDtype) {
+    String s = withShape ? Natives.shape(shape) : "";
+    return withDtype ? (withShape ? s + " " : "") + dtypeName(dtype) : s;
   }
 
   private static void writeTensor(DataOutputStream out, Tensor t) throws IOException {

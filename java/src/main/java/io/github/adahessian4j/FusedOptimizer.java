@@ -199,7 +199,7 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
     int at = old;
     for (GroupSpec<O> spec : specs) {
       List<Tensor> own = Arrays.asList(params).subList(at, at + spec.params().size());
-      groups.add(new ParamGroup<>(own, spec.options()));
+      groups.add(new ParamGroup<>(this, own, spec.options()));
       at += spec.params().size();
     }
     args.capacity(n);
@@ -312,6 +312,11 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
         + ")";
   }
 
+  /** "parameter 3 (group 1, index 0)": where flat index {@code i} is. */
+  String position(int i) {
+    return "parameter " + i + " (group " + groupOf[i] + ", index " + indexInGroup[i] + ")";
+  }
+
   ParamGroup<O> groupOf(int i) {
     return groups.get(groupOf[i]);
   }
@@ -323,11 +328,13 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
 
   @Override
   public List<ParamGroup<O>> paramGroups() {
+    ensureOpen();
     return groupsView;
   }
 
   @Override
   public void setLr(double lr) {
+    ensureOpen();
     Checks.learningRate(lr);
     for (ParamGroup<O> group : groups) {
       group.setLr(lr);
@@ -340,6 +347,7 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
    * @return the default group options
    */
   public O defaults() {
+    ensureOpen();
     return defaults;
   }
 
@@ -369,21 +377,25 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
 
   @Override
   public NonFinitePolicy nonFinitePolicy() {
+    ensureOpen();
     return nonFinitePolicy;
   }
 
   @Override
   public void setNonFinitePolicy(NonFinitePolicy policy) {
+    ensureOpen();
     this.nonFinitePolicy = Objects.requireNonNull(policy, "policy");
   }
 
   @Override
   public double lossScale() {
+    ensureOpen();
     return lossScale;
   }
 
   @Override
   public void setLossScale(double scale) {
+    ensureOpen();
     if (!(scale > 0) || Double.isInfinite(scale)) {
       throw new IllegalArgumentException("Invalid loss scale value: " + scale);
     }
@@ -392,26 +404,31 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
 
   @Override
   public double clipMaxNorm() {
+    ensureOpen();
     return clipMaxNorm;
   }
 
   @Override
   public double clipNormType() {
+    ensureOpen();
     return clipNormType;
   }
 
   @Override
   public long skippedSteps() {
+    ensureOpen();
     return skippedSteps;
   }
 
   @Override
   public boolean lastStepSkipped() {
+    ensureOpen();
     return lastStepSkipped;
   }
 
   @Override
   public StepStats lastStepStats() {
+    ensureOpen();
     return lastStats;
   }
 
@@ -656,6 +673,7 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
    * @return its step count
    */
   public long stepCount(int i) {
+    ensureOpen();
     return steps[i];
   }
 

@@ -187,7 +187,10 @@ public sealed interface Optimizer extends AutoCloseable permits FusedOptimizer {
    */
   void load(InputStream in) throws IOException;
 
-  /** Frees the optimizer's state; every later call throws. Idempotent. */
+  /**
+   * Frees the optimizer's state; every later call on it or on one of its {@link ParamGroup}s (and
+   * so every schedule built or stepped on it) throws {@link IllegalStateException}. Idempotent.
+   */
   @Override
   void close();
 }

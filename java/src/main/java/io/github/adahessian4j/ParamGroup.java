@@ -6,15 +6,18 @@ import org.bytedeco.pytorch.Tensor;
 
 /**
  * Parameters that share hyperparameters. The options can be replaced between steps (learning-rate
- * schedules); the parameter list is fixed when the group is added.
+ * schedules); the parameter list is fixed when the group is added. Once its optimizer is closed,
+ * every call throws {@link IllegalStateException}, as the optimizer's own do.
  *
  * @param <O> {@link AdaHessianOptions} or {@link AdamOptions}
  */
 public final class ParamGroup<O extends GroupOptions<O>> {
+  private final FusedOptimizer<O> owner;
   private final List<Tensor> params;
   private volatile O options;
 
-  ParamGroup(List<Tensor> params, O options) {
+  ParamGroup(FusedOptimizer<O> owner, List<Tensor> params, O options) {
+    this.owner = owner;
     this.params = List.copyOf(params);
     this.options = Objects.requireNonNull(options, "options");
   }
@@ -25,6 +28,7 @@ public final class ParamGroup<O extends GroupOptions<O>> {
    * @return the parameters
    */
   public List<Tensor> params() {
+    owner.ensureOpen();
     return params;
   }
 
@@ -34,6 +38,7 @@ public final class ParamGroup<O extends GroupOptions<O>> {
    * @return the options
    */
   public O options() {
+    owner.ensureOpen();
     return options;
   }
 
@@ -43,6 +48,7 @@ public final class ParamGroup<O extends GroupOptions<O>> {
    * @param options the new options
    */
   public void setOptions(O options) {
+    owner.ensureOpen();
     this.options = Objects.requireNonNull(options, "options");
   }
 
@@ -52,6 +58,7 @@ public final class ParamGroup<O extends GroupOptions<O>> {
    * @return the learning rate
    */
   public double lr() {
+    owner.ensureOpen();
     return options.lr();
   }
 
@@ -61,6 +68,7 @@ public final class ParamGroup<O extends GroupOptions<O>> {
    * @param lr the learning rate
    */
   public void setLr(double lr) {
+    owner.ensureOpen();
     Checks.learningRate(lr);
     options = options.withLr(lr);
   }

@@ -4,13 +4,18 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -168,7 +173,7 @@ class CheckpointTest {
     byte[] good = Files.readAllBytes(checkpoint);
 
     Path truncated = dir.resolve("truncated.ckpt");
-    Files.write(truncated, java.util.Arrays.copyOf(good, good.length / 2));
+    Files.write(truncated, Arrays.copyOf(good, good.length / 2));
     assertRefused(truncated, ": it is truncated; nothing was loaded");
 
     Path corrupted = dir.resolve("corrupted.ckpt");
@@ -201,8 +206,108 @@ class CheckpointTest {
     }
     assertRefused(
         otherShapes,
-        ": its parameter 0 has shape [] and dtype Double, but this optimizer's "
-            + "parameter 0 (group 0, index 0, shape []) has dtype Float; nothing was loaded");
+        ": parameter 0 (group 0, index 0) has dtype Double in the checkpoint but Float in this "
+            + "optimizer; nothing was loaded");
+  }
+
+  /** A mismatched parameter is refused with what differs: its shape, its dtype, or both. */
+  @Test
+  void aMismatchedParameterNamesWhatDiffers() throws IOException {
+    try (PointerScope scope = new PointerScope()) {
+      Adam saved = Adam.builder().build(List.of(T.randomParam(1, torch.ScalarType.Double, 2)));
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+      saved.save(bytes);
+      String[][] cases = {
+        {"3", "Double", "has shape [2] in the checkpoint but [3] in this optimizer"},
+        {"2", "Float", "has dtype Double in the checkpoint but Float in this optimizer"},
+        {
+          "3",
+          "Float",
+          "has shape and dtype [2] Double in the checkpoint but [3] Float in this optimizer"
+        }
+      };
+      for (String[] c : cases) {
+        Tensor x = T.randomParam(2, torch.ScalarType.valueOf(c[1]), Long.parseLong(c[0]));
+        try (Adam opt = Adam.builder().build(List.of(x))) {
+          CheckpointException e =
+              assertThrows(
+                  CheckpointException.class,
+                  () -> opt.load(new ByteArrayInputStream(bytes.toByteArray())));
+          assertEquals(
+              "cannot load checkpoint from a stream: parameter 0 (group 0, index 0) "
+                  + c[2]
+                  + "; nothing was loaded",
+              e.getMessage());
+        }
+      }
+    }
+  }
+
+  /** The checkpoint of {@code opt} as bytes. */
+  private static byte[] saved(Optimizer opt) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    opt.save(out);
+    return out.toByteArray();
+  }
+
+  /**
+   * Loads every single-bit flip and every truncation of {@code good} into {@code target}: each is
+   * refused with a CheckpointException and leaves {@code target}'s state as it was.
+   */
+  private static void everyCorruptionRefused(byte[] good, Optimizer target) throws IOException {
+    byte[] before = saved(target);
+    List<byte[]> corrupted = new ArrayList<>();
+    for (int bit = 0; bit < good.length * 8; bit++) {
+      byte[] flipped = good.clone();
+      flipped[bit / 8] ^= (byte) (1 << (bit % 8));
+      corrupted.add(flipped);
+    }
+    for (int length = 0; length < good.length; length++) {
+      corrupted.add(Arrays.copyOf(good, length));
+    }
+    for (int c = 0; c < corrupted.size(); c++) {
+      String what =
+          c < good.length * 8 ? "bit " + c + " flipped" : "cut at byte " + (c - good.length * 8);
+      byte[] bytes = corrupted.get(c);
+      try {
+        target.load(new ByteArrayInputStream(bytes));
+        fail(what + ": loaded");
+      } catch (CheckpointException expected) {
+        assertArrayEquals(before, saved(target), what + ": the state changed");
+      } catch (Exception other) {
+        throw new AssertionError(what + ": " + other, other);
+      }
+    }
+  }
+
+  /** Every flipped bit and every truncation of a small checkpoint gets a CheckpointException. */
+  @Test
+  void everyCorruptionOfASmallCheckpointIsRefused() throws IOException {
+    try (PointerScope scope = new PointerScope()) {
+      Tensor x = T.randomParam(3, torch.ScalarType.Float, 3);
+      Tensor y = T.randomParam(4, torch.ScalarType.Float, 2);
+      try (AdaHessian opt =
+              AdaHessian.builder()
+                  .lr(0.01)
+                  .group(List.of(y), AdaHessianOptions.DEFAULTS.withLr(0.02))
+                  .build(List.of(x));
+          Adam adam = Adam.builder().amsgrad(true).build(List.of(x, y))) {
+        Supplier<Tensor> loss = () -> x.square().sum().add(y.square().square().sum());
+        opt.step(loss);
+        byte[] good = saved(opt);
+        opt.step(loss); // the target differs from the checkpoint: a load would show
+        everyCorruptionRefused(good, opt);
+
+        adam.zeroGrad();
+        loss.get().backward();
+        adam.step();
+        good = saved(adam);
+        adam.zeroGrad();
+        loss.get().backward();
+        adam.step();
+        everyCorruptionRefused(good, adam);
+      }
+    }
   }
 
   @Test

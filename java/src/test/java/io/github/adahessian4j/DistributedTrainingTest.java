@@ -212,8 +212,11 @@ class DistributedTrainingTest {
         assertTrue(out.contains("(collective timeout 4000 ms)"), "it names the timeout:\n" + out);
         Matcher after = Pattern.compile("failed on rank \\d of 3 after (\\d+) ms").matcher(out);
         assertTrue(after.find());
+        // Measured here, not taken from the library's report: at most the 4 s timeout, then the
+        // failure and the JVM's exit, with room for a loaded machine (0.3 s here: the kill
+        // breaks the connection at once).
         assertTrue(
-            Long.parseLong(after.group(1)) <= 4000 + 1000, "it failed within the timeout:\n" + out);
+            seconds <= 4 + 8, "rank " + r + " exited " + seconds + " s after the kill:\n" + out);
         System.out.printf(
             "rank %d exited %.1f s after the kill, its collective failed after %s ms%n",
             r, seconds, after.group(1));

@@ -52,10 +52,18 @@ class GcIndependenceTest {
       // whose returned loss is left unclosed still grow by 0-0.4 MiB per step, varying from run
       // to run (0-51 MiB over 150 steps here, more under the CUDA build's natives; the small
       // objects left to the collector fragment the native heap), so the bound is a quarter of the
-      // control's growth.
+      // control's growth. The README's loop, which closes the loss, has a bound of its own: 16
+      // MiB (2.7, 4.1 and 7.2 MiB over 150 steps in three runs here).
+      double bound = mode.equals("adahessian-closed") ? 16 * 1024 : leak[0] / 4;
       assertTrue(
-          r[0] < leak[0] / 4,
-          mode + ": RSS grew by " + r[0] + " KiB without a GC, the control by " + leak[0]);
+          r[0] < bound,
+          mode
+              + ": RSS grew by "
+              + r[0]
+              + " KiB without a GC (bound "
+              + bound
+              + " KiB), the control by "
+              + leak[0]);
     }
   }
 

@@ -1,5 +1,6 @@
 package io.github.adahessian4j;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -60,6 +61,31 @@ public final class ParityFixtures {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * The cases that {@code index.json} lists, which must be exactly {@code expected}, in that order:
+   * a set the script wrote only in part fails here instead of passing on what it has.
+   */
+  public List<String> cases(List<String> expected) {
+    List<String> cases = cases();
+    List<String> missing = new ArrayList<>(expected);
+    missing.removeAll(cases);
+    List<String> unexpected = new ArrayList<>(cases);
+    unexpected.removeAll(expected);
+    assertEquals(
+        expected,
+        cases,
+        "the fixture index in "
+            + dir
+            + " lists other cases than the test pins (missing "
+            + missing
+            + ", unexpected "
+            + unexpected
+            + "): regenerate it with "
+            + script
+            + ", or update the pinned list with the script");
+    return cases;
   }
 
   /** The cases that {@code index.json} lists: at least one. */

@@ -65,6 +65,24 @@ class PythonParityTest {
    */
   private static final Map<String, Double> FLOAT32_RTOL = Map.of("groups", 3e-5);
 
+  /** The models bench/python/parity.py writes, each in float32 and float64 (28 cases). */
+  private static final List<String> MODELS =
+      List.of(
+          "quadratic",
+          "mlp",
+          "mlp_k05_each3_samples2",
+          "cnn",
+          "conv1d_conv3d",
+          "conv1d_conv3d_none",
+          "layernorm_instruction",
+          "groups",
+          "mlp_clip",
+          "cnn_clip_inf_each2",
+          "adam_clip",
+          "adamw_clip_inf",
+          "adam_amsgrad",
+          "adamw");
+
   static final ParityFixtures FIXTURES =
       new ParityFixtures(
           "adahessian4j.parity.dir", "parity", "Python parity", "bench/python/parity.py");
@@ -72,7 +90,9 @@ class PythonParityTest {
   @TestFactory
   Stream<DynamicTest> matchesPythonReference() {
     Path dir = FIXTURES.dir();
-    List<String> cases = FIXTURES.cases();
+    List<String> cases =
+        FIXTURES.cases(
+            MODELS.stream().flatMap(m -> Stream.of(m + "_float32", m + "_float64")).toList());
     return cases.stream().map(c -> DynamicTest.dynamicTest(c, () -> runCase(dir.resolve(c))));
   }
 

@@ -34,9 +34,11 @@ final class T {
 
   static double[] values(Tensor t) {
     Tensor d = t.detach().to(torch.ScalarType.Double).contiguous();
-    DoubleBuffer b = d.createBuffer();
     double[] out = new double[(int) d.numel()];
-    b.get(out);
+    if (out.length > 0) { // an empty tensor has no buffer
+      DoubleBuffer b = d.createBuffer();
+      b.get(out);
+    }
     return out;
   }
 

@@ -4,8 +4,18 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.function.IntFunction;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.bytedeco.javacpp.PointerScope;
@@ -258,6 +268,87 @@ class ValidationTest {
       adam.close();
       e = assertThrows(IllegalStateException.class, adam::step);
       assertEquals("optimizer is closed", e.getMessage());
+    }
+  }
+
+  /** A dummy argument of {@code type}: valid enough that only the closed check can refuse it. */
+  private static Object argument(Class<?> type, GroupOptions<?> options) {
+    if (type == int.class) {
+      return 1;
+    }
+    if (type == long.class) {
+      return 1L;
+    }
+    if (type == double.class) {
+      return 0.1;
+    }
+    if (type == Supplier.class) {
+      return (Supplier<Tensor>) () -> null;
+    }
+    if (type == IntFunction.class) {
+      return (IntFunction<Tensor>) i -> null;
+    }
+    if (type == List.class) {
+      return List.of();
+    }
+    if (type == GroupOptions.class) {
+      return options;
+    }
+    if (type == NonFinitePolicy.class) {
+      return NonFinitePolicy.SKIP;
+    }
+    if (type == Path.class) {
+      return Path.of("never-written.ckpt");
+    }
+    if (type == InputStream.class) {
+      return new ByteArrayInputStream(new byte[0]);
+    }
+    if (type == OutputStream.class) {
+      return new ByteArrayOutputStream();
+    }
+    throw new AssertionError("no test argument for a parameter of type " + type.getName());
+  }
+
+  /**
+   * Calls every public method of {@code target} but close(); each must say the optimizer is closed.
+   */
+  private static void everyCallRefused(Object target, GroupOptions<?> options) throws Exception {
+    int called = 0;
+    for (Method m : target.getClass().getMethods()) {
+      if (Modifier.isStatic(m.getModifiers())
+          || m.getDeclaringClass() == Object.class
+          || m.getName().equals("close")) {
+        continue;
+      }
+      Object[] args = new Object[m.getParameterCount()];
+      for (int a = 0; a < args.length; a++) {
+        args[a] = argument(m.getParameterTypes()[a], options);
+      }
+      InvocationTargetException e =
+          assertThrows(InvocationTargetException.class, () -> m.invoke(target, args), m.toString());
+      assertEquals(IllegalStateException.class, e.getCause().getClass(), m.toString());
+      assertEquals("optimizer is closed", e.getCause().getMessage(), m.toString());
+      called++;
+    }
+    assertTrue(called >= 5, "only " + called + " methods of " + target.getClass() + " were called");
+  }
+
+  /** Optimizer.close(): every later call throws, on the optimizer and on its groups. */
+  @Test
+  void everyCallAfterCloseThrows() throws Exception {
+    try (PointerScope scope = new PointerScope()) {
+      List<FusedOptimizer<?>> optimizers =
+          List.of(
+              AdaHessian.builder().build(List.of(T.randomParam(4, torch.ScalarType.Float, 5))),
+              Adam.builder().build(List.of(T.randomParam(4, torch.ScalarType.Float, 6))),
+              AdamW.builder().build(List.of(T.randomParam(4, torch.ScalarType.Float, 7))));
+      for (FusedOptimizer<?> opt : optimizers) {
+        ParamGroup<?> group = opt.paramGroups().get(0);
+        GroupOptions<?> options = group.options();
+        opt.close();
+        everyCallRefused(opt, options);
+        everyCallRefused(group, options);
+      }
     }
   }
 }

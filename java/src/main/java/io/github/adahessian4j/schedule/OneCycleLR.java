@@ -117,6 +117,21 @@ public final class OneCycleLR extends LrScheduler {
               + " and total_steps "
               + totalSteps);
     }
+    int last = endStep.length - 1;
+    if (endStep[last] == endStep[last - 1]) {
+      // Step total_steps falls in the last phase; torch 1.13 divides by zero there.
+      throw new IllegalArgumentException(
+          "Expected pct_start and total_steps that give the last phase a length, but got "
+              + "pct_start "
+              + pctStart
+              + " and total_steps "
+              + totalSteps
+              + " (three_phase "
+              + threePhase
+              + "): step "
+              + totalSteps
+              + " would fall in a phase of zero length");
+    }
     if (cycleMomentum) {
       for (int g = 0; g < groups; g++) {
         Groups.beta1(b.optimizer.paramGroups().get(g)); // every group must have one
@@ -193,19 +208,6 @@ public final class OneCycleLR extends LrScheduler {
       for (int i = 0; i < endStep.length; i++) {
         double end = endStep[i];
         if (step <= end || i == endStep.length - 1) {
-          if (end - startStep == 0) {
-            throw new IllegalStateException(
-                "OneCycleLR: step "
-                    + step
-                    + " falls in a phase of zero length "
-                    + "(pct_start "
-                    + pctStart
-                    + ", total_steps "
-                    + totalSteps
-                    + ", three_phase "
-                    + threePhase
-                    + "); torch 1.13 divides by zero there");
-          }
           double pct = (step - startStep) / (end - startStep);
           out[g] = Math.max(0.0, anneal(lr(startLr[i], g), lr(endLr[i], g), pct));
           if (cycleMomentum) {
@@ -365,7 +367,8 @@ public final class OneCycleLR extends LrScheduler {
     /**
      * The fraction of the cycle spent raising the lr (torch's pct_start).
      *
-     * @param pctStart a fraction in [0, 1]; default 0.3
+     * @param pctStart a fraction in [0, 1] that leaves the first and the last phase a length
+     *     ({@link #build()} refuses the others, such as 1.0 without three phases); default 0.3
      * @return this builder
      */
     public Builder pctStart(double pctStart) {

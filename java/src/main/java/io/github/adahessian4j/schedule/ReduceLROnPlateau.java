@@ -483,10 +483,10 @@ public final class ReduceLROnPlateau {
      */
     public ReduceLROnPlateau build() {
       if (!(factor < 1.0)) {
-        throw new IllegalArgumentException("Factor should be < 1.0.");
+        throw new IllegalArgumentException("Factor should be < 1.0, but got " + factor + ".");
       }
       if (!(factor >= 0.0)) {
-        throw new IllegalArgumentException("Factor should be >= 0.0.");
+        throw new IllegalArgumentException("Factor should be >= 0.0, but got " + factor + ".");
       }
       LrScheduler.nonNegative("patience", patience);
       LrScheduler.nonNegative("threshold", threshold);

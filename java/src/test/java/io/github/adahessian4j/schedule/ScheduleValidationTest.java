@@ -168,14 +168,43 @@ class ScheduleValidationTest {
         "Expected pct_start * total_steps other than 1 (the warm-up phase would have no length), but got "
             + "pct_start 0.1 and total_steps 10",
         () -> OneCycleLR.builder(opt, 0.1).totalSteps(10).pctStart(0.1).build());
+    // Step total_steps would fall in a last phase of zero length: refused when built, not there.
+    refused(
+        "Expected pct_start and total_steps that give the last phase a length, but got pct_start "
+            + "1.0 and total_steps 10 (three_phase false): step 10 would fall in a phase of zero "
+            + "length",
+        () -> OneCycleLR.builder(opt, 0.1).totalSteps(10).pctStart(1.0).build());
+    refused(
+        "Expected pct_start and total_steps that give the last phase a length, but got pct_start "
+            + (2.0 / 3)
+            + " and total_steps 3 (three_phase true): step 3 would fall in a phase of zero length",
+        () ->
+            OneCycleLR.builder(opt, 0.1).totalSteps(3).pctStart(2.0 / 3).threePhase(true).build());
+    // Every step of the cycle is allowed where a value close to those is accepted.
+    OneCycleLR nearlyAllWarmUp = OneCycleLR.builder(opt, 0.1).totalSteps(10).pctStart(0.95).build();
+    for (int i = 0; i < 10; i++) {
+      nearlyAllWarmUp.step();
+    }
+    OneCycleLR threePhases =
+        OneCycleLR.builder(opt, 0.1).totalSteps(10).pctStart(1.0).threePhase(true).build();
+    for (int i = 0; i < 10; i++) {
+      threePhases.step();
+    }
     // Without momentum cycling the momenta are not read.
     OneCycleLR.builder(opt, 0.1).totalSteps(10).cycleMomentum(false).maxMomentum(1.0).build();
   }
 
   @Test
   void reduceLROnPlateau() {
-    refused("Factor should be < 1.0.", () -> ReduceLROnPlateau.builder(opt).factor(1.0).build());
-    refused("Factor should be >= 0.0.", () -> ReduceLROnPlateau.builder(opt).factor(-0.1).build());
+    refused(
+        "Factor should be < 1.0, but got 1.0.",
+        () -> ReduceLROnPlateau.builder(opt).factor(1.0).build());
+    refused(
+        "Factor should be < 1.0, but got NaN.",
+        () -> ReduceLROnPlateau.builder(opt).factor(Double.NaN).build());
+    refused(
+        "Factor should be >= 0.0, but got -0.1.",
+        () -> ReduceLROnPlateau.builder(opt).factor(-0.1).build());
     refused(
         "Expected non-negative integer patience, but got -1",
         () -> ReduceLROnPlateau.builder(opt).patience(-1).build());
@@ -194,5 +223,27 @@ class ScheduleValidationTest {
     refused(
         "Expected non-negative finite eps, but got NaN",
         () -> ReduceLROnPlateau.builder(opt).eps(Double.NaN).build());
+  }
+
+  /** A closed optimizer refuses schedules built on it and schedules built before it was closed. */
+  @Test
+  void aClosedOptimizerRefusesSchedules() {
+    Adam closed = Schedules.adam(0.1, 0.02);
+    StepLR step = new StepLR(closed, 1, 0.5);
+    OneCycleLR oneCycle = OneCycleLR.builder(closed, 0.1).totalSteps(10).build();
+    ReduceLROnPlateau plateau = ReduceLROnPlateau.builder(closed).patience(0).build();
+    closed.close();
+    List<Executable> calls =
+        List.of(
+            step::step,
+            oneCycle::step,
+            () -> plateau.step(1.0),
+            () -> new StepLR(closed, 1),
+            () -> OneCycleLR.builder(closed, 0.1).totalSteps(10).build(),
+            () -> ReduceLROnPlateau.builder(closed).build());
+    for (Executable call : calls) {
+      IllegalStateException e = assertThrows(IllegalStateException.class, call);
+      assertEquals("optimizer is closed", e.getMessage());
+    }
   }
 }
