@@ -17,7 +17,7 @@ bench/python/torch26.sh run schedule_parity.py --out "$t/schedule-parity-torch26
 bench/python/torch26.sh run hessian_parity.py --out "$t/hessian-parity-torch26"
 mvn -B -q -pl java test -Dtest='PythonParityTest,ScheduleParityTest,HessianParityTest' \
   -Dsurefire.failIfNoSpecifiedTests=false \
-  -Dadahessian4j.parity.dir="$t/parity-torch26" \
+  -Dadahessian4j.parity.dir="$t/parity-torch26" -Dadahessian4j.parity.fused=true \
   -Dadahessian4j.scheduleParity.dir="$t/schedule-parity-torch26" \
   -Dadahessian4j.hessian.dir="$t/hessian-parity-torch26"
 echo "parity on torch 2.6: $((SECONDS - start)) s"

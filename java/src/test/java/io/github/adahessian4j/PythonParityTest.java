@@ -65,7 +65,11 @@ class PythonParityTest {
    */
   private static final Map<String, Double> FLOAT32_RTOL = Map.of("groups", 3e-5);
 
-  /** The models bench/python/parity.py writes, each in float32 and float64 (28 cases). */
+  /**
+   * The models bench/python/parity.py writes, each in float32 and float64 (30 cases); with {@code
+   * -Dadahessian4j.parity.fused=true} (bench/python/parity-torch26.sh) also each Adam and AdamW
+   * model with torch's fused=True, after its own case of the same dtype.
+   */
   private static final List<String> MODELS =
       List.of(
           "quadratic",
@@ -81,7 +85,12 @@ class PythonParityTest {
           "adam_clip",
           "adamw_clip_inf",
           "adam_amsgrad",
-          "adamw");
+          "adamw",
+          "fairseq_transformer");
+
+  /** The models torch.optim steps (the others are AdaHessian's), in fused=True too on torch 2.6. */
+  private static final List<String> ADAM_MODELS =
+      List.of("adam_clip", "adamw_clip_inf", "adam_amsgrad", "adamw");
 
   static final ParityFixtures FIXTURES =
       new ParityFixtures(
@@ -90,9 +99,17 @@ class PythonParityTest {
   @TestFactory
   Stream<DynamicTest> matchesPythonReference() {
     Path dir = FIXTURES.dir();
-    List<String> cases =
-        FIXTURES.cases(
-            MODELS.stream().flatMap(m -> Stream.of(m + "_float32", m + "_float64")).toList());
+    boolean fused = Boolean.getBoolean("adahessian4j.parity.fused");
+    List<String> expected = new ArrayList<>();
+    for (String m : MODELS) {
+      for (String dtype : List.of("_float32", "_float64")) {
+        expected.add(m + dtype);
+        if (fused && ADAM_MODELS.contains(m)) {
+          expected.add(m + "_fused" + dtype);
+        }
+      }
+    }
+    List<String> cases = FIXTURES.cases(expected);
     return cases.stream().map(c -> DynamicTest.dynamicTest(c, () -> runCase(dir.resolve(c))));
   }
 
