@@ -34,8 +34,17 @@ usage() {
 }
 [ $# -ge 1 ] || usage
 [ "$(id -u)" -eq 0 ] || die "needs root (debootstrap, mount and chroot): run it as root, e.g. with sudo"
+shared_mounts=0
 if [ -z "${TORCH26_PRIVATE_MOUNTS:-}" ]; then
-  TORCH26_PRIVATE_MOUNTS=1 exec unshare --mount --propagation private -- "$BASH" "$0" "$@"
+  if mountpoint -q /; then
+    TORCH26_PRIVATE_MOUNTS=1 exec unshare --mount --propagation private -- "$BASH" "$0" "$@"
+  fi
+  # In a chroot whose root is not a mount point (.ci/fresh.sh's), unshare cannot make "/" private
+  # ("cannot change root filesystem propagation"): there the mounts are undone on the way out
+  # instead (also on an interrupt), and runs take turns.
+  shared_mounts=1
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
 fi
 unset TORCH26_PRIVATE_MOUNTS
 
@@ -64,6 +73,7 @@ complete() { [ -f "$stamp" ] && [ "$(head -n 1 "$stamp")" = "$recipe" ]; }
 building=0
 cleanup() {
   local status=$?
+  [ "$shared_mounts" = 0 ] || unmount_under "$root"
   if [ "$building" = 1 ]; then
     remove_tree "$root"
     echo "torch26: the partial root was deleted; the next install or run builds it again" >&2
@@ -153,6 +163,7 @@ run() {
   script="$(realpath "$script")"
   case "$script" in "$repo"/*) ;; *) ro+=("$(dirname "$script")") ;; esac
   ensure
+  [ "$shared_mounts" = 0 ] || flock -x 9
   chroot_enter "$root"
   bind "$repo" ro
   for d in ${ro[@]+"${ro[@]}"}; do bind "$d" ro; done
