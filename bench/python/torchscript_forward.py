@@ -3,11 +3,13 @@
 java/src/test/.../TorchScriptRoundTripTest.java (a module trained and saved in Java must give the
 same outputs in Python).
 
-    /usr/bin/python3 bench/python/torchscript_forward.py MODULE OUT [--element N] [--train] INPUT...
+    /usr/bin/python3 bench/python/torchscript_forward.py MODULE OUT [--element N] [--modes M,...] INPUT...
 
 INPUT is FILE:DTYPE:SHAPE, a raw little-endian C-order file (DTYPE float64 or int64, SHAPE like
-6,1,6,6). The module runs in evaluation mode (--train: training mode) on one thread; OUT receives
-the output (its element N if it returns a tuple) as raw little-endian float64.
+6,1,6,6). The module runs on one thread once in each mode of --modes (eval or train, in the order
+given; default eval); OUT receives the outputs (their element N if the forward returns a tuple) as
+raw little-endian float64, one after the other. One process for all modes: a Python started
+through bench/python/torch26.sh costs a chroot's setup and torch's import each time.
 """
 
 import argparse
@@ -36,16 +38,22 @@ def main():
     ap.add_argument("out")
     ap.add_argument("inputs", nargs="+")
     ap.add_argument("--element", type=int)
-    ap.add_argument("--train", action="store_true")
+    ap.add_argument("--modes", default="eval", type=lambda s: s.split(","),
+                    help="eval, train or both, comma-separated (default eval)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     module = torch.jit.load(args.module)
-    module.train(args.train)
-    with torch.no_grad():
-        out = module(*[read(s) for s in args.inputs])
-    if args.element is not None:
-        out = out[args.element]
-    out.detach().to(torch.float64).contiguous().numpy().astype("<f8", copy=False).tofile(args.out)
+    inputs = [read(s) for s in args.inputs]
+    with open(args.out, "wb") as f:
+        for mode in args.modes:
+            if mode not in ("eval", "train"):
+                sys.exit(f"torchscript_forward.py: --modes: {mode!r} is neither eval nor train")
+            module.train(mode == "train")
+            with torch.no_grad():
+                out = module(*inputs)
+            if args.element is not None:
+                out = out[args.element]
+            out.detach().to(torch.float64).contiguous().numpy().astype("<f8", copy=False).tofile(f)
     print(f"torchscript_forward.py: {args.module} -> {args.out} (torch {torch.__version__})")
 
 

@@ -3,14 +3,16 @@
 
     /usr/bin/python3 bench/python/torchscript_parity.py --out DIR
 
-Three float64 models, each exported with torch.jit.script and torch.jit.trace from the same
-initial weights: "cnn" (Conv2d + BatchNorm2d + Tanh + average pooling + Linear, an image
-classifier), "lstm" (Embedding + LSTM + GELU + Linear, a token language model whose forward
-returns the tuple (logits, (h, c))) and "transformer" (a pre-norm attention block written from
-Linear, matmul, softmax, LayerNorm and GELU, which every torch >= 1.13 scripts, mean-pooled into a
-classifier). Each is then trained eagerly (the nn.Module itself) for 20 steps with torch.optim.Adam,
-torch.optim.AdamW and this project's reference AdaHessian (adahessian_reference.py, the
-counter-based probes AdaHessian4J draws), cross-entropy on the first element of the output.
+Three float64 models (four under torch >= 2.3), each exported with torch.jit.script and
+torch.jit.trace from the same initial weights: "cnn" (Conv2d + BatchNorm2d + Tanh + average
+pooling + Linear, an image classifier), "lstm" (Embedding + LSTM + GELU + Linear, a token language
+model whose forward returns the tuple (logits, (h, c))) and "transformer" (a pre-norm attention
+block written from Linear, matmul, softmax, LayerNorm and GELU, which every torch >= 1.13 scripts,
+mean-pooled into a classifier); under torch >= 2.3 also "transformer_sdpa", the same with its
+attention in torch.nn.functional.scaled_dot_product_attention. Each is then trained eagerly (the
+nn.Module itself) for 20 steps with torch.optim.Adam, torch.optim.AdamW and this project's
+reference AdaHessian (adahessian_reference.py, the counter-based probes AdaHessian4J draws;
+attention in SDPA's math kernel, as in AdaHessian4J), cross-entropy on the first element of the output.
 
   DIR/index.json               models (name, exports, module files, inputs, loss), trainings, the
                                reference's versions, a fingerprint of the sources
@@ -36,6 +38,7 @@ records which), so the same fixtures can come from another torch into another fo
 """
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -114,21 +117,40 @@ class Block(nn.Module):
         return x + self.fc2(F.gelu(self.fc1(self.norm2(x))))
 
 
+class SdpaBlock(Block):
+    """Block with its attention in torch.nn.functional.scaled_dot_product_attention (torch >= 2.0;
+    its default scale is Block's)."""
+
+    def forward(self, x):
+        b, t, d = x.size(0), x.size(1), x.size(2)
+        qkv = self.qkv(self.norm1(x)).reshape(b, t, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
+        y = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2]).transpose(1, 2).reshape(b, t, d)
+        x = x + self.proj(y)
+        return x + self.fc2(F.gelu(self.fc1(self.norm2(x))))
+
+
 class Transformer(nn.Module):
     """Token and position embeddings, one Block, LayerNorm, mean over positions, Linear:
     tokens [B, 6] -> [B, 3] logits."""
 
-    def __init__(self, dim=8, length=6):
+    def __init__(self, dim=8, length=6, block=Block):
         super().__init__()
         self.embed = nn.Embedding(VOCAB, dim)
         self.pos = nn.Parameter(torch.randn(length, dim) * 0.1)
-        self.block = Block(dim, 2)
+        self.block = block(dim, 2)
         self.norm = nn.LayerNorm(dim)
         self.head = nn.Linear(dim, CLASSES)
 
     def forward(self, tokens):
         x = self.block(self.embed(tokens) + self.pos[: tokens.size(1)])
         return self.head(self.norm(x).mean(1))
+
+
+class SdpaTransformer(Transformer):
+    """Transformer with an SdpaBlock."""
+
+    def __init__(self):
+        super().__init__(block=SdpaBlock)
 
 
 def data_cnn(g):
@@ -154,6 +176,13 @@ MODELS = {
                     "token + position embeddings, pre-norm 2-head self-attention and GELU MLP, LayerNorm, "
                     "mean pooling, Linear"),
 }
+try:  # torch >= 2.3: SDPA and the switch to its math kernel, which AdaHessian's reference needs
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+except ImportError:
+    SDPBackend = None
+if SDPBackend is not None:
+    MODELS["transformer_sdpa"] = (SdpaTransformer, data_transformer, None,
+                                  "transformer with its attention in F.scaled_dot_product_attention")
 
 # optimizer: options (the same names as parity.py's)
 OPTIMIZERS = {
@@ -198,20 +227,25 @@ def train(out, model_name, init, data, kind, seed):
     history = {n: [] for n in names}
     states = {}
     losses = []
-    for t in range(STEPS):
-        x, y = data["x"][t], data["y"][t]
-        if kind == "adahessian":
-            loss = opt.step(lambda: loss_of(model(x), element, y))
-        else:
-            opt.zero_grad(set_to_none=True)
-            loss = loss_of(model(x), element, y)
-            loss.backward()
-            opt.step()
-        losses.append(float(loss.detach()))
-        for n, p in zip(names, params):
-            history[n].append(p.detach().clone())
-            for s in state_names(kind, o.get("amsgrad", False)):
-                states.setdefault((s, n), []).append(opt.state[p][s].detach().clone())
+    # AdaHessian differentiates twice: SDPA's flash kernel (torch's CPU default) has no double
+    # backward, its math kernel has, and AdaHessian4J runs AdaHessian's closures under it
+    # (DoubleBackward.java). Adam and AdamW keep torch's choice, as in Java.
+    attention = sdpa_kernel([SDPBackend.MATH]) if kind == "adahessian" and SDPBackend else contextlib.nullcontext()
+    with attention:
+        for t in range(STEPS):
+            x, y = data["x"][t], data["y"][t]
+            if kind == "adahessian":
+                loss = opt.step(lambda: loss_of(model(x), element, y))
+            else:
+                opt.zero_grad(set_to_none=True)
+                loss = loss_of(model(x), element, y)
+                loss.backward()
+                opt.step()
+            losses.append(float(loss.detach()))
+            for n, p in zip(names, params):
+                history[n].append(p.detach().clone())
+                for s in state_names(kind, o.get("amsgrad", False)):
+                    states.setdefault((s, n), []).append(opt.state[p][s].detach().clone())
     case = f"{model_name}_{kind}"
     root = os.path.join(out, case)
     for n in names:
