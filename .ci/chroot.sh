@@ -5,9 +5,10 @@
 # shellcheck source=.ci/need-debian.sh
 source "$(dirname "${BASH_SOURCE[0]}")/need-debian.sh"
 
-# --- mounts: every mount under a folder, deepest first; nothing is ever deleted under a mount
+# --- mounts: every mount under a folder and on it, deepest first; nothing is ever deleted under a
+# mount
 mounts_under() {
-  awk -v p="$1/" 'index($2, p) == 1 { print $2 }' /proc/self/mounts | sort -r
+  awk -v d="$1" 'index($2, d "/") == 1 || $2 == d { print $2 }' /proc/self/mounts | sort -r
 }
 unmount_under() {
   local m
@@ -57,9 +58,10 @@ bootstrap() {
   fi
 }
 
-# --- entering a root: /proc (without it torch, for one, cannot read the CPU's features), a
-# read-only /sys, a minimal /dev, and the host's resolv.conf and hosts; `unmount_under ROOT`
-# undoes it.
+# --- entering a root: the root a mount point of its own (as a container's is: `unshare
+# --propagation` and `ip netns exec` remount / and fail with "Invalid argument" where it is not),
+# /proc (without it torch, for one, cannot read the CPU's features), a read-only /sys, a minimal
+# /dev, and the host's resolv.conf and hosts; `unmount_under ROOT` undoes it.
 bind_file() {  # SOURCE TARGET: read-only
   [ -e "$2" ] || touch "$2"
   mount --bind "$1" "$2"
@@ -67,6 +69,7 @@ bind_file() {  # SOURCE TARGET: read-only
 }
 chroot_enter() {  # ROOT
   local root="$1" d
+  mountpoint -q "$root" || mount --bind "$root" "$root"
   mount -t proc proc "$root/proc"
   mount -t sysfs -o ro sysfs "$root/sys"
   mount -t tmpfs -o mode=755,nosuid tmpfs "$root/dev"
