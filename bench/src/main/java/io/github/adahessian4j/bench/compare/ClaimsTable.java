@@ -16,7 +16,8 @@ import java.util.stream.Collectors;
  * The claims table of the full run: one row per measure of one of the article's claims, with the
  * claim in the article's words, Adam's and AdaHessian's mean and standard deviation over seeds, and
  * a verdict printed from the numbers (Welch's test, {@link Stats}); then row 11, the cheaper
- * AdaHessian variants beside them for the measures of rows 1, 2 and 6.
+ * AdaHessian variants beside them for the measures of rows 1, 2 and 6. {@link ClaimsMarkdown} and
+ * {@link ClaimsCsv} write it out.
  */
 final class ClaimsTable {
   static final List<String> HEADER =
@@ -144,6 +145,11 @@ final class ClaimsTable {
 
   List<Row> variantRows() {
     return variantRows;
+  }
+
+  /** A variant row's cells, one per arm. */
+  List<String> variantCells(Row row) {
+    return variantCells.get(row);
   }
 
   private List<TrainingRun.Result> main(Claims.Arm arm) {
@@ -743,132 +749,5 @@ final class ClaimsTable {
             agrees ? Standing.SUPPORTED : Standing.AGAINST);
       }
     };
-  }
-
-  /** Both tables in Markdown (padded to read as text too), the footer and the summary. */
-  String markdown(String footer) {
-    StringBuilder out = new StringBuilder();
-    out.append(table(HEADER, rows.stream().map(Row::cells).toList()));
-    out.append('\n');
-    out.append(summary());
-    out.append('\n');
-    out.append("Row 11, the cheaper AdaHessian variants (the measures of rows 1, 2 and 6):\n\n");
-    List<List<String>> lines = new ArrayList<>();
-    for (Row row : variantRows) {
-      List<String> line = new ArrayList<>(List.of(row.id(), row.measure(), row.seeds()));
-      line.addAll(variantCells.get(row));
-      line.add(row.verdict());
-      lines.add(line);
-    }
-    out.append(table(VARIANT_HEADER, lines));
-    out.append('\n').append(footer);
-    return out.toString();
-  }
-
-  /** Which rows support the claim, which go against it, which cannot tell. */
-  String summary() {
-    return "Supports the article: "
-        + ids(Standing.SUPPORTED)
-        + "\n"
-        + "Against the article: "
-        + ids(Standing.AGAINST)
-        + "\n"
-        + "Not distinguishable at 5%: "
-        + ids(Standing.NOT_DISTINGUISHABLE)
-        + "\n"
-        + (rows.stream().anyMatch(x -> x.standing() == Standing.NOT_MEASURED)
-            ? "Not measured: " + ids(Standing.NOT_MEASURED) + "\n"
-            : "");
-  }
-
-  private String ids(Standing standing) {
-    String list =
-        rows.stream()
-            .filter(x -> x.standing() == standing)
-            .map(Row::id)
-            .collect(Collectors.joining(", "));
-    return list.isEmpty() ? "-" : "rows " + list;
-  }
-
-  /**
-   * One line per row and optimizer: row, measure, optimizer, n, mean, sd, unit, p against Adam,
-   * verdict.
-   */
-  String csv() {
-    StringBuilder csv =
-        new StringBuilder("row,claim,measure,optimizer,n,mean,sd,unit,p_vs_adam,verdict\n");
-    for (List<Row> table : List.of(rows, variantRows)) {
-      for (Row row : table) {
-        for (Map.Entry<String, double[]> e : row.values().entrySet()) {
-          Stats.Summary s = Stats.Summary.of(e.getValue());
-          Stats.Test t = row.tests().get(e.getKey());
-          csv.append(
-                  String.join(
-                      ",",
-                      csvCell(row.id()),
-                      csvCell(row.claim()),
-                      csvCell(row.measure()),
-                      csvCell(e.getKey()),
-                      Integer.toString(s.n()),
-                      number(s.mean()),
-                      number(s.sd()),
-                      row.unit().name().toLowerCase(Locale.ROOT),
-                      t == null || t.outcome() == Stats.Outcome.TOO_FEW ? "" : number(t.p()),
-                      csvCell(row.verdict())))
-              .append('\n');
-        }
-        if (row.values().isEmpty()) {
-          csv.append(
-                  String.join(
-                      ",",
-                      csvCell(row.id()),
-                      csvCell(row.claim()),
-                      csvCell(row.measure()),
-                      "",
-                      "",
-                      "",
-                      "",
-                      "",
-                      "",
-                      csvCell(row.verdict())))
-              .append('\n');
-        }
-      }
-    }
-    return csv.toString();
-  }
-
-  private static String number(double v) {
-    return Double.isFinite(v) ? String.format(Locale.ROOT, "%.6g", v) : "";
-  }
-
-  private static String csvCell(String s) {
-    return s.contains(",") || s.contains("\"") ? '"' + s.replace("\"", "\"\"") + '"' : s;
-  }
-
-  static String table(List<String> header, List<List<String>> body) {
-    List<List<String>> lines = new ArrayList<>();
-    lines.add(header);
-    lines.addAll(body);
-    int[] widths = new int[header.size()];
-    for (List<String> line : lines) {
-      for (int i = 0; i < widths.length; i++) {
-        widths[i] = Math.max(widths[i], line.get(i).length());
-      }
-    }
-    lines.add(1, Arrays.stream(widths).mapToObj("-"::repeat).toList());
-    StringBuilder out = new StringBuilder();
-    for (List<String> line : lines) {
-      out.append('|');
-      for (int i = 0; i < widths.length; i++) {
-        String cell = line.get(i).replace("|", "\\|");
-        out.append(' ')
-            .append(cell)
-            .append(" ".repeat(Math.max(0, widths[i] - cell.length())))
-            .append(" |");
-      }
-      out.append('\n');
-    }
-    return out.toString();
   }
 }

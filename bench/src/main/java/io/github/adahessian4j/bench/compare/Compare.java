@@ -417,14 +417,16 @@ public final class Compare implements Callable<Integer> {
               out.flush();
             });
     ClaimsTable table = new ClaimsTable(results);
-    String report = table.markdown(footer(plan, protocol, data, curvature, results.wallSeconds));
+    String report =
+        ClaimsMarkdown.markdown(
+            table, footer(plan, protocol, data, curvature, results.wallSeconds));
     out.println();
     out.print(report);
     if (data.notice() != null) {
       out.println("NOTE: " + data.notice());
     }
     Files.writeString(dir.resolve("table.md"), report);
-    Files.writeString(dir.resolve("table.csv"), table.csv());
+    Files.writeString(dir.resolve("table.csv"), ClaimsCsv.csv(table));
     List<Path> plots = ClaimsPlots.write(results, dir);
     out.println();
     out.println("Plots: " + plots.get(0).toAbsolutePath() + " (curves, mean and sd over seeds)");
