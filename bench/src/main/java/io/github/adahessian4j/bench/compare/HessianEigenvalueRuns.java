@@ -87,7 +87,17 @@ final class HessianEigenvalueRuns {
                 ? ""
                 : "; largest magnitude (what power iteration finds) "
                     + Arrays.toString(round(refMagnitude))));
+    List<Run> runs = runs(ref, refMagnitude);
+    Map<Run, Outcome> outcomes = time(h, runs, ref, refMagnitude, printer);
+    appendTable(md, outcomes);
+    return ref;
+  }
 
+  /**
+   * Lanczos and power iteration, each with the oracle and with its own rule, for the top eigenvalue
+   * and the top k.
+   */
+  private List<Run> runs(double[] ref, double[] refMagnitude) {
     List<Run> runs = new ArrayList<>();
     for (int count : new int[] {1, k}) {
       runs.add(
@@ -137,6 +147,15 @@ final class HessianEigenvalueRuns {
                           .withTolerance(target)
                           .withMaxIterations(maxIterations))));
     }
+    return runs;
+  }
+
+  /**
+   * Runs each configuration {@code repeats} times, interleaved, and measures the last result
+   * against the reference (Lanczos) or the largest magnitudes (power iteration).
+   */
+  private Map<Run, Outcome> time(
+      HessianAnalysis h, List<Run> runs, double[] ref, double[] refMagnitude, PrintWriter printer) {
     Map<Run, List<Double>> seconds = new LinkedHashMap<>();
     Map<Run, HessianEigenvalues> results = new LinkedHashMap<>();
     for (int r = 0; r < repeats; r++) {
@@ -174,7 +193,11 @@ final class HessianEigenvalueRuns {
       outcomes.put(
           run, new Outcome(e.hvProducts(), median(seconds.get(run)), error, error <= target));
     }
+    return outcomes;
+  }
 
+  /** The table of products, seconds and errors, and whether Lanczos met its target. */
+  private void appendTable(StringBuilder md, Map<Run, Outcome> outcomes) {
     String pct = String.format(Locale.ROOT, "%.0e", target).replace("e-0", "e-");
     md.append(
         String.format(
@@ -233,7 +256,6 @@ final class HessianEigenvalueRuns {
             powerK.products(),
             1 / ratio,
             ratio <= 1.0 / 3 && lanczosK.reached() && powerK.reached() ? "met" : "NOT met"));
-    return ref;
   }
 
   /**
