@@ -1,7 +1,7 @@
 package io.github.adahessian4j.bench.compare;
 
 import io.github.adahessian4j.bench.compare.ClaimsTable.Row;
-import io.github.adahessian4j.bench.compare.ClaimsTable.Standing;
+import io.github.adahessian4j.bench.compare.ClaimsVerdicts.Standing;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
