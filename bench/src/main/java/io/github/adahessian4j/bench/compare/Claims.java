@@ -4,11 +4,9 @@ import static io.github.adahessian4j.bench.compare.OptimizerKind.ADAHESSIAN;
 import static io.github.adahessian4j.bench.compare.OptimizerKind.ADAM;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -29,8 +27,9 @@ import me.tongfei.progressbar.ProgressBarStyle;
  * of the quick run) runs at {@code seeds} seeds for Adam and AdaHessian; everything else (the
  * cheaper AdaHessian variants, the learning-rate and batch-size grids, the deep network, label
  * noise, memory) at the first {@code variantSeeds} of them. One progress bar covers the whole run;
- * its unit is the estimated work in seconds, calibrated on a few timed steps first, so its ETA is
- * the run's.
+ * its unit is the estimated work in seconds, calibrated on a few timed steps first ({@link
+ * ClaimsCalibration}), so its ETA is the run's. {@link ClaimsJson} writes each finished run to
+ * {@code runs.jsonl}.
  */
 final class Claims {
   private Claims() {}
@@ -253,7 +252,7 @@ final class Claims {
     Protocol p = plan.protocol();
     Results results = new Results(plan, analysis.available());
     Files.writeString(runsFile, "", StandardCharsets.UTF_8);
-    Calibration cal = Calibration.measure(plan, data);
+    ClaimsCalibration cal = ClaimsCalibration.measure(plan, data);
     List<Task> tasks = new ArrayList<>();
     for (int i = 0; i < plan.seeds(); i++) {
       addSeed(tasks, plan, data, probeArgs, runsFile, analysis, results, cal, i);
@@ -272,7 +271,7 @@ final class Claims {
                     .toList()),
             cal.deepMs(ADAM),
             cal.deepMs(ADAHESSIAN),
-            cal.evalMs,
+            cal.evalMs(),
             tasks.size(),
             total / 1000));
     try (ProgressDisplay bar =
@@ -348,7 +347,7 @@ final class Claims {
       Path runsFile,
       HessianAnalysis analysis,
       Results results,
-      Calibration cal,
+      ClaimsCalibration cal,
       int i) {
     Protocol p = plan.protocol();
     long seed = plan.seed(i);
@@ -373,23 +372,13 @@ final class Claims {
               double[] ms =
                   TrainingRun.interleavedMsPerStep(
                       specs, main, data, plan.timingRounds(), plan.timingSteps(), progress);
-              StringBuilder json = new StringBuilder();
               for (int k = 0; k < timed.size(); k++) {
                 results.msPerStep.get(timed.get(k)).add(ms[k]);
-                json.append(k == 0 ? "" : ", ")
-                    .append(String.format(Locale.ROOT, "\"%s\": %.4f", timed.get(k).label, ms[k]));
               }
-              append(
+              ClaimsJson.append(
                   runsFile,
-                  String.format(
-                      Locale.ROOT,
-                      "{\"kind\": \"timing\", \"seed\": %d, \"batch\": %d, \"rounds\": %d, \"steps_per_turn\": %d, "
-                          + "\"ms_per_step\": {%s}}",
-                      seed,
-                      p.batch(),
-                      plan.timingRounds(),
-                      plan.timingSteps(),
-                      json));
+                  ClaimsJson.timing(
+                      seed, p.batch(), plan.timingRounds(), plan.timingSteps(), timed, ms));
             }));
 
     // Rows 1, 4, 6, 8 (default model) and 11: the main runs, detailed.
@@ -399,8 +388,8 @@ final class Claims {
       int evals = steps / Math.max(1, (trainSize / p.batch()) / p.evalsPerEpoch()) + 3;
       double estimate =
           steps * cal.ms(arm)
-              + evals * cal.evalMs
-              + cal.trainEvalMs
+              + evals * cal.evalMs()
+              + cal.trainEvalMs()
               + (arm.primary()
                   ? analysis.estimateMs(cal.ms(Arm.of(OptimizerKind.ADAM)), p.batch())
                   : 0);
@@ -414,7 +403,7 @@ final class Claims {
                     TrainingRun.run(
                         spec, main, data, true, progress, arm.primary() ? analysis : null);
                 results.main.get(arm).add(r);
-                append(runsFile, json("main", seed, p.model(), 0, r));
+                ClaimsJson.append(runsFile, ClaimsJson.run("main", seed, p.model(), 0, r));
               }));
     }
     if (!variants) {
@@ -518,24 +507,12 @@ final class Claims {
         tasks.add(
             new Task(
                 at + ": memory probe, " + kind.label(),
-                cal.probeMs,
+                cal.probeMs(),
                 0,
                 progress -> {
                   MemoryProbe.Usage usage = MemoryProbe.measure(kind, probeArgs.apply(seed));
                   results.memory.get(kind).add(usage);
-                  append(
-                      runsFile,
-                      String.format(
-                          Locale.ROOT,
-                          "{\"kind\": \"memory\", \"seed\": %d, \"optimizer\": \"%s\", \"batch\": %d, \"steps\": %d, "
-                              + "\"growth_bytes\": %d, \"peak_bytes\": %d, \"failure\": %s}",
-                          seed,
-                          kind.label(),
-                          p.batch(),
-                          MemoryProbe.STEPS,
-                          usage.growthBytes(),
-                          usage.peakBytes(),
-                          usage.failure() == null ? "null" : quote(usage.failure())));
+                  ClaimsJson.append(runsFile, ClaimsJson.memory(seed, kind, p.batch(), usage));
                 }));
       }
     }
@@ -548,14 +525,14 @@ final class Claims {
       TrainingRun.Settings settings,
       DataSet data,
       double msPerStep,
-      Calibration cal,
+      ClaimsCalibration cal,
       long seed,
       String group,
       double noise,
       Path runsFile,
       java.util.function.Consumer<TrainingRun.Result> sink) {
     int steps = TrainingRun.totalSteps(spec, settings, data.train().size());
-    double evalMs = settings.model() == cal.model ? cal.evalMs : cal.deepEvalMs;
+    double evalMs = settings.model() == cal.model() ? cal.evalMs() : cal.deepEvalMs();
     tasks.add(
         new Task(
             at + ": " + spec.label(),
@@ -564,149 +541,7 @@ final class Claims {
             progress -> {
               TrainingRun.Result r = TrainingRun.run(spec, settings, data, false, progress, null);
               sink.accept(r);
-              append(runsFile, json(group, seed, settings.model(), noise, r));
+              ClaimsJson.append(runsFile, ClaimsJson.run(group, seed, settings.model(), noise, r));
             }));
-  }
-
-  /** Measured costs that the progress bar's estimates start from; also warms up every path. */
-  private record Calibration(
-      Model model,
-      Map<Arm, Double> msPerStep,
-      Map<OptimizerKind, Double> deepMsPerStep,
-      double evalMs,
-      double deepEvalMs,
-      double trainEvalMs,
-      double probeMs) {
-    double ms(Arm arm) {
-      return msPerStep.get(arm);
-    }
-
-    double deepMs(OptimizerKind kind) {
-      return deepMsPerStep.get(kind);
-    }
-
-    static Calibration measure(Plan plan, DataSet data) {
-      Protocol p = plan.protocol();
-      TrainingRun.Settings settings = plan.mainSettings(0);
-      List<Arm> arms = List.of(Arm.values());
-      double[] ms =
-          TrainingRun.interleavedMsPerStep(
-              arms.stream().map(a -> a.spec(p.defaultLr(a.kind), p.batch())).toList(),
-              settings,
-              data,
-              2,
-              8,
-              null);
-      Map<Arm, Double> perArm = new EnumMap<>(Arm.class);
-      for (int k = 0; k < arms.size(); k++) {
-        perArm.put(arms.get(k), ms[k]);
-      }
-      TrainingRun.Settings deep = settings.withModel(plan.deepModel());
-      double[] deepMs =
-          TrainingRun.interleavedMsPerStep(
-              List.of(
-                  new TrainingRun.Spec(ADAM, p.adamLr(), p.batch()),
-                  new TrainingRun.Spec(ADAHESSIAN, p.adaHessianLr(), p.batch())),
-              deep,
-              data,
-              2,
-              8,
-              null);
-      Map<OptimizerKind, Double> perKind = new EnumMap<>(OptimizerKind.class);
-      perKind.put(ADAM, deepMs[0]);
-      perKind.put(ADAHESSIAN, deepMs[1]);
-      double evalMs = evalMs(p.model(), data);
-      double deepEvalMs = evalMs(plan.deepModel(), data);
-      double trainEvalMs = evalMs * data.train().size() / Math.max(1, data.val().size());
-      // A memory probe starts a JVM, loads the data and trains 20 steps.
-      double probeMs = 4000 + 2 * trainEvalMs + MemoryProbe.STEPS * perArm.get(Arm.ADAHESSIAN_ARM);
-      return new Calibration(p.model(), perArm, perKind, evalMs, deepEvalMs, trainEvalMs, probeMs);
-    }
-
-    private static double evalMs(Model model, DataSet data) {
-      Model.Net net = model.create();
-      try {
-        TrainingRun.evaluate(net, data.val());
-        long began = System.nanoTime();
-        TrainingRun.evaluate(net, data.val());
-        return (System.nanoTime() - began) / 1e6;
-      } finally {
-        net.close();
-      }
-    }
-  }
-
-  /** One run as a JSON object on one line: what it was, what it measured, its curve. */
-  static String json(String group, long seed, Model model, double noise, TrainingRun.Result r) {
-    TrainingRun.Spec s = r.spec();
-    StringBuilder curve = new StringBuilder();
-    for (TrainingRun.Point pt : r.curve()) {
-      curve
-          .append(curve.length() == 0 ? "" : ", ")
-          .append(
-              String.format(
-                  Locale.ROOT,
-                  "[%d, %.4f, %.3f, %s, %.6f, %.6f]",
-                  pt.step(),
-                  pt.epoch(),
-                  pt.seconds(),
-                  number(pt.trainLoss()),
-                  pt.valLoss(),
-                  pt.valAccuracy()));
-    }
-    String curvature =
-        r.curvature() == null
-            ? "null"
-            : String.format(
-                Locale.ROOT,
-                "{\"top_eigenvalue\": %s, \"trace\": %s}",
-                number(r.curvature().topEigenvalue()),
-                number(r.curvature().trace()));
-    return String.format(
-        Locale.ROOT,
-        "{\"kind\": \"run\", \"group\": \"%s\", \"seed\": %d, \"model\": \"%s\", "
-            + "\"optimizer\": \"%s\", \"update_each\": %d, \"hessian_fraction\": \"1/%d\", \"lr\": %s, \"batch\": %d, "
-            + "\"label_noise\": %s, \"steps\": %d, \"train_seconds\": %.3f, \"ms_per_step\": %.4f, "
-            + "\"train_accuracy\": %s, \"val_accuracy\": %.6f, \"early_val_accuracy\": %s, \"steps_to_target\": %s, "
-            + "\"seconds_to_target\": %s, \"failure\": %s, \"skipped_steps\": %d, \"curvature\": %s, "
-            + "\"curve_columns\": [\"step\", \"epoch\", \"train_seconds\", \"train_loss\", \"val_loss\", \"val_accuracy\"], "
-            + "\"curve\": [%s]}",
-        group,
-        seed,
-        model.name().toLowerCase(Locale.ROOT),
-        s.optimizer().label(),
-        s.updateEach(),
-        s.hessianDivisor(),
-        Format.number(s.lr()),
-        s.batch(),
-        Format.number(noise),
-        r.steps(),
-        r.trainSeconds(),
-        r.msPerStep(),
-        number(r.trainAccuracy()),
-        r.valAccuracy(),
-        number(r.earlyValAccuracy()),
-        r.reachedTarget() ? Integer.toString(r.stepsToTarget()) : "null",
-        r.reachedTarget() ? String.format(Locale.ROOT, "%.3f", r.secondsToTarget()) : "null",
-        r.failure() == null ? "null" : quote(r.failure()),
-        r.skippedSteps(),
-        curvature,
-        curve);
-  }
-
-  private static String number(double v) {
-    return Double.isFinite(v) ? String.format(Locale.ROOT, "%.6g", v) : "null";
-  }
-
-  private static String quote(String s) {
-    return '"' + s.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
-  }
-
-  private static void append(Path file, String line) {
-    try {
-      Files.writeString(file, line + "\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 }

@@ -1,8 +1,14 @@
 package io.github.adahessian4j.bench.compare;
 
+import static io.github.adahessian4j.bench.compare.ClaimsVerdicts.effect;
+import static io.github.adahessian4j.bench.compare.ClaimsVerdicts.verdict;
 import static io.github.adahessian4j.bench.compare.OptimizerKind.ADAHESSIAN;
 import static io.github.adahessian4j.bench.compare.OptimizerKind.ADAM;
 
+import io.github.adahessian4j.bench.compare.ClaimsVerdicts.Expect;
+import io.github.adahessian4j.bench.compare.ClaimsVerdicts.Standing;
+import io.github.adahessian4j.bench.compare.ClaimsVerdicts.Unit;
+import io.github.adahessian4j.bench.compare.ClaimsVerdicts.Verdict;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -16,7 +22,8 @@ import java.util.stream.Collectors;
  * The claims table of the full run: one row per measure of one of the article's claims, with the
  * claim in the article's words, Adam's and AdaHessian's mean and standard deviation over seeds, and
  * a verdict printed from the numbers (Welch's test, {@link Stats}); then row 11, the cheaper
- * AdaHessian variants beside them for the measures of rows 1, 2 and 6.
+ * AdaHessian variants beside them for the measures of rows 1, 2 and 6. {@link ClaimsVerdicts} reads
+ * the values and calls the verdicts; {@link ClaimsMarkdown} and {@link ClaimsCsv} write it out.
  */
 final class ClaimsTable {
   static final List<String> HEADER =
@@ -32,77 +39,6 @@ final class ClaimsTable {
           "AH updateEach 4",
           "AH Hessian 1/4 batch",
           "verdict (each against Adam)");
-
-  /** What the article predicts for AdaHessian against Adam. */
-  enum Expect {
-    LOWER,
-    HIGHER,
-    NONE
-  }
-
-  /** Where a row leaves the claim. */
-  enum Standing {
-    SUPPORTED,
-    AGAINST,
-    NOT_DISTINGUISHABLE,
-    NO_CLAIM,
-    TOO_FEW,
-    NOT_MEASURED
-  }
-
-  /** How a measure's values read. */
-  enum Unit {
-    STEPS(1, "%.0f", "", true),
-    SECONDS(1, "%.1f", " s", true),
-    MS(1, "%.1f", " ms", true),
-    MIB(1.0 / 1048576, "%.0f", " MiB", true),
-    ACCURACY(100, "%.1f", "%", false),
-    POINTS(100, "%.1f", " pp", false),
-    COUNT(1, "%.0f", "", false),
-    PLAIN(1, "%.4g", "", true);
-
-    final double scale;
-    final String format;
-    final String suffix;
-
-    /** Whether the effect reads as a ratio (AdaHessian / Adam) rather than a difference. */
-    final boolean ratio;
-
-    Unit(double scale, String format, String suffix, boolean ratio) {
-      this.scale = scale;
-      this.format = format;
-      this.suffix = suffix;
-      this.ratio = ratio;
-    }
-
-    private String number(double v) {
-      return String.format(Locale.ROOT, format, v * scale);
-    }
-
-    /** "mean ± sd" in this unit; the mean alone for one value. */
-    String cell(Stats.Summary s) {
-      if (s.n() == 0) {
-        return "-";
-      }
-      return s.n() < 2
-          ? number(s.mean()) + suffix
-          : number(s.mean()) + " ± " + number(s.sd()) + suffix;
-    }
-
-    /**
-     * The effect of b against a: "0.55x" for ratios, "+1.2 pp" for accuracies and points, "+2.0"
-     * for counts.
-     */
-    String effect(double a, double b) {
-      if (ratio) {
-        return a != 0 ? String.format(Locale.ROOT, "%.2fx", b / a) : "n/a";
-      }
-      if (this == COUNT) {
-        return String.format(Locale.ROOT, "%+.1f per seed", b - a);
-      }
-      return String.format(Locale.ROOT, "%+.1f pp", 100 * (b - a));
-    }
-  }
 
   /** One row of the main table, with what the CSV needs. */
   record Row(
@@ -144,6 +80,11 @@ final class ClaimsTable {
 
   List<Row> variantRows() {
     return variantRows;
+  }
+
+  /** A variant row's cells, one per arm. */
+  List<String> variantCells(Row row) {
+    return variantCells.get(row);
   }
 
   private List<TrainingRun.Result> main(Claims.Arm arm) {
@@ -568,8 +509,8 @@ final class ClaimsTable {
         seeds(adam, ah),
         Unit.MS.cell(t.a()),
         Unit.MS.cell(t.b()),
-        v.text,
-        v.standing,
+        v.text(),
+        v.standing(),
         values(adam, ah),
         Unit.MS,
         Map.of("AdaHessian", t));
@@ -657,8 +598,8 @@ final class ClaimsTable {
         seeds(adam, ah),
         a,
         h,
-        v.text,
-        v.standing,
+        v.text(),
+        v.standing(),
         values(adam, ah),
         Unit.COUNT,
         Map.of("AdaHessian", t));
@@ -684,8 +625,8 @@ final class ClaimsTable {
         seeds(adam, ah),
         unit.cell(t.a()),
         unit.cell(t.b()),
-        v.text,
-        v.standing,
+        v.text(),
+        v.standing(),
         values(adam, ah),
         unit,
         Map.of("AdaHessian", t));
@@ -702,173 +643,5 @@ final class ClaimsTable {
     long na = Arrays.stream(a).filter(Double::isFinite).count();
     long nb = Arrays.stream(b).filter(Double::isFinite).count();
     return na == nb ? Long.toString(na) : na + " / " + nb;
-  }
-
-  record Verdict(String text, Standing standing) {}
-
-  /**
-   * The effect a test found: the geometric mean ratio of a paired ratio test, else the unit's
-   * effect of the means.
-   */
-  static String effect(Stats.Test t, Unit unit) {
-    return Double.isFinite(t.ratio())
-        ? String.format(Locale.ROOT, "%.2fx", t.ratio())
-        : unit.effect(t.a().mean(), t.b().mean());
-  }
-
-  /** The verdict on AdaHessian against Adam, from the test alone. */
-  static Verdict verdict(
-      Stats.Test t, Expect expect, Unit unit, String lowerWord, String higherWord, String note) {
-    return switch (t.outcome()) {
-      case TOO_FEW -> new Verdict("too few seeds to test" + note, Standing.TOO_FEW);
-      case NOT_DISTINGUISHABLE ->
-          new Verdict(
-              "not distinguishable (" + t.pText() + ")" + note, Standing.NOT_DISTINGUISHABLE);
-      case LOWER, HIGHER -> {
-        boolean lower = t.outcome() == Stats.Outcome.LOWER;
-        String what =
-            "AdaHessian "
-                + (lower ? lowerWord : higherWord)
-                + " ("
-                + effect(t, unit)
-                + ", "
-                + t.pText()
-                + ")";
-        if (expect == Expect.NONE) {
-          yield new Verdict(what + note, Standing.NO_CLAIM);
-        }
-        boolean agrees = lower == (expect == Expect.LOWER);
-        yield new Verdict(
-            (agrees ? "supports: " : "against: ") + what + note,
-            agrees ? Standing.SUPPORTED : Standing.AGAINST);
-      }
-    };
-  }
-
-  /** Both tables in Markdown (padded to read as text too), the footer and the summary. */
-  String markdown(String footer) {
-    StringBuilder out = new StringBuilder();
-    out.append(table(HEADER, rows.stream().map(Row::cells).toList()));
-    out.append('\n');
-    out.append(summary());
-    out.append('\n');
-    out.append("Row 11, the cheaper AdaHessian variants (the measures of rows 1, 2 and 6):\n\n");
-    List<List<String>> lines = new ArrayList<>();
-    for (Row row : variantRows) {
-      List<String> line = new ArrayList<>(List.of(row.id(), row.measure(), row.seeds()));
-      line.addAll(variantCells.get(row));
-      line.add(row.verdict());
-      lines.add(line);
-    }
-    out.append(table(VARIANT_HEADER, lines));
-    out.append('\n').append(footer);
-    return out.toString();
-  }
-
-  /** Which rows support the claim, which go against it, which cannot tell. */
-  String summary() {
-    return "Supports the article: "
-        + ids(Standing.SUPPORTED)
-        + "\n"
-        + "Against the article: "
-        + ids(Standing.AGAINST)
-        + "\n"
-        + "Not distinguishable at 5%: "
-        + ids(Standing.NOT_DISTINGUISHABLE)
-        + "\n"
-        + (rows.stream().anyMatch(x -> x.standing() == Standing.NOT_MEASURED)
-            ? "Not measured: " + ids(Standing.NOT_MEASURED) + "\n"
-            : "");
-  }
-
-  private String ids(Standing standing) {
-    String list =
-        rows.stream()
-            .filter(x -> x.standing() == standing)
-            .map(Row::id)
-            .collect(Collectors.joining(", "));
-    return list.isEmpty() ? "-" : "rows " + list;
-  }
-
-  /**
-   * One line per row and optimizer: row, measure, optimizer, n, mean, sd, unit, p against Adam,
-   * verdict.
-   */
-  String csv() {
-    StringBuilder csv =
-        new StringBuilder("row,claim,measure,optimizer,n,mean,sd,unit,p_vs_adam,verdict\n");
-    for (List<Row> table : List.of(rows, variantRows)) {
-      for (Row row : table) {
-        for (Map.Entry<String, double[]> e : row.values().entrySet()) {
-          Stats.Summary s = Stats.Summary.of(e.getValue());
-          Stats.Test t = row.tests().get(e.getKey());
-          csv.append(
-                  String.join(
-                      ",",
-                      csvCell(row.id()),
-                      csvCell(row.claim()),
-                      csvCell(row.measure()),
-                      csvCell(e.getKey()),
-                      Integer.toString(s.n()),
-                      number(s.mean()),
-                      number(s.sd()),
-                      row.unit().name().toLowerCase(Locale.ROOT),
-                      t == null || t.outcome() == Stats.Outcome.TOO_FEW ? "" : number(t.p()),
-                      csvCell(row.verdict())))
-              .append('\n');
-        }
-        if (row.values().isEmpty()) {
-          csv.append(
-                  String.join(
-                      ",",
-                      csvCell(row.id()),
-                      csvCell(row.claim()),
-                      csvCell(row.measure()),
-                      "",
-                      "",
-                      "",
-                      "",
-                      "",
-                      "",
-                      csvCell(row.verdict())))
-              .append('\n');
-        }
-      }
-    }
-    return csv.toString();
-  }
-
-  private static String number(double v) {
-    return Double.isFinite(v) ? String.format(Locale.ROOT, "%.6g", v) : "";
-  }
-
-  private static String csvCell(String s) {
-    return s.contains(",") || s.contains("\"") ? '"' + s.replace("\"", "\"\"") + '"' : s;
-  }
-
-  static String table(List<String> header, List<List<String>> body) {
-    List<List<String>> lines = new ArrayList<>();
-    lines.add(header);
-    lines.addAll(body);
-    int[] widths = new int[header.size()];
-    for (List<String> line : lines) {
-      for (int i = 0; i < widths.length; i++) {
-        widths[i] = Math.max(widths[i], line.get(i).length());
-      }
-    }
-    lines.add(1, Arrays.stream(widths).mapToObj("-"::repeat).toList());
-    StringBuilder out = new StringBuilder();
-    for (List<String> line : lines) {
-      out.append('|');
-      for (int i = 0; i < widths.length; i++) {
-        String cell = line.get(i).replace("|", "\\|");
-        out.append(' ')
-            .append(cell)
-            .append(" ".repeat(Math.max(0, widths[i] - cell.length())))
-            .append(" |");
-      }
-      out.append('\n');
-    }
-    return out.toString();
   }
 }

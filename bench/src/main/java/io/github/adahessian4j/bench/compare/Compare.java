@@ -1,8 +1,5 @@
 package io.github.adahessian4j.bench.compare;
 
-import static io.github.adahessian4j.bench.compare.OptimizerKind.ADAHESSIAN;
-import static io.github.adahessian4j.bench.compare.OptimizerKind.ADAM;
-
 import io.github.adahessian4j.bench.NativeThreads;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -11,12 +8,8 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.EnumMap;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.function.Function;
 import org.bytedeco.pytorch.global.torch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -29,7 +22,8 @@ import picocli.CommandLine.Spec;
  * same initial weights and with the same batches, and prints a table of what it measured, with a
  * verdict per row. It writes the table, the curves, the protocol and two PNG figures to an output
  * folder. With {@code --full} it runs {@link Claims}: every claim of the article over several
- * seeds, the {@link ClaimsTable} and the {@link ClaimsPlots}.
+ * seeds, the {@link ClaimsTable} and the {@link ClaimsPlots}. This class holds the options and
+ * their validation; {@link CompareQuickRun} and {@link CompareFullRun} run the two modes.
  */
 @Command(
     name = "compare",
@@ -327,39 +321,23 @@ public final class Compare implements Callable<Integer> {
       Files.createDirectories(dir);
       Files.writeString(dir.resolve("protocol.json"), protocol.toJson());
       if (full) {
-        return fullRun(protocol, data, dir, out, threadLine, began);
+        return CompareFullRun.run(
+            plan(protocol),
+            data,
+            dir,
+            out,
+            threadLine,
+            began,
+            curvatureImages,
+            this::probeArgs,
+            originalArgs());
       }
-      printHeader(out, protocol, data, threadLine);
-      Comparison comparison = runAll(protocol, data, out);
-      ComparisonTable table = new ComparisonTable(comparison);
-      String report = table.markdown() + "\n" + table.summary();
-      out.println();
-      out.print(report);
-      if (data.notice() != null) {
-        out.println("NOTE: " + data.notice());
-      }
-      Files.writeString(dir.resolve("table.md"), report);
-      Files.writeString(dir.resolve("curves.csv"), curvesCsv(comparison.main()));
-      List<Path> plots = Plots.write(comparison, dir);
-      out.println();
-      out.println("Plots: " + plots.get(0).toAbsolutePath() + " (loss and accuracy curves)");
-      out.println(
-          "       "
-              + plots.get(1).toAbsolutePath()
-              + " (learning-rate and batch-size sensitivity)");
-      out.println("Table, curves and protocol: " + dir.toAbsolutePath());
-      out.printf(Locale.ROOT, "Total time %.0f s%n", (System.nanoTime() - began) / 1e9);
-      out.flush();
-      return 0;
+      return CompareQuickRun.run(protocol, data, dir, out, threadLine, began, this::probeArgs);
     }
   }
 
-  /**
-   * The full run: every claim over seeds; writes the tables, the runs and the plots to {@code dir}.
-   */
-  private int fullRun(
-      Protocol protocol, DataSet data, Path dir, PrintWriter out, String threadLine, long began)
-      throws IOException {
+  /** The full run's plan: the protocol, the seeds and the grids of the options. */
+  private Claims.Plan plan(Protocol protocol) {
     Claims.Plan plan =
         new Claims.Plan(
             protocol,
@@ -374,178 +352,14 @@ public final class Compare implements Callable<Integer> {
             timingRounds,
             timingSteps,
             0.1);
-    Files.writeString(dir.resolve("full-run.json"), plan.toJson());
-    if (data.notice() != null) {
-      out.println("NOTE: " + data.notice());
-    }
-    out.printf(
-        Locale.ROOT,
-        "Full run: the article's claims, Adam vs AdaHessian, %s%n",
-        model.description());
-    out.printf(
-        Locale.ROOT,
-        "data: %s: %d training, %d validation images%n",
-        data.source(),
-        protocol.trainSize(),
-        protocol.valSize());
-    out.printf(
-        Locale.ROOT,
-        "seeds %d..%d (variants, grids, deep, noise, memory: the first %d); %d epochs, batch %d; "
-            + "lr grid x%s; batch sizes %s; label noise %s; target %s val accuracy%n",
-        plan.seed(0),
-        plan.seed(seeds - 1),
-        plan.variantSeeds(),
-        epochs,
-        batch,
-        String.join("/", Arrays.stream(lrFactors).mapToObj(Format::number).toList()),
-        Arrays.toString(batchSizes),
-        Arrays.toString(noise),
-        Format.percent(protocol.target()));
-    out.println(threadLine);
-    out.flush();
-    HessianAnalysis curvature =
-        curvatureImages == 0 ? HessianAnalysis.OFF : HessianAnalysis.library(curvatureImages);
-    Claims.Results results =
-        Claims.run(
-            plan,
-            data,
-            this::probeArgs,
-            dir.resolve("runs.jsonl"),
-            curvature,
-            line -> {
-              out.println(line);
-              out.flush();
-            });
-    ClaimsTable table = new ClaimsTable(results);
-    String report = table.markdown(footer(plan, protocol, data, curvature, results.wallSeconds));
-    out.println();
-    out.print(report);
-    if (data.notice() != null) {
-      out.println("NOTE: " + data.notice());
-    }
-    Files.writeString(dir.resolve("table.md"), report);
-    Files.writeString(dir.resolve("table.csv"), table.csv());
-    List<Path> plots = ClaimsPlots.write(results, dir);
-    out.println();
-    out.println("Plots: " + plots.get(0).toAbsolutePath() + " (curves, mean and sd over seeds)");
-    out.println(
-        "       "
-            + plots.get(1).toAbsolutePath()
-            + " (learning rate, batch size, label noise, depth)");
-    out.println(
-        "Tables (table.md, table.csv), runs (runs.jsonl), protocol: " + dir.toAbsolutePath());
-    out.printf(Locale.ROOT, "Total time %.0f s%n", (System.nanoTime() - began) / 1e9);
-    out.flush();
-    return 0;
+    return plan;
   }
 
-  private String footer(
-      Claims.Plan plan, Protocol p, DataSet data, HessianAnalysis curvature, double wallSeconds) {
-    List<String> args =
-        spec.commandLine().getParseResult() != null
-            ? spec.commandLine().getParseResult().originalArgs()
-            : List.of();
-    return String.format(
-        Locale.ROOT,
-        "Mean ± sample standard deviation over seeds (column \"seeds\"; \"5 / 3\": "
-            + "Adam and AdaHessian / the variants). Seed s sets the initial weights, the batch order, AdaHessian's probes "
-            + "and which labels are noisy; Adam and AdaHessian at the same seed start from the same weights and see the "
-            + "same batches. Verdicts are computed from the numbers: Welch's two-sided t-test at 5%% on the per-seed "
-            + "values (unpaired, Welch-Satterthwaite degrees of freedom), except the time per step (rows 2 and 11 (2)), "
-            + "measured side by side at each seed: a one-sample t-test at 5%% of the per-seed log ratio AdaHessian / "
-            + "Adam (its ratio: the geometric mean); \"not distinguishable\" when p >= 0.05; "
-            + "\"supports\" / \"against\" say whether a difference called points the article's way.%n"
-            + "Protocol: %s, %d training / %d validation images; %s; %d epochs, batch %d; Adam lr %s, AdaHessian lr %s "
-            + "(each one's default); validation checked every %d steps in the main runs; lr grid x%s; batch sizes %s; "
-            + "label noise %s; depth: %s; time per step: every optimizer in turns in one process, %d rounds of %d steps "
-            + "per seed; memory: peak RSS growth over %d steps in a fresh JVM per optimizer and seed (%d seeds); "
-            + "%s; %d libtorch thread(s).%n"
-            + "Run: adahessian4j-bench %s (%.0f s wall-clock).%n",
-        data.source(),
-        p.trainSize(),
-        p.valSize(),
-        p.model().description(),
-        p.epochs(),
-        p.batch(),
-        Format.number(p.adamLr()),
-        Format.number(p.adaHessianLr()),
-        Math.max(1, p.stepsPerEpoch() / p.evalsPerEpoch()),
-        String.join("/", Arrays.stream(plan.lrFactors()).mapToObj(Format::number).toList()),
-        Arrays.toString(plan.batchSizes()),
-        Arrays.toString(plan.labelNoise()),
-        plan.deepModel().description(),
-        plan.timingRounds(),
-        plan.timingSteps(),
-        MemoryProbe.STEPS,
-        plan.memorySeeds(),
-        curvature.description(),
-        p.threads(),
-        String.join(" ", args),
-        wallSeconds);
-  }
-
-  /** The main runs, the memory probes and the two grids, in that order. */
-  private Comparison runAll(Protocol protocol, DataSet data, PrintWriter out) {
-    TrainingRun.Settings settings = protocol.settings();
-    TrainingRun.warmUp(settings, data, 3, batch);
-    Map<OptimizerKind, TrainingRun.Result> main = new EnumMap<>(OptimizerKind.class);
-    for (OptimizerKind kind : OptimizerKind.values()) {
-      main.put(
-          kind,
-          TrainingRun.run(
-              new TrainingRun.Spec(kind, protocol.defaultLr(kind), batch), settings, data, true));
-    }
-    out.printf(
-        "Measuring each optimizer's training memory in a fresh JVM (%d steps)...%n",
-        MemoryProbe.STEPS);
-    out.flush();
-    Map<OptimizerKind, MemoryProbe.Usage> memory = new EnumMap<>(OptimizerKind.class);
-    for (OptimizerKind kind : OptimizerKind.values()) {
-      memory.put(kind, MemoryProbe.measure(kind, probeArgs()));
-    }
-    Map<OptimizerKind, List<TrainingRun.Result>> lrGrid =
-        grid(
-            main,
-            settings,
-            data,
-            kind ->
-                Arrays.stream(protocol.lrGrid(kind))
-                    .mapToObj(lr -> new TrainingRun.Spec(kind, lr, batch))
-                    .toList());
-    Map<OptimizerKind, List<TrainingRun.Result>> batchGrid =
-        grid(
-            main,
-            settings,
-            data,
-            kind ->
-                Arrays.stream(batchSizes)
-                    .mapToObj(b -> new TrainingRun.Spec(kind, protocol.defaultLr(kind), b))
-                    .toList());
-    return new Comparison(protocol, main, memory, lrGrid, batchGrid);
-  }
-
-  /**
-   * Runs each optimizer's specs; a spec equal to the optimizer's main run takes that run's result.
-   */
-  private static Map<OptimizerKind, List<TrainingRun.Result>> grid(
-      Map<OptimizerKind, TrainingRun.Result> main,
-      TrainingRun.Settings settings,
-      DataSet data,
-      Function<OptimizerKind, List<TrainingRun.Spec>> specs) {
-    Map<OptimizerKind, List<TrainingRun.Result>> grid = new EnumMap<>(OptimizerKind.class);
-    for (OptimizerKind kind : OptimizerKind.values()) {
-      TrainingRun.Result done = main.get(kind);
-      grid.put(
-          kind,
-          specs.apply(kind).stream()
-              .map(
-                  spec ->
-                      spec.equals(done.spec())
-                          ? done
-                          : TrainingRun.run(spec, settings, data, false))
-              .toList());
-    }
-    return grid;
+  /** The command line as given, for the full run's footer. */
+  private List<String> originalArgs() {
+    return spec.commandLine().getParseResult() != null
+        ? spec.commandLine().getParseResult().originalArgs()
+        : List.of();
   }
 
   private void validate() {
@@ -646,60 +460,5 @@ public final class Compare implements Callable<Integer> {
     String property = System.getProperty(OUT_PROPERTY);
     String dir = property != null && !property.isBlank() ? property : "compare-out";
     return Paths.get(full ? dir + "-full" : dir);
-  }
-
-  private void printHeader(PrintWriter out, Protocol p, DataSet data, String threadLine) {
-    if (data.notice() != null) {
-      out.println("NOTE: " + data.notice());
-    }
-    out.printf(Locale.ROOT, "Adam vs AdaHessian: %s%n", model.description());
-    out.printf(
-        Locale.ROOT,
-        "data: %s: %d training, %d validation images%n",
-        data.source(),
-        p.trainSize(),
-        p.valSize());
-    out.printf(
-        Locale.ROOT,
-        "protocol: seed %d, %d epochs, batch %d; lr grid Adam %s, AdaHessian %s; batch sizes %s; "
-            + "target %s val accuracy%n",
-        seed,
-        epochs,
-        batch,
-        lrs(p, ADAM),
-        lrs(p, ADAHESSIAN),
-        Arrays.toString(batchSizes),
-        Format.percent(p.target()));
-    out.println(threadLine);
-    out.println("(compare --protocol prints the full protocol as JSON for other implementations)");
-    out.flush();
-  }
-
-  private static String lrs(Protocol p, OptimizerKind kind) {
-    return String.join("/", Arrays.stream(p.lrGrid(kind)).mapToObj(Format::number).toList());
-  }
-
-  private static String curvesCsv(Map<OptimizerKind, TrainingRun.Result> main) {
-    StringBuilder csv =
-        new StringBuilder(
-            "optimizer,lr,batch,step,epoch,train_seconds,train_loss,val_loss,val_accuracy\n");
-    for (TrainingRun.Result r : main.values()) {
-      for (TrainingRun.Point p : r.curve()) {
-        csv.append(
-            String.format(
-                Locale.ROOT,
-                "%s,%s,%d,%d,%.4f,%.3f,%.6f,%.6f,%.6f%n",
-                r.spec().optimizer().label(),
-                Format.number(r.spec().lr()),
-                r.spec().batch(),
-                p.step(),
-                p.epoch(),
-                p.seconds(),
-                p.trainLoss(),
-                p.valLoss(),
-                p.valAccuracy()));
-      }
-    }
-    return csv.toString();
   }
 }

@@ -4,7 +4,6 @@ import static io.github.adahessian4j.bench.compare.OptimizerKind.ADAHESSIAN;
 import static io.github.adahessian4j.bench.compare.OptimizerKind.ADAM;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.DoubleSummaryStatistics;
 import java.util.List;
 import java.util.Locale;
@@ -75,29 +74,7 @@ final class ComparisonTable {
 
   /** The table in Markdown, columns padded so that it also reads as plain text. */
   String markdown() {
-    List<List<String>> lines = new ArrayList<>();
-    lines.add(HEADER);
-    rows.forEach(r -> lines.add(r.cells()));
-    int[] widths = new int[HEADER.size()];
-    for (List<String> line : lines) {
-      for (int i = 0; i < widths.length; i++) {
-        widths[i] = Math.max(widths[i], line.get(i).length());
-      }
-    }
-    List<String> separator = Arrays.stream(widths).mapToObj("-"::repeat).toList();
-    lines.add(1, separator);
-    StringBuilder out = new StringBuilder();
-    for (List<String> line : lines) {
-      out.append('|');
-      for (int i = 0; i < widths.length; i++) {
-        out.append(' ')
-            .append(line.get(i))
-            .append(" ".repeat(widths[i] - line.get(i).length()))
-            .append(" |");
-      }
-      out.append('\n');
-    }
-    return out.toString();
+    return MarkdownTable.render(HEADER, rows.stream().map(Row::cells).toList());
   }
 
   /** Where AdaHessian was ahead and where behind, by the rows' verdicts. */

@@ -48,11 +48,11 @@ class ClaimsStatsTest {
     assertEquals(0.8044372927771215, t.p(), 1e-10);
     assertEquals(Stats.Outcome.NOT_DISTINGUISHABLE, t.outcome());
     assertFalse(t.called());
-    ClaimsTable.Verdict v =
-        ClaimsTable.verdict(
-            t, ClaimsTable.Expect.HIGHER, ClaimsTable.Unit.ACCURACY, "lower", "higher", "");
+    ClaimsVerdicts.Verdict v =
+        ClaimsVerdicts.verdict(
+            t, ClaimsVerdicts.Expect.HIGHER, ClaimsVerdicts.Unit.ACCURACY, "lower", "higher", "");
     assertEquals("not distinguishable (p = 0.804)", v.text());
-    assertEquals(ClaimsTable.Standing.NOT_DISTINGUISHABLE, v.standing());
+    assertEquals(ClaimsVerdicts.Standing.NOT_DISTINGUISHABLE, v.standing());
   }
 
   @Test
@@ -72,23 +72,23 @@ class ClaimsStatsTest {
     Stats.Test t = Stats.welch(adam, adaHessian);
     assertEquals(Stats.Outcome.HIGHER, t.outcome());
     assertTrue(t.p() < 0.001, "p " + t.p());
-    ClaimsTable.Verdict supports =
-        ClaimsTable.verdict(
-            t, ClaimsTable.Expect.HIGHER, ClaimsTable.Unit.ACCURACY, "lower", "higher", "");
+    ClaimsVerdicts.Verdict supports =
+        ClaimsVerdicts.verdict(
+            t, ClaimsVerdicts.Expect.HIGHER, ClaimsVerdicts.Unit.ACCURACY, "lower", "higher", "");
     assertEquals("supports: AdaHessian higher (+5.0 pp, p < 0.001)", supports.text());
-    assertEquals(ClaimsTable.Standing.SUPPORTED, supports.standing());
-    ClaimsTable.Verdict against =
-        ClaimsTable.verdict(
-            t, ClaimsTable.Expect.LOWER, ClaimsTable.Unit.ACCURACY, "lower", "higher", "");
+    assertEquals(ClaimsVerdicts.Standing.SUPPORTED, supports.standing());
+    ClaimsVerdicts.Verdict against =
+        ClaimsVerdicts.verdict(
+            t, ClaimsVerdicts.Expect.LOWER, ClaimsVerdicts.Unit.ACCURACY, "lower", "higher", "");
     assertTrue(against.text().startsWith("against: AdaHessian higher"), against.text());
     // Steps read as a ratio.
     Stats.Test steps = Stats.welch(new double[] {180, 190, 185}, new double[] {90, 95, 92});
     assertEquals(Stats.Outcome.LOWER, steps.outcome());
     assertTrue(
-        ClaimsTable.verdict(
+        ClaimsVerdicts.verdict(
                 steps,
-                ClaimsTable.Expect.LOWER,
-                ClaimsTable.Unit.STEPS,
+                ClaimsVerdicts.Expect.LOWER,
+                ClaimsVerdicts.Unit.STEPS,
                 "fewer steps",
                 "more steps",
                 "")
@@ -110,8 +110,13 @@ class ClaimsStatsTest {
     assertEquals(Stats.Outcome.HIGHER, paired.outcome());
     assertEquals(
         "supports: AdaHessian slower (2.30x, p < 0.001)",
-        ClaimsTable.verdict(
-                paired, ClaimsTable.Expect.HIGHER, ClaimsTable.Unit.MS, "faster", "slower", "")
+        ClaimsVerdicts.verdict(
+                paired,
+                ClaimsVerdicts.Expect.HIGHER,
+                ClaimsVerdicts.Unit.MS,
+                "faster",
+                "slower",
+                "")
             .text());
     // A ratio near 1 inside the noise (scipy: p 0.4546).
     Stats.Test close = Stats.pairedRatio(new double[] {20, 30, 25}, new double[] {21, 29, 27});
@@ -142,9 +147,9 @@ class ClaimsStatsTest {
 
   @Test
   void cellsReadAsMeanAndSd() {
-    assertEquals("95.1 ± 0.7%", ClaimsTable.Unit.ACCURACY.cell(Stats.Summary.of(0.946, 0.956)));
-    assertEquals("84 ± 7", ClaimsTable.Unit.STEPS.cell(Stats.Summary.of(77, 84, 91)));
-    assertEquals("42.0 ms", ClaimsTable.Unit.MS.cell(Stats.Summary.of(42)));
-    assertEquals("-", ClaimsTable.Unit.MS.cell(Stats.Summary.of()));
+    assertEquals("95.1 ± 0.7%", ClaimsVerdicts.Unit.ACCURACY.cell(Stats.Summary.of(0.946, 0.956)));
+    assertEquals("84 ± 7", ClaimsVerdicts.Unit.STEPS.cell(Stats.Summary.of(77, 84, 91)));
+    assertEquals("42.0 ms", ClaimsVerdicts.Unit.MS.cell(Stats.Summary.of(42)));
+    assertEquals("-", ClaimsVerdicts.Unit.MS.cell(Stats.Summary.of()));
   }
 }

@@ -1,0 +1,79 @@
+package io.github.adahessian4j.bench.compare;
+
+import static io.github.adahessian4j.bench.compare.OptimizerKind.ADAHESSIAN;
+import static io.github.adahessian4j.bench.compare.OptimizerKind.ADAM;
+
+import io.github.adahessian4j.bench.compare.Claims.Arm;
+import io.github.adahessian4j.bench.compare.Claims.Plan;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/** Measured costs that the progress bar's estimates start from; also warms up every path. */
+record ClaimsCalibration(
+    Model model,
+    Map<Arm, Double> msPerStep,
+    Map<OptimizerKind, Double> deepMsPerStep,
+    double evalMs,
+    double deepEvalMs,
+    double trainEvalMs,
+    double probeMs) {
+  double ms(Arm arm) {
+    return msPerStep.get(arm);
+  }
+
+  double deepMs(OptimizerKind kind) {
+    return deepMsPerStep.get(kind);
+  }
+
+  static ClaimsCalibration measure(Plan plan, DataSet data) {
+    Protocol p = plan.protocol();
+    TrainingRun.Settings settings = plan.mainSettings(0);
+    List<Arm> arms = List.of(Arm.values());
+    double[] ms =
+        TrainingRun.interleavedMsPerStep(
+            arms.stream().map(a -> a.spec(p.defaultLr(a.kind), p.batch())).toList(),
+            settings,
+            data,
+            2,
+            8,
+            null);
+    Map<Arm, Double> perArm = new EnumMap<>(Arm.class);
+    for (int k = 0; k < arms.size(); k++) {
+      perArm.put(arms.get(k), ms[k]);
+    }
+    TrainingRun.Settings deep = settings.withModel(plan.deepModel());
+    double[] deepMs =
+        TrainingRun.interleavedMsPerStep(
+            List.of(
+                new TrainingRun.Spec(ADAM, p.adamLr(), p.batch()),
+                new TrainingRun.Spec(ADAHESSIAN, p.adaHessianLr(), p.batch())),
+            deep,
+            data,
+            2,
+            8,
+            null);
+    Map<OptimizerKind, Double> perKind = new EnumMap<>(OptimizerKind.class);
+    perKind.put(ADAM, deepMs[0]);
+    perKind.put(ADAHESSIAN, deepMs[1]);
+    double evalMs = evalMs(p.model(), data);
+    double deepEvalMs = evalMs(plan.deepModel(), data);
+    double trainEvalMs = evalMs * data.train().size() / Math.max(1, data.val().size());
+    // A memory probe starts a JVM, loads the data and trains 20 steps.
+    double probeMs = 4000 + 2 * trainEvalMs + MemoryProbe.STEPS * perArm.get(Arm.ADAHESSIAN_ARM);
+    return new ClaimsCalibration(
+        p.model(), perArm, perKind, evalMs, deepEvalMs, trainEvalMs, probeMs);
+  }
+
+  private static double evalMs(Model model, DataSet data) {
+    Model.Net net = model.create();
+    try {
+      TrainingRun.evaluate(net, data.val());
+      long began = System.nanoTime();
+      TrainingRun.evaluate(net, data.val());
+      return (System.nanoTime() - began) / 1e6;
+    } finally {
+      net.close();
+    }
+  }
+}
