@@ -412,8 +412,10 @@ class MultiHostTest {
               && out.contains("(collective timeout " + TIMEOUT_MS + " ms)"),
           "rank " + r + " names the collective, its rank and the timeout:\n" + out);
       Matcher after = Pattern.compile("failed on rank \\d of 2 after (\\d+) ms").matcher(out);
-      assertTrue(after.find());
-      assertTrue(Long.parseLong(after.group(1)) <= TIMEOUT_MS + 1000, out);
+      // No wall-clock bound beyond the launcher's wait above (a timeout that did not apply would
+      // leave Gloo waiting for its 30-minute default): under load the reported time exceeded
+      // the timeout by more than a second (5,049 ms for 4,000 in one CI-like run).
+      assertTrue(after.find(), out);
       System.out.printf(
           "%s on host 1: rank %d's collective failed after %s ms, its launcher ended %.1f s after"
               + " the %s%n",
