@@ -16,8 +16,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.LongFunction;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
  * The full run, {@code compare --full}: every claim of the article measured over several seeds.
@@ -276,18 +274,14 @@ final class Claims {
             total / 1000));
     try (ProgressDisplay bar =
         ProgressDisplay.of(
-            new ProgressBarBuilder()
-                .setTaskName("full run")
-                .setInitialMax(Math.max(1, Math.round(total)))
-                .setUnit(" s of work (estimated)", 1000)
-                .setStyle(ProgressBarStyle.ASCII)
-                .setUpdateIntervalMillis(1000)
-                .setMaxRenderedLength(160)
-                .setEtaFunction(Claims::eta),
             "full run",
             Math.max(1, Math.round(total)),
             " s of work (estimated)",
-            1000)) {
+            1000,
+            b ->
+                b.setUpdateIntervalMillis(1000)
+                    .setMaxRenderedLength(160)
+                    .setEtaFunction(Claims::eta))) {
       double done = 0;
       int finished = 0;
       for (Task task : tasks) {

@@ -2,8 +2,10 @@ package io.github.adahessian4j.bench.compare;
 
 import java.io.PrintStream;
 import java.util.Locale;
+import java.util.function.UnaryOperator;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
  * Progress of a long task, on standard error. On a terminal: progressbar's bar, redrawn in place.
@@ -36,14 +38,20 @@ final class ProgressDisplay implements AutoCloseable {
   }
 
   /**
-   * A bar built by {@code builder} on a terminal, plain lines otherwise; {@code task}, {@code max}
-   * and {@code unit} (with its size, as progressbar's {@code setUnit}) label the lines and must be
-   * what the builder was given.
+   * A bar on a terminal, plain lines otherwise. {@code task}, {@code max} and {@code unit} (with
+   * its size, as progressbar's {@code setUnit}) label both; {@code bar} adds the bar's own settings
+   * (update interval, width, ETA) to an ASCII-style builder that already has them.
    */
   static ProgressDisplay of(
-      ProgressBarBuilder builder, String task, long max, String unit, long unitSize) {
+      String task, long max, String unit, long unitSize, UnaryOperator<ProgressBarBuilder> bar) {
     if (onTerminal()) {
-      return new ProgressDisplay(builder.build(), null, task, max, unit, unitSize);
+      ProgressBarBuilder builder =
+          new ProgressBarBuilder()
+              .setTaskName(task)
+              .setInitialMax(max)
+              .setUnit(unit, unitSize)
+              .setStyle(ProgressBarStyle.ASCII);
+      return new ProgressDisplay(bar.apply(builder).build(), null, task, max, unit, unitSize);
     }
     return new ProgressDisplay(null, System.err, task, max, unit, unitSize);
   }

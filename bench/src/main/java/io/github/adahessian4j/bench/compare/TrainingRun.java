@@ -6,8 +6,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AbstractTensor;
 import org.bytedeco.pytorch.LongOptional;
@@ -379,17 +377,7 @@ final class TrainingRun {
   private static ProgressDisplay display(String task, int steps) {
     String name = String.format(Locale.ROOT, "%-30s", task);
     return ProgressDisplay.of(
-        new ProgressBarBuilder()
-            .setTaskName(name)
-            .setInitialMax(steps)
-            .setUnit(" steps", 1)
-            .setStyle(ProgressBarStyle.ASCII)
-            .setUpdateIntervalMillis(500)
-            .setMaxRenderedLength(110),
-        name,
-        steps,
-        " steps",
-        1);
+        name, steps, " steps", 1, b -> b.setUpdateIntervalMillis(500).setMaxRenderedLength(110));
   }
 
   /**
