@@ -19,6 +19,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -28,9 +30,9 @@ import java.util.concurrent.TimeUnit;
  * set (what {@link ProcessGroup#fromEnvironment()} reads), each line of their output forwarded with
  * a {@code [rank r]} prefix. When one process fails (exits with a status other than 0), the others
  * are stopped (SIGTERM, then SIGKILL after the grace period) and the launcher exits with the failed
- * process's status; it exits with 0 when every process did. No process is left behind: a launcher
- * stopped by a signal stops its processes, and a Java rank started by it halts when the launcher
- * disappears (even after SIGKILL).
+ * process's status (or, with {@link #maxRestarts}, starts them all again); it exits with 0 when
+ * every process did. No process is left behind: a launcher stopped by a signal stops its processes,
+ * and a Java rank started by it halts when the launcher disappears (even after SIGKILL).
  *
  * <pre>
  * java -cp CLASSPATH io.github.adahessian4j.distributed.Launcher --nproc-per-node 2 my.Train --epochs 3
@@ -44,9 +46,10 @@ import java.util.concurrent.TimeUnit;
  * {@code OMP_NUM_THREADS}, libtorch's thread count; default: as set, else 1 with more than one
  * process, as torchrun does), {@code --jvm-arg ARG} (repeatable), {@code --grace-seconds S}
  * (default 3), {@code --rendezvous-timeout S} (default 300: how long the launchers of several
- * machines wait for each other before any rank starts; see {@link #rendezvousTimeout}). A class
- * name runs that class's {@code main} in a new JVM with this JVM's class path; {@code --} runs any
- * command. {@code OPENBLAS_NUM_THREADS} is set to 1 unless set.
+ * machines wait for each other before any rank starts; see {@link #rendezvousTimeout}), {@code
+ * --max-restarts N} (default 0: how often the whole group is started again after a rank failed; see
+ * {@link #maxRestarts}). A class name runs that class's {@code main} in a new JVM with this JVM's
+ * class path; {@code --} runs any command. {@code OPENBLAS_NUM_THREADS} is set to 1 unless set.
  */
 public final class Launcher {
   private final int nprocPerNode;
@@ -60,6 +63,7 @@ public final class Launcher {
   private String classPath;
   private Duration grace = Duration.ofSeconds(3);
   private Duration rendezvousTimeout = Duration.ofMinutes(5);
+  private int maxRestarts;
   private PrintStream out = System.out;
   private PrintStream err = System.err;
 
@@ -192,6 +196,30 @@ public final class Launcher {
   }
 
   /**
+   * Elastic restarts, as torchrun's {@code --max-restarts}: when a rank fails, every rank of this
+   * launcher is stopped and all are started again, up to {@code maxRestarts} times (default 0: the
+   * launcher exits with the failed rank's status at once). Each restart is a new rendezvous: the
+   * ranks' TCPStore moves to a fresh port (chosen by node 0's launcher with {@code --nnodes > 1},
+   * where the launchers first meet again on the master port and check that they are at the same
+   * restart), so a rank of an earlier start cannot join the new group. Every rank sees the count in
+   * {@code TORCHELASTIC_RESTART_COUNT} (0 at the first start) and the limit in {@code
+   * TORCHELASTIC_MAX_RESTARTS}; the ranks resume from their own checkpoints ({@link
+   * TrainingState}). When the limit is spent, the launcher exits with the last failed rank's status
+   * and names its last line of standard error. Every machine's launcher needs the same value.
+   *
+   * @param maxRestarts at least 0
+   * @return this launcher
+   */
+  public Launcher maxRestarts(int maxRestarts) {
+    if (maxRestarts < 0) {
+      throw new IllegalArgumentException(
+          "Invalid --max-restarts: " + maxRestarts + " (must be at least 0)");
+    }
+    this.maxRestarts = maxRestarts;
+    return this;
+  }
+
+  /**
    * Where the processes' prefixed output goes (default {@code System.out} and {@code System.err}).
    *
    * @param out for their standard output
@@ -210,7 +238,8 @@ public final class Launcher {
    *
    * @param mainClass the class whose {@code main} each process runs
    * @param args its arguments
-   * @return 0 if every process succeeded, else the first failed process's exit status
+   * @return 0 if every process succeeded (in the last start, with {@link #maxRestarts}), else the
+   *     exit status of the first process that failed in the last start
    * @throws IOException if a process cannot be started
    * @throws InterruptedException if interrupted while waiting (the processes are stopped)
    * @throws RendezvousException with {@code --nnodes > 1}, if the launchers' rendezvous fails (see
@@ -235,7 +264,8 @@ public final class Launcher {
    * Runs {@code command} once per process and waits for them.
    *
    * @param command the program and its arguments
-   * @return 0 if every process succeeded, else the first failed process's exit status
+   * @return 0 if every process succeeded (in the last start, with {@link #maxRestarts}), else the
+   *     exit status of the first process that failed in the last start
    * @throws IOException if a process cannot be started
    * @throws InterruptedException if interrupted while waiting (the processes are stopped)
    * @throws RendezvousException with {@code --nnodes > 1}, if the launchers' rendezvous fails (see
@@ -251,33 +281,91 @@ public final class Launcher {
               + "every machine's launcher must name the same one");
     }
     int port = masterPort != 0 ? masterPort : freePort();
-    int world = nnodes * nprocPerNode;
     String ompThreads =
         threads > 0
             ? Integer.toString(threads)
             : System.getenv("OMP_NUM_THREADS") != null
                 ? System.getenv("OMP_NUM_THREADS")
                 : nprocPerNode > 1 ? "1" : null;
+    String interfaces =
+        environment.getOrDefault("GLOO_SOCKET_IFNAME", System.getenv("GLOO_SOCKET_IFNAME"));
     if (nnodes > 1) {
-      String interfaces =
-          environment.getOrDefault("GLOO_SOCKET_IFNAME", System.getenv("GLOO_SOCKET_IFNAME"));
       String warning = NodeRendezvous.loopbackWarning(interfaces);
       if (warning != null) {
         message("warning: " + warning);
       }
-      message(
-          "node "
-              + nodeRank
-              + " of "
-              + nnodes
-              + ": waiting for the launchers of the other nodes at "
-              + masterAddress
-              + ":"
-              + port);
-      new NodeRendezvous(
-              nnodes, nodeRank, nprocPerNode, masterAddress, port, rendezvousTimeout, interfaces)
-          .run();
     }
+    for (int restart = 0; ; restart++) {
+      int storePort = port;
+      if (nnodes > 1) {
+        message(
+            "node "
+                + nodeRank
+                + " of "
+                + nnodes
+                + ": waiting for the launchers of the other nodes at "
+                + masterAddress
+                + ":"
+                + port
+                + (restart > 0 ? " (restart " + restart + ")" : ""));
+        storePort =
+            new NodeRendezvous(
+                    nnodes,
+                    nodeRank,
+                    nprocPerNode,
+                    masterAddress,
+                    port,
+                    rendezvousTimeout,
+                    interfaces,
+                    restart,
+                    maxRestarts)
+                .run();
+      } else if (restart > 0) {
+        storePort = freePort();
+      }
+      Failure failure = runOnce(command, storePort, ompThreads, restart);
+      if (failure == null) {
+        return 0;
+      }
+      if (restart == maxRestarts) {
+        if (maxRestarts > 0) {
+          message(
+              "rank "
+                  + failure.rank()
+                  + " failed after "
+                  + restart
+                  + " restarts, the limit of --max-restarts "
+                  + maxRestarts
+                  + ": the job stops with its exit status "
+                  + failure.status()
+                  + (failure.lastError() != null
+                      ? "; its last error: " + failure.lastError()
+                      : " (it wrote nothing to standard error)"));
+        }
+        return failure.status();
+      }
+      message(
+          "restart "
+              + (restart + 1)
+              + " of --max-restarts "
+              + maxRestarts
+              + " after rank "
+              + failure.rank()
+              + " exited with status "
+              + failure.status()
+              + ": every rank starts again (TORCHELASTIC_RESTART_COUNT="
+              + (restart + 1)
+              + ")");
+    }
+  }
+
+  /** A failed rank of one start: its rank, exit status and last line on standard error. */
+  private record Failure(int rank, int status, String lastError) {}
+
+  /** Starts every local rank once; null when all succeeded, else the first that failed. */
+  private Failure runOnce(List<String> command, int port, String ompThreads, int restart)
+      throws IOException, InterruptedException {
+    int world = nnodes * nprocPerNode;
     message(
         "starting "
             + nprocPerNode
@@ -287,8 +375,10 @@ public final class Launcher {
             + masterAddress
             + " MASTER_PORT="
             + port
-            + (ompThreads != null ? " OMP_NUM_THREADS=" + ompThreads : ""));
+            + (ompThreads != null ? " OMP_NUM_THREADS=" + ompThreads : "")
+            + (restart > 0 ? " TORCHELASTIC_RESTART_COUNT=" + restart : ""));
     Process[] procs = new Process[nprocPerNode];
+    String[] lastErrors = new String[nprocPerNode];
     List<Thread> pumps = new ArrayList<>();
     Thread hook = new Thread(() -> stopAll(procs, Duration.ofSeconds(1)));
     Runtime.getRuntime().addShutdownHook(hook);
@@ -305,6 +395,8 @@ public final class Launcher {
         env.put("LOCAL_RANK", Integer.toString(local));
         env.put("LOCAL_WORLD_SIZE", Integer.toString(nprocPerNode));
         env.put("GROUP_RANK", Integer.toString(nodeRank));
+        env.put("TORCHELASTIC_RESTART_COUNT", Integer.toString(restart));
+        env.put("TORCHELASTIC_MAX_RESTARTS", Integer.toString(maxRestarts));
         env.put(ChildMain.LAUNCHER_PID, Long.toString(ProcessHandle.current().pid()));
         if (ompThreads != null) {
           env.put("OMP_NUM_THREADS", ompThreads);
@@ -312,14 +404,21 @@ public final class Launcher {
         env.putIfAbsent("OPENBLAS_NUM_THREADS", "1");
         procs[local] = pb.start();
         procs[local].getOutputStream().close();
-        pumps.add(pump(procs[local].getInputStream(), out, "[rank " + rank + "] "));
-        pumps.add(pump(procs[local].getErrorStream(), err, "[rank " + rank + "] "));
+        String prefix = "[rank " + rank + "] ";
+        pumps.add(pump(procs[local].getInputStream(), out, prefix, null, 0));
+        pumps.add(pump(procs[local].getErrorStream(), err, prefix, lastErrors, local));
       }
-      int status = waitForAll(procs);
+      int failed = waitForAll(procs);
       for (Thread t : pumps) {
         t.join(TimeUnit.SECONDS.toMillis(5));
       }
-      return status;
+      if (failed < 0) {
+        return null;
+      }
+      synchronized (lastErrors) {
+        return new Failure(
+            nodeRank * nprocPerNode + failed, procs[failed].exitValue(), lastErrors[failed]);
+      }
     } catch (IOException | InterruptedException | RuntimeException e) {
       stopAll(procs, grace);
       throw e;
@@ -332,33 +431,32 @@ public final class Launcher {
     }
   }
 
-  /** Waits until all succeed (0) or one fails: then stops the others and returns its status. */
+  /**
+   * Waits until all succeed or one fails: then stops the others and returns its local index (-1
+   * when all succeeded). Processes are taken in the order they end, so the rank that failed first
+   * is named, not one that failed because of it.
+   */
   private int waitForAll(Process[] procs) throws InterruptedException {
-    boolean[] done = new boolean[procs.length];
-    int left = procs.length;
-    while (left > 0) {
-      for (int i = 0; i < procs.length; i++) {
-        if (done[i] || procs[i].isAlive()) {
-          continue;
-        }
-        done[i] = true;
-        left--;
-        int status = procs[i].exitValue();
-        if (status != 0) {
-          int rank = nodeRank * nprocPerNode + i;
-          message(
-              "rank "
-                  + rank
-                  + " exited with status "
-                  + status
-                  + (left > 0 ? ": stopping the other ranks" : ""));
-          stopAll(procs, grace);
-          return status;
-        }
-      }
-      Thread.sleep(20);
+    BlockingQueue<Integer> ended = new LinkedBlockingQueue<>();
+    for (int i = 0; i < procs.length; i++) {
+      int index = i;
+      procs[i].onExit().thenRun(() -> ended.add(index));
     }
-    return 0;
+    for (int left = procs.length - 1; left >= 0; left--) {
+      int i = ended.take();
+      int status = procs[i].exitValue();
+      if (status != 0) {
+        message(
+            "rank "
+                + (nodeRank * nprocPerNode + i)
+                + " exited with status "
+                + status
+                + (left > 0 ? ": stopping the other ranks" : ""));
+        stopAll(procs, grace);
+        return i;
+      }
+    }
+    return -1;
   }
 
   /**
@@ -398,7 +496,13 @@ public final class Launcher {
     }
   }
 
-  private static Thread pump(InputStream in, PrintStream to, String prefix) {
+  /**
+   * Forwards {@code in}'s lines to {@code to} with {@code prefix}; with {@code lastLines}, keeps
+   * the last line that does not start with white space (not a stack frame) in {@code
+   * lastLines[index]}.
+   */
+  private static Thread pump(
+      InputStream in, PrintStream to, String prefix, String[] lastLines, int index) {
     Thread t =
         new Thread(
             () -> {
@@ -408,6 +512,13 @@ public final class Launcher {
                 while ((line = r.readLine()) != null) {
                   synchronized (to) {
                     to.println(prefix + line);
+                  }
+                  if (lastLines != null
+                      && !line.isBlank()
+                      && !Character.isWhitespace(line.charAt(0))) {
+                    synchronized (lastLines) {
+                      lastLines[index] = line;
+                    }
                   }
                 }
               } catch (IOException e) {
@@ -484,7 +595,7 @@ public final class Launcher {
   private static final String USAGE =
       "usage: Launcher [--nproc-per-node N] [--nnodes M --node-rank R] "
           + "[--master-addr A] [--master-port P] [--threads T] [--jvm-arg ARG]... [--grace-seconds S] "
-          + "[--rendezvous-timeout S] "
+          + "[--rendezvous-timeout S] [--max-restarts N] "
           + "(MAIN_CLASS [ARG...] | -- COMMAND [ARG...])";
 
   static int run(String[] args) throws IOException, InterruptedException {
@@ -496,6 +607,7 @@ public final class Launcher {
     int threads = 0;
     double graceSeconds = 3;
     double rendezvousSeconds = 300;
+    int maxRestarts = 0;
     List<String> jvm = new ArrayList<>();
     int i = 0;
     for (; i < args.length && args[i].startsWith("--") && !args[i].equals("--"); i++) {
@@ -518,6 +630,7 @@ public final class Launcher {
         case "--jvm-arg" -> jvm.add(value);
         case "--grace-seconds" -> graceSeconds = Double.parseDouble(value);
         case "--rendezvous-timeout" -> rendezvousSeconds = Double.parseDouble(value);
+        case "--max-restarts", "--max_restarts" -> maxRestarts = integer(name, value);
         default -> throw new IllegalArgumentException("unknown option " + name);
       }
     }
@@ -528,7 +641,8 @@ public final class Launcher {
             .threads(threads)
             .jvmArgs(jvm)
             .gracePeriod(Duration.ofMillis((long) (graceSeconds * 1000)))
-            .rendezvousTimeout(Duration.ofMillis((long) (rendezvousSeconds * 1000)));
+            .rendezvousTimeout(Duration.ofMillis((long) (rendezvousSeconds * 1000)))
+            .maxRestarts(maxRestarts);
     if (i < args.length && args[i].equals("--")) {
       List<String> command = Arrays.asList(args).subList(i + 1, args.length);
       return launcher.runCommand(command);

@@ -22,12 +22,20 @@ import java.util.TreeMap;
  * on the master address and port, every other launcher connects and tells its {@code --nnodes},
  * {@code --node-rank}, {@code --nproc-per-node}, host name and what it found wrong on its machine
  * (an interface of {@code GLOO_SOCKET_IFNAME} that it does not have). Node 0 checks that they agree
- * and answers every launcher with the same verdict; then it closes its socket (rank 0's TCPStore
- * serves the same port next). A launcher that cannot complete it within the timeout, or whose
- * verdict is a failure, starts nothing and throws a {@link RendezvousException}.
+ * and answers every launcher with the same verdict and the port of the ranks' TCPStore: the same
+ * port at the first start (node 0 closes its socket, rank 0's store serves it next), a fresh port
+ * of node 0 after a restart ({@link Launcher#maxRestarts}), where every launcher must be at the
+ * same restart. Node 0 acknowledges each launcher's hello at once; a launcher that reaches
+ * something else on the port (rank 0's store of the previous start, still being stopped) tries
+ * again. A launcher that cannot complete it within the timeout, or whose verdict is a failure,
+ * starts nothing and throws a {@link RendezvousException}.
  */
 final class NodeRendezvous {
-  private static final String HELLO = "adahessian4j-launcher-1";
+  private static final String HELLO = "adahessian4j-launcher-2";
+
+  /** How long a launcher waits for node 0's acknowledgement of its hello before it tries again. */
+  private static final int ACK_MS = 3000;
+
   private static final String OK = "ok";
 
   private final int nnodes;
@@ -37,6 +45,8 @@ final class NodeRendezvous {
   private final int port;
   private final Duration timeout;
   private final String interfaces;
+  private final int restart;
+  private final int maxRestarts;
 
   NodeRendezvous(
       int nnodes,
@@ -45,7 +55,9 @@ final class NodeRendezvous {
       String address,
       int port,
       Duration timeout,
-      String interfaces) {
+      String interfaces,
+      int restart,
+      int maxRestarts) {
     this.nnodes = nnodes;
     this.nodeRank = nodeRank;
     this.nproc = nproc;
@@ -53,10 +65,16 @@ final class NodeRendezvous {
     this.port = port;
     this.timeout = timeout;
     this.interfaces = interfaces;
+    this.restart = restart;
+    this.maxRestarts = maxRestarts;
   }
 
-  /** Completes the rendezvous, or throws why not. */
-  void run() {
+  /**
+   * Completes the rendezvous, or throws why not.
+   *
+   * @return the port of the ranks' TCPStore on the master address
+   */
+  int run() {
     long deadline = System.nanoTime() + timeout.toNanos();
     String problem = localProblem();
     if (nodeRank == 0) {
@@ -82,15 +100,13 @@ final class NodeRendezvous {
                 + "and the port free";
       }
       if (server != null) {
-        serve(server, deadline, problem);
-        return;
+        return serve(server, deadline, problem);
       }
       // Another launcher may serve it (node rank 0 given twice): tell it, else fail at the
       // deadline.
-      join(deadline, problem, bindProblem);
-      return;
+      return join(deadline, problem, bindProblem);
     }
-    join(deadline, problem, null);
+    return join(deadline, problem, null);
   }
 
   /** GLOO_SOCKET_IFNAME's interfaces that this machine lacks, or null. */
@@ -135,12 +151,16 @@ final class NodeRendezvous {
         + ")";
   }
 
-  /** Node 0: waits for the other nodes, checks them, answers each with the verdict. */
-  private void serve(ServerSocket server, long deadline, String problem) {
+  /**
+   * Node 0: waits for the other nodes, checks them, answers each with the verdict and the store's
+   * port.
+   */
+  private int serve(ServerSocket server, long deadline, String problem) {
     Map<Integer, String> hosts = new TreeMap<>();
     hosts.put(0, host() + " at " + address);
     List<Socket> joined = new ArrayList<>();
     String verdict = problem;
+    int storePort = port;
     try {
       while (verdict == null && hosts.size() < nnodes) {
         long left = (deadline - System.nanoTime()) / 1_000_000;
@@ -174,59 +194,16 @@ final class NodeRendezvous {
         } catch (SocketTimeoutException e) {
           continue;
         }
+        Hello hello = hello(s);
+        if (hello == null) {
+          close(s);
+          continue;
+        }
         joined.add(s);
-        s.setSoTimeout(10_000);
-        DataInputStream in = new DataInputStream(s.getInputStream());
-        if (!HELLO.equals(in.readUTF())) {
-          verdict = "something other than a launcher connected to " + address + ":" + port;
-          break;
-        }
-        int theirNnodes = in.readInt();
-        int theirRank = in.readInt();
-        int theirNproc = in.readInt();
-        String theirHost = in.readUTF() + " at " + s.getInetAddress().getHostAddress();
-        String theirProblem = in.readUTF();
-        String who = "node " + theirRank + " (" + theirHost + ")";
-        if (!theirProblem.isEmpty()) {
-          verdict = theirProblem;
-        } else if (theirNnodes != nnodes) {
-          verdict =
-              who
-                  + " has --nnodes "
-                  + theirNnodes
-                  + ", node 0 ("
-                  + hosts.get(0)
-                  + ") has --nnodes "
-                  + nnodes
-                  + ": every launcher needs the same --nnodes";
-        } else if (theirNproc != nproc) {
-          verdict =
-              who
-                  + " has --nproc-per-node "
-                  + theirNproc
-                  + ", node 0 ("
-                  + hosts.get(0)
-                  + ") has "
-                  + nproc
-                  + ": every launcher needs the same --nproc-per-node (world size "
-                  + nnodes
-                  + " x "
-                  + nproc
-                  + ")";
-        } else if (hosts.containsKey(theirRank)) {
-          verdict =
-              "--node-rank "
-                  + theirRank
-                  + " is used twice: by "
-                  + hosts.get(theirRank)
-                  + " and by "
-                  + theirHost
-                  + " (every launcher needs its own --node-rank, 0 to "
-                  + (nnodes - 1)
-                  + ")";
-        } else {
-          hosts.put(theirRank, theirHost);
-        }
+        verdict = check(hello, hosts);
+      }
+      if (verdict == null && restart > 0) {
+        storePort = freePort();
       }
     } catch (IOException e) {
       verdict =
@@ -244,6 +221,7 @@ final class NodeRendezvous {
       try (s) {
         DataOutputStream out = new DataOutputStream(s.getOutputStream());
         out.writeUTF(verdict == null ? OK : verdict);
+        out.writeInt(storePort);
         out.flush();
         // The other side closes first, so that this port is free of our connections at once.
         s.getInputStream().read();
@@ -254,10 +232,129 @@ final class NodeRendezvous {
     if (verdict != null) {
       throw failure(verdict, null);
     }
+    return storePort;
   }
 
-  /** Every other node (and a node 0 that could not listen): tells node 0, waits for the verdict. */
-  private void join(long deadline, String problem, String ownFailure) {
+  /** What a launcher tells node 0. */
+  private record Hello(
+      int nnodes,
+      int nodeRank,
+      int nproc,
+      int restart,
+      int maxRestarts,
+      String host,
+      String problem) {}
+
+  /**
+   * Reads a launcher's hello and acknowledges it; null for a connection that is no launcher's or
+   * that broke (a launcher tries again).
+   */
+  private static Hello hello(Socket s) {
+    try {
+      s.setSoTimeout(ACK_MS);
+      DataInputStream in = new DataInputStream(s.getInputStream());
+      if (!HELLO.equals(in.readUTF())) {
+        return null;
+      }
+      Hello hello =
+          new Hello(
+              in.readInt(),
+              in.readInt(),
+              in.readInt(),
+              in.readInt(),
+              in.readInt(),
+              in.readUTF() + " at " + s.getInetAddress().getHostAddress(),
+              in.readUTF());
+      DataOutputStream out = new DataOutputStream(s.getOutputStream());
+      out.writeUTF(HELLO);
+      out.flush();
+      return hello;
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  /** Node 0's verdict on one launcher (null: it agrees, and is recorded in {@code hosts}). */
+  private String check(Hello h, Map<Integer, String> hosts) {
+    String who = "node " + h.nodeRank() + " (" + h.host() + ")";
+    if (!h.problem().isEmpty()) {
+      return h.problem();
+    }
+    if (h.nnodes() != nnodes) {
+      return who
+          + " has --nnodes "
+          + h.nnodes()
+          + ", node 0 ("
+          + hosts.get(0)
+          + ") has --nnodes "
+          + nnodes
+          + ": every launcher needs the same --nnodes";
+    }
+    if (h.nproc() != nproc) {
+      return who
+          + " has --nproc-per-node "
+          + h.nproc()
+          + ", node 0 ("
+          + hosts.get(0)
+          + ") has "
+          + nproc
+          + ": every launcher needs the same --nproc-per-node (world size "
+          + nnodes
+          + " x "
+          + nproc
+          + ")";
+    }
+    if (h.maxRestarts() != maxRestarts) {
+      return who
+          + " has --max-restarts "
+          + h.maxRestarts()
+          + ", node 0 ("
+          + hosts.get(0)
+          + ") has "
+          + maxRestarts
+          + ": every launcher needs the same --max-restarts";
+    }
+    if (h.restart() != restart) {
+      return who
+          + " is at restart "
+          + h.restart()
+          + ", node 0 ("
+          + hosts.get(0)
+          + ") at restart "
+          + restart
+          + ": the launchers restart together, once per failure of the group (was a launcher "
+          + "started again by hand?)";
+    }
+    if (hosts.containsKey(h.nodeRank())) {
+      return "--node-rank "
+          + h.nodeRank()
+          + " is used twice: by "
+          + hosts.get(h.nodeRank())
+          + " and by "
+          + h.host()
+          + " (every launcher needs its own --node-rank, 0 to "
+          + (nnodes - 1)
+          + ")";
+    }
+    hosts.put(h.nodeRank(), h.host());
+    return null;
+  }
+
+  /** A port that no process listens on now, on the master address of node 0. */
+  private int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket()) {
+      s.setReuseAddress(true);
+      s.bind(new InetSocketAddress(InetAddress.getByName(address), 0));
+      return s.getLocalPort();
+    }
+  }
+
+  /**
+   * Every other node (and a node 0 that could not listen): tells node 0, waits for the verdict.
+   * What answers without node 0's acknowledgement (rank 0's TCPStore of the previous start, still
+   * being stopped) is left, and the launcher tries again until its deadline.
+   */
+  private int join(long deadline, String problem, String ownFailure) {
     IOException last = null;
     while (true) {
       long left = (deadline - System.nanoTime()) / 1_000_000;
@@ -285,6 +382,20 @@ final class NodeRendezvous {
         s.connect(
             new InetSocketAddress(InetAddress.getByName(address), port),
             (int) Math.min(left, 2000));
+        s.setSoTimeout((int) Math.max(1, Math.min(ACK_MS, left)));
+        DataOutputStream out = new DataOutputStream(s.getOutputStream());
+        out.writeUTF(HELLO);
+        out.writeInt(nnodes);
+        out.writeInt(nodeRank);
+        out.writeInt(nproc);
+        out.writeInt(restart);
+        out.writeInt(maxRestarts);
+        out.writeUTF(host());
+        out.writeUTF(problem == null ? "" : problem);
+        out.flush();
+        if (!HELLO.equals(new DataInputStream(s.getInputStream()).readUTF())) {
+          throw new IOException("no launcher's acknowledgement");
+        }
       } catch (IOException e) {
         last = e;
         close(s);
@@ -298,19 +409,13 @@ final class NodeRendezvous {
       }
       try (s) {
         s.setSoTimeout((int) Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
-        DataOutputStream out = new DataOutputStream(s.getOutputStream());
-        out.writeUTF(HELLO);
-        out.writeInt(nnodes);
-        out.writeInt(nodeRank);
-        out.writeInt(nproc);
-        out.writeUTF(host());
-        out.writeUTF(problem == null ? "" : problem);
-        out.flush();
-        String verdict = new DataInputStream(s.getInputStream()).readUTF();
+        DataInputStream in = new DataInputStream(s.getInputStream());
+        String verdict = in.readUTF();
+        int storePort = in.readInt();
         if (!OK.equals(verdict)) {
           throw failure(verdict, null);
         }
-        return;
+        return storePort;
       } catch (SocketTimeoutException e) {
         throw failure(
             "node "
