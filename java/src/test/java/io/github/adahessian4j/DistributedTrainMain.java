@@ -44,7 +44,7 @@ public final class DistributedTrainMain {
   private DistributedTrainMain() {}
 
   /** MLP 6-16-3 with tanh, and a buffer "scale" multiplying the input (not trained). */
-  static final class Mlp extends Module {
+  static class Mlp extends Module {
     final Tensor w1;
     final Tensor b1;
     final Tensor w2;

@@ -58,6 +58,9 @@ class MultiHostTest {
   /** What DistributedTrainMain does: "train", or "train-then-run-until-killed". */
   private String mode = "train";
 
+  /** The ranks' main class and arguments, when not DistributedTrainMain's. */
+  private List<String> program;
+
   private final int port = NEXT_PORT.getAndAdd(2);
 
   @BeforeAll
@@ -97,7 +100,10 @@ class MultiHostTest {
             "--jvm-arg",
             "-Ddp.rendezvousMs=20000"));
     command.addAll(List.of(options));
-    command.addAll(List.of(DistributedTrainMain.class.getName(), mode, dir.toString()));
+    command.addAll(
+        program != null
+            ? program
+            : List.of(DistributedTrainMain.class.getName(), mode, dir.toString()));
     ProcessBuilder pb =
         new ProcessBuilder(HOSTS.on(host, command))
             .redirectErrorStream(true)
@@ -113,6 +119,29 @@ class MultiHostTest {
 
   private String output(int host) throws IOException {
     return Files.readString(log(host), StandardCharsets.UTF_8);
+  }
+
+  /**
+   * One launcher on each of hosts 0 and 1 (GLOO_SOCKET_IFNAME set), node 0 on host 0, with {@code
+   * options} first.
+   */
+  private List<Process> launchOnTwoHosts(String... options) throws IOException {
+    List<Process> launchers = new ArrayList<>();
+    for (int h = 0; h < 2; h++) {
+      List<String> all = new ArrayList<>(List.of(options));
+      all.addAll(
+          List.of(
+              "--nnodes",
+              "2",
+              "--node-rank",
+              Integer.toString(h),
+              "--master-addr",
+              HOSTS.address(0),
+              "--master-port",
+              Integer.toString(port)));
+      launchers.add(launch(h, iface(), all.toArray(String[]::new)));
+    }
+    return launchers;
   }
 
   /** Waits for every launcher; returns their exit statuses. */
@@ -364,25 +393,9 @@ class MultiHostTest {
    */
   private List<Process> fault(String fault, int... failing) throws Exception {
     mode = "train-then-run-until-killed";
-    List<Process> launchers = new ArrayList<>();
-    for (int h = 0; h < 2; h++) {
-      launchers.add(
-          launch(
-              h,
-              iface(),
-              "--jvm-arg",
-              "-Ddp.configs=adamw",
-              "--jvm-arg",
-              "-Ddp.timeoutMs=" + TIMEOUT_MS,
-              "--nnodes",
-              "2",
-              "--node-rank",
-              Integer.toString(h),
-              "--master-addr",
-              HOSTS.address(0),
-              "--master-port",
-              Integer.toString(port)));
-    }
+    List<Process> launchers =
+        launchOnTwoHosts(
+            "--jvm-arg", "-Ddp.configs=adamw", "--jvm-arg", "-Ddp.timeoutMs=" + TIMEOUT_MS);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
     while (!output(1).contains("[rank 1] step 5\n")) {
       assertTrue(System.nanoTime() < deadline, "rank 1 never reached step 5:\n" + output(1));
@@ -467,6 +480,48 @@ class MultiHostTest {
     List<Process> launchers = fault("stop", 0);
     launchers.get(1).destroy();
     assertTrue(launchers.get(1).waitFor(20, TimeUnit.SECONDS), "host 1's launcher ends");
+    assertNothingLeft();
+  }
+
+  /**
+   * Elastic restarts across hosts: rank 1 on host 1 kills itself (SIGKILL) at step 37 of 60; both
+   * launchers ({@code --max-restarts 2}) meet again and start their ranks anew, which resume from
+   * their checkpoints of step 30 and end bit-identical to an uninterrupted run of 2 processes on
+   * loopback.
+   */
+  @Test
+  void aRankKilledOnHost1ResumesAcrossHostsToTheWeightsOfAnUninterruptedRun() throws Exception {
+    Files.createDirectories(dir.resolve("steady"));
+    Files.createDirectories(dir.resolve("killed"));
+    assertEquals(
+        0,
+        new Launcher(2)
+            .threads(1)
+            .jvmArgs(DistributedTrainingTest.CHILD_JVM)
+            .runJava(
+                ElasticTrainMain.class.getName(),
+                List.of(
+                    "steady",
+                    dir.resolve("steady-run").toString(),
+                    dir.resolve("steady").toString())));
+    program =
+        List.of(
+            ElasticTrainMain.class.getName(),
+            "kill-rank-1-at-37",
+            dir.resolve("killed-run").toString(),
+            dir.resolve("killed").toString());
+    int[] status = await(launchOnTwoHosts("--max-restarts", "2"), 150);
+    String all = "--- host 0:\n" + output(0) + "--- host 1:\n" + output(1);
+    System.out.print(all);
+    assertEquals(0, status[0], all);
+    assertEquals(0, status[1], all);
+    assertTrue(output(1).contains("[launcher] rank 1 exited with status 137"), all);
+    for (int h = 0; h < 2; h++) {
+      assertTrue(
+          output(h).contains("[launcher] restart 1 of --max-restarts 2 after rank " + h), all);
+      assertTrue(output(h).contains("[rank " + h + "] restart 1: 30 steps taken"), all);
+    }
+    ElasticRestartTest.assertSameWeights(dir.resolve("steady"), dir.resolve("killed"), 2);
     assertNothingLeft();
   }
 }
