@@ -111,7 +111,11 @@ final class CompareFullRun {
       List<String> args) {
     return String.format(
         Locale.ROOT,
-        "Mean ± sample standard deviation over seeds (column \"seeds\"; \"10 / 5\": "
+        "Mean ± sample standard deviation over seeds (column \"seeds\"; \""
+            + plan.seeds()
+            + " / "
+            + plan.variantSeeds()
+            + "\": "
             + "Adam and AdaHessian / the variants). Seed s sets the initial weights, the batch order, AdaHessian's probes "
             + "and which labels are noisy; Adam and AdaHessian at the same seed start from the same weights and see the "
             + "same batches. Verdicts are computed from the numbers: Welch's two-sided t-test at 5%% on the per-seed "

@@ -120,6 +120,7 @@ class ClaimsRunTest {
     assertEquals(
         5, lines.size() - variantsAt - 2, "row 11: the measures of rows 1a, 1b, 2, 6a, 6b");
     assertTrue(text.contains("Welch's two-sided t-test at 5%"), text);
+    assertTrue(text.contains("(column \"seeds\"; \"3 / 2\": Adam and AdaHessian"), text);
     assertTrue(text.contains("Supports the article: "), text);
     assertTrue(text.contains("Verdicts that leaving out one seed changes: "), text);
     assertTrue(text.contains("; allocator: NativeMemory.keepFreedMemory() (freed"), text);
