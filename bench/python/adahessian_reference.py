@@ -36,7 +36,10 @@ Where the published variants differ, and which option here reproduces each:
   lr 0.1): the estimate is refreshed only every ``update_each`` steps of a parameter and reused in
   between (the moments still move every step); with ``n_samples`` probes it is the mean of the
   *signed* z * Hz over the samples (the unbiased Hutchinson estimate), and |.| is taken afterwards,
-  when the second moment squares it. With one sample that is the authors' |Hz|. Its decay
+  when the second moment squares it. With one sample that is the authors' |Hz|.
+  ``hessian_warmup`` (AdaHessian4J's ``hessianWarmup``, in no published variant): the estimate is
+  also refreshed at each of a parameter's first ``hessian_warmup`` steps; with 0 (the default)
+  this is davda54's schedule. Its decay
   ``p *= 1 - lr wd`` followed by ``p -= lr m / bc1 / denom`` is the same arithmetic as the
   authors', and its ``(v / bc2)^(k/2)`` equals ``sqrt(v)^k / sqrt(bc2)^k``.
 * jettify/pytorch-optimizer (torch_optimizer): the authors' official code with
@@ -122,6 +125,8 @@ class AdaHessian(torch.optim.Optimizer):
         lr, betas, eps, weight_decay, hessian_power: per group; the authors' defaults.
         block_averaging: "official" (default), "instruction", "fairseq" or "none".
         update_each: refresh the Hessian estimate every this many steps of a parameter.
+        hessian_warmup: also refresh it at each of a parameter's first this many steps (0: no
+            warm-up; only with update_each > 1).
         n_samples: Hutchinson samples per refresh.
         seed: the probe generator's seed.
         max_grad_norm, grad_norm_type: clip the gradients the update uses (not Hz) with
@@ -134,7 +139,7 @@ class AdaHessian(torch.optim.Optimizer):
 
     def __init__(self, params, lr=0.15, betas=(0.9, 0.999), eps=1e-4, weight_decay=0.0,
                  hessian_power=1.0, block_averaging="official", update_each=1, n_samples=1,
-                 seed=DEFAULT_SEED, probes="counter", max_grad_norm=None, grad_norm_type=2.0):
+                 hessian_warmup=0, seed=DEFAULT_SEED, probes="counter", max_grad_norm=None, grad_norm_type=2.0):
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= eps:
@@ -150,17 +155,26 @@ class AdaHessian(torch.optim.Optimizer):
             raise ValueError(f"Invalid probes: {probes}")
         if update_each < 1 or n_samples < 1:
             raise ValueError("update_each and n_samples must be >= 1")
+        if hessian_warmup < 0:
+            raise ValueError(f"Invalid hessian_warmup value: {hessian_warmup} (must be >= 0)")
+        if hessian_warmup > 0 and update_each == 1:
+            raise ValueError(f"Invalid hessian_warmup value: {hessian_warmup} (needs update_each > 1)")
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         hessian_power=hessian_power)
         super().__init__(params, defaults)
         self.block_averaging = block_averaging
         self.update_each = update_each
+        self.hessian_warmup = hessian_warmup
         self.max_grad_norm = max_grad_norm
         self.grad_norm_type = grad_norm_type
         self.n_samples = n_samples
         self.seed = seed
         self.probes = probes
         self.probe_counter = 0  # probe draws made so far
+
+    def _refreshes(self, hessian_step):
+        """Whether a parameter at its step ``hessian_step`` (from 0) refreshes its estimate."""
+        return hessian_step < self.hessian_warmup or hessian_step % self.update_each == 0
 
     def _flat(self):
         return [(p, group) for group in self.param_groups for p in group["params"]]
@@ -218,7 +232,7 @@ class AdaHessian(torch.optim.Optimizer):
                 state["hessian_step"] = 0
                 state["exp_avg"] = torch.zeros_like(params[i], memory_format=torch.contiguous_format)
                 state["exp_hessian_diag_sq"] = torch.zeros_like(params[i], memory_format=torch.contiguous_format)
-        due = [i for i in active if self.state[params[i]]["hessian_step"] % self.update_each == 0]
+        due = [i for i in active if self._refreshes(self.state[params[i]]["hessian_step"])]
         fresh = self._estimate(flat, grads, due)
         step_grads = {i: grads[i].detach() for i in active}
         if self.max_grad_norm is not None:

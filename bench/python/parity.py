@@ -221,6 +221,10 @@ CASES = [
      [(["w1", "b1", "w2", "b2", "unused"], ah(0.05, wd=0.01))],
      "MLP with gradient clipping (2-norm 0.9: about half the steps clip): torch.nn.utils.clip_grad_norm_ of the "
      "gradients, then the step"),
+    ("mlp_each4_warmup5", "mlp", "adahessian",
+     {"blockAveraging": "official", "updateEach": 4, "nSamples": 1, "hessianWarmup": 5},
+     [(["w1", "b1", "w2", "b2", "unused"], ah(0.05, wd=0.01))],
+     "MLP, updateEach 4 with a Hessian warm-up of 5 steps: refreshes at steps 1-5, 9, 13, 17"),
     ("cnn_clip_inf_each2", "cnn", "adahessian", {"blockAveraging": "official", "updateEach": 2, "nSamples": 1,
                                                  "clipMaxNorm": 0.4, "clipNormType": "inf"},
      [(["k", "kb", "w", "b"], ah(0.05))],
@@ -293,7 +297,8 @@ def run_case(out, name, model, kind, wide, groups, description, dtype_name, seed
     norm_type = float(wide.get("clipNormType", 2.0))  # "inf" -> inf
     if kind == "adahessian":
         opt = AdaHessian(torch_groups, block_averaging=wide["blockAveraging"], update_each=wide["updateEach"],
-                         n_samples=wide["nSamples"], seed=probe_seed, max_grad_norm=clip, grad_norm_type=norm_type)
+                         n_samples=wide["nSamples"], hessian_warmup=wide.get("hessianWarmup", 0), seed=probe_seed,
+                         max_grad_norm=clip, grad_norm_type=norm_type)
     else:
         implementation = {"fused": True} if fused else {"foreach": False}
         opt = (torch.optim.Adam if kind == "adam" else torch.optim.AdamW)(torch_groups, **implementation)

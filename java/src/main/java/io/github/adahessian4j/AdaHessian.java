@@ -37,7 +37,9 @@ import org.bytedeco.pytorch.global.torch;
  * nSamples > 1} the estimate is davda54/ada-hessian's mean of the signed z * Hz before the absolute
  * value (the unbiased Hutchinson estimate); with one sample it equals the authors' |Hz|. With
  * {@code updateEach > 1} the estimate is refreshed every {@code updateEach} steps of a parameter
- * and reused in between, as in davda54/ada-hessian; the moments are updated every step.
+ * and reused in between, as in davda54/ada-hessian; the moments are updated every step. With {@code
+ * hessianWarmup(W)} it is refreshed at each of a parameter's first W steps as well, so the moments
+ * start from fresh estimates (see {@link Builder#hessianWarmup(int)}).
  *
  * <p>Parameters whose gradient is undefined (not used by the loss) are skipped: their state and
  * step count do not change. A step that throws changes nothing.
@@ -58,6 +60,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
   private static final String STEP = "AdaHessian step";
   private final BlockAveraging blockAveraging;
   private final int updateEach;
+  private final int hessianWarmup;
   private final int nSamples;
   private long seed;
   private long probeCounter;
@@ -81,6 +84,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
     super(b);
     this.blockAveraging = b.blockAveraging;
     this.updateEach = b.updateEach;
+    this.hessianWarmup = b.hessianWarmup;
     this.nSamples = b.nSamples;
     this.seed = b.seed;
     try {
@@ -149,6 +153,17 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
   public int updateEach() {
     ensureOpen();
     return updateEach;
+  }
+
+  /**
+   * How many of a parameter's first steps refresh its Hessian estimate whatever {@link
+   * #updateEach()} says (0: none).
+   *
+   * @return the warm-up length in steps
+   */
+  public int hessianWarmup() {
+    ensureOpen();
+    return hessianWarmup;
   }
 
   /**
@@ -619,7 +634,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
   private record Estimate(Tensor[] diagonals, long draws) {}
 
   private boolean refreshes(int i) {
-    return steps[i] % updateEach == 0;
+    return steps[i] < hessianWarmup || steps[i] % updateEach == 0;
   }
 
   /**
@@ -694,6 +709,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
         out.writeLong(probeCounter);
         out.writeInt(updateEach);
         out.writeInt(nSamples);
+        out.writeInt(hessianWarmup);
         for (int i = 0; i < params.length; i++) {
           out.writeLong(blockSizes[i]);
         }
@@ -705,16 +721,23 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
         long savedCounter = in.readLong();
         int savedUpdateEach = in.readInt();
         int savedSamples = in.readInt();
-        if (savedUpdateEach != updateEach || savedSamples != nSamples) {
+        int savedWarmup = version >= 3 ? in.readInt() : 0; // formats 1-2 had no warm-up
+        if (savedUpdateEach != updateEach
+            || savedSamples != nSamples
+            || savedWarmup != hessianWarmup) {
           throw new CheckpointException(
               "the checkpoint was saved with updateEach "
                   + savedUpdateEach
-                  + " and nSamples "
+                  + ", nSamples "
                   + savedSamples
+                  + " and hessianWarmup "
+                  + savedWarmup
                   + ", this optimizer has "
                   + updateEach
-                  + " and "
+                  + ", "
                   + nSamples
+                  + " and "
+                  + hessianWarmup
                   + "; nothing was loaded");
         }
         for (int i = 0; i < params.length; i++) {
@@ -761,6 +784,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
       extends OptimizerBuilder<AdaHessianOptions, Builder, AdaHessian> {
     private BlockAveraging blockAveraging = BlockAveraging.OFFICIAL;
     private int updateEach = 1;
+    private int hessianWarmup;
     private int nSamples = 1;
     private long seed = 0x5EED_AD4E_551AL;
 
@@ -775,6 +799,13 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
 
     @Override
     AdaHessian create(List<GroupSpec<AdaHessianOptions>> groups) {
+      if (hessianWarmup > 0 && updateEach == 1) {
+        throw new IllegalArgumentException(
+            "Invalid hessianWarmup value: "
+                + hessianWarmup
+                + " (it refreshes the Hessian estimate at every step of the warm-up, which "
+                + "updateEach 1 does at every step anyway: set updateEach > 1, or hessianWarmup 0)");
+      }
       return new AdaHessian(this, groups);
     }
 
@@ -809,6 +840,30 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
     public Builder updateEach(int updateEach) {
       Checks.positive("updateEach", updateEach);
       this.updateEach = updateEach;
+      return this;
+    }
+
+    /**
+     * Refresh the Hessian estimate at each of a parameter's first {@code hessianWarmup} steps, then
+     * every {@link #updateEach(int)} steps as before (default 0: no warm-up). A parameter at its
+     * step {@code t} (counted from 0) refreshes when {@code t < hessianWarmup || t % updateEach ==
+     * 0}. Without it, {@code updateEach > 1} reuses each early estimate for {@code updateEach}
+     * steps while the weights move fastest (at the default lr, {@code updateEach(4)} diverged in
+     * its first steps on the demo CNN, docs/claims.md); with it, those steps use fresh estimates. A
+     * fixed step count, not "until the estimate settles": the schedule stays a function of the step
+     * count, the same on every replica and restored by a checkpoint (docs/guide.md). Only
+     * meaningful with {@code updateEach > 1}: {@link #build()} refuses it with {@code updateEach
+     * 1}.
+     *
+     * @param hessianWarmup the warm-up length in steps, at least 0
+     * @return this builder
+     */
+    public Builder hessianWarmup(int hessianWarmup) {
+      if (hessianWarmup < 0) {
+        throw new IllegalArgumentException(
+            "Invalid hessianWarmup value: " + hessianWarmup + " (must be >= 0)");
+      }
+      this.hessianWarmup = hessianWarmup;
       return this;
     }
 

@@ -29,15 +29,16 @@ import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * The optimizer checkpoint format. Version 2, all integers big-endian, tensor data raw
+ * The optimizer checkpoint format. Version 3, all integers big-endian, tensor data raw
  * little-endian (version 1, which still loads, also stored AdaHessian's Hessian refresh counters,
- * which always equal the step counts):
+ * which always equal the step counts; versions 1 and 2, which still load, had no AdaHessian Hessian
+ * warm-up: they load as warm-up 0):
  *
  * <pre>
  *   "AH4JCKPT" | int version | UTF kind
  *   int groups | per group: int params, options (kind-specific)
  *   int params | per param: int rank, long[rank] shape, int dtype, long step
- *   extra (kind-specific: AdaHessian's probe generator and block sizes)
+ *   extra (kind-specific: AdaHessian's probe generator, refresh schedule and block sizes)
  *   per state name, per param: byte present | int dtype, long bytes, data
  *   long CRC-32 of everything before it
  * </pre>
@@ -47,7 +48,7 @@ import org.bytedeco.pytorch.global.torch;
  * (checksum, kind, shapes, dtypes) into new tensors before it replaces any state.
  */
 final class Checkpoint {
-  static final int VERSION = 2;
+  static final int VERSION = 3;
   private static final byte[] MAGIC =
       "AH4JCKPT".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
   private static final int CHUNK = 1 << 16;

@@ -26,6 +26,7 @@ class AdaHessianParityTest {
       AdaHessianOptions first,
       AdaHessianOptions second,
       int updateEach,
+      int warmup,
       int nSamples) {
     @Override
     public String toString() {
@@ -37,12 +38,19 @@ class AdaHessianParityTest {
     AdaHessianOptions base = AdaHessianOptions.DEFAULTS.withLr(0.05);
     List<Case> cases =
         List.of(
-            new Case("defaults", base, base, 1, 1),
-            new Case("weight decay", base.withWeightDecay(0.01), base.withWeightDecay(0.01), 1, 1),
+            new Case("defaults", base, base, 1, 0, 1),
             new Case(
-                "hessianPower 0.5", base.withHessianPower(0.5), base.withHessianPower(0.5), 1, 1),
-            new Case("updateEach 3", base, base, 3, 1),
-            new Case("nSamples 2", base, base, 1, 2),
+                "weight decay", base.withWeightDecay(0.01), base.withWeightDecay(0.01), 1, 0, 1),
+            new Case(
+                "hessianPower 0.5",
+                base.withHessianPower(0.5),
+                base.withHessianPower(0.5),
+                1,
+                0,
+                1),
+            new Case("updateEach 3", base, base, 3, 0, 1),
+            new Case("updateEach 4, hessianWarmup 6", base, base, 4, 6, 1),
+            new Case("nSamples 2", base, base, 1, 0, 2),
             new Case(
                 "two groups",
                 base.withLr(0.03),
@@ -52,6 +60,7 @@ class AdaHessianParityTest {
                     .withBetas(0.8, 0.99)
                     .withEps(1e-3),
                 2,
+                3,
                 2));
     List<Arguments> args = new ArrayList<>();
     for (torch.ScalarType dtype : List.of(torch.ScalarType.Float, torch.ScalarType.Double)) {
@@ -76,12 +85,14 @@ class AdaHessianParityTest {
       refOptions.addAll(Collections.nCopies(split, c.first()));
       refOptions.addAll(Collections.nCopies(ref.params.size() - split, c.second()));
       OpByOpAdaHessian reference =
-          new OpByOpAdaHessian(ref.params, refOptions, SEED, c.updateEach(), c.nSamples());
+          new OpByOpAdaHessian(
+              ref.params, refOptions, SEED, c.updateEach(), c.warmup(), c.nSamples());
       double[] unusedBefore = T.values(ours.unused);
       try (AdaHessian opt =
           AdaHessian.builder()
               .seed(SEED)
               .updateEach(c.updateEach())
+              .hessianWarmup(c.warmup())
               .nSamples(c.nSamples())
               .group(ours.params.subList(0, split), c.first())
               .group(ours.params.subList(split, ours.params.size()), c.second())

@@ -71,12 +71,26 @@ class GradientAccumulationTest {
    * the accumulation step; with fewer it equals an op-by-op computation (the whole batch's
    * gradient, the subset's Hutchinson estimate, same probes).
    */
-  @ParameterizedTest(name = "{0} parts, Hessian from {1}, updateEach {2}, nSamples {3}")
-  @CsvSource({"4, 4, 1, 1", "4, 1, 1, 1", "4, 2, 2, 1", "2, 1, 1, 2", "8, 2, 3, 2"})
-  void hessianFromPartOfTheBatch(int parts, int hessianParts, int updateEach, int nSamples) {
+  @ParameterizedTest(
+      name = "{0} parts, Hessian from {1}, updateEach {2}, hessianWarmup {3}, nSamples {4}")
+  @CsvSource({
+    "4, 4, 1, 0, 1",
+    "4, 1, 1, 0, 1",
+    "4, 2, 2, 0, 1",
+    "2, 1, 1, 0, 2",
+    "8, 2, 3, 0, 2",
+    "4, 2, 3, 2, 1"
+  })
+  void hessianFromPartOfTheBatch(
+      int parts, int hessianParts, int updateEach, int warmup, int nSamples) {
     try (PointerScope scope = new PointerScope()) {
       UnaryOperator<AdaHessian.Builder> options =
-          b -> b.lr(0.05).weightDecay(1e-3).updateEach(updateEach).nSamples(nSamples);
+          b ->
+              b.lr(0.05)
+                  .weightDecay(1e-3)
+                  .updateEach(updateEach)
+                  .hessianWarmup(warmup)
+                  .nSamples(nSamples);
       Tensor[] xy = DataParallelTest.batch();
       Tensor x = xy[0];
       Tensor y = xy[1];
@@ -91,7 +105,7 @@ class GradientAccumulationTest {
               AdaHessianOptions.DEFAULTS.withLr(0.05).withWeightDecay(1e-3));
       OpByOpAdaHessian opByOp =
           new OpByOpAdaHessian(
-              reference.params, groupOptions, 0x5EED_AD4E_551AL, updateEach, nSamples);
+              reference.params, groupOptions, 0x5EED_AD4E_551AL, updateEach, warmup, nSamples);
       try (AdaHessian a = options.apply(AdaHessian.builder()).build(subset.params);
           AdaHessian all = options.apply(AdaHessian.builder()).build(everything.params);
           AdaHessian two = options.apply(AdaHessian.builder()).build(twoClosures.params)) {

@@ -11,15 +11,17 @@ import org.bytedeco.pytorch.global.torch;
 
 /**
  * The authors' AdaHessian written op by op with libtorch tensor ops, as in their PyTorch code
- * (image_classification/optim_adahessian.py; n_samples and update_each as in davda54/ada-hessian),
- * fed the same probes through {@link ReferenceProbes}. Spatial averaging is the authors' explicit
- * per-rank mean over dims, not the core's block formulation. Test code only.
+ * (image_classification/optim_adahessian.py; n_samples and update_each as in davda54/ada-hessian; a
+ * Hessian warm-up: every step refreshes for a parameter's first warm-up steps), fed the same probes
+ * through {@link ReferenceProbes}. Spatial averaging is the authors' explicit per-rank mean over
+ * dims, not the core's block formulation. Test code only.
  */
 final class OpByOpAdaHessian {
   private final Tensor[] params;
   private final AdaHessianOptions[] options;
   private final long seed;
   private final int updateEach;
+  private final int warmup;
   private final int nSamples;
   private final Tensor[] m;
   private final Tensor[] v;
@@ -33,11 +35,13 @@ final class OpByOpAdaHessian {
       List<AdaHessianOptions> options,
       long seed,
       int updateEach,
+      int warmup,
       int nSamples) {
     this.params = params.toArray(new Tensor[0]);
     this.options = options.toArray(new AdaHessianOptions[0]);
     this.seed = seed;
     this.updateEach = updateEach;
+    this.warmup = warmup;
     this.nSamples = nSamples;
     int n = this.params.length;
     m = new Tensor[n];
@@ -80,7 +84,7 @@ final class OpByOpAdaHessian {
     for (int i = 0; i < n; i++) {
       if (gv.get(i).defined()) {
         g[i] = gv.get(i);
-        if (hessianStep[i] % updateEach == 0) {
+        if (hessianStep[i] < warmup || hessianStep[i] % updateEach == 0) {
           due.add(i);
         }
         hessianStep[i]++;
@@ -150,7 +154,7 @@ final class OpByOpAdaHessian {
       Tensor gi = gv.get(i);
       if (gi.defined()) {
         g[i] = gi;
-        if (hessianStep[i] % updateEach == 0) {
+        if (hessianStep[i] < warmup || hessianStep[i] % updateEach == 0) {
           due.add(i);
         }
         hessianStep[i]++;

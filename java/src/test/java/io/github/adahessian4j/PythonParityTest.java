@@ -66,7 +66,7 @@ class PythonParityTest {
   private static final Map<String, Double> FLOAT32_RTOL = Map.of("groups", 3e-5);
 
   /**
-   * The models bench/python/parity.py writes, each in float32 and float64 (30 cases); with {@code
+   * The models bench/python/parity.py writes, each in float32 and float64 (32 cases); with {@code
    * -Dadahessian4j.parity.fused=true} (bench/python/parity-torch26.sh) also each Adam and AdamW
    * model with torch's fused=True, after its own case of the same dtype.
    */
@@ -81,6 +81,7 @@ class PythonParityTest {
           "layernorm_instruction",
           "groups",
           "mlp_clip",
+          "mlp_each4_warmup5",
           "cnn_clip_inf_each2",
           "adam_clip",
           "adamw_clip_inf",
@@ -367,6 +368,7 @@ class PythonParityTest {
           AdaHessian.builder()
               .seed(m.get("seed").asLong())
               .updateEach(o.get("updateEach").asInt())
+              .hessianWarmup(o.path("hessianWarmup").asInt(0))
               .nSamples(o.get("nSamples").asInt())
               .blockAveraging(
                   switch (o.get("blockAveraging").asText()) {

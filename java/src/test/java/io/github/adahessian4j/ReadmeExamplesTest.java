@@ -170,6 +170,26 @@ class ReadmeExamplesTest {
   }
 
   @Test
+  void hessianWarmup() {
+    TensorVector params = model.parameters();
+    double before = meanLoss();
+    AdaHessian cheap = AdaHessian.builder()
+        .updateEach(4)              // a Hessian-vector product every 4th step...
+        .hessianWarmup(20)          // ...after one at each of a parameter's first 20 steps
+        .build(params);
+    try (cheap) {
+      int refreshed = 0;
+      for (int t = 0; t < 28; t++) {
+        Batch b = batches.get(t % batches.size());
+        cheap.step(() -> loss(b.x(), b.y()));
+        refreshed += cheap.lastStepStats().hessianRefreshed() ? 1 : 0;
+      }
+      assertEquals(22, refreshed, "steps 0-19, 20 and 24");
+    }
+    assertTrue(meanLoss() < before, "the warmed-up cheap variant trains");
+  }
+
+  @Test
   void accumulation() {
     try (AdaHessian opt = AdaHessian.builder().build(model.parameters())) {
       double meanLoss = opt.step(4, b -> torch.cross_entropy_loss(model.forward(xs[b]), ys[b]));

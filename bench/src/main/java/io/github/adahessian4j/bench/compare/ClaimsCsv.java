@@ -11,11 +11,12 @@ final class ClaimsCsv {
 
   /**
    * One line per row and optimizer: row, measure, optimizer, n, mean, sd, unit, p against Adam,
-   * verdict.
+   * verdict, whether it survives leaving out any one seed.
    */
   static String csv(ClaimsTable claims) {
     StringBuilder csv =
-        new StringBuilder("row,claim,measure,optimizer,n,mean,sd,unit,p_vs_adam,verdict\n");
+        new StringBuilder(
+            "row,claim,measure,optimizer,n,mean,sd,unit,p_vs_adam,verdict,leave_one_seed_out\n");
     for (List<Row> table : List.of(claims.rows(), claims.variantRows())) {
       for (Row row : table) {
         for (Map.Entry<String, double[]> e : row.values().entrySet()) {
@@ -33,7 +34,8 @@ final class ClaimsCsv {
                       number(s.sd()),
                       row.unit().name().toLowerCase(Locale.ROOT),
                       t == null || t.outcome() == Stats.Outcome.TOO_FEW ? "" : number(t.p()),
-                      csvCell(row.verdict())))
+                      csvCell(row.verdict()),
+                      csvCell(row.robustness())))
               .append('\n');
         }
         if (row.values().isEmpty()) {
@@ -49,7 +51,8 @@ final class ClaimsCsv {
                       "",
                       "",
                       "",
-                      csvCell(row.verdict())))
+                      csvCell(row.verdict()),
+                      csvCell(row.robustness())))
               .append('\n');
         }
       }

@@ -43,7 +43,8 @@ final class ClaimsJson {
     return String.format(
         Locale.ROOT,
         "{\"kind\": \"run\", \"group\": \"%s\", \"seed\": %d, \"model\": \"%s\", "
-            + "\"optimizer\": \"%s\", \"update_each\": %d, \"hessian_fraction\": \"1/%d\", \"lr\": %s, \"batch\": %d, "
+            + "\"optimizer\": \"%s\", \"update_each\": %d, \"hessian_warmup\": %d, \"hessian_fraction\": \"1/%d\", "
+            + "\"lr\": %s, \"batch\": %d, "
             + "\"label_noise\": %s, \"steps\": %d, \"train_seconds\": %.3f, \"ms_per_step\": %.4f, "
             + "\"train_accuracy\": %s, \"val_accuracy\": %.6f, \"early_val_accuracy\": %s, \"steps_to_target\": %s, "
             + "\"seconds_to_target\": %s, \"failure\": %s, \"skipped_steps\": %d, \"curvature\": %s, "
@@ -54,6 +55,7 @@ final class ClaimsJson {
         model.name().toLowerCase(Locale.ROOT),
         s.optimizer().label(),
         s.updateEach(),
+        s.hessianWarmup(),
         s.hessianDivisor(),
         Format.number(s.lr()),
         s.batch(),

@@ -24,6 +24,7 @@ final class ClaimsMarkdown {
       List<String> line = new ArrayList<>(List.of(row.id(), row.measure(), row.seeds()));
       line.addAll(claims.variantCells(row));
       line.add(row.verdict());
+      line.add(row.robustness());
       lines.add(line);
     }
     out.append(MarkdownTable.render(ClaimsTable.VARIANT_HEADER, lines));
@@ -42,9 +43,21 @@ final class ClaimsMarkdown {
         + "Not distinguishable at 5%: "
         + ids(claims, Standing.NOT_DISTINGUISHABLE)
         + "\n"
+        + "Verdicts that leaving out one seed changes: "
+        + fragile(claims)
+        + "\n"
         + (claims.rows().stream().anyMatch(x -> x.standing() == Standing.NOT_MEASURED)
             ? "Not measured: " + ids(claims, Standing.NOT_MEASURED) + "\n"
             : "");
+  }
+
+  private static String fragile(ClaimsTable claims) {
+    String list =
+        claims.rows().stream()
+            .filter(x -> x.robustness().startsWith("not robust"))
+            .map(Row::id)
+            .collect(Collectors.joining(", "));
+    return list.isEmpty() ? "none" : "rows " + list;
   }
 
   private static String ids(ClaimsTable claims, Standing standing) {

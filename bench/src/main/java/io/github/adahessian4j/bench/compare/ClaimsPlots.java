@@ -50,6 +50,10 @@ final class ClaimsPlots {
               new Color(0xff7f0e),
               Claims.Arm.EACH4,
               new Color(0x9467bd),
+              Claims.Arm.EACH2_WARM,
+              new Color(0x8c564b),
+              Claims.Arm.EACH4_WARM,
+              new Color(0xe377c2),
               Claims.Arm.QUARTER,
               new Color(0x2ca02c)));
 

@@ -27,20 +27,31 @@ import java.util.stream.Collectors;
  */
 final class ClaimsTable {
   static final List<String> HEADER =
-      List.of("#", "the article's claim", "measure", "seeds", "Adam", "AdaHessian", "verdict");
-  static final List<String> VARIANT_HEADER =
       List.of(
           "#",
+          "the article's claim",
           "measure",
           "seeds",
           "Adam",
           "AdaHessian",
-          "AH updateEach 2",
-          "AH updateEach 4",
-          "AH Hessian 1/4 batch",
-          "verdict (each against Adam)");
+          "verdict",
+          "leaving out any one seed");
+  static final List<String> VARIANT_HEADER = variantHeader();
 
-  /** One row of the main table, with what the CSV needs. */
+  private static List<String> variantHeader() {
+    List<String> header = new ArrayList<>(List.of("#", "measure", "seeds"));
+    for (Claims.Arm arm : Claims.Arm.values()) {
+      header.add(arm.primary() ? arm.label : "AH " + arm.shortLabel);
+    }
+    header.add("verdict (each against Adam)");
+    header.add("leaving out any one seed");
+    return List.copyOf(header);
+  }
+
+  /**
+   * One row of the main table, with what the CSV needs; {@code robustness}: whether the verdict
+   * survives leaving out any one seed ({@link LeaveOneOut}), "-" for a row without a test.
+   */
   record Row(
       String id,
       String claim,
@@ -52,9 +63,26 @@ final class ClaimsTable {
       Standing standing,
       Map<String, double[]> values,
       Unit unit,
-      Map<String, Stats.Test> tests) {
+      Map<String, Stats.Test> tests,
+      String robustness) {
+    Row(
+        String id,
+        String claim,
+        String measure,
+        String seeds,
+        String adam,
+        String adaHessian,
+        String verdict,
+        Standing standing,
+        Map<String, double[]> values,
+        Unit unit,
+        Map<String, Stats.Test> tests) {
+      this(
+          id, claim, measure, seeds, adam, adaHessian, verdict, standing, values, unit, tests, "-");
+    }
+
     List<String> cells() {
-      return List.of(id, claim, measure, seeds, adam, adaHessian, verdict);
+      return List.of(id, claim, measure, seeds, adam, adaHessian, verdict, robustness);
     }
   }
 
@@ -347,7 +375,8 @@ final class ClaimsTable {
     variantRows.add(
         variantRow(
             "11 (2)",
-            "time per step, interleaved (paired ratio test)",
+            "time per step, interleaved (paired ratio test; a warm-up arm's steps after its "
+                + "warm-up are its updateEach arm's)",
             Unit.MS,
             arm -> r.msPerStep.get(arm).stream().mapToDouble(Double::doubleValue).toArray(),
             false,
@@ -386,6 +415,8 @@ final class ClaimsTable {
     Map<String, Stats.Test> tests = new LinkedHashMap<>();
     List<String> cells = new ArrayList<>();
     List<String> verdicts = new ArrayList<>();
+    List<String> robust = new ArrayList<>();
+    List<String> fragile = new ArrayList<>();
     for (Claims.Arm arm : Claims.Arm.values()) {
       double[] v = of.apply(arm);
       values.put(arm.label, v);
@@ -403,10 +434,19 @@ final class ClaimsTable {
         cell += notes.isEmpty() ? "" : " [" + String.join(", ", notes) + "]";
       }
       cells.add(cell);
-      if (arm != Claims.Arm.ADAM_ARM) {
+      if (v.length == 0 && arm.hessianWarmup > 0) {
+        verdicts.add(arm.shortLabel + " not timed");
+      } else if (arm != Claims.Arm.ADAM_ARM) {
         Stats.Test t = paired ? Stats.pairedRatio(adam, v) : Stats.welch(adam, v);
         tests.put(arm.label, t);
         String name = arm == Claims.Arm.ADAHESSIAN_ARM ? "AdaHessian" : arm.shortLabel;
+        LeaveOneOut.Check check =
+            LeaveOneOut.check(adam, v, paired ? Stats::pairedRatio : Stats::welch);
+        if (check.robust()) {
+          robust.add(name);
+        } else if (check.full() != Stats.Outcome.TOO_FEW) {
+          fragile.add(name + " (" + seedNames(check) + ")");
+        }
         verdicts.add(
             name
                 + " "
@@ -432,9 +472,40 @@ final class ClaimsTable {
             Standing.NO_CLAIM,
             values,
             unit,
-            tests);
+            tests,
+            variantRobustness(robust, fragile));
     variantCells.put(row, cells);
     return row;
+  }
+
+  /** "robust: a, b; not: c (without seed 3)" for a variant row's verdicts. */
+  private static String variantRobustness(List<String> robust, List<String> fragile) {
+    List<String> parts = new ArrayList<>();
+    if (!robust.isEmpty()) {
+      parts.add("robust: " + String.join(", ", robust));
+    }
+    if (!fragile.isEmpty()) {
+      parts.add("not: " + String.join(", ", fragile));
+    }
+    return parts.isEmpty() ? "-" : String.join("; ", parts);
+  }
+
+  /** "without seed 3, 5": the seeds whose omission changes a verdict. */
+  private String seedNames(LeaveOneOut.Check check) {
+    return "without seed "
+        + check.flips().keySet().stream()
+            .map(i -> Long.toString(plan.seed(i)))
+            .collect(Collectors.joining(", "));
+  }
+
+  /**
+   * Whether the verdict of {@code test} survives leaving out any one seed, as the table says it.
+   */
+  private String robustness(
+      double[] adam,
+      double[] ah,
+      java.util.function.BiFunction<double[], double[], Stats.Test> test) {
+    return LeaveOneOut.check(adam, ah, test).text(i -> Long.toString(plan.seed(i)));
   }
 
   private static double gap(TrainingRun.Result run) {
@@ -513,7 +584,8 @@ final class ClaimsTable {
         v.standing(),
         values(adam, ah),
         Unit.MS,
-        Map.of("AdaHessian", t));
+        Map.of("AdaHessian", t),
+        robustness(adam, ah, Stats::pairedRatio));
   }
 
   private Row memoryRow() {
@@ -602,7 +674,8 @@ final class ClaimsTable {
         v.standing(),
         values(adam, ah),
         Unit.COUNT,
-        Map.of("AdaHessian", t));
+        Map.of("AdaHessian", t),
+        robustness(adam, ah, Stats::welch));
   }
 
   private Row row(
@@ -629,7 +702,8 @@ final class ClaimsTable {
         v.standing(),
         values(adam, ah),
         unit,
-        Map.of("AdaHessian", t));
+        Map.of("AdaHessian", t),
+        robustness(adam, ah, Stats::welch));
   }
 
   private static Map<String, double[]> values(double[] adam, double[] ah) {

@@ -1,5 +1,6 @@
 package io.github.adahessian4j.bench.compare;
 
+import io.github.adahessian4j.NativeMemory;
 import io.github.adahessian4j.bench.NativeThreads;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -164,6 +165,14 @@ public final class Compare implements Callable<Integer> {
   int threads;
 
   @Option(
+      names = "--default-allocator",
+      description =
+          "Train with glibc's allocator as it comes. By default the run calls "
+              + "NativeMemory.keepFreedMemory() first (freed native memory is kept for reuse), whose "
+              + "absence makes time per step swing between processes (docs/results.md); the output says which.")
+  boolean defaultAllocator;
+
+  @Option(
       names = "--out",
       paramLabel = "DIR",
       description =
@@ -190,7 +199,7 @@ public final class Compare implements Callable<Integer> {
   @Option(
       names = "--seeds",
       paramLabel = "N",
-      defaultValue = "5",
+      defaultValue = "10",
       description =
           "Full run: seeds of Adam and AdaHessian in the default configuration, from --seed on (default: ${DEFAULT-VALUE}).")
   int seeds;
@@ -198,7 +207,7 @@ public final class Compare implements Callable<Integer> {
   @Option(
       names = "--variant-seeds",
       paramLabel = "N",
-      defaultValue = "3",
+      defaultValue = "5",
       description =
           "Full run: seeds of everything else: the updateEach and Hessian-subset variants, the grids, the "
               + "deep network, label noise, memory; the first N of --seeds (default: ${DEFAULT-VALUE}).")
@@ -281,7 +290,7 @@ public final class Compare implements Callable<Integer> {
     validate();
     long began = System.nanoTime();
     PrintWriter out = spec.commandLine().getOut();
-    String threadLine = NativeThreads.configure(threads);
+    String threadLine = NativeThreads.configure(threads) + "; " + allocator();
     try (DataSet data = DataSet.load(dataset, this.data, trainSize, valSize)) {
       Protocol protocol =
           new Protocol(
@@ -334,6 +343,20 @@ public final class Compare implements Callable<Integer> {
       }
       return CompareQuickRun.run(protocol, data, dir, out, threadLine, began, this::probeArgs);
     }
+  }
+
+  /**
+   * Applies the allocator setting (NativeMemory.keepFreedMemory() unless --default-allocator) and
+   * says which one the run trains with.
+   */
+  private String allocator() {
+    if (defaultAllocator) {
+      return "allocator: glibc's as it comes (--default-allocator)";
+    }
+    return NativeMemory.keepFreedMemory()
+        ? "allocator: NativeMemory.keepFreedMemory() (freed native memory kept for reuse; "
+            + "--default-allocator: without it)"
+        : "allocator: the C library refused NativeMemory.keepFreedMemory(): its own as it comes";
   }
 
   /** The full run's plan: the protocol, the seeds and the grids of the options. */
@@ -437,6 +460,9 @@ public final class Compare implements Callable<Integer> {
                 Integer.toString(threads)));
     if (data != null) {
       args.addAll(List.of("--data", data.toAbsolutePath().toString()));
+    }
+    if (defaultAllocator) {
+      args.add("--default-allocator");
     }
     return args;
   }

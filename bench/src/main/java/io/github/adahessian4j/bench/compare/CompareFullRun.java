@@ -111,14 +111,20 @@ final class CompareFullRun {
       List<String> args) {
     return String.format(
         Locale.ROOT,
-        "Mean ± sample standard deviation over seeds (column \"seeds\"; \"5 / 3\": "
+        "Mean ± sample standard deviation over seeds (column \"seeds\"; \""
+            + plan.seeds()
+            + " / "
+            + plan.variantSeeds()
+            + "\": "
             + "Adam and AdaHessian / the variants). Seed s sets the initial weights, the batch order, AdaHessian's probes "
             + "and which labels are noisy; Adam and AdaHessian at the same seed start from the same weights and see the "
             + "same batches. Verdicts are computed from the numbers: Welch's two-sided t-test at 5%% on the per-seed "
             + "values (unpaired, Welch-Satterthwaite degrees of freedom), except the time per step (rows 2 and 11 (2)), "
             + "measured side by side at each seed: a one-sample t-test at 5%% of the per-seed log ratio AdaHessian / "
             + "Adam (its ratio: the geometric mean); \"not distinguishable\" when p >= 0.05; "
-            + "\"supports\" / \"against\" say whether a difference called points the article's way.%n"
+            + "\"supports\" / \"against\" say whether a difference called points the article's way. \"leaving out any one "
+            + "seed\": the test recomputed without each seed in turn; \"robust\" only if every such subset reaches the "
+            + "same verdict (runs are bit-reproducible on one machine only: another CPU rounds differently).%n"
             + "Protocol: %s, %d training / %d validation images; %s; %d epochs, batch %d; Adam lr %s, AdaHessian lr %s "
             + "(each one's default); validation checked every %d steps in the main runs; lr grid x%s; batch sizes %s; "
             + "label noise %s; depth: %s; time per step: every optimizer in turns in one process, %d rounds of %d steps "

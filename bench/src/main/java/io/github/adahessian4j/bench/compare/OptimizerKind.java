@@ -13,17 +13,23 @@ import io.github.adahessian4j.Optimizer;
 public enum OptimizerKind {
   ADAM("Adam", AdamOptions.adamDefaults().lr()) {
     @Override
-    Optimizer create(Model.Net net, double lr, long seed, int updateEach) {
+    Optimizer create(Model.Net net, double lr, long seed, int updateEach, int hessianWarmup) {
       return Adam.builder().lr(lr).build(net.parameters());
     }
   },
   /**
-   * {@code seed} fixes the probes; {@code updateEach} how often the Hessian estimate is refreshed.
+   * {@code seed} fixes the probes; {@code updateEach} and {@code hessianWarmup} when the Hessian
+   * estimate is refreshed.
    */
   ADAHESSIAN("AdaHessian", AdaHessianOptions.DEFAULTS.lr()) {
     @Override
-    Optimizer create(Model.Net net, double lr, long seed, int updateEach) {
-      return AdaHessian.builder().lr(lr).seed(seed).updateEach(updateEach).build(net.parameters());
+    Optimizer create(Model.Net net, double lr, long seed, int updateEach, int hessianWarmup) {
+      return AdaHessian.builder()
+          .lr(lr)
+          .seed(seed)
+          .updateEach(updateEach)
+          .hessianWarmup(hessianWarmup)
+          .build(net.parameters());
     }
   };
 
@@ -37,14 +43,14 @@ public enum OptimizerKind {
 
   /** An optimizer over {@code net}'s parameters; {@code seed} fixes AdaHessian's probes. */
   Optimizer create(Model.Net net, double lr, long seed) {
-    return create(net, lr, seed, 1);
+    return create(net, lr, seed, 1, 0);
   }
 
   /**
    * As {@link #create(Model.Net, double, long)}, AdaHessian refreshing its estimate every {@code
-   * updateEach} steps (Adam: ignored).
+   * updateEach} steps and at each of its first {@code hessianWarmup} (Adam: ignored).
    */
-  abstract Optimizer create(Model.Net net, double lr, long seed, int updateEach);
+  abstract Optimizer create(Model.Net net, double lr, long seed, int updateEach, int hessianWarmup);
 
   public String label() {
     return label;

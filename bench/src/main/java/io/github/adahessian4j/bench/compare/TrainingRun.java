@@ -29,25 +29,43 @@ final class TrainingRun {
   private TrainingRun() {}
 
   /**
-   * What differs between the runs of a comparison. {@code updateEach} and {@code hessianDivisor}
-   * apply to AdaHessian only (1 and 1 otherwise): the estimate is refreshed every {@code
-   * updateEach} steps, from the first {@code 1 / hessianDivisor} of each (shuffled) batch ({@link
+   * What differs between the runs of a comparison. {@code updateEach}, {@code hessianDivisor} and
+   * {@code hessianWarmup} apply to AdaHessian only (1, 1 and 0 otherwise): the estimate is
+   * refreshed every {@code updateEach} steps (and at each of the first {@code hessianWarmup}), from
+   * the first {@code 1 / hessianDivisor} of each (shuffled) batch ({@link
    * io.github.adahessian4j.AdaHessian#step(java.util.function.Supplier,
    * java.util.function.Supplier)}).
    */
-  record Spec(OptimizerKind optimizer, double lr, int batch, int updateEach, int hessianDivisor) {
+  record Spec(
+      OptimizerKind optimizer,
+      double lr,
+      int batch,
+      int updateEach,
+      int hessianDivisor,
+      int hessianWarmup) {
     Spec {
-      if (updateEach < 1 || hessianDivisor < 1) {
-        throw new IllegalArgumentException("updateEach and hessianDivisor must be at least 1");
+      if (updateEach < 1 || hessianDivisor < 1 || hessianWarmup < 0) {
+        throw new IllegalArgumentException(
+            "updateEach and hessianDivisor must be at least 1, hessianWarmup at least 0");
       }
-      if (optimizer != OptimizerKind.ADAHESSIAN && (updateEach != 1 || hessianDivisor != 1)) {
+      if (optimizer != OptimizerKind.ADAHESSIAN
+          && (updateEach != 1 || hessianDivisor != 1 || hessianWarmup != 0)) {
         throw new IllegalArgumentException(
             optimizer.label() + " has no Hessian to refresh less often");
       }
     }
 
+    Spec(OptimizerKind optimizer, double lr, int batch, int updateEach, int hessianDivisor) {
+      this(optimizer, lr, batch, updateEach, hessianDivisor, 0);
+    }
+
     Spec(OptimizerKind optimizer, double lr, int batch) {
       this(optimizer, lr, batch, 1, 1);
+    }
+
+    /** The optimizer over {@code net}'s parameters; {@code seed} fixes AdaHessian's probes. */
+    Optimizer create(Model.Net net, long seed) {
+      return optimizer.create(net, lr, seed, updateEach, hessianWarmup);
     }
 
     /**
@@ -58,6 +76,9 @@ final class TrainingRun {
       String label = optimizer.label();
       if (updateEach > 1) {
         label += " updateEach " + updateEach;
+      }
+      if (hessianWarmup > 0) {
+        label += " warm-up " + hessianWarmup;
       }
       if (hessianDivisor > 1) {
         label += " Hessian 1/" + hessianDivisor + " batch";
@@ -185,8 +206,7 @@ final class TrainingRun {
     Model.Net net = settings.model().create();
     try (Tensor order = AbstractTensor.create(permutation(size, new Random(settings.seed())))) {
       long start = rss != null && ResidentMemory.resetPeak() ? ResidentMemory.current() : -1;
-      try (Optimizer trainer =
-          spec.optimizer().create(net, spec.lr(), settings.seed(), spec.updateEach())) {
+      try (Optimizer trainer = spec.create(net, settings.seed())) {
         for (int s = 0; s < steps; s++) {
           step(net, trainer, data.train(), order, 0, size, spec.hessianDivisor());
         }
@@ -270,8 +290,7 @@ final class TrainingRun {
     int stepsToTarget = -1;
     double secondsToTarget = Double.NaN;
     long skipped;
-    try (Optimizer trainer =
-            spec.optimizer().create(net, spec.lr(), settings.seed(), spec.updateEach());
+    try (Optimizer trainer = spec.create(net, settings.seed());
         ProgressDisplay display = progress == null ? display(spec.label(), totalSteps) : null) {
       Progress report = progress != null ? progress : displayProgress(display);
       training:
@@ -436,7 +455,7 @@ final class TrainingRun {
         torch.manual_seed(settings.seed());
         Model.Net net = settings.model().create();
         nets.add(net);
-        optimizers.add(spec.optimizer().create(net, spec.lr(), settings.seed(), spec.updateEach()));
+        optimizers.add(spec.create(net, settings.seed()));
       }
       int batch = specs.get(0).batch();
       int batches = Math.max(1, train.size() / batch);

@@ -156,9 +156,15 @@ class ClaimsOptionsTest {
         "the Hessian from a quarter of the batch differs");
     assertEquals("AdaHessian updateEach 4", each4.spec().optimizerLabel());
     assertEquals("AdaHessian Hessian 1/4 batch", quarter.spec().optimizerLabel());
+    assertEquals(
+        "AdaHessian updateEach 4 warm-up 2",
+        new TrainingRun.Spec(OptimizerKind.ADAHESSIAN, 0.15, 64, 4, 1, 2).optimizerLabel());
     assertThrows(
         IllegalArgumentException.class,
         () -> new TrainingRun.Spec(OptimizerKind.ADAM, 1e-3, 64, 2, 1));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> new TrainingRun.Spec(OptimizerKind.ADAM, 1e-3, 64, 1, 1, 5));
     double[] ms =
         TrainingRun.interleavedMsPerStep(
             List.of(

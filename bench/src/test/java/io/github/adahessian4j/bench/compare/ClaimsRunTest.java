@@ -89,6 +89,12 @@ class ClaimsRunTest {
       assertEquals(ROWS.get(i), row.get(0), text);
       assertEquals(ClaimsTable.HEADER.size(), row.size(), "row " + row);
       assertTrue(row.stream().noneMatch(String::isEmpty), "empty cell in " + row);
+      String robustness = row.get(7);
+      assertTrue(
+          robustness.equals("robust")
+              || robustness.startsWith("not robust: without seed ")
+              || robustness.equals("-"),
+          "leave-one-out " + robustness);
       String verdict = row.get(6);
       assertTrue(
           verdict.startsWith("supports: ")
@@ -114,18 +120,27 @@ class ClaimsRunTest {
     assertEquals(
         5, lines.size() - variantsAt - 2, "row 11: the measures of rows 1a, 1b, 2, 6a, 6b");
     assertTrue(text.contains("Welch's two-sided t-test at 5%"), text);
+    assertTrue(text.contains("(column \"seeds\"; \"3 / 2\": Adam and AdaHessian"), text);
     assertTrue(text.contains("Supports the article: "), text);
+    assertTrue(text.contains("Verdicts that leaving out one seed changes: "), text);
+    assertTrue(text.contains("; allocator: NativeMemory.keepFreedMemory() (freed"), text);
 
     assertTrue(Files.readString(out.resolve("table.md")).startsWith("| #"));
     String csv = Files.readString(out.resolve("table.csv"));
     assertTrue(
-        csv.startsWith("row,claim,measure,optimizer,n,mean,sd,unit,p_vs_adam,verdict\n"), csv);
+        csv.startsWith(
+            "row,claim,measure,optimizer,n,mean,sd,unit,p_vs_adam,verdict,leave_one_seed_out\n"),
+        csv);
     assertTrue(csv.contains("\n6a,"), csv);
     List<String> runs = Files.readAllLines(out.resolve("runs.jsonl"));
-    // Per seed: timing, 2 + 3 main runs (the variants at 2 seeds), 2 x (2 lr + 1 batch + deep +
+    // Per seed: timing, 2 + 5 main runs (the variants at 2 seeds), 2 x (2 lr + 1 batch + deep +
     // noise) runs, 2 probes.
     long trainingRuns = runs.stream().filter(l -> l.startsWith("{\"kind\": \"run\"")).count();
-    assertEquals(3 * 2 + 2 * 3 + 2 * 2 * 5, trainingRuns, String.join("\n", runs));
+    assertEquals(3 * 2 + 2 * 5 + 2 * 2 * 5, trainingRuns, String.join("\n", runs));
+    assertEquals(
+        2 * 2,
+        runs.stream().filter(l -> l.contains("\"hessian_warmup\": 20,")).count(),
+        "the warm-up arms at the variant seeds");
     assertEquals(3, runs.stream().filter(l -> l.startsWith("{\"kind\": \"timing\"")).count());
     assertEquals(
         3 * 2,

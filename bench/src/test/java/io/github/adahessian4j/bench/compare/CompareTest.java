@@ -93,6 +93,9 @@ class CompareTest {
     assertFalse(rows.get(5).get(1).equals("n/a"), "memory probe failed: " + rows.get(5));
     assertTrue(text.contains("AdaHessian ahead on: "), text);
     assertTrue(text.contains("AdaHessian behind on: "), text);
+    assertTrue(
+        text.contains("; allocator: NativeMemory.keepFreedMemory() (freed native memory kept"),
+        "the demo keeps freed memory by default and says so:\n" + text);
     assertTrue(text.contains("Plots: " + out.resolve(Plots.CURVES).toAbsolutePath()), text);
 
     for (String plot : List.of(Plots.CURVES, Plots.SENSITIVITY)) {
@@ -139,6 +142,7 @@ class CompareTest {
                 "64",
                 "--batch-sizes",
                 "64",
+                "--default-allocator",
                 "--out",
                 out.resolve("run").toString())
             .redirectErrorStream(true)
@@ -152,6 +156,7 @@ class CompareTest {
         Arrays.stream(text.split("\n")).filter(l -> l.matches(".*: \\d+/\\d+ steps, .*")).toList();
     assertFalse(progress.isEmpty(), "no progress line in compare's log:\n" + text);
     assertTrue(text.contains("| measure"), text);
+    assertTrue(text.contains("; allocator: glibc's as it comes (--default-allocator)"), text);
   }
 
   @Test
