@@ -5,7 +5,10 @@ One configuration per process (so the peak RSS is that configuration's):
     iteration_bench.py MODEL OPTIMIZER THREADS [--warmup N] [--iterations N] [--fused]
 
 MODEL: mlp (784-256-10, ReLU) or cnn (conv3x3 1->16, ReLU, maxpool 2, conv3x3 16->32, ReLU,
-maxpool 2, linear 1568->10; padding 1), the models of bench/.../compare/Model.java, on a fixed
+maxpool 2, linear 1568->10; padding 1) or resnet (ResNet-20 of He et al. 2016, 4.2: conv3x3 1->16,
+BatchNorm, 3 stages of 3 basic blocks with 16/32/64 channels, stride 2 and a zero-padded identity
+shortcut at stages 2-3, global average pooling, linear 64->10; in training mode), the models of
+bench/.../compare/Model.java, on a fixed
 random batch of 128 28x28 images. OPTIMIZER: adam (torch.optim.Adam, lr 1e-3; with --fused its
 fused=True kernel, torch 2.4 and later: bench/compare.sh passes it to torch 2.6) or adahessian (the
 authors' algorithm: adahessian_reference.AdaHessian with the authors' defaults and their
@@ -53,9 +56,54 @@ class SmallCnn(nn.Module):
         return self.out(torch.flatten(h, 1))
 
 
+class Block(nn.Module):
+    """conv3x3-BN-ReLU-conv3x3-BN plus the shortcut, then ReLU; the shortcut of a block that halves
+    the map is the input subsampled by 2, zero-padded with the new channels on both sides."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.stride = stride
+        self.pad = (cout - cin) // 2
+
+    def forward(self, x):
+        h = F.relu(self.bn1(self.conv1(x)))
+        h = self.bn2(self.conv2(h))
+        shortcut = x[:, :, ::2, ::2] if self.stride > 1 else x
+        if self.pad > 0:
+            shortcut = F.pad(shortcut, (0, 0, 0, 0, self.pad, self.pad))
+        return F.relu(h + shortcut)
+
+
+class ResNet(nn.Module):
+    def __init__(self, depth=20):
+        super().__init__()
+        n = (depth - 2) // 6
+        self.conv = nn.Conv2d(1, 16, 3, padding=1, bias=False)
+        self.bn = nn.BatchNorm2d(16)
+        blocks = []
+        cin = 16
+        for stage, width in enumerate((16, 32, 64)):
+            for b in range(n):
+                blocks.append(Block(cin, width, 2 if stage > 0 and b == 0 else 1))
+                cin = width
+        self.blocks = nn.Sequential(*blocks)
+        self.fc = nn.Linear(64, 10)
+
+    def forward(self, x):
+        h = self.blocks(F.relu(self.bn(self.conv(x))))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(h, 1), 1))
+
+
+MODELS = {"mlp": Mlp, "cnn": SmallCnn, "resnet": ResNet}
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("model", choices=["mlp", "cnn"])
+    parser.add_argument("model", choices=sorted(MODELS))
     parser.add_argument("optimizer", choices=["adam", "adahessian"])
     parser.add_argument("threads", type=int)
     parser.add_argument("--warmup", type=int, default=5)
@@ -66,7 +114,7 @@ def main():
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    model = Mlp() if args.model == "mlp" else SmallCnn()
+    model = MODELS[args.model]()
     x = torch.randn(args.batch, 1, 28, 28)
     y = torch.randint(0, 10, (args.batch,))
 

@@ -112,7 +112,7 @@ final class Claims {
       double[] lrFactors,
       int[] batchSizes,
       double[] labelNoise,
-      Model deepModel,
+      List<Model> deepModels,
       int timingRounds,
       int timingSteps,
       double earlyFraction) {
@@ -189,7 +189,10 @@ final class Claims {
                   + Arrays.toString(Arrays.stream(labelNoise).mapToObj(Format::number).toArray()),
               "\"label_noise_rule\": \"exactly round(fraction * n) training labels, drawn from the seed, replaced by "
                   + "one of the other 9 classes; validation labels clean\"",
-              "\"deep_model\": \"" + deepModel.description() + "\"",
+              "\"deep_models\": ["
+                  + String.join(
+                      ", ", deepModels.stream().map(m -> "\"" + m.description() + "\"").toList())
+                  + "]",
               "\"timing\": \"per seed, every arm in turns in one process on the same batches: one untimed turn, then "
                   + timingRounds
                   + " rounds of "
@@ -220,7 +223,9 @@ final class Claims {
     final Map<OptimizerKind, List<List<TrainingRun.Result>>> batch =
         new EnumMap<>(OptimizerKind.class);
 
-    final Map<OptimizerKind, List<TrainingRun.Result>> deep = new EnumMap<>(OptimizerKind.class);
+    /** Per optimizer, per network of the depth claim, per seed. */
+    final Map<OptimizerKind, List<List<TrainingRun.Result>>> deep =
+        new EnumMap<>(OptimizerKind.class);
 
     /** Per optimizer, per noise level, per seed. */
     final Map<OptimizerKind, List<List<TrainingRun.Result>>> noise =
@@ -238,7 +243,7 @@ final class Claims {
       }
       for (OptimizerKind kind : OptimizerKind.values()) {
         memory.put(kind, new ArrayList<>());
-        deep.put(kind, new ArrayList<>());
+        deep.put(kind, lists(plan.deepModels().size()));
         lr.put(kind, lists(plan.lrFactors().length));
         batch.put(kind, lists(plan.batchSizes().length));
         noise.put(kind, lists(plan.labelNoise().length));
@@ -275,31 +280,10 @@ final class Claims {
       java.util.function.Consumer<String> log)
       throws IOException {
     long began = System.nanoTime();
-    Protocol p = plan.protocol();
     Results results = new Results(plan, analysis.available());
     Files.writeString(runsFile, "", StandardCharsets.UTF_8);
-    ClaimsCalibration cal = ClaimsCalibration.measure(plan, data);
     List<Task> tasks = new ArrayList<>();
-    for (int i = 0; i < plan.seeds(); i++) {
-      addSeed(tasks, plan, data, probeArgs, runsFile, analysis, results, cal, i);
-    }
-    double total = tasks.stream().mapToDouble(Task::estimateMs).sum();
-    log.accept(
-        String.format(
-            Locale.ROOT,
-            "calibration (ms per step, batch %d): %s; deep net Adam %.1f, AdaHessian %.1f; "
-                + "validation pass %.0f ms. %d tasks, about %.0f s of work at that speed.",
-            p.batch(),
-            String.join(
-                ", ",
-                Arrays.stream(Arm.values())
-                    .map(a -> String.format(Locale.ROOT, "%s %.1f", a.label, cal.ms(a)))
-                    .toList()),
-            cal.deepMs(ADAM),
-            cal.deepMs(ADAHESSIAN),
-            cal.evalMs(),
-            tasks.size(),
-            total / 1000));
+    double total = layOut(plan, data, probeArgs, runsFile, analysis, results, tasks, log);
     try (ProgressDisplay bar =
         ProgressDisplay.of(
             "full run",
@@ -341,6 +325,65 @@ final class Claims {
     }
     results.wallSeconds = (System.nanoTime() - began) / 1e9;
     return results;
+  }
+
+  /**
+   * The full run's time without running it: calibrates on {@code data} (a few timed steps of every
+   * arm and network), lays out the tasks and logs the calibration and the estimated seconds of work
+   * at that speed, as {@link #run} does first.
+   *
+   * @return the estimated seconds
+   */
+  static double estimate(
+      Plan plan, DataSet data, HessianAnalysis analysis, java.util.function.Consumer<String> log) {
+    Results results = new Results(plan, analysis.available());
+    return layOut(plan, data, seed -> List.of(), null, analysis, results, new ArrayList<>(), log)
+        / 1000;
+  }
+
+  /** Calibrates, adds every task to {@code tasks}, logs the estimate; returns its milliseconds. */
+  private static double layOut(
+      Plan plan,
+      DataSet data,
+      LongFunction<List<String>> probeArgs,
+      Path runsFile,
+      HessianAnalysis analysis,
+      Results results,
+      List<Task> tasks,
+      java.util.function.Consumer<String> log) {
+    Protocol p = plan.protocol();
+    ClaimsCalibration cal = ClaimsCalibration.measure(plan, data);
+    for (int i = 0; i < plan.seeds(); i++) {
+      addSeed(tasks, plan, data, probeArgs, runsFile, analysis, results, cal, i);
+    }
+    double total = tasks.stream().mapToDouble(Task::estimateMs).sum();
+    log.accept(
+        String.format(
+            Locale.ROOT,
+            "calibration (ms per step, batch %d): %s; depth claim's nets (Adam/AdaHessian) %s; "
+                + "validation pass %.0f ms. %d tasks, about %.0f s of work at that speed.",
+            p.batch(),
+            String.join(
+                ", ",
+                Arrays.stream(Arm.values())
+                    .map(a -> String.format(Locale.ROOT, "%s %.1f", a.label, cal.ms(a)))
+                    .toList()),
+            String.join(
+                ", ",
+                plan.deepModels().stream()
+                    .map(
+                        m ->
+                            String.format(
+                                Locale.ROOT,
+                                "%s %.1f/%.1f",
+                                m.name(),
+                                cal.deepMs(m, ADAM),
+                                cal.deepMs(m, ADAHESSIAN)))
+                    .toList()),
+            cal.evalMs(),
+            tasks.size(),
+            total / 1000));
+    return total;
   }
 
   /** The bar's message, cut so that the bar keeps its width. */
@@ -491,21 +534,25 @@ final class Claims {
             runsFile,
             r -> results.batch.get(kind).get(index).add(r));
       }
-      // Row 8: the deeper plain network.
+      // Row 8: the networks of the depth claim.
       TrainingRun.Spec defaultSpec = arm.spec(p.defaultLr(kind), p.batch());
-      addGridRun(
-          tasks,
-          at + ", " + plan.deepModel().name().toLowerCase(Locale.ROOT) + " net",
-          defaultSpec,
-          grid.withModel(plan.deepModel()),
-          data,
-          cal.deepMs(kind),
-          cal,
-          seed,
-          "deep",
-          0,
-          runsFile,
-          r -> results.deep.get(kind).add(r));
+      for (int d = 0; d < plan.deepModels().size(); d++) {
+        int index = d;
+        Model deep = plan.deepModels().get(d);
+        addGridRun(
+            tasks,
+            at + ", " + deep.name().toLowerCase(Locale.ROOT) + " net",
+            defaultSpec,
+            grid.withModel(deep),
+            data,
+            cal.deepMs(deep, kind),
+            cal,
+            seed,
+            "deep",
+            0,
+            runsFile,
+            r -> results.deep.get(kind).get(index).add(r));
+      }
       // Row 9: label noise.
       for (int n = 0; n < plan.labelNoise().length; n++) {
         int index = n;
@@ -556,7 +603,8 @@ final class Claims {
       Path runsFile,
       java.util.function.Consumer<TrainingRun.Result> sink) {
     int steps = TrainingRun.totalSteps(spec, settings, data.train().size());
-    double evalMs = settings.model() == cal.model() ? cal.evalMs() : cal.deepEvalMs();
+    double evalMs =
+        settings.model().equals(cal.model()) ? cal.evalMs() : cal.deepEvalMs(settings.model());
     tasks.add(
         new Task(
             at + ": " + spec.label(),

@@ -6,6 +6,7 @@ import static io.github.adahessian4j.bench.compare.OptimizerKind.ADAM;
 import io.github.adahessian4j.bench.compare.Claims.Arm;
 import io.github.adahessian4j.bench.compare.Claims.Plan;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -13,17 +14,22 @@ import java.util.Map;
 record ClaimsCalibration(
     Model model,
     Map<Arm, Double> msPerStep,
-    Map<OptimizerKind, Double> deepMsPerStep,
+    Map<Model, Map<OptimizerKind, Double>> deepMsPerStep,
     double evalMs,
-    double deepEvalMs,
+    Map<Model, Double> deepEvalMs,
     double trainEvalMs,
     double probeMs) {
   double ms(Arm arm) {
     return msPerStep.get(arm);
   }
 
-  double deepMs(OptimizerKind kind) {
-    return deepMsPerStep.get(kind);
+  /** Milliseconds per step of {@code kind} on a network of the depth claim. */
+  double deepMs(Model deep, OptimizerKind kind) {
+    return deepMsPerStep.get(deep).get(kind);
+  }
+
+  double deepEvalMs(Model deep) {
+    return deepEvalMs.get(deep);
   }
 
   static ClaimsCalibration measure(Plan plan, DataSet data) {
@@ -42,27 +48,31 @@ record ClaimsCalibration(
     for (int k = 0; k < arms.size(); k++) {
       perArm.put(arms.get(k), ms[k]);
     }
-    TrainingRun.Settings deep = settings.withModel(plan.deepModel());
-    double[] deepMs =
-        TrainingRun.interleavedMsPerStep(
-            List.of(
-                new TrainingRun.Spec(ADAM, p.adamLr(), p.batch()),
-                new TrainingRun.Spec(ADAHESSIAN, p.adaHessianLr(), p.batch())),
-            deep,
-            data,
-            2,
-            8,
-            null);
-    Map<OptimizerKind, Double> perKind = new EnumMap<>(OptimizerKind.class);
-    perKind.put(ADAM, deepMs[0]);
-    perKind.put(ADAHESSIAN, deepMs[1]);
+    Map<Model, Map<OptimizerKind, Double>> perDeep = new HashMap<>();
+    Map<Model, Double> deepEvalMs = new HashMap<>();
+    for (Model model : plan.deepModels()) {
+      double[] deepMs =
+          TrainingRun.interleavedMsPerStep(
+              List.of(
+                  new TrainingRun.Spec(ADAM, p.adamLr(), p.batch()),
+                  new TrainingRun.Spec(ADAHESSIAN, p.adaHessianLr(), p.batch())),
+              settings.withModel(model),
+              data,
+              2,
+              8,
+              null);
+      Map<OptimizerKind, Double> perKind = new EnumMap<>(OptimizerKind.class);
+      perKind.put(ADAM, deepMs[0]);
+      perKind.put(ADAHESSIAN, deepMs[1]);
+      perDeep.put(model, perKind);
+      deepEvalMs.put(model, evalMs(model, data));
+    }
     double evalMs = evalMs(p.model(), data);
-    double deepEvalMs = evalMs(plan.deepModel(), data);
     double trainEvalMs = evalMs * data.train().size() / Math.max(1, data.val().size());
     // A memory probe starts a JVM, loads the data and trains 20 steps.
     double probeMs = 4000 + 2 * trainEvalMs + MemoryProbe.STEPS * perArm.get(Arm.ADAHESSIAN_ARM);
     return new ClaimsCalibration(
-        p.model(), perArm, perKind, evalMs, deepEvalMs, trainEvalMs, probeMs);
+        p.model(), perArm, perDeep, evalMs, deepEvalMs, trainEvalMs, probeMs);
   }
 
   private static double evalMs(Model model, DataSet data) {

@@ -245,18 +245,21 @@ final class ClaimsPlots {
 
   private static CategoryChart depth(Claims.Results r, String what) {
     Protocol p = r.plan.protocol();
-    List<String> labels =
-        List.of(
-            "default " + p.model().name(),
-            r.plan.deepModel() == Model.DEEP ? "plain MLP, 10 layers" : r.plan.deepModel().name());
+    List<String> labels = new ArrayList<>();
+    labels.add("default " + p.model().name());
+    for (Model deep : r.plan.deepModels()) {
+      labels.add(deep.equals(Model.DEEP) ? "plain MLP, 10 layers" : deep.name());
+    }
     return bars(
         "Depth, " + p.dataLabel(),
         "network",
         labels,
         kind -> {
           List<TrainingRun.Result> main = r.main.get(Claims.Arm.of(kind));
-          return List.of(
-              main.subList(0, Math.min(main.size(), r.plan.variantSeeds())), r.deep.get(kind));
+          List<List<TrainingRun.Result>> points = new ArrayList<>();
+          points.add(main.subList(0, Math.min(main.size(), r.plan.variantSeeds())));
+          points.addAll(r.deep.get(kind));
+          return points;
         });
   }
 

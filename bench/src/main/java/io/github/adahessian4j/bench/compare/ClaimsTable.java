@@ -264,38 +264,45 @@ final class ClaimsTable {
             "larger spread",
             ""));
     String depthClaim = "\"how well it handles architecture depth\", \"stay more balanced\"";
-    String deepName =
-        plan.deepModel() == Model.DEEP
-            ? "deep plain MLP (10 linear layers)"
-            : plan.deepModel().name();
-    rows.add(
-        row(
-            "8a",
-            depthClaim,
-            deepName + ": final val accuracy",
-            Unit.ACCURACY,
-            values(r.deep.get(ADAM), TrainingRun.Result::valAccuracy),
-            values(r.deep.get(ADAHESSIAN), TrainingRun.Result::valAccuracy),
-            Expect.HIGHER,
-            "lower",
-            "higher",
-            ""));
-    rows.add(
-        countRow(
-            "8b",
-            depthClaim,
-            deepName + ": runs that failed to train (diverged or at chance)",
-            values(r.deep.get(ADAM), ClaimsTable::failed),
-            values(r.deep.get(ADAHESSIAN), ClaimsTable::failed),
-            1));
-    rows.add(
-        countRow(
-            "8c",
-            depthClaim,
-            "default " + p.model().name() + ": runs that failed to train",
-            values(adam, ClaimsTable::failed),
-            values(ah, ClaimsTable::failed),
-            1));
+    // Rows 8a/8b: the first network of the depth claim; 8d/8e, 8f/8g, ...: the others.
+    for (int d = 0; d < plan.deepModels().size(); d++) {
+      Model deep = plan.deepModels().get(d);
+      String deepName = deep.equals(Model.DEEP) ? "deep plain MLP (10 linear layers)" : deep.name();
+      char first = d == 0 ? 'a' : (char) ('d' + 2 * (d - 1));
+      List<TrainingRun.Result> adamDeep = r.deep.get(ADAM).get(d);
+      List<TrainingRun.Result> ahDeep = r.deep.get(ADAHESSIAN).get(d);
+      List<Row> pair =
+          List.of(
+              row(
+                  "8" + first,
+                  depthClaim,
+                  deepName + ": final val accuracy",
+                  Unit.ACCURACY,
+                  values(adamDeep, TrainingRun.Result::valAccuracy),
+                  values(ahDeep, TrainingRun.Result::valAccuracy),
+                  Expect.HIGHER,
+                  "lower",
+                  "higher",
+                  ""),
+              countRow(
+                  "8" + (char) (first + 1),
+                  depthClaim,
+                  deepName + ": runs that failed to train (diverged or at chance)",
+                  values(adamDeep, ClaimsTable::failed),
+                  values(ahDeep, ClaimsTable::failed),
+                  1));
+      rows.addAll(pair);
+      if (d == 0) {
+        rows.add(
+            countRow(
+                "8c",
+                depthClaim,
+                "default " + p.model().name() + ": runs that failed to train",
+                values(adam, ClaimsTable::failed),
+                values(ah, ClaimsTable::failed),
+                1));
+      }
+    }
     for (int n = 0; n < plan.labelNoise().length; n++) {
       String level = Format.number(100 * plan.labelNoise()[n]) + "%";
       rows.add(

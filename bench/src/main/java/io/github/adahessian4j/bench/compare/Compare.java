@@ -50,9 +50,24 @@ public final class Compare implements Callable<Integer> {
 
   @Option(
       names = "--model",
-      paramLabel = "mlp|cnn|deep",
+      paramLabel = "MODEL",
       defaultValue = "cnn",
-      description = "mlp, cnn or deep (10 plain linear layers) (default: ${DEFAULT-VALUE}).")
+      description =
+          "mlp, cnn, deep (10 plain linear layers), resnet (a CIFAR-style ResNet of --depth layers; "
+              + "resnetN: depth N) or torchscript:FILE (your TorchScript classifier: images "
+              + "[n, 1, 28, 28] float32 -> logits [n, 10], or a tuple whose first element they are; "
+              + "see docs/torchscript.md) (default: ${DEFAULT-VALUE}).")
+  String modelName;
+
+  @Option(
+      names = "--depth",
+      paramLabel = "N",
+      defaultValue = "20",
+      description =
+          "Depth of --model resnet, 6n+2: 8, 14, 20, 32, ... (default: ${DEFAULT-VALUE}).")
+  int depth;
+
+  /** What --model and --depth select; set by {@link #call()}. */
   Model model;
 
   @Option(
@@ -197,6 +212,13 @@ public final class Compare implements Callable<Integer> {
   boolean full;
 
   @Option(
+      names = "--estimate",
+      description =
+          "Full run: calibrate (a few timed steps of every optimizer and network), print the plan's "
+              + "estimated time and exit without training or writing anything.")
+  boolean estimate;
+
+  @Option(
       names = "--seeds",
       paramLabel = "N",
       defaultValue = "10",
@@ -240,12 +262,13 @@ public final class Compare implements Callable<Integer> {
 
   @Option(
       names = "--deep-model",
+      split = ",",
       paramLabel = "MODEL",
-      defaultValue = "deep",
       description =
-          "Full run: the deeper plain network of the depth claim (default: ${DEFAULT-VALUE}: "
-              + "10 linear layers, no normalisation, no residuals).")
-  Model deepModel;
+          "Full run: the networks of the depth claim (row 8), --model values (default: deep, "
+              + "10 linear layers, no normalisation, no residuals; with --model resnet: "
+              + "deep,resnet8,resnet20,resnet32).")
+  String[] deepModels;
 
   @Option(
       names = "--timing-rounds",
@@ -287,6 +310,7 @@ public final class Compare implements Callable<Integer> {
     if (batchSizes == null) {
       batchSizes = (full ? FULL_BATCH_SIZES : QUICK_BATCH_SIZES).clone();
     }
+    model = model(modelName);
     validate();
     long began = System.nanoTime();
     PrintWriter out = spec.commandLine().getOut();
@@ -325,6 +349,9 @@ public final class Compare implements Callable<Integer> {
         out.println(MemoryProbe.PREFIX + rss[0] + " " + rss[1]);
         out.flush();
         return 0;
+      }
+      if (full && estimate) {
+        return CompareFullRun.estimate(plan(protocol), data, out, threadLine, curvatureImages);
       }
       Path dir = outputDir();
       Files.createDirectories(dir);
@@ -371,11 +398,33 @@ public final class Compare implements Callable<Integer> {
             lrFactors,
             batchSizes,
             noise,
-            deepModel,
+            deepModels(),
             timingRounds,
             timingSteps,
             0.1);
     return plan;
+  }
+
+  /**
+   * The model a --model value names, at --depth for resnet; a value Model does not know, or a
+   * TorchScript file that does not follow the convention, is a parameter error naming it.
+   */
+  private Model model(String value) {
+    try {
+      return Model.of(value, depth);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "--model " + value + ": " + e.getMessage());
+    }
+  }
+
+  /** The depth claim's networks: --deep-model, else the plain deep MLP (and ResNet depths). */
+  private List<Model> deepModels() {
+    if (deepModels != null) {
+      return Arrays.stream(deepModels).map(this::model).toList();
+    }
+    return model.name().startsWith("ResNet")
+        ? List.of(Model.DEEP, Model.resnet(8), Model.resnet(20), Model.resnet(32))
+        : List.of(Model.DEEP);
   }
 
   /** The command line as given, for the full run's footer. */
@@ -440,8 +489,6 @@ public final class Compare implements Callable<Integer> {
     List<String> args =
         new ArrayList<>(
             List.of(
-                "--model",
-                model.name(),
                 "--dataset",
                 dataset,
                 "--train-size",
@@ -458,6 +505,7 @@ public final class Compare implements Callable<Integer> {
                 Long.toString(seed),
                 "--threads",
                 Integer.toString(threads)));
+    args.addAll(model.options());
     if (data != null) {
       args.addAll(List.of("--data", data.toAbsolutePath().toString()));
     }

@@ -64,8 +64,7 @@ final class CompareFullRun {
         Format.percent(protocol.target()));
     out.println(threadLine);
     out.flush();
-    HessianAnalysis curvature =
-        curvatureImages == 0 ? HessianAnalysis.OFF : HessianAnalysis.library(curvatureImages);
+    HessianAnalysis curvature = curvature(curvatureImages);
     Claims.Results results =
         Claims.run(
             plan,
@@ -100,6 +99,34 @@ final class CompareFullRun {
     out.printf(Locale.ROOT, "Total time %.0f s%n", (System.nanoTime() - began) / 1e9);
     out.flush();
     return 0;
+  }
+
+  /**
+   * {@code compare --full --estimate}: calibrates, prints the plan's estimated time and exits;
+   * nothing is trained or written.
+   *
+   * @return the exit status, 0
+   */
+  static int estimate(
+      Claims.Plan plan, DataSet data, PrintWriter out, String threadLine, int curvatureImages) {
+    out.println(threadLine);
+    out.println(
+        "Calibrating the full run's plan (a few timed steps of every optimizer and net)...");
+    out.flush();
+    double seconds = Claims.estimate(plan, data, curvature(curvatureImages), out::println);
+    out.printf(
+        Locale.ROOT,
+        "Estimated time of this plan: %.0f s (%.1f h) at the calibrated speed, on %d libtorch "
+            + "thread(s); nothing was trained. Run it without --estimate.%n",
+        seconds,
+        seconds / 3600,
+        plan.protocol().threads());
+    out.flush();
+    return 0;
+  }
+
+  private static HessianAnalysis curvature(int images) {
+    return images == 0 ? HessianAnalysis.OFF : HessianAnalysis.library(images);
   }
 
   private static String footer(
@@ -143,7 +170,7 @@ final class CompareFullRun {
         String.join("/", Arrays.stream(plan.lrFactors()).mapToObj(Format::number).toList()),
         Arrays.toString(plan.batchSizes()),
         Arrays.toString(plan.labelNoise()),
-        plan.deepModel().description(),
+        String.join("; ", plan.deepModels().stream().map(Model::description).toList()),
         plan.timingRounds(),
         plan.timingSteps(),
         MemoryProbe.STEPS,

@@ -57,9 +57,10 @@ public final class HessianCommand implements Callable<Integer> {
 
   @Option(
       names = "--model",
-      paramLabel = "mlp|cnn",
+      paramLabel = "MODEL",
       defaultValue = "cnn",
-      description = "mlp or cnn (default: ${DEFAULT-VALUE}).")
+      converter = Model.Converter.class,
+      description = "mlp, cnn, deep, resnetN (depth N) (default: ${DEFAULT-VALUE}).")
   Model model;
 
   @Option(

@@ -22,13 +22,13 @@ import org.bytedeco.pytorch.global.torch;
  *
  * <pre>IterationBenchmark MODEL OPTIMIZER THREADS [WARMUP ITERATIONS]</pre>
  *
- * MODEL: mlp or cnn ({@link Model}); OPTIMIZER: adam (this library's fused Adam, lr 1e-3),
- * adahessian (this library's AdaHessian, the authors' defaults), its cheaper variants adahessian-h2
- * and adahessian-h4 (the Hessian from the first half or quarter of the batch, the gradient from all
- * of it), adahessian-e2 ({@code updateEach(2)}) and adahessian-h4e2 (both), or opbyop (the same
- * AdaHessian written with bytedeco tensor ops, what a Java user could write without this library).
- * Prints one JSON line: median and quartiles of the iteration times in ms, the peak RSS in MiB, and
- * the allocator setting (the GLIBC_TUNABLES the process ran with).
+ * MODEL: mlp, cnn or resnet (ResNet-20) ({@link Model#of}); OPTIMIZER: adam (this library's fused
+ * Adam, lr 1e-3), adahessian (this library's AdaHessian, the authors' defaults), its cheaper
+ * variants adahessian-h2 and adahessian-h4 (the Hessian from the first half or quarter of the
+ * batch, the gradient from all of it), adahessian-e2 ({@code updateEach(2)}) and adahessian-h4e2
+ * (both), or opbyop (the same AdaHessian written with bytedeco tensor ops, what a Java user could
+ * write without this library). Prints one JSON line: median and quartiles of the iteration times in
+ * ms, the peak RSS in MiB, and the allocator setting (the GLIBC_TUNABLES the process ran with).
  */
 public final class IterationBenchmark {
   private static final int BATCH = 128;
@@ -46,7 +46,7 @@ public final class IterationBenchmark {
     }
     torch.set_num_threads(threads);
     torch.manual_seed(0);
-    Model.Net net = Model.valueOf(model.toUpperCase(Locale.ROOT)).create();
+    Model.Net net = Model.of(model, Model.DEFAULT_DEPTH).create();
     Tensor x = torch.randn(BATCH, 1, 28, 28);
     Tensor y = torch.randint(10, new long[] {BATCH});
     List<Tensor> params = Arrays.asList(net.parameters().get());

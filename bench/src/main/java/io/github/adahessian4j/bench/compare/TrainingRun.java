@@ -497,10 +497,15 @@ final class TrainingRun {
     return median;
   }
 
-  /** Mean cross-entropy loss and accuracy of {@code net} on {@code split}, without gradients. */
+  /**
+   * Mean cross-entropy loss and accuracy of {@code net} on {@code split}, without gradients, in
+   * evaluation mode (BatchNorm uses its running statistics and leaves them alone); the net is back
+   * in training mode afterwards.
+   */
   static double[] evaluate(Model.Net net, DataSet.Split split) {
     double lossSum = 0;
     long correct = 0;
+    net.mode(false);
     try (PointerScope scope = new PointerScope();
         NoGradGuard noGrad = new NoGradGuard()) {
       for (int start = 0; start < split.size(); start += EVAL_CHUNK) {
@@ -510,6 +515,8 @@ final class TrainingRun {
         lossSum += torch.cross_entropy_loss(logits, y).item_double() * size;
         correct += torch.argmax(logits, new LongOptional(1), false).eq(y).sum().item_long();
       }
+    } finally {
+      net.mode(true);
     }
     return new double[] {lossSum / split.size(), (double) correct / split.size()};
   }
