@@ -186,7 +186,8 @@ def adam(lr, wd=0.0, amsgrad=False, betas=(0.9, 0.999), eps=1e-8):
     return {"lr": lr, "beta1": betas[0], "beta2": betas[1], "eps": eps, "weightDecay": wd, "amsgrad": amsgrad}
 
 
-# (name, model, optimizer, optimizer-wide options, [(param names, group options)], description)
+# (name, model, optimizer, optimizer-wide options, [(param names, group options)], description).
+# A case's data seed is its index here: append new cases, so that the others keep their data.
 CASES = [
     ("quadratic", "quadratic", "adahessian", {"blockAveraging": "official", "updateEach": 1, "nSamples": 1},
      [(["x"], ah(0.1)), (["u"], ah(0.1, eps=1.0))],
@@ -221,10 +222,6 @@ CASES = [
      [(["w1", "b1", "w2", "b2", "unused"], ah(0.05, wd=0.01))],
      "MLP with gradient clipping (2-norm 0.9: about half the steps clip): torch.nn.utils.clip_grad_norm_ of the "
      "gradients, then the step"),
-    ("mlp_each4_warmup5", "mlp", "adahessian",
-     {"blockAveraging": "official", "updateEach": 4, "nSamples": 1, "hessianWarmup": 5},
-     [(["w1", "b1", "w2", "b2", "unused"], ah(0.05, wd=0.01))],
-     "MLP, updateEach 4 with a Hessian warm-up of 5 steps: refreshes at steps 1-5, 9, 13, 17"),
     ("cnn_clip_inf_each2", "cnn", "adahessian", {"blockAveraging": "official", "updateEach": 2, "nSamples": 1,
                                                  "clipMaxNorm": 0.4, "clipNormType": "inf"},
      [(["k", "kb", "w", "b"], ah(0.05))],
@@ -248,6 +245,10 @@ CASES = [
      "the authors' transformer recipe (fairseq optimizer, --block-length 32): 2-D weights in runs of "
      "32 elements (one crossing rows), 1-D and rank 0 not averaged; lr 0.047, betas (0.9, 0.98), "
      "eps 1e-4, weight decay 1e-4"),
+    ("mlp_each4_warmup5", "mlp", "adahessian",
+     {"blockAveraging": "official", "updateEach": 4, "nSamples": 1, "hessianWarmup": 5},
+     [(["w1", "b1", "w2", "b2", "unused"], ah(0.05, wd=0.01))],
+     "MLP, updateEach 4 with a Hessian warm-up of 5 steps: refreshes at steps 1-5, 9, 13, 17"),
 ]
 
 
