@@ -81,13 +81,13 @@ class PythonParityTest {
           "layernorm_instruction",
           "groups",
           "mlp_clip",
-          "mlp_each4_warmup5",
           "cnn_clip_inf_each2",
           "adam_clip",
           "adamw_clip_inf",
           "adam_amsgrad",
           "adamw",
-          "fairseq_transformer");
+          "fairseq_transformer",
+          "mlp_each4_warmup5");
 
   /** The models torch.optim steps (the others are AdaHessian's), in fused=True too on torch 2.6. */
   private static final List<String> ADAM_MODELS =
