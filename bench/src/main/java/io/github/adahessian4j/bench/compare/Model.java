@@ -9,8 +9,9 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * The classifiers of the comparison (and of the benchmarks), for 28x28 single-channel images: the
- * MLP and the CNN, and the deeper plain network of the full run's depth claim.
+ * The models of the comparison (and of the benchmarks): for 28x28 single-channel images the MLP and
+ * the CNN, and the deeper plain network of the full run's depth claim; for text the {@link
+ * TransformerLm} language model at 2, 4 and 8 blocks ({@link #transformer(int)}).
  */
 public enum Model {
   MLP("MLP 784-256-10 (ReLU)") {
@@ -35,7 +36,30 @@ public enum Model {
     Net create() {
       return new DeepMlp(DEEP_LAYERS, DEEP_WIDTH);
     }
+  },
+  TRANSFORMER(TransformerLm.describe(2)) {
+    @Override
+    Net create() {
+      return new TransformerLm(2);
+    }
+  },
+  TRANSFORMER_4(TransformerLm.describe(4)) {
+    @Override
+    Net create() {
+      return new TransformerLm(4);
+    }
+  },
+  TRANSFORMER_8(TransformerLm.describe(8)) {
+    @Override
+    Net create() {
+      return new TransformerLm(8);
+    }
   };
+
+  /**
+   * The block counts of {@link #TRANSFORMER}, {@link #TRANSFORMER_4} and {@link #TRANSFORMER_8}.
+   */
+  static final int[] TRANSFORMER_BLOCKS = {2, 4, 8};
 
   /** Linear layers of {@link #DEEP}. */
   static final int DEEP_LAYERS = 10;
@@ -56,9 +80,34 @@ public enum Model {
     return description;
   }
 
-  /** A module with a forward pass from images {@code [n, 1, 28, 28]} to logits {@code [n, 10]}. */
+  /** Whether the model is the language model, trained on text rather than images. */
+  boolean languageModel() {
+    return this == TRANSFORMER || this == TRANSFORMER_4 || this == TRANSFORMER_8;
+  }
+
+  /**
+   * The language model with {@code blocks} blocks: --model transformer --blocks N.
+   *
+   * @throws IllegalArgumentException unless {@code blocks} is 2, 4 or 8
+   */
+  static Model transformer(int blocks) {
+    return switch (blocks) {
+      case 2 -> TRANSFORMER;
+      case 4 -> TRANSFORMER_4;
+      case 8 -> TRANSFORMER_8;
+      default ->
+          throw new IllegalArgumentException(
+              "Invalid number of transformer blocks: " + blocks + " (2, 4 or 8)");
+    };
+  }
+
+  /**
+   * A module with a forward pass to logits with the classes in dimension 1, as {@code
+   * cross_entropy_loss} takes them: from images {@code [n, 1, 28, 28]} to {@code [n, 10]}, or (the
+   * language model) from tokens {@code [n, length]} to {@code [n, vocab, length]}.
+   */
   abstract static class Net extends Module {
-    abstract Tensor forward(Tensor images);
+    abstract Tensor forward(Tensor input);
   }
 
   private static final class Mlp extends Net {

@@ -2,6 +2,7 @@ package io.github.adahessian4j.bench.compare;
 
 import io.github.adahessian4j.AdaHessian;
 import io.github.adahessian4j.Optimizer;
+import io.github.adahessian4j.schedule.LrScheduler;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -274,6 +275,8 @@ final class TrainingRun {
             spec.optimizer().create(net, spec.lr(), settings.seed(), spec.updateEach());
         ProgressDisplay display = progress == null ? display(spec.label(), totalSteps) : null) {
       Progress report = progress != null ? progress : displayProgress(display);
+      LrScheduler warmUp =
+          net instanceof TransformerLm ? TransformerRecipe.warmUp(trainer, totalSteps) : null;
       training:
       for (int epoch = 0; epoch < settings.epochs(); epoch++) {
         try (Tensor order = AbstractTensor.create(permutation(train.size(), shuffler))) {
@@ -288,6 +291,9 @@ final class TrainingRun {
                     start,
                     Math.min(spec.batch(), train.size() - start),
                     spec.hessianDivisor());
+            if (warmUp != null) {
+              warmUp.step();
+            }
             trainNanos += System.nanoTime() - began;
             step++;
             report.stepped();
@@ -340,6 +346,7 @@ final class TrainingRun {
           nonFinite || !(val[0] <= initial[0])
               ? "diverged"
               : val[1] < 1.5 / DataSet.CLASSES ? "at chance" : null;
+      net.eval(); // the curvature of one function: no dropout masks drawn per product
       HessianAnalysis.Curvature curvature =
           analysis != null && !nonFinite ? analysis.analyse(net, train, settings.seed()) : null;
       return new Result(
@@ -478,10 +485,15 @@ final class TrainingRun {
     return median;
   }
 
-  /** Mean cross-entropy loss and accuracy of {@code net} on {@code split}, without gradients. */
+  /**
+   * Mean cross-entropy loss and accuracy of {@code net} on {@code split}, in eval mode (no dropout)
+   * and without gradients; for the language model, per predicted token.
+   */
   static double[] evaluate(Model.Net net, DataSet.Split split) {
     double lossSum = 0;
     long correct = 0;
+    boolean training = net.is_training();
+    net.eval();
     try (PointerScope scope = new PointerScope();
         NoGradGuard noGrad = new NoGradGuard()) {
       for (int start = 0; start < split.size(); start += EVAL_CHUNK) {
@@ -491,8 +503,11 @@ final class TrainingRun {
         lossSum += torch.cross_entropy_loss(logits, y).item_double() * size;
         correct += torch.argmax(logits, new LongOptional(1), false).eq(y).sum().item_long();
       }
+    } finally {
+      net.train(training);
     }
-    return new double[] {lossSum / split.size(), (double) correct / split.size()};
+    double targetsPerSample = (double) split.labels().numel() / split.size();
+    return new double[] {lossSum / split.size(), correct / targetsPerSample / split.size()};
   }
 
   private static long[] permutation(int n, Random random) {
