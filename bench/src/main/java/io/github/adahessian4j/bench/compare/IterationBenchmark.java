@@ -29,9 +29,10 @@ import org.bytedeco.pytorch.global.torch;
  * library's AdaHessian, the authors' defaults), its cheaper variants adahessian-h2 and
  * adahessian-h4 (the Hessian from the first half or quarter of the batch, the gradient from all of
  * it), adahessian-e2 ({@code updateEach(2)}) and adahessian-h4e2 (both), or opbyop (the same
- * AdaHessian written with bytedeco tensor ops, what a Java user could write without this library).
- * Prints one JSON line: median and quartiles of the iteration times in ms, the peak RSS in MiB, and
- * the allocator setting (the GLIBC_TUNABLES the process ran with).
+ * AdaHessian written with bytedeco tensor ops, what a Java user could write without this library;
+ * with math attention, without which libtorch cannot differentiate the transformer twice). Prints
+ * one JSON line: median and quartiles of the iteration times in ms, the peak RSS in MiB, and the
+ * allocator setting (the GLIBC_TUNABLES the process ran with).
  */
 public final class IterationBenchmark {
   private static final int BATCH = 128;
@@ -59,8 +60,7 @@ public final class IterationBenchmark {
         switch (optimizer) {
           case "adam", "adam-math" -> {
             if (optimizer.equals("adam-math")) {
-              torch.globalContext().setSDPUseFlash(false);
-              torch.globalContext().setSDPUseMemEfficient(false);
+              mathAttention();
             }
             Adam adam = Adam.builder().lr(1e-3).build(params);
             yield () -> {
@@ -85,8 +85,11 @@ public final class IterationBenchmark {
                     () -> torch.cross_entropy_loss(net.forward(x), y),
                     () -> torch.cross_entropy_loss(net.forward(xs), ys));
           }
-          case "opbyop" ->
-              new OpByOpAdaHessian(params, () -> torch.cross_entropy_loss(net.forward(x), y))::step;
+          case "opbyop" -> {
+            mathAttention(); // the flash kernel's backward has no derivative
+            yield new OpByOpAdaHessian(params, () -> torch.cross_entropy_loss(net.forward(x), y))
+                ::step;
+          }
           default -> throw new IllegalArgumentException("unknown optimizer " + optimizer);
         };
     double[] times = new double[iterations];
@@ -114,6 +117,12 @@ public final class IterationBenchmark {
         quantile(times, 0.75),
         ResidentMemory.peak() / 1048576.0,
         allocator());
+  }
+
+  /** libtorch's flash and memory-efficient attention off for the rest of the process. */
+  private static void mathAttention() {
+    torch.globalContext().setSDPUseFlash(false);
+    torch.globalContext().setSDPUseMemEfficient(false);
   }
 
   /** "tuned" when glibc was told to keep freed memory (GLIBC_TUNABLES), else "default". */
