@@ -137,13 +137,8 @@ final class CompareQuickRun {
   private static String bitsPerCharacter(Map<OptimizerKind, TrainingRun.Result> main) {
     StringBuilder text = new StringBuilder("\nValidation bits per character (lower is better):");
     for (TrainingRun.Result r : main.values()) {
-      List<TrainingRun.Point> curve = r.curve();
       text.append(
-          String.format(
-              Locale.ROOT,
-              " %s %.3f;",
-              r.spec().optimizer().label(),
-              curve.get(curve.size() - 1).valLoss() / Math.log(2)));
+          String.format(Locale.ROOT, " %s %.3f;", r.spec().optimizer().label(), r.valBits()));
     }
     return text.append('\n').toString();
   }

@@ -155,6 +155,14 @@ final class TrainingRun {
     boolean reachedTarget() {
       return stepsToTarget >= 0;
     }
+
+    /**
+     * The last validation loss of the curve in bits per target (for the language model: bits per
+     * character); NaN without a curve.
+     */
+    double valBits() {
+      return curve.isEmpty() ? Double.NaN : curve.get(curve.size() - 1).valLoss() / Math.log(2);
+    }
   }
 
   /**
