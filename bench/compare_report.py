@@ -1,6 +1,6 @@
 """Summarises bench/compare.sh's JSON lines: per configuration and allocator setting, the median
 over rounds of each round's median iteration time (with the quartiles of the round closest to
-it), the peak RSS, and the ratios the README quotes; then AdaHessian's cheaper variants (CNN and ResNet,
+it), the peak RSS, and the ratios the README quotes; then AdaHessian's cheaper variants (CNN, ResNet and transformer,
 Java) as ratios to Java Adam's iteration. Every ratio pairs the two configurations' runs of the
 same round (minutes apart at most) and is the median over rounds of those per-round ratios,
 with their range when there are several rounds: the machine's speed drifts between rounds, for
@@ -62,7 +62,7 @@ for alloc in allocators:
           "| Java fused/op-by-op | AdaHessian/Adam Java | AdaHessian/Adam torch 1.13 "
           "| AdaHessian/Adam torch 2.6 |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for model in [m for m in ("mlp", "cnn", "resnet") if any(k[0] == alloc and k[2] == m for k in runs)]:
+    for model in [m for m in ("mlp", "cnn", "resnet", "transformer") if any(k[0] == alloc and k[2] == m for k in runs)]:
         for threads in (1, 2):
             def k(lang, opt, model=model, threads=threads):
                 return (alloc, lang, model, opt, threads)
@@ -83,7 +83,8 @@ for alloc in allocators:
                 ("adahessian-h4", "Hessian from 1/4 of the batch"),
                 ("adahessian-e2", "whole batch, updateEach(2)"),
                 ("adahessian-h4e2", "1/4 of the batch, updateEach(2)")]
-    for model, name in (("cnn", "CNN"), ("resnet", "ResNet-20")):
+    variants.append(("adam-math", "Adam, math attention (flash off)"))
+    for model, name in (("cnn", "CNN"), ("resnet", "ResNet-20"), ("transformer", "Transformer")):
         if not any((alloc, "java", model, v, t) in runs for v, _ in variants[1:] for t in (1, 2)):
             continue
         print()
@@ -94,4 +95,5 @@ for alloc in allocators:
             adam = (alloc, "java", model, "adam", threads)
             for v, label in variants:
                 key = (alloc, "java", model, v, threads)
-                print(f"| {label} | {threads} | {cell(key, True)} | {ratio(key, adam)} |")
+                if key in runs:
+                    print(f"| {label} | {threads} | {cell(key, True)} | {ratio(key, adam)} |")

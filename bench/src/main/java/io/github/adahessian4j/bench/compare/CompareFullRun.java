@@ -45,10 +45,11 @@ final class CompareFullRun {
         protocol.model().description());
     out.printf(
         Locale.ROOT,
-        "data: %s: %d training, %d validation images%n",
+        "data: %s: %d training, %d validation %s%n",
         data.source(),
         protocol.trainSize(),
-        protocol.valSize());
+        protocol.valSize(),
+        data.text() ? "windows of " + (TransformerLm.CONTEXT + 1) + " characters" : "images");
     out.printf(
         Locale.ROOT,
         "seeds %d..%d (variants, grids, deep, noise, memory: the first %d); %d epochs, batch %d; "
@@ -80,6 +81,9 @@ final class CompareFullRun {
     String report =
         ClaimsMarkdown.markdown(
             table, footer(plan, protocol, data, curvature, results.wallSeconds, args));
+    if (data.text()) {
+      report += bitsPerCharacter(results);
+    }
     out.println();
     out.print(report);
     if (data.notice() != null) {
@@ -127,6 +131,22 @@ final class CompareFullRun {
 
   private static HessianAnalysis curvature(int images) {
     return images == 0 ? HessianAnalysis.OFF : HessianAnalysis.library(images);
+  }
+
+  /** The language model's metric: each arm's final validation bits per character over seeds. */
+  private static String bitsPerCharacter(Claims.Results results) {
+    StringBuilder text =
+        new StringBuilder(
+            "\nValidation bits per character at the end of the main runs (mean ± sd over seeds; lower is "
+                + "better):");
+    results.main.forEach(
+        (arm, runs) -> {
+          Stats.Summary bits =
+              Stats.Summary.of(runs.stream().mapToDouble(TrainingRun.Result::valBits).toArray());
+          text.append(
+              String.format(Locale.ROOT, " %s %.3f ± %.3f;", arm.label, bits.mean(), bits.sd()));
+        });
+    return text.append('\n').toString();
   }
 
   private static String footer(

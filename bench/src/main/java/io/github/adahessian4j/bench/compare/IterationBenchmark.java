@@ -22,13 +22,17 @@ import org.bytedeco.pytorch.global.torch;
  *
  * <pre>IterationBenchmark MODEL OPTIMIZER THREADS [WARMUP ITERATIONS]</pre>
  *
- * MODEL: mlp, cnn or resnet (ResNet-20) ({@link Model#of}); OPTIMIZER: adam (this library's fused
- * Adam, lr 1e-3), adahessian (this library's AdaHessian, the authors' defaults), its cheaper
- * variants adahessian-h2 and adahessian-h4 (the Hessian from the first half or quarter of the
- * batch, the gradient from all of it), adahessian-e2 ({@code updateEach(2)}) and adahessian-h4e2
- * (both), or opbyop (the same AdaHessian written with bytedeco tensor ops, what a Java user could
- * write without this library). Prints one JSON line: median and quartiles of the iteration times in
- * ms, the peak RSS in MiB, and the allocator setting (the GLIBC_TUNABLES the process ran with).
+ * MODEL: mlp, cnn, resnet (ResNet-20) or transformer ({@link Model#of}; the transformer on random
+ * windows of {@link TransformerLm#CONTEXT} characters); OPTIMIZER: adam (this library's fused Adam,
+ * lr 1e-3), adam-math (the same with libtorch's flash and memory-efficient attention switched off
+ * for the whole run, as AdaHessian's closures run: the cost of math attention itself), adahessian
+ * (this library's AdaHessian, the authors' defaults), its cheaper variants adahessian-h2 and
+ * adahessian-h4 (the Hessian from the first half or quarter of the batch, the gradient from all of
+ * it), adahessian-e2 ({@code updateEach(2)}) and adahessian-h4e2 (both), or opbyop (the same
+ * AdaHessian written with bytedeco tensor ops, what a Java user could write without this library;
+ * with math attention, without which libtorch cannot differentiate the transformer twice). Prints
+ * one JSON line: median and quartiles of the iteration times in ms, the peak RSS in MiB, and the
+ * allocator setting (the GLIBC_TUNABLES the process ran with).
  */
 public final class IterationBenchmark {
   private static final int BATCH = 128;
@@ -47,12 +51,17 @@ public final class IterationBenchmark {
     torch.set_num_threads(threads);
     torch.manual_seed(0);
     Model.Net net = Model.of(model, Model.DEFAULT_DEPTH).create();
-    Tensor x = torch.randn(BATCH, 1, 28, 28);
-    Tensor y = torch.randint(10, new long[] {BATCH});
+    boolean text = net instanceof TransformerLm;
+    long[] tokens = {BATCH, TransformerLm.CONTEXT};
+    Tensor x = text ? torch.randint(TextCorpus.VOCAB, tokens) : torch.randn(BATCH, 1, 28, 28);
+    Tensor y = torch.randint(text ? TextCorpus.VOCAB : 10, text ? tokens : new long[] {BATCH});
     List<Tensor> params = Arrays.asList(net.parameters().get());
     Runnable iteration =
         switch (optimizer) {
-          case "adam" -> {
+          case "adam", "adam-math" -> {
+            if (optimizer.equals("adam-math")) {
+              mathAttention();
+            }
             Adam adam = Adam.builder().lr(1e-3).build(params);
             yield () -> {
               adam.zeroGrad();
@@ -76,8 +85,11 @@ public final class IterationBenchmark {
                     () -> torch.cross_entropy_loss(net.forward(x), y),
                     () -> torch.cross_entropy_loss(net.forward(xs), ys));
           }
-          case "opbyop" ->
-              new OpByOpAdaHessian(params, () -> torch.cross_entropy_loss(net.forward(x), y))::step;
+          case "opbyop" -> {
+            mathAttention(); // the flash kernel's backward has no derivative
+            yield new OpByOpAdaHessian(params, () -> torch.cross_entropy_loss(net.forward(x), y))
+                ::step;
+          }
           default -> throw new IllegalArgumentException("unknown optimizer " + optimizer);
         };
     double[] times = new double[iterations];
@@ -105,6 +117,12 @@ public final class IterationBenchmark {
         quantile(times, 0.75),
         ResidentMemory.peak() / 1048576.0,
         allocator());
+  }
+
+  /** libtorch's flash and memory-efficient attention off for the rest of the process. */
+  private static void mathAttention() {
+    torch.globalContext().setSDPUseFlash(false);
+    torch.globalContext().setSDPUseMemEfficient(false);
   }
 
   /** "tuned" when glibc was told to keep freed memory (GLIBC_TUNABLES), else "default". */

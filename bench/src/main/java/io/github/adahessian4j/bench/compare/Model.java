@@ -22,10 +22,11 @@ import org.bytedeco.pytorch.global.torch;
 import picocli.CommandLine;
 
 /**
- * The classifiers of the comparison (and of the benchmarks), for 28x28 single-channel images: the
- * MLP, the CNN, the deeper plain network of the full run's depth claim, the CIFAR-style ResNet of
- * any depth 6n+2, and a user's TorchScript classifier. {@link #of(String, int)} maps a {@code
- * --model} value to one.
+ * The models of the comparison (and of the benchmarks): for 28x28 single-channel images the MLP,
+ * the CNN, the deeper plain network of the full run's depth claim, the CIFAR-style ResNet of any
+ * depth 6n+2 and a user's TorchScript classifier; for text the {@link TransformerLm} language model
+ * at 2, 4 and 8 blocks ({@link #transformer(int)}). {@link #of(String, int)} maps a {@code --model}
+ * value to one.
  */
 public final class Model {
   /** Linear layers of {@link #DEEP}. */
@@ -38,7 +39,9 @@ public final class Model {
   static final int DEFAULT_DEPTH = 20;
 
   /** The --model values; {@code resnetN} (for example resnet32) names a depth too. */
-  static final String VALUES = "mlp, cnn, deep, resnet (--depth), resnetN, torchscript:FILE";
+  static final String VALUES =
+      "mlp, cnn, deep, resnet (--depth), resnetN, transformer, transformer_4, transformer_8, "
+          + "torchscript:FILE";
 
   static final Model MLP =
       new Model("MLP", "MLP 784-256-10 (ReLU)", List.of("--model", "mlp"), Mlp::new);
@@ -61,16 +64,36 @@ public final class Model {
           List.of("--model", "deep"),
           () -> new DeepMlp(DEEP_LAYERS, DEEP_WIDTH));
 
+  static final Model TRANSFORMER = transformerOf(2);
+  static final Model TRANSFORMER_4 = transformerOf(4);
+  static final Model TRANSFORMER_8 = transformerOf(8);
+
+  /**
+   * The block counts of {@link #TRANSFORMER}, {@link #TRANSFORMER_4} and {@link #TRANSFORMER_8}.
+   */
+  static final int[] TRANSFORMER_BLOCKS = {2, 4, 8};
+
   private final String name;
   private final String description;
   private final List<String> options;
   private final Supplier<Net> factory;
+  private final boolean languageModel;
 
   private Model(String name, String description, List<String> options, Supplier<Net> factory) {
+    this(name, description, options, factory, false);
+  }
+
+  private Model(
+      String name,
+      String description,
+      List<String> options,
+      Supplier<Net> factory,
+      boolean languageModel) {
     this.name = name;
     this.description = description;
     this.options = options;
     this.factory = factory;
+    this.languageModel = languageModel;
   }
 
   /**
@@ -95,6 +118,9 @@ public final class Model {
       case "cnn" -> CNN;
       case "deep" -> DEEP;
       case "resnet" -> resnet(depth);
+      case "transformer" -> TRANSFORMER;
+      case "transformer_4" -> TRANSFORMER_4;
+      case "transformer_8" -> TRANSFORMER_8;
       default ->
           throw new IllegalArgumentException(
               "unknown model '" + value + "': expected one of " + VALUES);
@@ -107,6 +133,15 @@ public final class Model {
     public Model convert(String value) {
       return of(value, DEFAULT_DEPTH);
     }
+  }
+
+  private static Model transformerOf(int blocks) {
+    return new Model(
+        blocks == 2 ? "TRANSFORMER" : "TRANSFORMER_" + blocks,
+        TransformerLm.describe(blocks),
+        List.of("--model", "transformer", "--blocks", Integer.toString(blocks)),
+        () -> new TransformerLm(blocks),
+        true);
   }
 
   /**
@@ -220,9 +255,34 @@ public final class Model {
     return name;
   }
 
-  /** A module with a forward pass from images {@code [n, 1, 28, 28]} to logits {@code [n, 10]}. */
+  /** Whether the model is the language model, trained on text rather than images. */
+  boolean languageModel() {
+    return languageModel;
+  }
+
+  /**
+   * The language model with {@code blocks} blocks: --model transformer --blocks N.
+   *
+   * @throws IllegalArgumentException unless {@code blocks} is 2, 4 or 8
+   */
+  static Model transformer(int blocks) {
+    return switch (blocks) {
+      case 2 -> TRANSFORMER;
+      case 4 -> TRANSFORMER_4;
+      case 8 -> TRANSFORMER_8;
+      default ->
+          throw new IllegalArgumentException(
+              "Invalid number of transformer blocks: " + blocks + " (2, 4 or 8)");
+    };
+  }
+
+  /**
+   * A module with a forward pass to logits with the classes in dimension 1, as {@code
+   * cross_entropy_loss} takes them: from images {@code [n, 1, 28, 28]} to {@code [n, 10]}, or (the
+   * language model) from tokens {@code [n, length]} to {@code [n, vocab, length]}.
+   */
   abstract static class Net extends Module {
-    abstract Tensor forward(Tensor images);
+    abstract Tensor forward(Tensor input);
 
     /**
      * Training mode (BatchNorm normalises with the batch's statistics and updates its running ones)

@@ -8,13 +8,16 @@ import io.github.adahessian4j.Optimizer;
 
 /**
  * The two optimizers compared, each with its usual default learning rate. Both train through the
- * same {@link Optimizer} interface: the training loop does not know which one it has.
+ * same {@link Optimizer} interface: the training loop does not know which one it has. For the
+ * {@link TransformerLm} they follow {@link TransformerRecipe}: Adam is AdamW there.
  */
 public enum OptimizerKind {
   ADAM("Adam", AdamOptions.adamDefaults().lr()) {
     @Override
     Optimizer create(Model.Net net, double lr, long seed, int updateEach, int hessianWarmup) {
-      return Adam.builder().lr(lr).build(net.parameters());
+      return net instanceof TransformerLm
+          ? TransformerRecipe.adamW(net.parameters(), lr)
+          : Adam.builder().lr(lr).build(net.parameters());
     }
   },
   /**
@@ -24,8 +27,9 @@ public enum OptimizerKind {
   ADAHESSIAN("AdaHessian", AdaHessianOptions.DEFAULTS.lr()) {
     @Override
     Optimizer create(Model.Net net, double lr, long seed, int updateEach, int hessianWarmup) {
-      return AdaHessian.builder()
-          .lr(lr)
+      return (net instanceof TransformerLm
+              ? TransformerRecipe.adaHessian(lr)
+              : AdaHessian.builder().lr(lr))
           .seed(seed)
           .updateEach(updateEach)
           .hessianWarmup(hessianWarmup)

@@ -66,15 +66,20 @@ record Protocol(
     fields.add(field("source", quote(source)));
     fields.add(field("train_size", trainSize));
     fields.add(field("val_size", valSize));
+    boolean text = model.languageModel();
     fields.add(
         field(
             "preprocessing",
             quote(
-                String.format(
-                    Locale.ROOT,
-                    "pixel / 255, then (x - %.6f) / %.6f (mean and std of the training pixels); images [n, 1, 28, 28]",
-                    pixelMean,
-                    pixelStd))));
+                text
+                    ? "one token a character: newline 0, ASCII 32-126 as 1-95; windows of 65 characters spread evenly "
+                        + "over each split's text: the first 64 the input [n, 64], the next character at each "
+                        + "position the target [n, 64]; accuracy and loss per predicted character"
+                    : String.format(
+                        Locale.ROOT,
+                        "pixel / 255, then (x - %.6f) / %.6f (mean and std of the training pixels); images [n, 1, 28, 28]",
+                        pixelMean,
+                        pixelStd))));
     fields.add(field("model", quote(model.name().toLowerCase(Locale.ROOT))));
     fields.add(field("model_layers", quote(model.description())));
     fields.add(
@@ -93,6 +98,16 @@ record Protocol(
     fields.add(field("epochs", epochs));
     fields.add(field("batch", batch));
     fields.add(field("batch_sizes", array(Arrays.stream(batchSizes).mapToObj(Integer::toString))));
+    if (text) {
+      fields.add(
+          field(
+              "transformer_recipe",
+              quote(
+                  "overrides the two optimizers' settings below: Adam is AdamW, and both use betas (0.9, 0.98), "
+                      + "weight decay 1e-4 (decoupled) and a linear warm-up from lr / W to lr over the first "
+                      + "W = 10% of each run's steps, then constant; AdaHessian: block averaging fairseq (2-D "
+                      + "weights' |D| in runs of 32), eps 1e-4, Hessian power 1 (TransformerRecipe.java)")));
+    }
     AdamOptions adam = AdamOptions.adamDefaults();
     fields.add(
         field(

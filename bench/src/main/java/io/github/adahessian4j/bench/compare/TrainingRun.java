@@ -2,6 +2,7 @@ package io.github.adahessian4j.bench.compare;
 
 import io.github.adahessian4j.AdaHessian;
 import io.github.adahessian4j.Optimizer;
+import io.github.adahessian4j.schedule.LrScheduler;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -175,6 +176,14 @@ final class TrainingRun {
     boolean reachedTarget() {
       return stepsToTarget >= 0;
     }
+
+    /**
+     * The last validation loss of the curve in bits per target (for the language model: bits per
+     * character); NaN without a curve.
+     */
+    double valBits() {
+      return curve.isEmpty() ? Double.NaN : curve.get(curve.size() - 1).valLoss() / Math.log(2);
+    }
   }
 
   /**
@@ -293,6 +302,8 @@ final class TrainingRun {
     try (Optimizer trainer = spec.create(net, settings.seed());
         ProgressDisplay display = progress == null ? display(spec.label(), totalSteps) : null) {
       Progress report = progress != null ? progress : displayProgress(display);
+      LrScheduler warmUp =
+          net instanceof TransformerLm ? TransformerRecipe.warmUp(trainer, totalSteps) : null;
       training:
       for (int epoch = 0; epoch < settings.epochs(); epoch++) {
         try (Tensor order = AbstractTensor.create(permutation(train.size(), shuffler))) {
@@ -307,6 +318,9 @@ final class TrainingRun {
                     start,
                     Math.min(spec.batch(), train.size() - start),
                     spec.hessianDivisor());
+            if (warmUp != null) {
+              warmUp.step();
+            }
             trainNanos += System.nanoTime() - began;
             step++;
             report.stepped();
@@ -359,6 +373,7 @@ final class TrainingRun {
           nonFinite || !(val[0] <= initial[0])
               ? "diverged"
               : val[1] < 1.5 / DataSet.CLASSES ? "at chance" : null;
+      net.eval(); // the curvature of one function: no dropout masks drawn per product
       HessianAnalysis.Curvature curvature =
           analysis != null && !nonFinite ? analysis.analyse(net, train, settings.seed()) : null;
       return new Result(
@@ -499,12 +514,13 @@ final class TrainingRun {
 
   /**
    * Mean cross-entropy loss and accuracy of {@code net} on {@code split}, without gradients, in
-   * evaluation mode (BatchNorm uses its running statistics and leaves them alone); the net is back
-   * in training mode afterwards.
+   * evaluation mode (BatchNorm uses its running statistics and leaves them alone; no dropout); the
+   * net is back in its mode afterwards. For the language model, per predicted token.
    */
   static double[] evaluate(Model.Net net, DataSet.Split split) {
     double lossSum = 0;
     long correct = 0;
+    boolean training = net.is_training();
     net.mode(false);
     try (PointerScope scope = new PointerScope();
         NoGradGuard noGrad = new NoGradGuard()) {
@@ -516,9 +532,10 @@ final class TrainingRun {
         correct += torch.argmax(logits, new LongOptional(1), false).eq(y).sum().item_long();
       }
     } finally {
-      net.mode(true);
+      net.mode(training);
     }
-    return new double[] {lossSum / split.size(), (double) correct / split.size()};
+    double targetsPerSample = (double) split.labels().numel() / split.size();
+    return new double[] {lossSum / split.size(), correct / targetsPerSample / split.size()};
   }
 
   private static long[] permutation(int n, Random random) {
