@@ -3,9 +3,11 @@ from AllReduceBenchmark: one Gloo all-reduce per call) with the ring model of p 
 
     t(n) = 2 (p - 1) latency + 2 (p - 1) / p * n / bandwidth,
 
-by least squares on the relative residuals (each size weighs alike, the 1 KiB call as much as the
-64 MiB one), and prints per link the intercept, the latency per ring step, the bandwidth and the
-residuals, then each point's residual. With --json FILE it writes the fits for
+by least squares weighted by 1 / time (as if a call's variance grew with its time: the noise of
+a shared machine is partly a fixed scheduling delay, which makes the smallest calls the noisiest
+relative to their time, and partly proportional; relative weights let those small calls set the
+slope), and prints per link the intercept, the latency per ring step, the bandwidth and the
+relative residuals, then each size's. With --json FILE it writes the fits for
 bench/scale_projection.py.
 
     python3 bench/link_fit.py ALLREDUCE.jsonl [--json links.json]
@@ -26,10 +28,10 @@ def set_rate(link):
 
 
 def fit(points):
-    """Weighted least squares of t = a + b n with weights 1 / t^2: (a, b)."""
+    """Weighted least squares of t = a + b n with weights 1 / t: (a, b)."""
     sw = sn = snn = st = snt = 0.0
     for n, t in points:
-        w = 1.0 / (t * t)
+        w = 1.0 / t
         sw += w
         sn += w * n
         snn += w * n * n
