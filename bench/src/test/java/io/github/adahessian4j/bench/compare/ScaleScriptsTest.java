@@ -87,10 +87,11 @@ class ScaleScriptsTest {
     assertEquals(20e-6, field(json, "unlimited", "latency_s"), 20e-6 * 1e-6, json);
     assertEquals(2e9, field(json, "unlimited", "bandwidth_bytes_per_s"), 2e9 * 1e-6, json);
     assertEquals(1e-9, field(json, "1gbit", "max_relative_residual"), 1e-9, json);
-    // noise of +-1% alternating over the sizes: both parameters within 3%, residuals about 1%
-    assertEquals(80e-6, field(json, "100mbit", "latency_s"), 80e-6 * 0.03, json);
-    assertEquals(1.2e7, field(json, "100mbit", "bandwidth_bytes_per_s"), 1.2e7 * 0.03, json);
-    assertEquals(0.01, field(json, "100mbit", "rms_relative_residual"), 0.003, json);
+    // noise of +-1% alternating over the sizes: the latency within 5%, the bandwidth within 1%
+    // (the weights 1 / t lean on the large calls), residuals about 1%
+    assertEquals(80e-6, field(json, "100mbit", "latency_s"), 80e-6 * 0.05, json);
+    assertEquals(1.2e7, field(json, "100mbit", "bandwidth_bytes_per_s"), 1.2e7 * 0.01, json);
+    assertEquals(0.01, field(json, "100mbit", "rms_relative_residual"), 0.005, json);
     assertTrue(
         table.contains("| 1gbit | 1 KiB to 64 MiB | 100 us | 50 us | 0.96 Gbit/s | 96% |"), table);
   }
