@@ -8,10 +8,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OPENBLAS_NUM_THREADS=1 # OpenBLAS's own pool fights libtorch's OpenMP threads (README)
-cp_file="$PWD/bench/target/dp-classpath.txt"
-mvn -B -q -o -pl presets,java,bench package -DskipTests dependency:build-classpath \
-  -Dmdep.outputFile="$cp_file" -Dmdep.includeScope=runtime >/dev/null
-# the reactor's own modules, then bench's third-party dependencies (the file bench wrote last)
-classpath="bench/target/classes:java/target/classes:presets/target/classes"
-classpath="$classpath:$(tr ':' '\n' < "$cp_file" | grep -v '/adahessian4j' | paste -sd:)"
+# shellcheck source=bench/reactor-classpath.sh
+source bench/reactor-classpath.sh # $classpath
 exec java -cp "$classpath" io.github.adahessian4j.bench.BenchCli dp-bench "$@"

@@ -350,6 +350,15 @@ class DistributedCollectivesTest {
         e.getMessage());
   }
 
+  /** Connects the group {@code setup} describes on a thread of {@code pool}; what it threw. */
+  private static java.util.concurrent.Future<RendezvousException> refused(
+      ExecutorService pool, java.util.function.UnaryOperator<ProcessGroup.Builder> setup) {
+    return pool.submit(
+        () ->
+            assertThrows(
+                RendezvousException.class, () -> setup.apply(ProcessGroup.builder()).connect()));
+  }
+
   @Test
   void rendezvousErrorsNameTheAddressThePortAndTheRanks() throws Exception {
     int alonePort = DistributedTrainingTest.freePort();
@@ -360,51 +369,15 @@ class DistributedCollectivesTest {
     try {
       // rank 0 of 2, alone
       var alone =
-          pool.submit(
-              () ->
-                  assertThrows(
-                      RendezvousException.class,
-                      () ->
-                          ProcessGroup.builder()
-                              .master("127.0.0.1", alonePort)
-                              .rank(0, 2)
-                              .rendezvousTimeout(rdv)
-                              .connect()));
+          refused(pool, b -> b.master("127.0.0.1", alonePort).rank(0, 2).rendezvousTimeout(rdv));
       // rank 1 of 2, no rank 0 serving the store
       var nobody =
-          pool.submit(
-              () ->
-                  assertThrows(
-                      RendezvousException.class,
-                      () ->
-                          ProcessGroup.builder()
-                              .master("127.0.0.1", nobodyPort)
-                              .rank(1, 2)
-                              .rendezvousTimeout(rdv)
-                              .connect()));
+          refused(pool, b -> b.master("127.0.0.1", nobodyPort).rank(1, 2).rendezvousTimeout(rdv));
       // ranks that disagree on the world size
       var world2 =
-          pool.submit(
-              () ->
-                  assertThrows(
-                      RendezvousException.class,
-                      () ->
-                          ProcessGroup.builder()
-                              .master("127.0.0.1", worldPort)
-                              .rank(0, 2)
-                              .rendezvousTimeout(rdv)
-                              .connect()));
+          refused(pool, b -> b.master("127.0.0.1", worldPort).rank(0, 2).rendezvousTimeout(rdv));
       var world3 =
-          pool.submit(
-              () ->
-                  assertThrows(
-                      RendezvousException.class,
-                      () ->
-                          ProcessGroup.builder()
-                              .master("127.0.0.1", worldPort)
-                              .rank(1, 3)
-                              .rendezvousTimeout(rdv)
-                              .connect()));
+          refused(pool, b -> b.master("127.0.0.1", worldPort).rank(1, 3).rendezvousTimeout(rdv));
       String m = alone.get(30, TimeUnit.SECONDS).getMessage();
       assertTrue(
           m.startsWith(
@@ -424,21 +397,90 @@ class DistributedCollectivesTest {
       assertEquals(nobodyPort, e.port());
       assertEquals("127.0.0.1", e.address());
       assertEquals(1, e.rank());
-      m = world2.get(30, TimeUnit.SECONDS).getMessage();
+      assertWorldSizesNamed(worldPort, world2.get(30, TimeUnit.SECONDS), 0, 2, 1, 3);
+      assertWorldSizesNamed(worldPort, world3.get(30, TimeUnit.SECONDS), 0, 2, 1, 3);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /**
+   * Whichever rank finds the mismatch first, every rank fails with one message that names both
+   * ranks and both world sizes (ranks {@code a} and {@code b}, world sizes {@code wa} and {@code
+   * wb}), within the rendezvous timeout; before the abort key, the rank that waited for a rank its
+   * own world size expects failed only at its timeout, with "never joined", or lost the store.
+   */
+  private static void assertWorldSizesNamed(
+      int port, RendezvousException e, int a, int wa, int b, int wb) {
+    String m = e.getMessage();
+    String at = " joined the rendezvous at 127.0.0.1:" + port + " with world size ";
+    String tail = ": every rank needs the same WORLD_SIZE";
+    String aFirst = "rank " + a + " \\(.*\\)" + at + wa + ", rank " + b + " \\(.*\\) with " + wb;
+    String bFirst = "rank " + b + " \\(.*\\)" + at + wb + ", rank " + a + " \\(.*\\) with " + wa;
+    assertTrue(m.matches("(" + aFirst + "|" + bFirst + ")" + tail), m);
+  }
+
+  @Test
+  void ranksThatDisagreeOnTheWorldSizeAllFailNamingTheValues() throws Exception {
+    // rank 0 expects 3 ranks, rank 1 only 2: rank 1 has all the ranks it expects and finds the
+    // mismatch; rank 0 would wait for a rank 2 that never comes, until the abort key tells it
+    int port = DistributedTrainingTest.freePort();
+    Duration rdv = Duration.ofSeconds(20);
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      List<java.util.concurrent.Future<RendezvousException>> ranks = new ArrayList<>();
+      int[][] rankAndWorld = {{0, 3}, {1, 2}};
+      for (int[] rw : rankAndWorld) {
+        ranks.add(
+            refused(
+                pool, b -> b.master("127.0.0.1", port).rank(rw[0], rw[1]).rendezvousTimeout(rdv)));
+      }
+      for (java.util.concurrent.Future<RendezvousException> f : ranks) {
+        RendezvousException e = f.get(50, TimeUnit.SECONDS);
+        assertWorldSizesNamed(port, e, 0, 3, 1, 2);
+        assertEquals(rdv, e.timeout());
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /**
+   * A rank whose Gloo device cannot be made (an address that is not this machine's) fails at once;
+   * the rank left waiting for it fails by its rendezvous timeout naming it: its host, process and
+   * the address it announced.
+   */
+  @Test
+  void aRankLeftWaitingForGlooNamesThePeer() throws Exception {
+    int port = DistributedTrainingTest.freePort();
+    Duration rdv = Duration.ofMillis(3000);
+    String unreachable = "192.0.2.1"; // TEST-NET-1 (RFC 5737): no machine has it
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      var waiting =
+          refused(pool, b -> b.master("127.0.0.1", port).rank(0, 2).rendezvousTimeout(rdv));
+      var broken =
+          refused(
+              pool,
+              b ->
+                  b.master("127.0.0.1", port)
+                      .rank(1, 2)
+                      .hostname(unreachable)
+                      .rendezvousTimeout(rdv));
+      String m = waiting.get(30, TimeUnit.SECONDS).getMessage();
       assertTrue(
-          m.matches(
-              "rank 1 \\(.*\\) joined the rendezvous at 127.0.0.1:"
-                  + worldPort
-                  + " with world size 3, "
-                  + "rank 0 \\(.*\\) with 2: every rank needs the same WORLD_SIZE"),
+          m.startsWith(
+              "rank 0 of 2 could not connect Gloo to the other ranks on address 127.0.0.1 within"
+                  + " the rendezvous timeout of 3000 ms (rendezvous 127.0.0.1:"
+                  + port
+                  + "; the other rank: rank 1 ("),
           m);
-      m =
-          world3
-              .get(30, TimeUnit.SECONDS)
-              .getMessage(); // rank 0 left: the store is gone, or rank 2 never came
       assertTrue(
-          m.contains("rank 1 of 3 lost the rendezvous TCPStore at 127.0.0.1:" + worldPort)
-              || m.contains("on rank 1 of 3: rank 2 never joined"),
+          m.contains(" pid " + ProcessHandle.current().pid() + ", Gloo on " + unreachable + ")"),
+          m);
+      m = broken.get(30, TimeUnit.SECONDS).getMessage();
+      assertTrue(
+          m.startsWith("rank 1 of 2 could not make its Gloo device (address " + unreachable + ")"),
           m);
     } finally {
       pool.shutdownNow();

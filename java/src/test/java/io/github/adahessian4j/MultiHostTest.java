@@ -262,6 +262,12 @@ class MultiHostTest {
                 && out.contains(
                     "set GLOO_SOCKET_IFNAME to the interface of the network they share"),
             "the rank fails with the documented message:\n" + out);
+        // the rank that waits for Gloo's connection fails by its own timeout (not after several
+        // of Gloo's waits) and, as the other, names its peer and the address that peer announced
+        assertTrue(
+            out.contains("; the other rank: rank " + (1 - h) + " (" + hostname + " pid ")
+                && out.contains(", Gloo on 127.0.1.1)"),
+            "the rank names its peer:\n" + out);
       }
     } finally {
       for (int h = 0; h < 2; h++) {

@@ -735,13 +735,29 @@ public final class ProcessGroup implements AutoCloseable {
       Duration rdv = rendezvousTimeout != null ? rendezvousTimeout : timeout;
       long deadline = System.nanoTime() + rdv.toNanos();
       Rendezvous rendezvous = new Rendezvous(address, port, rank, worldSize);
+      Backends.GlooChoice gloo =
+          backend == Backend.GLOO
+              ? Backends.GlooChoice.of(env, interfaces, hostname, address)
+              : null;
+      String self =
+          Rendezvous.hostName()
+              + " pid "
+              + ProcessHandle.current().pid()
+              + (gloo != null ? ", Gloo on " + gloo.address() : "");
       TCPStore store = rendezvous.openStore(rdv);
+      Map<Integer, String> peers;
+      org.bytedeco.pytorch.Backend b;
       try {
-        rendezvous.join(store, deadline, rdv);
-        org.bytedeco.pytorch.Backend b =
-            backend == Backend.GLOO
-                ? Backends.gloo(rendezvous, store, env, interfaces, hostname, deadline, rdv)
-                : Backends.nccl(rendezvous, store, timeout);
+        peers = rendezvous.join(store, deadline, rdv, self);
+        b = gloo == null ? Backends.nccl(rendezvous, store, timeout) : null;
+      } catch (RuntimeException e) {
+        store.close();
+        throw e;
+      }
+      if (gloo != null) {
+        b = Backends.gloo(rendezvous, store, gloo, peers, deadline, rdv); // closes it on failure
+      }
+      try {
         if (backend == Backend.GLOO) {
           b.setTimeout(C10d.millis(timeout));
         }
@@ -752,6 +768,7 @@ public final class ProcessGroup implements AutoCloseable {
             new GroupConfig(
                 rank, worldSize, localRank, timeout, bucketBytes, verify, address, port));
       } catch (RuntimeException e) {
+        b.close();
         store.close();
         throw e;
       }

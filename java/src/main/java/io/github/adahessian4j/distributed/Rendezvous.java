@@ -74,9 +74,15 @@ final class Rendezvous {
     return new RendezvousException(message + detail, address, port, rank, rdv, cause);
   }
 
-  /** Records this rank in the store, waits for every rank, checks world sizes and duplicates. */
-  void join(TCPStore store, long deadline, Duration rdv) {
-    String self = hostName() + " pid " + ProcessHandle.current().pid();
+  /**
+   * Records this rank in the store ({@code self}: its host and process, and what it tells the
+   * others about itself), waits for every rank, checks world sizes and duplicates. A rank that
+   * finds a world size other than its own, while it waits or after, records why under an abort key,
+   * which every waiting rank polls: all fail with the same message, naming the values (rank 0,
+   * whose process serves the store, first waits, within the deadline, until the others have read
+   * it). Returns each rank's {@code self}.
+   */
+  Map<Integer, String> join(TCPStore store, long deadline, Duration rdv, String self) {
     String where = address + ":" + port;
     try (PointerScope scope = new PointerScope()) {
       long joins = store.add(KEY + "joins/" + rank, 1);
@@ -93,39 +99,67 @@ final class Rendezvous {
             null);
       }
       store.set(KEY + "rank/" + rank, worldSize + " " + self);
-      StringVector keys = new StringVector();
-      for (int r = 0; r < worldSize; r++) {
-        keys.push_back(KEY + "rank/" + r);
+      Map<Integer, String> joined = waitForAll(store, deadline, rdv, self);
+      if (store.check(new StringVector(KEY + "rank/" + worldSize))) {
+        String[] extra = store.get_to_str(KEY + "rank/" + worldSize).split(" ", 2);
+        throw abort(store, deadline, worldSizes(worldSize, extra[1], extra[0], self), rdv);
       }
+      return joined;
+    }
+  }
+
+  /**
+   * Polls until every rank of this world size has joined (then returns their records), another rank
+   * recorded an abort, a rank joined with another world size, or the deadline.
+   */
+  private Map<Integer, String> waitForAll(
+      TCPStore store, long deadline, Duration rdv, String self) {
+    StringVector abortKey = new StringVector(KEY + "abort");
+    long pause = 5;
+    while (true) {
+      if (store.check(abortKey)) {
+        throw abort(store, deadline, store.get_to_str(KEY + "abort"), rdv);
+      }
+      Map<Integer, String> joined = new TreeMap<>();
+      List<Integer> missing = new ArrayList<>();
       try {
-        store._wait(keys, C10d.millis(Duration.ofNanos(Math.max(1, deadline - System.nanoTime()))));
-      } catch (RuntimeException e) {
-        List<Integer> missing = new ArrayList<>();
-        Map<Integer, String> joined = new TreeMap<>();
-        try {
-          for (int r = 0; r < worldSize; r++) {
-            String key = KEY + "rank/" + r;
-            if (store.check(new StringVector(key))) {
-              joined.put(r, store.get_to_str(key).split(" ", 2)[1]);
-            } else {
-              missing.add(r);
+        for (int r = 0; r < worldSize; r++) {
+          String key = KEY + "rank/" + r;
+          if (store.check(new StringVector(key))) {
+            String[] value = store.get_to_str(key).split(" ", 2);
+            if (Integer.parseInt(value[0]) != worldSize) {
+              throw abort(store, deadline, worldSizes(r, value[1], value[0], self), rdv);
             }
+            joined.put(r, value[1]);
+          } else {
+            missing.add(r);
           }
-        } catch (RuntimeException lost) {
-          throw failure(
-              "rank "
-                  + rank
-                  + " of "
-                  + worldSize
-                  + " lost the rendezvous TCPStore at "
-                  + where
-                  + " while it waited for the other ranks (did rank 0 fail or stop?)",
-              rdv,
-              e);
         }
+      } catch (RendezvousException e) {
+        throw e;
+      } catch (RuntimeException lost) {
+        throw failure(
+            "rank "
+                + rank
+                + " of "
+                + worldSize
+                + " lost the rendezvous TCPStore at "
+                + address
+                + ":"
+                + port
+                + " while it waited for the other ranks (did rank 0 fail or stop?)",
+            rdv,
+            lost);
+      }
+      if (missing.isEmpty()) {
+        return joined;
+      }
+      if (System.nanoTime() >= deadline) {
         throw failure(
             "rendezvous at "
-                + where
+                + address
+                + ":"
+                + port
                 + " timed out after "
                 + rdv.toMillis()
                 + " ms on rank "
@@ -141,33 +175,65 @@ final class Rendezvous {
                 + " ranks (the launcher does) "
                 + "with the same MASTER_ADDR, MASTER_PORT and WORLD_SIZE",
             rdv,
-            e);
+            null);
       }
-      for (int r = 0; r < worldSize; r++) {
-        String[] value = store.get_to_str(KEY + "rank/" + r).split(" ", 2);
-        if (Integer.parseInt(value[0]) != worldSize) {
-          throw failure(
-              "rank "
-                  + r
-                  + " ("
-                  + value[1]
-                  + ") joined the rendezvous at "
-                  + where
-                  + " with world size "
-                  + value[0]
-                  + ", rank "
-                  + rank
-                  + " ("
-                  + self
-                  + ") with "
-                  + worldSize
-                  + ": every rank needs the same "
-                  + "WORLD_SIZE",
-              rdv,
-              null);
+      try {
+        Thread.sleep(Math.min(pause, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw failure("rank " + rank + " was interrupted in the rendezvous", rdv, e);
+      }
+      pause = Math.min(100, pause * 2);
+    }
+  }
+
+  private String worldSizes(int other, String otherSelf, String otherWorld, String self) {
+    return "rank "
+        + other
+        + " ("
+        + otherSelf
+        + ") joined the rendezvous at "
+        + address
+        + ":"
+        + port
+        + " with world size "
+        + otherWorld
+        + ", rank "
+        + rank
+        + " ("
+        + self
+        + ") with "
+        + worldSize
+        + ": every rank needs the same WORLD_SIZE";
+  }
+
+  /**
+   * Records {@code why} (unless a rank did first) and returns it to throw. Every other rank counts
+   * itself under {@code abort-seen}; rank 0, whose process serves the store, first waits until
+   * every rank that joined has, or the deadline.
+   */
+  private RendezvousException abort(TCPStore store, long deadline, String why, Duration rdv) {
+    try {
+      if (!store.check(new StringVector(KEY + "abort"))) {
+        store.set(KEY + "abort", why);
+      }
+      if (rank != 0) {
+        store.add(KEY + "abort-seen", 1);
+      } else {
+        long others = 0;
+        for (int r = 1; r <= worldSize; r++) {
+          others += store.check(new StringVector(KEY + "joins/" + r)) ? 1 : 0;
+        }
+        while (store.add(KEY + "abort-seen", 0) < others && System.nanoTime() < deadline) {
+          Thread.sleep(10);
         }
       }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException ignored) {
+      // the store is gone: this rank's message stands on its own
     }
+    return failure(why, rdv, null);
   }
 
   static String hostName() {

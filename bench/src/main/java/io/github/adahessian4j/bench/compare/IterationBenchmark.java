@@ -31,8 +31,9 @@ import org.bytedeco.pytorch.global.torch;
  * it), adahessian-e2 ({@code updateEach(2)}) and adahessian-h4e2 (both), or opbyop (the same
  * AdaHessian written with bytedeco tensor ops, what a Java user could write without this library;
  * with math attention, without which libtorch cannot differentiate the transformer twice). Prints
- * one JSON line: median and quartiles of the iteration times in ms, the peak RSS in MiB, and the
- * allocator setting (the GLIBC_TUNABLES the process ran with).
+ * one JSON line: median and quartiles of the iteration times in ms, the peak RSS in MiB, the
+ * allocator setting (the GLIBC_TUNABLES the process ran with), the batch and the model's number of
+ * parameters (what bench/scale_projection.py needs to project data-parallel throughput).
  */
 public final class IterationBenchmark {
   private static final int BATCH = 128;
@@ -108,15 +109,17 @@ public final class IterationBenchmark {
         Locale.ROOT,
         "{\"language\": \"java\", \"model\": \"%s\", \"optimizer\": \"%s\", \"threads\": %d, "
             + "\"median_ms\": %.4f, \"q1_ms\": %.4f, \"q3_ms\": %.4f, \"peak_rss_mib\": %.1f, "
-            + "\"allocator\": \"%s\"}%n",
+            + "\"allocator\": \"%s\", \"batch\": %d, \"parameters\": %d}%n",
         model,
         optimizer,
         threads,
-        quantile(times, 0.5),
-        quantile(times, 0.25),
-        quantile(times, 0.75),
+        Stats.quantile(times, 0.5),
+        Stats.quantile(times, 0.25),
+        Stats.quantile(times, 0.75),
         ResidentMemory.peak() / 1048576.0,
-        allocator());
+        allocator(),
+        BATCH,
+        params.stream().mapToLong(Tensor::numel).sum());
   }
 
   /** libtorch's flash and memory-efficient attention off for the rest of the process. */
@@ -131,13 +134,6 @@ public final class IterationBenchmark {
     return tunables != null && tunables.contains("mmap_threshold")
         ? "tuned"
         : Boolean.getBoolean("adahessian4j.keepFreedMemory") ? "in-process" : "default";
-  }
-
-  private static double quantile(double[] sorted, double q) {
-    double at = q * (sorted.length - 1);
-    int lo = (int) Math.floor(at);
-    int hi = Math.min(sorted.length - 1, lo + 1);
-    return sorted[lo] + (at - lo) * (sorted[hi] - sorted[lo]);
   }
 
   /**

@@ -16,6 +16,17 @@ final class Stats {
   /** The test's level: two-sided, 5%. */
   static final double ALPHA = 0.05;
 
+  /**
+   * The {@code q} quantile of ascending {@code sorted}, interpolated linearly between neighbours
+   * (numpy's default).
+   */
+  static double quantile(double[] sorted, double q) {
+    double at = q * (sorted.length - 1);
+    int lo = (int) Math.floor(at);
+    int hi = Math.min(sorted.length - 1, lo + 1);
+    return sorted[lo] + (at - lo) * (sorted[hi] - sorted[lo]);
+  }
+
   private Stats() {}
 
   /**
