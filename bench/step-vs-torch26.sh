@@ -2,10 +2,13 @@
 # The optimizer step alone, this library against torch 2.6's own Adam and AdamW kernels, on
 # StepBenchmark's parameter sets (10M float32 parameters in 62 tensors; ResNet-20's 59 tensors),
 # interleaved: every round runs, at 1 and then 2 threads, our steps (JMH: StepBenchmark's
-# fusedAdam, uncheckedAdam (NonFinitePolicy.IGNORE) and fusedAdamW) and then torch 2.6's fused,
-# foreach and for-loop steps of the same shapes (bench/python/step_bench.py in torch26.sh's root).
-# bench/step_vs_torch_report.py prints each step's median over rounds with the range, and our
-# step over torch's fused one as ratios paired within a round.
+# fusedAdam, uncheckedAdam (NonFinitePolicy.IGNORE) and fusedAdamW; the core's calls alone,
+# nativeAdam and fusedAdaHessian; and stepBytesOnly, the memory limit: the Adam step's bytes with
+# no step math) and then torch 2.6's fused, foreach and for-loop steps of the same shapes
+# (bench/python/step_bench.py in torch26.sh's root). bench/step_vs_torch_report.py prints each
+# step's median over rounds with the range, our step over torch's fused one and ours over ours
+# (the check's cost, AdaHessian over Adam) as ratios paired within a round, and every step as a %
+# of the memory limit of the same round.
 #   bench/step-vs-torch26.sh [ROUNDS]     (default 3)
 # JMH_OPTS (default "-wi 3 -i 7 -w 1s -r 1s") and TORCH_STEPS (default 20) shorten a trial run.
 # Build first: mvn -B install -DskipTests. Needs root (bench/python/torch26.sh).
@@ -23,7 +26,7 @@ bench/python/torch26.sh install >&2
 for round in $(seq "$rounds"); do
   for threads in 1 2; do
     java -cp "bench/target/classes:$(cat "$cp_file")" org.openjdk.jmh.Main \
-      'StepBenchmark.(fusedAdam|uncheckedAdam|fusedAdamW)$' -p threads="$threads" -f 1 "${jmh_opts[@]}" \
+      'StepBenchmark.(stepBytesOnly|fusedAdam|uncheckedAdam|nativeAdam|fusedAdaHessian|fusedAdamW)$' -p threads="$threads" -f 1 "${jmh_opts[@]}" \
       -rf json -rff "$out/java-$round-$threads.json" >&2
     bench/python/torch26.sh run step_bench.py --threads "$threads" --steps "${TORCH_STEPS:-20}" |
       sed "s/^{/{\"round\": $round, /" >>"$out/torch.jsonl"

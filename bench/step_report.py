@@ -5,8 +5,8 @@ import sys
 # Parameters per set (see StepBenchmark).
 ELEMENTS = {"10M": 31 * 512 * 630 + 31 * 20, "resnet20": 269722}
 # Minimum bytes each benchmark must move per element (float32): reads + writes.
-BYTES = {"copy": 8, "fusedAdaHessian": 32, "opByOpAdaHessian": 32, "fusedAdam": 28,
-         "fusedAdamW": 28, "uncheckedAdam": 28, "libtorchAdam": 28}
+BYTES = {"copy": 8, "stepBytesOnly": 28, "fusedAdaHessian": 32, "opByOpAdaHessian": 32,
+         "nativeAdam": 28, "fusedAdam": 28, "fusedAdamW": 28, "uncheckedAdam": 28, "libtorchAdam": 28}
 
 runs = json.load(open(sys.argv[1]))
 rows = {}

@@ -1,7 +1,9 @@
 """Summarises bench/step-vs-torch26.sh: per parameter set and thread count, every step's median
-over rounds (ms, with the range over rounds), and our steps over torch 2.6's fused ones as ratios
-paired within a round (median over rounds, range). A Java figure is the median of a round's JMH
-iterations (each the mean step time over about a second); a torch figure is the median of a
+over rounds (ms, with the range over rounds), our steps over torch 2.6's fused ones as ratios
+paired within a round (median over rounds, range), and every step as a % of the memory limit
+measured in the same round (StepBenchmark.stepBytesOnly: the Adam step's 28 bytes per parameter,
+no step math), counting the bytes each step must move. A Java figure is the median of a round's
+JMH iterations (each the mean step time over about a second); a torch figure is the median of a
 round's timed steps.
 
     step_vs_torch_report.py DIR     (DIR: java-ROUND-THREADS.json and torch.jsonl)
@@ -29,10 +31,22 @@ for line in open(os.path.join(out, "torch.jsonl")):
     times[key][r["round"]] = r["median_ms"]
 torch_version = json.loads(open(os.path.join(out, "torch.jsonl")).readline())["torch"]
 
-STEPS = ["ours fusedAdam", "ours uncheckedAdam", "torch Adam fused", "torch Adam foreach", "torch Adam for-loop",
+STEPS = ["ours stepBytesOnly", "ours fusedAdam", "ours uncheckedAdam", "ours nativeAdam", "ours fusedAdaHessian",
+         "torch Adam fused", "torch Adam foreach", "torch Adam for-loop",
          "ours fusedAdamW", "torch AdamW fused", "torch AdamW foreach", "torch AdamW for-loop"]
 RATIOS = [("ours fusedAdam", "torch Adam fused"), ("ours uncheckedAdam", "torch Adam fused"),
           ("ours fusedAdamW", "torch AdamW fused")]
+# Ours against ours: what the gradient check costs (its bytes alone: 32 / 28 = 1.14), and the
+# AdaHessian step given its Hessian diagonal against the Adam step, both the core's call alone
+# (their bytes: 32 / 28 = 1.14).
+OWN_RATIOS = [("ours fusedAdam", "ours uncheckedAdam"), ("ours fusedAdaHessian", "ours nativeAdam")]
+LIMIT = "ours stepBytesOnly"
+# Bytes per float32 parameter that each step must move: p, g, m, v read, p, m, v written (28);
+# the checked steps read g once more first (32); AdaHessian also reads D (32).
+BYTES = {"ours fusedAdam": 32, "ours fusedAdamW": 32, "ours fusedAdaHessian": 32}
+LIMITED = ["ours fusedAdam", "ours uncheckedAdam", "ours nativeAdam", "ours fusedAdaHessian",
+           "torch Adam fused", "torch Adam foreach", "torch Adam for-loop", "ours fusedAdamW",
+           "torch AdamW fused", "torch AdamW foreach", "torch AdamW for-loop"]
 
 
 def span(values):
@@ -50,13 +64,37 @@ for shapes, threads in sets:
              for step in STEPS]
     print(f"| {shapes} | {threads} | " + " | ".join(cells) + " |")
 print()
+
+
+def ratio_table(ratios):
+    print("| set | threads | " + " | ".join(f"{a} / {b}" for a, b in ratios) + " |")
+    print("|---|---:|" + "---:|" * len(ratios))
+    for shapes, threads in sets:
+        cells = []
+        for a, b in ratios:
+            x, y = times.get((shapes, threads, a), {}), times.get((shapes, threads, b), {})
+            pairs = [x[r] / y[r] for r in sorted(x) if r in y]
+            cells.append(span(pairs) if pairs else "n/a")
+        print(f"| {shapes} | {threads} | " + " | ".join(cells) + " |")
+
+
 print("ours / torch's fused step, paired within a round: median over rounds (range); below 1: ours is faster")
-print("| set | threads | " + " | ".join(f"{a} / {b}" for a, b in RATIOS) + " |")
-print("|---|---:|" + "---:|" * len(RATIOS))
+ratio_table(RATIOS)
+print()
+print("ours / ours, paired within a round: the gradient check's cost (bytes alone: 1.14) and the AdaHessian "
+      "step over the Adam step, the core's calls alone (bytes alone: 1.14; target: at most 1.15)")
+ratio_table(OWN_RATIOS)
+print()
+print("% of the memory limit, paired within a round: the limit's time for the step's bytes (28 per parameter; "
+      "32: " + ", ".join(sorted(BYTES)) + ") over the step's time; median over rounds (range)")
+print("| set | threads | limit ms | " + " | ".join(LIMITED) + " |")
+print("|---|---:|---:|" + "---:|" * len(LIMITED))
 for shapes, threads in sets:
+    limit = times.get((shapes, threads, LIMIT), {})
     cells = []
-    for a, b in RATIOS:
-        x, y = times.get((shapes, threads, a), {}), times.get((shapes, threads, b), {})
-        pairs = [x[r] / y[r] for r in sorted(x) if r in y]
-        cells.append(span(pairs) if pairs else "n/a")
-    print(f"| {shapes} | {threads} | " + " | ".join(cells) + " |")
+    for step in LIMITED:
+        x = times.get((shapes, threads, step), {})
+        shares = [100 * limit[r] * BYTES.get(step, 28) / 28 / x[r] for r in sorted(x) if r in limit]
+        cells.append(span(shares) + "%" if shares else "n/a")
+    limit_cell = span(list(limit.values())) if limit else "n/a"
+    print(f"| {shapes} | {threads} | {limit_cell} | " + " | ".join(cells) + " |")

@@ -169,6 +169,16 @@ int ah4j_adam_step_(void* const* params, void* const* grads, void* const* exp_av
                     void* const* exp_avg_sqs, void* const* max_exp_avg_sqs, int64_t count,
                     const int64_t* steps, const double* hyper, const int32_t* flags);
 
+/*
+ * The memory limit of the steps, for benchmarks: moves the Adam step's bytes with no step math.
+ * For every element, x = g - x for x in params[i], exp_avgs[i] and exp_avg_sqs[i] (reads 4
+ * streams, writes 3: 28 bytes per float32 parameter), on the chunks, threads and instruction set
+ * of the CPU step loops. Validated as ah4j_adam_step_'s tensors are. Writes its tensors: never
+ * call it on an optimizer's state. CPU tensors only.
+ */
+int ah4j_step_bytes_only_(void* const* params, void* const* grads, void* const* exp_avgs,
+                          void* const* exp_avg_sqs, int64_t count);
+
 #ifdef __cplusplus
 }
 #endif

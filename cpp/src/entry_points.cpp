@@ -258,4 +258,17 @@ int ah4j_adam_step_(void* const* params, void* const* grads, void* const* exp_av
   });
 }
 
+int ah4j_step_bytes_only_(void* const* params, void* const* grads, void* const* exp_avgs,
+                          void* const* exp_avg_sqs, int64_t count) {
+  return guarded([&] {
+    require_lists(count, {params, grads, exp_avgs, exp_avg_sqs});
+    const std::vector<TensorView> p = read_first(params, "params", count);
+    require_cpu(p, "the memory-limit kernel");
+    const std::vector<TensorView> g = read_matching(grads, "grads", p, false);
+    const std::vector<TensorView> m = read_matching(exp_avgs, "exp_avgs", p, true);
+    const std::vector<TensorView> v = read_matching(exp_avg_sqs, "exp_avg_sqs", p, true);
+    cpu::step_bytes_only(p, g, m, v);
+  });
+}
+
 }  // extern "C"

@@ -249,6 +249,7 @@ struct Call {
     return ah4j_adam_step_(h(p), h(g), h(m), h(v), h(x), 2, steps.data(), hyper.data(),
                            flags.data());
   }
+  int step_bytes_only() { return ah4j_step_bytes_only_(h(p), h(g), h(m), h(v), 2); }
   int hutchinson() { return ah4j_hutchinson_accumulate_(h(d), h(p), h(g), 2, 0.5, 0); }
   int rademacher() {
     int64_t ids[2] = {0, 1};
@@ -611,7 +612,89 @@ void stats_tests() {
   for (AtenTensorHandle t : list) aoti_torch_delete_tensor_object(t);
 }
 
+// The sum of squares of x in the order ah4j_tensor_stats documents: chunks of the core's
+// kChunkSize (2^15) elements in order, each in 32 lanes (lane j: the elements j mod 32, in
+// order), its lanes added in order, then its tail.
+double ordered_sum_sq(const std::vector<float>& x) {
+  const int64_t n = static_cast<int64_t>(x.size()), chunk = 1 << 15;
+  double total = 0;
+  for (int64_t b = 0; b < n; b += chunk) {
+    const int64_t e = std::min(n, b + chunk);
+    double lanes[32] = {};
+    int64_t i = b;
+    for (; i + 32 <= e; i += 32) {
+      for (int j = 0; j < 32; ++j) lanes[j] += double(x[i + j]) * double(x[i + j]);
+    }
+    double sum = 0;
+    for (double lane : lanes) sum += lane;
+    for (; i < e; ++i) sum += double(x[i]) * double(x[i]);
+    total += sum;
+  }
+  return total;
+}
+
+// Rounded sums (random values) over chunks that 1 and 2 OpenMP threads read in different orders:
+// the same bits as the documented order, whichever thread read which chunk when.
+void stats_order_tests() {
+  const auto set_threads =
+      reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
+  const auto max_threads = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "omp_get_max_threads"));
+  expect(set_threads && max_threads, "libgomp's thread setting is reachable");
+  if (!set_threads || !max_threads) return;
+  const int before = max_threads();
+  const int64_t n = 7 * (1 << 15) + 5;  // 8 chunks: threads get unequal shares
+  AtenTensorHandle a = make_random({aoti_torch_dtype_float32(), 4}, n, 91, -3, 3);
+  const double want = ordered_sum_sq(values(a));
+  bool same = true;
+  for (int threads : {1, 2, 3}) {
+    set_threads(threads);
+    int32_t bad = -1;
+    double sq = -1;
+    same &= ah4j_tensor_stats(reinterpret_cast<void**>(&a), 1, &bad, &sq, nullptr, nullptr) ==
+                AH4J_OK &&
+            sq == want && bad == 0;
+  }
+  set_threads(before);
+  expect(same, "tensor_stats: with 1, 2 and 3 threads, the bits of the documented order");
+  aoti_torch_delete_tensor_object(a);
+}
+
 }  // namespace
+
+// The memory-limit kernel: x = g - x for the parameter and both states, validated like the Adam
+// step, cpu only.
+void step_bytes_only_tests() {
+  {
+    Call c;
+    aoti_torch_delete_tensor_object(c.m[1]);
+    c.m[1] = make(6, 2);
+    aoti_torch_delete_tensor_object(c.v[0]);
+    c.v[0] = make(4, 3);
+    expect(c.step_bytes_only() == AH4J_OK && values(c.p[1]) == std::vector<float>(6, -0.5f) &&
+               values(c.m[1]) == std::vector<float>(6, -1.5f) &&
+               values(c.v[0]) == std::vector<float>(4, -2.5f) &&
+               values(c.g[0]) == std::vector<float>(4, 0.5f),
+           "step_bytes_only: p, m, v become g - p, g - m, g - v; g stays");
+  }
+  check_call(
+      "step_bytes_only with a grad of another shape",
+      [](Call& c) {
+        std::vector<AtenTensorHandle> swapped{c.g[1], c.g[0]};
+        return ah4j_step_bytes_only_(c.h(c.p), c.h(swapped), c.h(c.m), c.h(c.v), 2);
+      },
+      AH4J_INVALID_ARGUMENT, "grads: expected shape [4]", 0);
+  check_call(
+      "step_bytes_only on a cuda param",
+      [](Call& c) {
+        fake_cuda = {c.p[0], c.p[1], c.g[0], c.g[1], c.m[0], c.m[1], c.v[0], c.v[1]};
+        const int code = c.step_bytes_only();
+        fake_cuda.clear();
+        return code;
+      },
+      AH4J_INVALID_ARGUMENT,
+      ah4j_has_cuda_kernels() ? "the memory-limit kernel has no CUDA kernel" : "no CUDA kernels",
+      0);
+}
 
 // The chunk length setting of the C API.
 void chunk_setting_tests() {
@@ -636,6 +719,8 @@ int main() {
   dispatch_tests();
   isa_tests();
   stats_tests();
+  stats_order_tests();
+  step_bytes_only_tests();
   block_step_tests();
   std::printf("%d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;

@@ -298,11 +298,13 @@ ChunkStats chunk_stats(const P* x, int64_t begin, int64_t end) {
   }
 }
 
+// Last chunk first (for_each_chunk_last_first): the step that follows the pass finds the
+// gradients it starts with in cache. The partial sums are combined in chunk order afterwards.
 template <bool kAbs, bool kMax>
 void stats_chunks(const std::vector<TensorView>& tensors, const std::vector<Chunk>& chunks,
                   int64_t total, std::vector<ChunkStats>& partial) {
   const Chunk* first = chunks.data();
-  for_each_chunk(chunks, total, [&](const Chunk& c) {
+  for_each_chunk_last_first(chunks, total, [&](const Chunk& c) {
     dispatch_cpu(tensors[c.tensor].dtype, [&](auto p_tag, auto) {
       using P = typename decltype(p_tag)::type;
       partial[&c - first] =
@@ -490,6 +492,29 @@ int64_t find_non_finite(const std::vector<TensorView>& tensors) {
     if (bad[k]) return chunks[k].tensor;
   }
   return -1;
+}
+
+void step_bytes_only(const std::vector<TensorView>& p, const std::vector<TensorView>& g,
+                     const std::vector<TensorView>& m, const std::vector<TensorView>& v) {
+  int64_t total = 0;
+  const auto chunks = chunks_of(p, 1, &total);
+  for_each_chunk(chunks, total, [&](const Chunk& c) {
+    const int64_t i = c.tensor;
+    dispatch_cpu(p[i].dtype, [&](auto p_tag, auto s_tag) {
+      using P = typename decltype(p_tag)::type;
+      using S = typename decltype(s_tag)::type;
+      P* __restrict pp = static_cast<P*>(p[i].data);
+      const P* __restrict gp = static_cast<const P*>(g[i].data);
+      S* __restrict mp = static_cast<S*>(m[i].data);
+      S* __restrict vp = static_cast<S*>(v[i].data);
+      for (int64_t e = c.begin; e < c.end; ++e) {
+        const S ge = static_cast<S>(gp[e]);
+        pp[e] = static_cast<P>(ge - static_cast<S>(pp[e]));
+        mp[e] = ge - mp[e];
+        vp[e] = ge - vp[e];
+      }
+    });
+  });
 }
 
 }  // namespace cpu

@@ -26,5 +26,9 @@ void tensor_stats(const std::vector<TensorView>& tensors, int32_t* non_finite, d
 // CPU only. The index of the first tensor that holds NaN or infinity, or -1.
 int64_t find_non_finite(const std::vector<TensorView>& tensors);
 
+// CPU only. The memory limit of the steps (ah4j_step_bytes_only_): x = g - x for x in p, m, v.
+void step_bytes_only(const std::vector<TensorView>& p, const std::vector<TensorView>& g,
+                     const std::vector<TensorView>& m, const std::vector<TensorView>& v);
+
 }  // namespace cpu
 }  // namespace ah4j

@@ -87,17 +87,47 @@ inline void run_chunk(Isa isa, F& body, const Chunk& c) {
   body(c);
 }
 
+// Whether n chunks of `total` elements in all run on this thread alone: a parallel region costs
+// more than small work, and none is opened inside another.
+inline bool run_serially(int64_t n, int64_t total) {
+  return total < kParallelThreshold || n < 2 || omp_get_max_threads() < 2 || omp_in_parallel();
+}
+
 // Runs body(chunk) for every chunk, on libtorch's OpenMP threads when the work is large enough.
 template <typename F>
 void for_each_chunk(const std::vector<Chunk>& chunks, int64_t total, F&& body) {
   const int64_t n = static_cast<int64_t>(chunks.size());
   const Isa isa = static_cast<Isa>(isa_setting().load(std::memory_order_relaxed));
-  if (total < kParallelThreshold || n < 2 || omp_get_max_threads() < 2 || omp_in_parallel()) {
+  if (run_serially(n, total)) {
     for (int64_t c = 0; c < n; ++c) run_chunk(isa, body, chunks[c]);
     return;
   }
 #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < n; ++c) run_chunk(isa, body, chunks[c]);
+}
+
+// for_each_chunk, with each thread taking the chunks that for_each_chunk gives it
+// (schedule(static)'s share: contiguous, the first n % threads threads one more) last to first. For
+// the read pass that precedes a step over the same tensors: it ends on the chunks the step's
+// threads start with, so the step finds the most recently read part of them still in cache instead
+// of reading it again from memory. Which thread runs a chunk and in which order never changes a
+// result (each chunk's result is its own; callers combine them in chunk order).
+template <typename F>
+void for_each_chunk_last_first(const std::vector<Chunk>& chunks, int64_t total, F&& body) {
+  const int64_t n = static_cast<int64_t>(chunks.size());
+  const Isa isa = static_cast<Isa>(isa_setting().load(std::memory_order_relaxed));
+  if (run_serially(n, total)) {
+    for (int64_t c = n - 1; c >= 0; --c) run_chunk(isa, body, chunks[c]);
+    return;
+  }
+#pragma omp parallel
+  {
+    const int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
+    const int64_t share = n / threads, extra = n % threads;
+    const int64_t begin = t * share + std::min(t, extra);
+    const int64_t end = begin + share + (t < extra ? 1 : 0);
+    for (int64_t c = end - 1; c >= begin; --c) run_chunk(isa, body, chunks[c]);
+  }
 }
 
 }  // namespace ah4j

@@ -45,9 +45,16 @@ import org.openjdk.jmh.annotations.TearDown;
  *   <li>{@code copy}: STREAM's copy ({@code b = a}) of 10M floats, split into one memcpy per
  *       thread, moving 2 x 4 bytes per element: the machine's bandwidth at that thread count
  *       (libtorch's copy_ does not use the second thread here, and its mul_out is slower still);
+ *   <li>{@code stepBytesOnly}: the memory limit of the steps: the core's ah4j_step_bytes_only_, a
+ *       kernel with the Adam step's bytes and no step math (reads p, g, m, v; writes p, m, v: 7 x 4
+ *       bytes per element) on the steps' chunks and threads;
  *   <li>{@code fusedAdaHessian}: the core's fused step (what AdaHessian.step runs after its two
- *       torch.grad calls), moving 8 x 4 bytes per element (reads p, g, D, m, v; writes p, m, v);
- *   <li>{@code fusedAdam}: our Adam.step(), 7 x 4 bytes per element;
+ *       torch.grad calls and its read passes), given the Hessian diagonal, moving 8 x 4 bytes per
+ *       element (reads p, g, D, m, v; writes p, m, v);
+ *   <li>{@code nativeAdam}: the core's fused Adam step called the same way (no gradient check, no
+ *       Java around it), 7 x 4 bytes per element: fusedAdaHessian's counterpart;
+ *   <li>{@code fusedAdam}: our Adam.step(), 8 x 4 bytes per element: its read pass over the
+ *       gradients (non-finite check and the gradient norm together), then the step's 7 x 4;
  *   <li>{@code fusedAdamW}: our AdamW.step() (its defaults: weightDecay 1e-2, as torch's);
  *   <li>{@code uncheckedAdam}: our Adam.step() with {@link NonFinitePolicy#IGNORE}: no check of the
  *       gradients, the same work as torch's fused step (bench/step-vs-torch26.sh compares both);
@@ -109,6 +116,8 @@ public class StepBenchmark {
   private LongPointer argBlocks;
   private LongPointer argSteps;
   private DoublePointer argHyper;
+  private DoublePointer argAdamHyper;
+  private org.bytedeco.javacpp.IntPointer argAdamFlags;
   private LongPointer argFirst;
   private org.bytedeco.javacpp.IntPointer argNonFinite;
   private DoublePointer argSumSq;
@@ -169,6 +178,8 @@ public class StepBenchmark {
     argBlocks = new LongPointer(n);
     argSteps = new LongPointer(n);
     argHyper = new DoublePointer(6L * n);
+    argAdamHyper = new DoublePointer(6L * n);
+    argAdamFlags = new org.bytedeco.javacpp.IntPointer(n).fill(0);
     argFirst = new LongPointer(1);
     argNonFinite = new org.bytedeco.javacpp.IntPointer(n);
     argSumSq = new DoublePointer(n);
@@ -177,8 +188,10 @@ public class StepBenchmark {
     for (int i = 0; i < n; i++) {
       argBlocks.put(i, params.get(i).dim() == 4 ? 9 : 1);
       double[] row = {0.15, 0.9, 0.999, 1e-4, 1e-4, 1.0};
+      double[] adamRow = {1e-3, 0.9, 0.999, 1e-8, 0.0, 0.0}; // Adam.builder().lr(1e-3)'s
       for (int c = 0; c < row.length; c++) {
         argHyper.put(6L * i + c, row[c]);
+        argAdamHyper.put(6L * i + c, adamRow[c]);
       }
     }
     ours = Adam.builder().lr(1e-3).build(params);
@@ -266,12 +279,29 @@ public class StepBenchmark {
 
   @Benchmark
   public int fusedAdaHessian() {
+    nextStep();
+    return ah4j.ah4j_adahessian_step_(
+        argParams, argGrads, argDiags, argM, argV, params.size(), argBlocks, argSteps, argHyper);
+  }
+
+  /** The core's steps take every parameter's step count, already incremented. */
+  private void nextStep() {
     step++;
     for (int i = 0; i < params.size(); i++) {
       argSteps.put(i, step);
     }
-    return ah4j.ah4j_adahessian_step_(
-        argParams, argGrads, argDiags, argM, argV, params.size(), argBlocks, argSteps, argHyper);
+  }
+
+  @Benchmark
+  public int stepBytesOnly() {
+    return ah4j.ah4j_step_bytes_only_(argParams, argGrads, argM, argV, params.size());
+  }
+
+  @Benchmark
+  public int nativeAdam() {
+    nextStep();
+    return ah4j.ah4j_adam_step_(
+        argParams, argGrads, argM, argV, null, params.size(), argSteps, argAdamHyper, argAdamFlags);
   }
 
   @Benchmark
