@@ -13,7 +13,8 @@
 # single process and host 0's rank to core 0, host 1's rank to core 1 (a launcher shares its rank's
 # core); on a machine with fewer than 2 cores nothing is pinned. Prints each run's DPRESULT line and
 # a table: the medians over the rounds and the ratio 2 hosts / 1 process (the target: at least 1.6x
-# for AdaHessian). GLIBC_TUNABLES and OMP_WAIT_POLICY set here reach every process.
+# for AdaHessian). GLIBC_TUNABLES (default: bench/tuned.sh's; set it empty for glibc as it comes)
+# and OMP_WAIT_POLICY set here reach every process.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +36,9 @@ while [ $# -gt 0 ]; do
 done
 
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
+# shellcheck source=bench/tuned.sh
+source bench/tuned.sh
+tuned_default
 # shellcheck source=bench/reactor-classpath.sh
 source bench/reactor-classpath.sh # $classpath
 # shellcheck source=bench/hosts-env.sh

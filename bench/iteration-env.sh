@@ -3,7 +3,8 @@
 # equivalent of NativeMemory.keepFreedMemory(); classpath: the bench module's classes and
 # dependencies (build first: mvn -B install -DskipTests).
 # shellcheck shell=bash
-tuned="glibc.malloc.mmap_threshold=268435456:glibc.malloc.trim_threshold=1073741824:glibc.malloc.top_pad=67108864"
+# shellcheck source=bench/tuned.sh
+source bench/tuned.sh
 export OPENBLAS_NUM_THREADS=1 # OpenBLAS's own pool fights libtorch's OpenMP threads (README)
 cp_file="$PWD/bench/target/classpath.txt"
 mvn -B -q -o -pl bench dependency:build-classpath -Dmdep.outputFile="$cp_file" >/dev/null

@@ -8,7 +8,8 @@
 # OPTIMIZER 1 (one libtorch thread, batch 128, 5 warm-up iterations) appends its JSON line to
 # OUT/compute.jsonl; then the projection reads it with the links' fits (from bench/link-bench.sh)
 # and writes OUT/projection.md and OUT/scaling.svg. A model is any name IterationBenchmark knows
-# (bench's Model enum). GLIBC_TUNABLES set here reaches the runs.
+# (bench's Model class). GLIBC_TUNABLES set here reaches the runs (default: bench/tuned.sh's; set
+# it empty for glibc as it comes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +32,9 @@ done
 [ -f "$links" ] || { echo "no link fits at $links: run bench/link-bench.sh first" >&2; exit 1; }
 
 export OPENBLAS_NUM_THREADS=1
+# shellcheck source=bench/tuned.sh
+source bench/tuned.sh
+tuned_default
 # shellcheck source=bench/reactor-classpath.sh
 source bench/reactor-classpath.sh # $classpath
 mkdir -p "$out"
