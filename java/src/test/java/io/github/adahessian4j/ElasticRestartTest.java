@@ -101,7 +101,11 @@ class ElasticRestartTest {
     }
   }
 
-  /** Rank 1 fails with status 3 at every start; the others wait. Each start is noted in a file. */
+  /**
+   * Rank 1 fails with status 3 at every start; the others wait. Each start is noted in a file. The
+   * waiting ranks {@code exec} their sleep: a shell whose child is stopped prints "Terminated" or
+   * not depending on which of the two the signal reaches first, and the output is compared.
+   */
   private int failing(Launcher launcher) throws Exception {
     return launcher
         .gracePeriod(Duration.ofSeconds(1))
@@ -114,7 +118,7 @@ class ElasticRestartTest {
                     + " $TORCHELASTIC_MAX_RESTARTS port $MASTER_PORT\" >> "
                     + dir.resolve("starts")
                     + "; if [ $RANK = 1 ]; then echo \"error: attempt $TORCHELASTIC_RESTART_COUNT"
-                    + " failed\" >&2; echo '  at a stack frame' >&2; exit 3; fi; sleep 30"));
+                    + " failed\" >&2; echo '  at a stack frame' >&2; exit 3; fi; exec sleep 30"));
   }
 
   /** The lines in order, the port of the rendezvous left out. */
