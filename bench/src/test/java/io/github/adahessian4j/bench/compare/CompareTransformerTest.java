@@ -63,9 +63,9 @@ class CompareTransformerTest {
     assertTrue(text.contains("target 25.0% val accuracy"), text);
     assertTrue(text.matches("(?s).*Validation bits per character.*Adam \\d+\\.\\d{3};.*"), text);
     assertTrue(Files.readString(out.resolve("table.md")).contains("bits per character"));
-    assertTrue(
-        Files.readString(out.resolve("protocol.json")).contains("\"lr\": 0.047"),
-        Files.readString(out.resolve("protocol.json")));
+    String protocol = Files.readString(out.resolve("protocol.json"));
+    assertTrue(protocol.contains("\"lr\": 0.047"), protocol);
+    assertTrue(protocol.contains("position embeddings N(0, 0.02), the rest libtorch"), protocol);
   }
 
   @Test
