@@ -380,6 +380,11 @@ public final class DataSet implements AutoCloseable {
     return trainLabels == null;
   }
 
+  /** What one sample is, plural, for "N training, M validation ...": images or windows. */
+  String samples() {
+    return text() ? "windows of " + (TransformerLm.CONTEXT + 1) + " characters" : "images";
+  }
+
   public Split train() {
     return train;
   }
