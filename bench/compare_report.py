@@ -12,6 +12,10 @@ import statistics
 import sys
 from collections import defaultdict
 
+# The models' names as Model.java and the docs write them (ResNet-20: IterationBenchmark's and
+# iteration_bench.py's resnet is ResNet-20; the transformer has 2 blocks).
+NAMES = {"mlp": "MLP", "cnn": "CNN", "resnet": "ResNet-20", "transformer": "Transformer"}
+
 runs = defaultdict(list)
 for line in open(sys.argv[1]):
     r = json.loads(line)
@@ -62,12 +66,12 @@ for alloc in allocators:
           "| Java fused/op-by-op | AdaHessian/Adam Java | AdaHessian/Adam torch 1.13 "
           "| AdaHessian/Adam torch 2.6 |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for model in [m for m in ("mlp", "cnn", "resnet", "transformer") if any(k[0] == alloc and k[2] == m for k in runs)]:
+    for model in [m for m in NAMES if any(k[0] == alloc and k[2] == m for k in runs)]:
         for threads in (1, 2):
             def k(lang, opt, model=model, threads=threads):
                 return (alloc, lang, model, opt, threads)
             old, new = "torch 1.13", "torch 2.6"
-            print(f"| {model.upper()} | {threads} | {cell(k(old, 'adam'))} | {cell(k(old, 'adahessian'))} "
+            print(f"| {NAMES[model]} | {threads} | {cell(k(old, 'adam'))} | {cell(k(old, 'adahessian'))} "
                   f"| {cell(k(new, 'adam'))} | {cell(k(new, 'adahessian'))} "
                   f"| {cell(k('java', 'adam'), True)} "
                   f"| {cell(k('java', 'adahessian'), True)} | {cell(k('java', 'opbyop'))} "
@@ -84,7 +88,7 @@ for alloc in allocators:
                 ("adahessian-e2", "whole batch, updateEach(2)"),
                 ("adahessian-h4e2", "1/4 of the batch, updateEach(2)")]
     variants.append(("adam-math", "Adam, math attention (flash off)"))
-    for model, name in (("cnn", "CNN"), ("resnet", "ResNet-20"), ("transformer", "Transformer")):
+    for model, name in NAMES.items():
         if not any((alloc, "java", model, v, t) in runs for v, _ in variants[1:] for t in (1, 2)):
             continue
         print()

@@ -14,6 +14,11 @@ Compare.java's (CNN, MNIST from bench/data/setup-data.sh's cache, seed 1, 3 epoc
 batch sizes 32/128/512, lr grids 0.1x/1x/10x of 1e-3 and 0.15, target 95%, 8 checks per epoch).
 The flags that Compare.java has (--model, --epochs, --batch, ...) override the file's values.
 
+Models: the MLP and the CNN, the demo's image models. Compare.java's deep MLP, ResNet, transformer
+language model and TorchScript models are not run here (a protocol naming one is refused): the
+Python side of the ResNet-20 and the transformer is iteration_bench.py, which times their training
+iterations for bench/compare.sh on torch 1.13 and 2.6, not this script's training protocol.
+
 What is the same as in Java, by construction:
 * data: the IDX files, the first train_size/val_size images, pixel / 255 standardised with the
   training pixels' mean and std (summed in order, in double, as DataSet.java does);

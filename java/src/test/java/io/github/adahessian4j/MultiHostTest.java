@@ -122,10 +122,11 @@ class MultiHostTest {
   }
 
   /**
-   * One launcher on each of hosts 0 and 1 (GLOO_SOCKET_IFNAME set), node 0 on host 0, with {@code
-   * options} first.
+   * One launcher on each of hosts 0 and 1 with {@code env}, node 0 on host 0 (master port {@code
+   * masterPort}), with {@code options} first.
    */
-  private List<Process> launchOnTwoHosts(String... options) throws IOException {
+  private List<Process> launchOnTwoHosts(Map<String, String> env, int masterPort, String... options)
+      throws IOException {
     List<Process> launchers = new ArrayList<>();
     for (int h = 0; h < 2; h++) {
       List<String> all = new ArrayList<>(List.of(options));
@@ -138,8 +139,8 @@ class MultiHostTest {
               "--master-addr",
               HOSTS.address(0),
               "--master-port",
-              Integer.toString(port)));
-      launchers.add(launch(h, iface(), all.toArray(String[]::new)));
+              Integer.toString(masterPort)));
+      launchers.add(launch(h, env, all.toArray(String[]::new)));
     }
     return launchers;
   }
@@ -223,28 +224,12 @@ class MultiHostTest {
   @Test
   void aHostNameThatResolvesTo127011FailsWithTheDocumentedMessage() throws Exception {
     String hostname = Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
-    List<Process> launchers = new ArrayList<>();
     for (int h = 0; h < 2; h++) {
       HOSTS.resolve(h, hostname, "127.0.1.1");
     }
     try {
-      for (int h = 0; h < 2; h++) {
-        launchers.add(
-            launch(
-                h,
-                Map.of(),
-                "--jvm-arg",
-                "-Ddp.rendezvousMs=3000",
-                "--nnodes",
-                "2",
-                "--node-rank",
-                Integer.toString(h),
-                "--master-addr",
-                HOSTS.address(0),
-                "--master-port",
-                Integer.toString(port + 1)));
-      }
-      int[] status = await(launchers, 90);
+      int[] status =
+          await(launchOnTwoHosts(Map.of(), port + 1, "--jvm-arg", "-Ddp.rendezvousMs=3000"), 90);
       for (int h = 0; h < 2; h++) {
         String out = output(h);
         System.out.print("--- host " + h + ":\n" + out);
@@ -401,7 +386,12 @@ class MultiHostTest {
     mode = "train-then-run-until-killed";
     List<Process> launchers =
         launchOnTwoHosts(
-            "--jvm-arg", "-Ddp.configs=adamw", "--jvm-arg", "-Ddp.timeoutMs=" + TIMEOUT_MS);
+            iface(),
+            port,
+            "--jvm-arg",
+            "-Ddp.configs=adamw",
+            "--jvm-arg",
+            "-Ddp.timeoutMs=" + TIMEOUT_MS);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
     while (!output(1).contains("[rank 1] step 5\n")) {
       assertTrue(System.nanoTime() < deadline, "rank 1 never reached step 5:\n" + output(1));
@@ -516,7 +506,7 @@ class MultiHostTest {
             "kill-rank-1-at-37",
             dir.resolve("killed-run").toString(),
             dir.resolve("killed").toString());
-    int[] status = await(launchOnTwoHosts("--max-restarts", "2"), 150);
+    int[] status = await(launchOnTwoHosts(iface(), port, "--max-restarts", "2"), 150);
     String all = "--- host 0:\n" + output(0) + "--- host 1:\n" + output(1);
     System.out.print(all);
     assertEquals(0, status[0], all);

@@ -14,16 +14,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.TreeSet;
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AbstractTensor;
 import org.bytedeco.pytorch.Generator;
 import org.bytedeco.pytorch.GeneratorOptional;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -32,22 +31,16 @@ import org.junit.jupiter.api.io.TempDir;
  * ended, with every part of the state deciding the result; Java randoms draw what {@link Random}
  * draws; bad files and late registrations are refused and change nothing.
  */
+@ExtendWith(PointerScopeExtension.class)
 class TrainingStateTest {
   @TempDir Path dir;
 
-  private PointerScope scope;
   private Tensor[] data;
 
   @BeforeEach
   void setUp() {
     torch.set_num_threads(1);
-    scope = new PointerScope();
     data = DistributedTrainMain.data();
-  }
-
-  @AfterEach
-  void tearDown() {
-    scope.close();
   }
 
   /** A run's objects, built as a new process would build them. */

@@ -3,32 +3,21 @@ package io.github.adahessian4j.distributed;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.adahessian4j.PointerScopeExtension;
 import java.util.List;
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AbstractTensor;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * {@link BucketPlan#plan}: which elements of which tensor go where in which bucket, checked against
  * layouts worked out by hand (1024-byte buckets: 128 float64 or 256 float32 elements).
  */
+@ExtendWith(PointerScopeExtension.class)
 class BucketPlanTest {
   private static final long BUCKET_BYTES = 1024;
-  private PointerScope scope;
-
-  @BeforeEach
-  void open() {
-    scope = new PointerScope();
-  }
-
-  @AfterEach
-  void close() {
-    scope.close();
-  }
 
   private static Tensor tensor(torch.ScalarType dtype, long... shape) {
     long n = 1;

@@ -7,40 +7,28 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.adahessian4j.PointerScopeExtension;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AbstractTensor;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * {@link CollectiveHeader}: the fields it encodes, what {@code validate} refuses, and the message
  * every rank throws when the ranks' headers disagree (rows built here as each rank would encode
  * them, no backend involved).
  */
+@ExtendWith(PointerScopeExtension.class)
 class CollectiveHeaderTest {
   private static final long BUCKET_BYTES = 4096;
   private static final Duration TIMEOUT = Duration.ofSeconds(7);
 
   /** The checksum of {@link #mixed()}, as every version of the header has computed it. */
   private static final long CHECKSUM = 0x63e5f32684cf2da1L;
-
-  private PointerScope scope;
-
-  @BeforeEach
-  void open() {
-    scope = new PointerScope();
-  }
-
-  @AfterEach
-  void close() {
-    scope.close();
-  }
 
   private static Tensor tensor(torch.ScalarType dtype, long... shape) {
     long n = 1;

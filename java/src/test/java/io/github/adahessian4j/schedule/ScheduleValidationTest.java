@@ -4,28 +4,27 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.github.adahessian4j.Adam;
+import io.github.adahessian4j.PointerScopeExtension;
 import java.util.List;
-import org.bytedeco.javacpp.PointerScope;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.function.Executable;
 
 /** The argument checks and their messages, worded as torch words its own. */
+@ExtendWith(PointerScopeExtension.class)
 class ScheduleValidationTest {
-  private PointerScope scope;
   private Adam opt;
 
   @BeforeEach
   void setUp() {
-    scope = new PointerScope();
     opt = Schedules.adam(0.1, 0.02);
   }
 
   @AfterEach
   void tearDown() {
     opt.close();
-    scope.close();
   }
 
   private static void refused(String message, Executable build) {

@@ -74,6 +74,9 @@ public final class Compare implements Callable<Integer> {
   /** What --model, --depth and --blocks select; set by {@link #call()}. */
   Model model;
 
+  /** The depth claim's networks, --deep-model parsed once (a TorchScript file loads once). */
+  private List<Model> deep;
+
   @Option(
       names = "--blocks",
       paramLabel = "N",
@@ -438,6 +441,7 @@ public final class Compare implements Callable<Integer> {
     if (noise == null) {
       noise = text ? new double[0] : new double[] {0.2, 0.4};
     }
+    deep = deepModels();
   }
 
   /** The full run's plan: the protocol, the seeds and the grids of the options. */
@@ -452,7 +456,7 @@ public final class Compare implements Callable<Integer> {
             lrFactors,
             batchSizes,
             noise,
-            deepModels(),
+            deep,
             timingRounds,
             timingSteps,
             0.1);
@@ -515,7 +519,7 @@ public final class Compare implements Callable<Integer> {
               + (data != null ? "--data " + data : "--dataset " + dataset)
               + ": the transformer takes brown or synthetic-text, the image models mnist, fashion, synthetic or --data");
     }
-    if (deepModels().stream().anyMatch(d -> d.languageModel() != model.languageModel())) {
+    if (deep.stream().anyMatch(d -> d.languageModel() != model.languageModel())) {
       problems.add("--deep-model must be a " + (textData ? "transformer" : "model of images"));
     }
     if (evalsPerEpoch < 1) {

@@ -49,7 +49,7 @@ final class CompareFullRun {
         data.source(),
         protocol.trainSize(),
         protocol.valSize(),
-        data.text() ? "windows of " + (TransformerLm.CONTEXT + 1) + " characters" : "images");
+        data.samples());
     out.printf(
         Locale.ROOT,
         "seeds %d..%d (variants, grids, deep, noise, memory: the first %d); %d epochs, batch %d; "
@@ -65,7 +65,7 @@ final class CompareFullRun {
         Format.percent(protocol.target()));
     out.println(threadLine);
     out.flush();
-    HessianAnalysis curvature = curvature(curvatureImages);
+    HessianAnalysis curvature = curvature(curvatureImages, data);
     Claims.Results results =
         Claims.run(
             plan,
@@ -117,7 +117,7 @@ final class CompareFullRun {
     out.println(
         "Calibrating the full run's plan (a few timed steps of every optimizer and net)...");
     out.flush();
-    double seconds = Claims.estimate(plan, data, curvature(curvatureImages), out::println);
+    double seconds = Claims.estimate(plan, data, curvature(curvatureImages, data), out::println);
     out.printf(
         Locale.ROOT,
         "Estimated time of this plan: %.0f s (%.1f h) at the calibrated speed, on %d libtorch "
@@ -129,8 +129,8 @@ final class CompareFullRun {
     return 0;
   }
 
-  private static HessianAnalysis curvature(int images) {
-    return images == 0 ? HessianAnalysis.OFF : HessianAnalysis.library(images);
+  private static HessianAnalysis curvature(int images, DataSet data) {
+    return images == 0 ? HessianAnalysis.OFF : HessianAnalysis.library(images, data.samples());
   }
 
   /** The language model's metric: each arm's final validation bits per character over seeds. */
@@ -149,7 +149,8 @@ final class CompareFullRun {
     return text.append('\n').toString();
   }
 
-  private static String footer(
+  /** The claims table's footer: the statistics, the protocol and the command line. */
+  static String footer(
       Claims.Plan plan,
       Protocol p,
       DataSet data,
@@ -172,7 +173,7 @@ final class CompareFullRun {
             + "\"supports\" / \"against\" say whether a difference called points the article's way. \"leaving out any one "
             + "seed\": the test recomputed without each seed in turn; \"robust\" only if every such subset reaches the "
             + "same verdict (runs are bit-reproducible on one machine only: another CPU rounds differently).%n"
-            + "Protocol: %s, %d training / %d validation images; %s; %d epochs, batch %d; Adam lr %s, AdaHessian lr %s "
+            + "Protocol: %s, %d training / %d validation %s; %s; %d epochs, batch %d; Adam lr %s, AdaHessian lr %s "
             + "(each one's default); validation checked every %d steps in the main runs; lr grid x%s; batch sizes %s; "
             + "label noise %s; depth: %s; time per step: every optimizer in turns in one process, %d rounds of %d steps "
             + "per seed; memory: peak RSS growth over %d steps in a fresh JVM per optimizer and seed (%d seeds); "
@@ -181,6 +182,7 @@ final class CompareFullRun {
         data.source(),
         p.trainSize(),
         p.valSize(),
+        data.samples(),
         p.model().description(),
         p.epochs(),
         p.batch(),

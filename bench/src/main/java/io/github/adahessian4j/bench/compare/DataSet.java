@@ -59,6 +59,7 @@ public final class DataSet implements AutoCloseable {
   private final Split val;
   private final double mean;
   private final double std;
+  private final double unigramLoss;
 
   private DataSet(String name, String source, String notice, Split train, Split val) {
     this.name = name;
@@ -69,6 +70,7 @@ public final class DataSet implements AutoCloseable {
     this.train = train;
     this.trainLabels = null;
     this.val = val;
+    this.unigramLoss = TextCorpus.unigramEntropy(val.labels());
   }
 
   private DataSet(String name, String source, String notice, Raw train, Raw val) {
@@ -81,6 +83,7 @@ public final class DataSet implements AutoCloseable {
     this.train = toTensors(train);
     this.trainLabels = train.labels().clone();
     this.val = toTensors(val);
+    this.unigramLoss = Double.NaN;
   }
 
   /**
@@ -378,6 +381,20 @@ public final class DataSet implements AutoCloseable {
   /** Whether the samples are windows of text for the language model. */
   boolean text() {
     return trainLabels == null;
+  }
+
+  /**
+   * For text, the validation loss (nats per character) of the best prediction without context: the
+   * entropy of the validation targets' character frequencies ({@link TextCorpus#unigramEntropy});
+   * NaN for images.
+   */
+  double unigramLoss() {
+    return unigramLoss;
+  }
+
+  /** What one sample is, plural, for "N training, M validation ...": images or windows. */
+  String samples() {
+    return text() ? "windows of " + (TransformerLm.CONTEXT + 1) + " characters" : "images";
   }
 
   public Split train() {

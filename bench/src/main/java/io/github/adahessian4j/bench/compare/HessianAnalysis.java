@@ -86,13 +86,14 @@ interface HessianAnalysis {
    * across products.
    *
    * @param images how many training images, at least 1
+   * @param samples what they are, for the description: {@link DataSet#samples()}
    */
-  static HessianAnalysis library(int images) {
-    return library(images, CHUNK);
+  static HessianAnalysis library(int images, String samples) {
+    return library(images, CHUNK, samples);
   }
 
-  /** {@link #library(int)} with loss closures of at most {@code chunk} images each. */
-  static HessianAnalysis library(int images, int chunk) {
+  /** {@link #library(int, String)} with loss closures of at most {@code chunk} images each. */
+  static HessianAnalysis library(int images, int chunk, String samples) {
     if (images < 1 || chunk < 1) {
       throw new IllegalArgumentException(
           "Invalid images or chunk value: " + images + ", " + chunk + " (must be >= 1)");
@@ -132,10 +133,11 @@ interface HessianAnalysis {
       public String description() {
         return String.format(
             Locale.ROOT,
-            "curvature: Hessian of the mean cross-entropy on the first %d training images at the final "
+            "curvature: Hessian of the mean cross-entropy on the first %d training %s at the final "
                 + "weights, top eigenvalue by Lanczos (residual tolerance %s of it), trace by Hutchinson "
                 + "(%s%% standard error, %d-%d Rademacher probes)",
             images,
+            samples,
             Format.number(TOP.tolerance()),
             Format.number(100 * TRACE.relativeError()),
             TRACE.minSamples(),

@@ -78,9 +78,14 @@ public final class Model {
   private final List<String> options;
   private final Supplier<Net> factory;
   private final boolean languageModel;
+  private final String initialisation;
+
+  /** How the models built in this class start, in the words of {@link #initialisation()}. */
+  private static final String LIBTORCH_INIT =
+      "libtorch defaults after torch.manual_seed(seed), identical for both optimizers";
 
   private Model(String name, String description, List<String> options, Supplier<Net> factory) {
-    this(name, description, options, factory, false);
+    this(name, description, options, factory, false, LIBTORCH_INIT);
   }
 
   private Model(
@@ -88,12 +93,14 @@ public final class Model {
       String description,
       List<String> options,
       Supplier<Net> factory,
-      boolean languageModel) {
+      boolean languageModel,
+      String initialisation) {
     this.name = name;
     this.description = description;
     this.options = options;
     this.factory = factory;
     this.languageModel = languageModel;
+    this.initialisation = initialisation;
   }
 
   /**
@@ -141,7 +148,9 @@ public final class Model {
         TransformerLm.describe(blocks),
         List.of("--model", "transformer", "--blocks", Integer.toString(blocks)),
         () -> new TransformerLm(blocks),
-        true);
+        true,
+        "after torch.manual_seed(seed): token and position embeddings N(0, 0.02), the rest "
+            + "libtorch defaults; identical for both optimizers");
   }
 
   /**
@@ -214,7 +223,12 @@ public final class Model {
               + net.model.parameters().stream().mapToLong(Tensor::numel).sum()
               + " weights, initial weights from the file)",
           List.of("--model", what),
-          () -> TorchScriptNet.load(file));
+          () -> TorchScriptNet.load(file),
+          false,
+          "the weights saved in "
+              + file.toAbsolutePath()
+              + ", loaded afresh for every run (not an initialiser of ours: the seed does not "
+              + "change them), identical for both optimizers");
     }
   }
 
@@ -258,6 +272,11 @@ public final class Model {
   /** Whether the model is the language model, trained on text rather than images. */
   boolean languageModel() {
     return languageModel;
+  }
+
+  /** Where a run's initial weights come from: the protocol's {@code init}. */
+  String initialisation() {
+    return initialisation;
   }
 
   /**

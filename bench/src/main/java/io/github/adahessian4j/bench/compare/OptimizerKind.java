@@ -45,14 +45,10 @@ public enum OptimizerKind {
     this.defaultLr = defaultLr;
   }
 
-  /** An optimizer over {@code net}'s parameters; {@code seed} fixes AdaHessian's probes. */
-  Optimizer create(Model.Net net, double lr, long seed) {
-    return create(net, lr, seed, 1, 0);
-  }
-
   /**
-   * As {@link #create(Model.Net, double, long)}, AdaHessian refreshing its estimate every {@code
-   * updateEach} steps and at each of its first {@code hessianWarmup} (Adam: ignored).
+   * An optimizer over {@code net}'s parameters; {@code seed} fixes AdaHessian's probes, which
+   * refreshes its estimate every {@code updateEach} steps and at each of its first {@code
+   * hessianWarmup} (Adam: both ignored).
    */
   abstract Optimizer create(Model.Net net, double lr, long seed, int updateEach, int hessianWarmup);
 

@@ -82,11 +82,7 @@ record Protocol(
                         pixelStd))));
     fields.add(field("model", quote(model.name().toLowerCase(Locale.ROOT))));
     fields.add(field("model_layers", quote(model.description())));
-    fields.add(
-        field(
-            "init",
-            quote(
-                "libtorch defaults after torch.manual_seed(seed), identical for both optimizers")));
+    fields.add(field("init", quote(model.initialisation())));
     fields.add(field("seed", seed));
     fields.add(
         field(

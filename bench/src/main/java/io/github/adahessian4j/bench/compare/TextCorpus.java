@@ -9,7 +9,9 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Random;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AbstractTensor;
+import org.bytedeco.pytorch.Tensor;
 
 /**
  * The text of the language model: the Brown corpus as {@code bench/data/setup-data.sh} converts it
@@ -83,6 +85,30 @@ final class TextCorpus {
       }
     }
     return tokens;
+  }
+
+  /**
+   * The entropy in nats of the characters among {@code targets} (int64 tokens): the cross-entropy
+   * that predicting every target from these characters' frequencies alone, without context, reaches
+   * on them, and no model that ignores the context goes below.
+   */
+  static double unigramEntropy(Tensor targets) {
+    long[] tokens = new long[Math.toIntExact(targets.numel())];
+    try (PointerScope scope = new PointerScope()) {
+      targets.contiguous().data_ptr_long().get(tokens);
+    }
+    long[] counts = new long[VOCAB];
+    for (long t : tokens) {
+      counts[(int) t]++;
+    }
+    double entropy = 0;
+    for (long c : counts) {
+      if (c > 0) {
+        double p = (double) c / tokens.length;
+        entropy -= p * Math.log(p);
+      }
+    }
+    return entropy;
   }
 
   /** The character of {@code token}: the inverse of {@link #tokenise}. */

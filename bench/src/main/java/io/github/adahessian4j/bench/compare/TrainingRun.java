@@ -27,6 +27,12 @@ final class TrainingRun {
    */
   private static final int EVAL_CHUNK = 250;
 
+  /**
+   * A language model that learned some context ends below this share of the context-free loss
+   * ({@link #failure}).
+   */
+  static final double CHANCE_LOSS_FRACTION = 0.9;
+
   private TrainingRun() {}
 
   /**
@@ -150,11 +156,10 @@ final class TrainingRun {
   /**
    * What a run measured. Accuracies are fractions; {@code trainAccuracy}, the curve and the steps
    * to the target are measured only in detailed runs (NaN, empty or -1 otherwise). {@code failure}:
-   * null, or {@code "diverged"} (the loss became non-finite, which stops the run, or the final
-   * validation loss is above the untrained model's), or {@code "at chance"} (the final validation
-   * accuracy is below 1.5 times chance). {@code earlyValAccuracy}: the validation accuracy after
-   * the first {@code earlyFraction} of the steps (NaN unless asked for); {@code curvature}: the
-   * Hessian analysis at the final weights, or null (see {@link HessianAnalysis}).
+   * null, or {@code "diverged"} or {@code "at chance"} ({@link #failure}). {@code
+   * earlyValAccuracy}: the validation accuracy after the first {@code earlyFraction} of the steps
+   * (NaN unless asked for); {@code curvature}: the Hessian analysis at the final weights, or null
+   * (see {@link HessianAnalysis}).
    */
   record Result(
       Spec spec,
@@ -369,10 +374,7 @@ final class TrainingRun {
               ? new double[] {last.valLoss(), last.valAccuracy()}
               : evaluate(net, data.val());
       double trainAccuracy = detailed ? evaluate(net, train)[1] : Double.NaN;
-      String failure =
-          nonFinite || !(val[0] <= initial[0])
-              ? "diverged"
-              : val[1] < 1.5 / DataSet.CLASSES ? "at chance" : null;
+      String failure = failure(nonFinite, initial[0], val[0], val[1], data);
       net.eval(); // the curvature of one function: no dropout masks drawn per product
       HessianAnalysis.Curvature curvature =
           analysis != null && !nonFinite ? analysis.analyse(net, train, settings.seed()) : null;
@@ -392,6 +394,28 @@ final class TrainingRun {
     } finally {
       net.close();
     }
+  }
+
+  /**
+   * Why a run failed to train, or null: {@code "diverged"} when its loss became non-finite (which
+   * stops the run) or its final validation loss {@code valLoss} is above the untrained model's
+   * {@code initialLoss}; {@code "at chance"} when it did not learn: on images, its final validation
+   * accuracy is below 1.5 times chance (1 in {@value DataSet#CLASSES}); on text, its final
+   * validation loss is above {@value #CHANCE_LOSS_FRACTION} of the loss of predicting every
+   * character from the characters' frequencies alone ({@link DataSet#unigramLoss()}), where a
+   * language model that learned no context plateaus (one that predicts the space everywhere is
+   * right about one time in five: the accuracy rule does not tell it).
+   */
+  static String failure(
+      boolean nonFinite, double initialLoss, double valLoss, double valAccuracy, DataSet data) {
+    if (nonFinite || !(valLoss <= initialLoss)) {
+      return "diverged";
+    }
+    boolean atChance =
+        data.text()
+            ? valLoss > CHANCE_LOSS_FRACTION * data.unigramLoss()
+            : valAccuracy < 1.5 / DataSet.CLASSES;
+    return atChance ? "at chance" : null;
   }
 
   private static Progress displayProgress(ProgressDisplay display) {

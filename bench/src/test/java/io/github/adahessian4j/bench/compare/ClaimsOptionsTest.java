@@ -216,7 +216,7 @@ class ClaimsOptionsTest {
       }
       // 250 images in closures of 64, 64, 64 and 58, weighted by size: the Hessian of the mean.
       HessianAnalysis.Curvature chunked =
-          HessianAnalysis.library(250, 64).analyse(net, data.train(), 11);
+          HessianAnalysis.library(250, 64, "images").analyse(net, data.train(), 11);
       Tensor x = data.train().images().narrow(0, 0, 250);
       Tensor y = data.train().labels().narrow(0, 0, 250);
       try (io.github.adahessian4j.HessianAnalysis h =

@@ -122,7 +122,7 @@ class CompareTorchScriptTest {
   }
 
   @Test
-  void compareTrainsATorchScriptModelAndPrintsTheTable() {
+  void compareTrainsATorchScriptModelAndPrintsTheTable() throws IOException {
     StringWriter printed = new StringWriter();
     String file = fixture("tuple.pt").toString();
     int status =
@@ -153,6 +153,10 @@ class CompareTorchScriptTest {
     assertTrue(text.contains("Adam vs AdaHessian: TorchScript classifier " + file), text);
     assertTrue(text.contains("| measure"), text);
     assertFalse(text.contains("| training memory: peak RSS growth (peak) | n/a"), text);
+    String protocol = Files.readString(out.resolve("protocol.json"));
+    assertTrue(
+        protocol.contains("\"init\": \"the weights saved in " + file + ", loaded afresh"),
+        "the initial weights are the file's, not an initialiser's: " + protocol);
   }
 
   @Test

@@ -1,6 +1,7 @@
 package io.github.adahessian4j.bench.compare;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -63,9 +64,53 @@ class CompareTransformerTest {
     assertTrue(text.contains("target 25.0% val accuracy"), text);
     assertTrue(text.matches("(?s).*Validation bits per character.*Adam \\d+\\.\\d{3};.*"), text);
     assertTrue(Files.readString(out.resolve("table.md")).contains("bits per character"));
-    assertTrue(
-        Files.readString(out.resolve("protocol.json")).contains("\"lr\": 0.047"),
-        Files.readString(out.resolve("protocol.json")));
+    String protocol = Files.readString(out.resolve("protocol.json"));
+    assertTrue(protocol.contains("\"lr\": 0.047"), protocol);
+    assertTrue(protocol.contains("position embeddings N(0, 0.02), the rest libtorch"), protocol);
+  }
+
+  @Test
+  void theFullRunsFooterCountsWindowsOfText() throws IOException {
+    try (DataSet data = DataSet.load("synthetic-text", null, 64, 16)) {
+      Protocol p =
+          new Protocol(
+              data.name(),
+              data.source(),
+              64,
+              16,
+              data.mean(),
+              data.std(),
+              Model.TRANSFORMER,
+              1,
+              1,
+              16,
+              new int[] {16},
+              1e-3,
+              0.047,
+              0.25,
+              1,
+              1);
+      Claims.Plan plan =
+          new Claims.Plan(
+              p,
+              2,
+              1,
+              1,
+              new double[] {1},
+              new int[] {16},
+              new double[0],
+              List.of(Model.TRANSFORMER_8),
+              1,
+              1,
+              0.1);
+      String footer =
+          CompareFullRun.footer(
+              plan, p, data, HessianAnalysis.library(32, data.samples()), 1, List.of("compare"));
+      assertTrue(
+          footer.contains(", 64 training / 16 validation windows of 65 characters; "), footer);
+      assertTrue(footer.contains("on the first 32 training windows of 65 characters at"), footer);
+      assertFalse(footer.contains("images"), footer);
+    }
   }
 
   @Test

@@ -3,8 +3,6 @@ package io.github.adahessian4j.bench.compare;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,21 +21,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ScaleScriptsTest {
   @TempDir Path dir;
-
-  /** Runs {@code python3 bench/SCRIPT args}; returns its standard output, or fails with it. */
-  private static String python(String script, String... args)
-      throws IOException, InterruptedException {
-    Path path = Path.of(script);
-    if (!Files.isRegularFile(path)) {
-      path = Path.of("bench", script); // from the repository root
-    }
-    List<String> command = new ArrayList<>(List.of("python3", path.toString()));
-    command.addAll(List.of(args));
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertEquals(0, p.waitFor(), String.join(" ", command) + ":\n" + out);
-    return out;
-  }
 
   /** The ring model: one all-reduce of {@code n} bytes over {@code p} ranks, in seconds. */
   private static double ring(double n, int p, double latency, double bandwidth) {
@@ -80,7 +63,7 @@ class ScaleScriptsTest {
     Path in = dir.resolve("allreduce.jsonl");
     Files.write(in, lines);
     Path fits = dir.resolve("links.json");
-    String table = python("link_fit.py", in.toString(), "--json", fits.toString());
+    String table = BenchScripts.python("link_fit.py", in.toString(), "--json", fits.toString());
     String json = Files.readString(fits);
     assertEquals(50e-6, field(json, "1gbit", "latency_s"), 50e-6 * 1e-6, json);
     assertEquals(1.2e8, field(json, "1gbit", "bandwidth_bytes_per_s"), 1.2e8 * 1e-6, json);
@@ -121,7 +104,7 @@ class ScaleScriptsTest {
                 + " \"median_ms\": 1.0, \"batch\": 128}"));
     Path svg = dir.resolve("scaling.svg");
     String out =
-        python(
+        BenchScripts.python(
             "scale_projection.py",
             "--compute",
             dir.resolve("compute.jsonl").toString(),

@@ -12,7 +12,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,6 +38,40 @@ class TextCorpusTest {
       back.append(TextCorpus.character(t));
     }
     assertEquals("a ~\n", back.toString());
+  }
+
+  /**
+   * A language model stuck at the characters' frequencies (constant logits, the log of each
+   * character's share of the validation targets) is "at chance", though it predicts the space right
+   * more often than 1.5 in 10; one that ends clearly below that loss is not.
+   */
+  @Test
+  void aLanguageModelThatLearnedOnlyTheFrequenciesIsAtChance() throws IOException {
+    try (DataSet data = DataSet.load("synthetic-text", null, 16, 64);
+        PointerScope scope = new PointerScope()) {
+      Tensor y = data.val().labels().reshape(-1);
+      Tensor counts =
+          torch.bincount(y, new TensorOptional(), TextCorpus.VOCAB).to(torch.ScalarType.Double);
+      long n = y.numel();
+      Tensor logits = counts.div(new Scalar((double) n)).clamp_min(new Scalar(1e-300)).log();
+      double frequenciesOnly =
+          torch
+              .cross_entropy_loss(logits.unsqueeze(0).expand(n, TextCorpus.VOCAB), y)
+              .item_double();
+      assertEquals(frequenciesOnly, data.unigramLoss(), 1e-9 * frequenciesOnly);
+      double accuracy = counts.max().item_double() / n; // the space, predicted everywhere
+      assertTrue(accuracy > 1.5 / DataSet.CLASSES, "the accuracy rule alone misses it");
+      double untrained = Math.log(TextCorpus.VOCAB);
+      assertEquals(
+          "at chance", TrainingRun.failure(false, untrained, frequenciesOnly, accuracy, data));
+      assertNull(TrainingRun.failure(false, untrained, 0.85 * frequenciesOnly, accuracy, data));
+      assertEquals("diverged", TrainingRun.failure(false, 1.0, frequenciesOnly, accuracy, data));
+    }
+    try (DataSet images = DataSet.load("synthetic", null, 16, 16)) {
+      assertTrue(Double.isNaN(images.unigramLoss()));
+      assertEquals("at chance", TrainingRun.failure(false, 2.3, 2.2, 0.14, images));
+      assertNull(TrainingRun.failure(false, 2.3, 2.2, 0.16, images));
+    }
   }
 
   @Test
