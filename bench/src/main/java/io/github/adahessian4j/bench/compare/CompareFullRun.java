@@ -49,7 +49,7 @@ final class CompareFullRun {
         data.source(),
         protocol.trainSize(),
         protocol.valSize(),
-        data.text() ? "windows of " + (TransformerLm.CONTEXT + 1) + " characters" : "images");
+        data.text() ? "windows of " + (protocol.model().context() + 1) + " characters" : "images");
     out.printf(
         Locale.ROOT,
         "seeds %d..%d (variants, grids, deep, noise, memory: the first %d); %d epochs, batch %d; "

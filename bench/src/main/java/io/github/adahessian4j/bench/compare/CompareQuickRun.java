@@ -154,7 +154,7 @@ final class CompareQuickRun {
         data.source(),
         p.trainSize(),
         p.valSize(),
-        data.text() ? "windows of " + (TransformerLm.CONTEXT + 1) + " characters" : "images");
+        data.text() ? "windows of " + (p.model().context() + 1) + " characters" : "images");
     out.printf(
         Locale.ROOT,
         "protocol: seed %d, %d epochs, batch %d; lr grid Adam %s, AdaHessian %s; batch sizes %s; "
