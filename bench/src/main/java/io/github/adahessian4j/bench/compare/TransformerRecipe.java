@@ -9,13 +9,14 @@ import io.github.adahessian4j.schedule.LrScheduler;
 import org.bytedeco.pytorch.TensorVector;
 
 /**
- * How the comparison trains {@link TransformerLm}: the paper's transformer settings for AdaHessian
- * (the authors' fairseq optimizer: {@link BlockAveraging#FAIRSEQ}, betas (0.9, 0.98), eps 1e-4,
- * weight decay 1e-4, Hessian power 1, lr 0.047 after a linear warm-up) and AdamW as the first-order
- * baseline with the same betas, decay and warm-up, so that the two differ in the second moment. The
- * warm-up is scaled to the run: {@value #WARMUP_FRACTION} of its steps (the paper's 8,000 updates
- * were about that share of its runs), then the lr stays (no inverse square root decay: the runs
- * here are a few hundred steps).
+ * How the comparison trains a language model ({@link TransformerLm}, or a user's TorchScript one:
+ * {@link Model#languageModel()}): the paper's transformer settings for AdaHessian (the authors'
+ * fairseq optimizer: {@link BlockAveraging#FAIRSEQ}, betas (0.9, 0.98), eps 1e-4, weight decay
+ * 1e-4, Hessian power 1, lr 0.047 after a linear warm-up) and AdamW as the first-order baseline
+ * with the same betas, decay and warm-up, so that the two differ in the second moment. The warm-up
+ * is scaled to the run: {@value #WARMUP_FRACTION} of its steps (the paper's 8,000 updates were
+ * about that share of its runs), then the lr stays (no inverse square root decay: the runs here are
+ * a few hundred steps).
  */
 final class TransformerRecipe {
   static final double ADAMW_LR = 1e-3;

@@ -34,7 +34,7 @@ class CompareTorchScriptTest {
 
   @TempDir Path out;
 
-  private static Path fixture(String name) {
+  static Path fixture(String name) {
     Path file = DIR.resolve(name);
     assertTrue(
         Files.isRegularFile(file),
@@ -170,26 +170,35 @@ class CompareTorchScriptTest {
           {stateDict, "is not a TorchScript module", "torch.jit.save"},
           {missing, "no TorchScript file there", missing}
         }) {
-      StringWriter errors = new StringWriter();
-      Path dir = out.resolve("never");
-      int status =
-          BenchCli.commandLine()
-              .setOut(new PrintWriter(new StringWriter()))
-              .setErr(new PrintWriter(errors))
-              .execute(
-                  "compare",
-                  "--dataset",
-                  "synthetic",
-                  "--model",
-                  "torchscript:" + c[0],
-                  "--out",
-                  dir.toString());
-      String text = errors.toString();
-      assertEquals(2, status, text);
-      assertTrue(text.contains("--model torchscript:" + c[0] + ": "), text);
-      assertTrue(text.contains(c[1]), c[1] + " in " + text);
-      assertTrue(text.contains(c[2]), c[2] + " in " + text);
-      assertFalse(Files.exists(dir), "nothing written for a refused model");
+      assertRefused("synthetic", out, c[0], c[1], c[2]);
     }
+  }
+
+  /**
+   * {@code compare --dataset DATASET --model torchscript:FILE} exits with status 2, writes nothing
+   * under {@code out}, and says {@code --model torchscript:FILE: } and each of {@code expected}.
+   */
+  static void assertRefused(String dataset, Path out, String file, String... expected) {
+    StringWriter errors = new StringWriter();
+    Path dir = out.resolve("never");
+    int status =
+        BenchCli.commandLine()
+            .setOut(new PrintWriter(new StringWriter()))
+            .setErr(new PrintWriter(errors))
+            .execute(
+                "compare",
+                "--dataset",
+                dataset,
+                "--model",
+                "torchscript:" + file,
+                "--out",
+                dir.toString());
+    String text = errors.toString();
+    assertEquals(2, status, text);
+    assertTrue(text.contains("--model torchscript:" + file + ": "), text);
+    for (String e : expected) {
+      assertTrue(text.contains(e), e + " in " + text);
+    }
+    assertFalse(Files.exists(dir), "nothing written for a refused model");
   }
 }

@@ -183,7 +183,7 @@ class ResNetModelTest {
         torch.manual_seed(4);
         Model.Net net = Model.resnet(8).create();
         try (PointerScope scope = new PointerScope();
-            Optimizer opt = kind.create(net, kind.defaultLr(), 1, 1, 0)) {
+            Optimizer opt = kind.create(Model.resnet(8), net, kind.defaultLr(), 1, 1, 0)) {
           List<Tensor> before = Arrays.stream(net.parameters().get()).map(Tensor::clone).toList();
           Tensor runningVar = ((Model.ResNet) net).stemNorm.running_var().clone();
           double loss = opt.step(() -> torch.cross_entropy_loss(net.forward(x), y)).item_double();

@@ -113,7 +113,7 @@ class TextCorpusTest {
     assertEquals('T' - 31, text.train()[0]);
     assertEquals(VALID.length(), text.valid().length);
 
-    try (DataSet data = DataSet.loadText("brown", cache, 3, 0)) {
+    try (DataSet data = DataSet.loadText("brown", cache, 3, 0, TransformerLm.CONTEXT)) {
       assertNull(data.notice());
       assertEquals("brown", data.name());
       assertEquals(3, data.train().size());
@@ -134,7 +134,8 @@ class TextCorpusTest {
         truncated.getMessage());
     assertTrue(truncated.getMessage().contains("setup-data.sh --force"), truncated.getMessage());
     IOException viaDataSet =
-        assertThrows(IOException.class, () -> DataSet.loadText("brown", cache, 0, 0));
+        assertThrows(
+            IOException.class, () -> DataSet.loadText("brown", cache, 0, 0, TransformerLm.CONTEXT));
     assertEquals(truncated.getMessage(), viaDataSet.getMessage());
 
     Files.delete(dir.resolve(TextCorpus.SUMS));
@@ -144,7 +145,7 @@ class TextCorpusTest {
 
   @Test
   void withoutTheCorpusFallsBackToSyntheticTextAndSaysWhatToRun() throws IOException {
-    try (DataSet data = DataSet.loadText("brown", cache, 20, 5)) {
+    try (DataSet data = DataSet.loadText("brown", cache, 20, 5, TransformerLm.CONTEXT)) {
       assertEquals("synthetic-text", data.name());
       assertTrue(data.notice().contains("no Brown corpus in " + cache.resolve("brown")));
       assertTrue(data.notice().contains("Run bench/data/setup-data.sh once"), data.notice());
