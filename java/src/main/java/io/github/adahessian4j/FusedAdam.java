@@ -116,7 +116,11 @@ public abstract sealed class FusedAdam extends FusedOptimizer<AdamOptions> permi
         averageAcrossReplicas(
             active, grads, null); // p.grad() itself, unless unscaled or made contiguous
       }
-      if (active.isEmpty() || !checkGradients(operation(), active, grads, report)) {
+      if (active.isEmpty()) {
+        return;
+      }
+      boolean checksInStep = checksInStep(active, grads);
+      if (!checksInStep && !checkGradients(operation(), active, grads, report)) {
         return;
       }
       Tensor[] newM = new Tensor[n];
@@ -150,17 +154,33 @@ public abstract sealed class FusedAdam extends FusedOptimizer<AdamOptions> permi
                 | (decoupled ? ah4j.AH4J_ADAM_DECOUPLED_WEIGHT_DECAY : 0));
       }
       int status =
-          ah4j.ah4j_adam_step_(
-              paramArg.get(),
-              gradArg.get(),
-              expAvgArg.get(),
-              expAvgSqArg.get(),
-              maxExpAvgSqArg.get(),
-              count,
-              stepArg.get(),
-              hyperArg.get(),
-              flagArg.get());
+          checksInStep
+              ? ah4j.ah4j_adam_step_checked_(
+                  paramArg.get(),
+                  gradArg.get(),
+                  expAvgArg.get(),
+                  expAvgSqArg.get(),
+                  maxExpAvgSqArg.get(),
+                  count,
+                  stepArg.get(),
+                  hyperArg.get(),
+                  flagArg.get(),
+                  culpritArg.get(),
+                  sumSqArg.get())
+              : ah4j.ah4j_adam_step_(
+                  paramArg.get(),
+                  gradArg.get(),
+                  expAvgArg.get(),
+                  expAvgSqArg.get(),
+                  maxExpAvgSqArg.get(),
+                  count,
+                  stepArg.get(),
+                  hyperArg.get(),
+                  flagArg.get());
       NativeCore.check(status, operation(), k -> describe(active.get((int) k)));
+      if (checksInStep && !checkedInStep(operation(), active, report)) {
+        return;
+      }
       for (int i : active) {
         steps[i]++;
         if (newM[i] != null) {
