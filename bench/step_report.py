@@ -6,8 +6,7 @@ import sys
 ELEMENTS = {"10M": 31 * 512 * 630 + 31 * 20, "resnet20": 269722}
 # Minimum bytes each benchmark must move per element (float32): reads + writes.
 BYTES = {"copy": 8, "stepBytesOnly": 28, "fusedAdaHessian": 32, "opByOpAdaHessian": 32,
-         "nativeAdam": 28, "nativeCheckedAdam": 28, "fusedAdam": 28, "fusedAdamW": 28, "uncheckedAdam": 28,
-         "libtorchAdam": 28, "checkPass": 4, "gradStatsPass": 4, "statsPass": 4}
+         "nativeAdam": 28, "fusedAdam": 28, "fusedAdamW": 28, "uncheckedAdam": 28, "libtorchAdam": 28}
 
 runs = json.load(open(sys.argv[1]))
 rows = {}
@@ -55,20 +54,3 @@ for shapes in ("10M", "resnet20"):
             extra = stats - check
             print(f"{shapes:<9}{threads:>8}{check:>10.3f}{stats:>10.3f}{extra:>10.3f}"
                   f"{100 * extra / adam:>7.1f}%{100 * extra / adah:>7.1f}%")
-
-# What the non-finite check costs the step: checked over unchecked, the core's calls alone and the
-# public steps (their bytes alone: 32 / 28 = 1.14).
-print()
-print("the check's cost: checked / unchecked step (bytes alone: 1.14)")
-print(f"{'set':<9}{'threads':>8}{'core calls':>12}{'Adam.step()':>13}")
-for shapes in ("10M", "resnet20"):
-    for threads in sorted({t for (s, t, _, _) in rows if s == shapes}):
-        for isa in isas:
-            ratios = []
-            for checked, unchecked in (("nativeCheckedAdam", "nativeAdam"), ("fusedAdam", "uncheckedAdam")):
-                c = rows.get((shapes, threads, isa, checked))
-                u = rows.get((shapes, threads, isa, unchecked))
-                ratios.append(c / u if c is not None and u is not None else float("nan"))
-            if all(r != r for r in ratios):
-                continue
-            print(f"{shapes:<9}{threads:>8}{ratios[0]:>12.3f}{ratios[1]:>13.3f}")

@@ -28,7 +28,7 @@ extern "C" {
 #define AH4J_CUDA_ERROR 3
 
 /* Bumped whenever a signature or the meaning of an argument changes. */
-#define AH4J_ABI_VERSION 4
+#define AH4J_ABI_VERSION 3
 
 /* Columns of the per-parameter hyperparameter table: a row-major double[count * AH4J_HP_COUNT]. */
 #define AH4J_HP_LR 0
@@ -168,22 +168,6 @@ int ah4j_adahessian_step_(void* const* params, void* const* grads, void* const* 
 int ah4j_adam_step_(void* const* params, void* const* grads, void* const* exp_avgs,
                     void* const* exp_avg_sqs, void* const* max_exp_avg_sqs, int64_t count,
                     const int64_t* steps, const double* hyper, const int32_t* flags);
-
-/*
- * The checked Adam step: ah4j_adam_step_ (the same arguments, validated the same way, the same
- * bits) behind the non-finite check of every gradient, in one call. First the check reads every
- * gradient (as ah4j_find_non_finite does): if some grads[i] holds NaN or infinity,
- * *first_non_finite is the first such i and nothing is written, neither tensors nor grad_sum_sq.
- * Else *first_non_finite is -1, every parameter is stepped, and grad_sum_sq[i] is the sum of the
- * squares of grads[i], the bits of ah4j_tensor_stats's sum_sq: the step sums them as it reads the
- * gradients, so a checked step with its gradient norm reads each gradient from memory twice (the
- * check, the step), not three times (the check, a statistics pass, the step). CPU tensors only
- * in this version.
- */
-int ah4j_adam_step_checked_(void* const* params, void* const* grads, void* const* exp_avgs,
-                            void* const* exp_avg_sqs, void* const* max_exp_avg_sqs, int64_t count,
-                            const int64_t* steps, const double* hyper, const int32_t* flags,
-                            int64_t* first_non_finite, double* grad_sum_sq);
 
 /*
  * The memory limit of the steps, for benchmarks: moves the Adam step's bytes with no step math.

@@ -114,36 +114,6 @@ void check_block_sizes(const int64_t* block_sizes, const std::vector<TensorView>
   }
 }
 
-// Reads and checks the arguments of an Adam step (ah4j_adam_step_'s) into a call.
-AdamCall read_adam_call(void* const* params, void* const* grads, void* const* exp_avgs,
-                        void* const* exp_avg_sqs, void* const* max_exp_avg_sqs, int64_t count,
-                        const int64_t* steps, const double* hyper, const int32_t* flags) {
-  require_lists(count, {params, grads, exp_avgs, exp_avg_sqs, steps, hyper, flags});
-  AdamCall call;
-  call.params = read_first(params, "params", count);
-  const std::vector<TensorView>& p = call.params;
-  call.grads = read_matching(grads, "grads", p, false);
-  call.exp_avgs = read_matching(exp_avgs, "exp_avgs", p, true);
-  call.exp_avg_sqs = read_matching(exp_avg_sqs, "exp_avg_sqs", p, true);
-  call.max_exp_avg_sqs.resize(count);  // empty views for parameters without amsgrad
-  for (int64_t i = 0; i < count; ++i) {
-    if (flags[i] & AH4J_ADAM_AMSGRAD) {
-      if (max_exp_avg_sqs == nullptr) {
-        fail(i, "max_exp_avg_sqs: the list is null but the parameter uses amsgrad");
-      }
-      TensorView& vmax = call.max_exp_avg_sqs[i];
-      vmax = read_tensor(max_exp_avg_sqs[i], "max_exp_avg_sqs", i);
-      check_matches(p[i], vmax, state_dtype(p[i].dtype), "max_exp_avg_sqs", i);
-    }
-  }
-  check_steps(steps, count);
-  check_hyper(hyper, count, false);
-  call.steps = steps;
-  call.hyper = hyper;
-  call.flags = flags;
-  return call;
-}
-
 }  // namespace
 }  // namespace ah4j
 
@@ -258,27 +228,33 @@ int ah4j_adam_step_(void* const* params, void* const* grads, void* const* exp_av
                     void* const* exp_avg_sqs, void* const* max_exp_avg_sqs, int64_t count,
                     const int64_t* steps, const double* hyper, const int32_t* flags) {
   return guarded([&] {
-    const AdamCall call = read_adam_call(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs,
-                                         count, steps, hyper, flags);
+    require_lists(count, {params, grads, exp_avgs, exp_avg_sqs, steps, hyper, flags});
+    AdamCall call;
+    call.params = read_first(params, "params", count);
+    const std::vector<TensorView>& p = call.params;
+    call.grads = read_matching(grads, "grads", p, false);
+    call.exp_avgs = read_matching(exp_avgs, "exp_avgs", p, true);
+    call.exp_avg_sqs = read_matching(exp_avg_sqs, "exp_avg_sqs", p, true);
+    call.max_exp_avg_sqs.resize(count);  // empty views for parameters without amsgrad
+    for (int64_t i = 0; i < count; ++i) {
+      if (flags[i] & AH4J_ADAM_AMSGRAD) {
+        if (max_exp_avg_sqs == nullptr) {
+          fail(i, "max_exp_avg_sqs: the list is null but the parameter uses amsgrad");
+        }
+        TensorView& vmax = call.max_exp_avg_sqs[i];
+        vmax = read_tensor(max_exp_avg_sqs[i], "max_exp_avg_sqs", i);
+        check_matches(p[i], vmax, state_dtype(p[i].dtype), "max_exp_avg_sqs", i);
+      }
+    }
+    check_steps(steps, count);
+    check_hyper(hyper, count, false);
+    call.steps = steps;
+    call.hyper = hyper;
+    call.flags = flags;
 #ifdef AH4J_WITH_CUDA
-    if (on_cuda(call.params)) return cuda::adam(call);
+    if (on_cuda(p)) return cuda::adam(call);
 #endif
     cpu::adam(call);
-  });
-}
-
-int ah4j_adam_step_checked_(void* const* params, void* const* grads, void* const* exp_avgs,
-                            void* const* exp_avg_sqs, void* const* max_exp_avg_sqs, int64_t count,
-                            const int64_t* steps, const double* hyper, const int32_t* flags,
-                            int64_t* first_non_finite, double* grad_sum_sq) {
-  return guarded([&] {
-    if (first_non_finite == nullptr) fail(-1, "first_non_finite is null");
-    *first_non_finite = -1;
-    require_lists(count, {grad_sum_sq});
-    const AdamCall call = read_adam_call(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs,
-                                         count, steps, hyper, flags);
-    require_cpu(call.params, "the checked Adam step");
-    *first_non_finite = cpu::adam_checked(call, grad_sum_sq);
   });
 }
 

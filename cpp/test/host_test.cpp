@@ -420,11 +420,6 @@ std::vector<std::vector<uint8_t>> run_everything(Typed param, Typed state) {
                                            steps.data(), hyper.data()));
   call("adam", ah4j_adam_step_(h(p), h(g), h(m), h(v), h(x), count, steps.data(), hyper.data(),
                                flags.data()));
-  int64_t culprit = -2;
-  std::vector<double> checked_sum_sq(count);
-  call("adam_checked",
-       ah4j_adam_step_checked_(h(p), h(g), h(m), h(v), h(x), count, steps.data(), hyper.data(),
-                               flags.data(), &culprit, checked_sum_sq.data()));
   int64_t first = -2;
   call("find_non_finite", ah4j_find_non_finite(h(hz), count, &first));
   std::vector<int32_t> non_finite(count, -1);
@@ -432,9 +427,8 @@ std::vector<std::vector<uint8_t>> run_everything(Typed param, Typed state) {
   call("tensor_stats", ah4j_tensor_stats(h(g), count, non_finite.data(), sum_sq.data(),
                                          sum_abs.data(), max_abs.data()));
   std::vector<std::vector<uint8_t>> out;
-  out.push_back({static_cast<uint8_t>(code), static_cast<uint8_t>(first + 2),
-                 static_cast<uint8_t>(culprit + 2)});
-  for (const auto* stat : {&sum_sq, &sum_abs, &max_abs, &checked_sum_sq}) {
+  out.push_back({static_cast<uint8_t>(code), static_cast<uint8_t>(first + 2)});
+  for (const auto* stat : {&sum_sq, &sum_abs, &max_abs}) {
     const auto* b = reinterpret_cast<const uint8_t*>(stat->data());
     out.push_back(std::vector<uint8_t>(b, b + stat->size() * sizeof(double)));
   }
@@ -472,7 +466,7 @@ void isa_tests() {
       expect(run_everything(pair.first, pair.second) == baseline,
              std::string(name) + ": instruction set " + std::to_string(isa) +
                  " gives the baseline's bits (probes, Hutchinson, AdaHessian k 1/0.5/0.3, Adam, "
-                 "checked Adam, check, stats)");
+                 "check, stats)");
     }
   }
   ah4j_cpu_isa(best);
@@ -665,131 +659,6 @@ void stats_order_tests() {
   aoti_torch_delete_tensor_object(a);
 }
 
-// p, g, m, v and vmax of an Adam call on tensors of `numels` elements, random from fixed seeds.
-struct AdamTensors {
-  std::vector<AtenTensorHandle> p, g, m, v, x;
-
-  AdamTensors(Typed param, Typed state, const std::vector<int64_t>& numels) {
-    for (size_t i = 0; i < numels.size(); ++i) {
-      const int64_t n = numels[i];
-      p.push_back(make_random(param, n, 10 + i, -1, 1));
-      g.push_back(make_random(param, n, 20 + i, -1, 1));
-      m.push_back(make_random(state, n, 60 + i, -0.1, 0.1));
-      v.push_back(make_random(state, n, 70 + i, 0.001, 0.01));
-      x.push_back(make_random(state, n, 80 + i, 0.001, 0.01));
-    }
-  }
-  ~AdamTensors() {
-    for (auto* list : {&p, &g, &m, &v, &x}) {
-      for (AtenTensorHandle t : *list) aoti_torch_delete_tensor_object(t);
-    }
-  }
-  static void** h(std::vector<AtenTensorHandle>& list) {
-    return reinterpret_cast<void**>(list.data());
-  }
-  std::vector<std::vector<uint8_t>> all_bytes(Typed param, Typed state) {
-    std::vector<std::vector<uint8_t>> out;
-    for (auto* list : {&p, &g, &m, &v, &x}) {
-      for (AtenTensorHandle t : *list)
-        out.push_back(bytes(t, list == &p || list == &g ? param.size : state.size));
-    }
-    return out;
-  }
-};
-
-// Sets element e of t (of `type`) to `value`.
-void set_element(AtenTensorHandle t, Typed type, int64_t e, double value) {
-  void* data = nullptr;
-  aoti_torch_get_data_ptr(t, &data);
-  if (type.dtype == aoti_torch_dtype_float64())
-    static_cast<double*>(data)[e] = value;
-  else if (type.dtype == aoti_torch_dtype_float32())
-    static_cast<float*>(data)[e] = static_cast<float>(value);
-  else if (type.dtype == aoti_torch_dtype_float16())
-    static_cast<c10::Half*>(data)[e] = static_cast<float>(value);
-  else
-    static_cast<c10::BFloat16*>(data)[e] = static_cast<float>(value);
-}
-
-// The checked Adam step against what it replaces, the Adam step and the statistics pass over the
-// gradients: the same bytes in every tensor and the same sums of squares, for the four dtypes with
-// 1, 2 and 3 threads (tensors of several chunks with tails, an empty one, amsgrad, maximize,
-// AdamW). With NaN or an infinity in a gradient, wherever it is: the first culprit named, nothing
-// written.
-void checked_adam_tests() {
-  const auto set_threads =
-      reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
-  const auto max_threads = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "omp_get_max_threads"));
-  if (!set_threads || !max_threads) return;  // stats_order_tests reports it
-  const int before = max_threads();
-  const std::vector<int64_t> numels{3 * (1 << 15) + 1041, 37, 0, 9 * 1001};
-  const int64_t count = static_cast<int64_t>(numels.size());
-  std::vector<int64_t> steps{1, 7, 3, 100};
-  std::vector<double> hyper;
-  for (int i = 0; i < count; ++i) {
-    for (double h_value : {0.15, 0.9, 0.999, 1e-4, i == 1 ? 1e-2 : 0.0, 0.0})
-      hyper.push_back(h_value);
-  }
-  std::vector<int32_t> flags{0, AH4J_ADAM_AMSGRAD | AH4J_ADAM_MAXIMIZE,
-                             AH4J_ADAM_DECOUPLED_WEIGHT_DECAY, AH4J_ADAM_DECOUPLED_WEIGHT_DECAY};
-  const Typed f64{aoti_torch_dtype_float64(), 8}, f32{aoti_torch_dtype_float32(), 4};
-  const Typed f16{aoti_torch_dtype_float16(), 2}, bf16{aoti_torch_dtype_bfloat16(), 2};
-  const std::vector<std::tuple<const char*, Typed, Typed>> types{
-      {"float64", f64, f64}, {"float32", f32, f32}, {"float16", f16, f32}, {"bfloat16", bf16, f32}};
-  using H = AdamTensors;
-  for (const auto& [name, param, state] : types) {
-    for (int threads : {1, 2, 3}) {
-      set_threads(threads);
-      const std::string what = std::string(name) + ", " + std::to_string(threads) + " threads";
-      AdamTensors plain(param, state, numels), checked(param, state, numels);
-      std::vector<int32_t> non_finite(count, -1);
-      std::vector<double> want(count, -1), got(count, -1);
-      int64_t culprit = -2;
-      const bool ran =
-          ah4j_adam_step_(H::h(plain.p), H::h(plain.g), H::h(plain.m), H::h(plain.v), H::h(plain.x),
-                          count, steps.data(), hyper.data(), flags.data()) == AH4J_OK &&
-          ah4j_tensor_stats(H::h(plain.g), count, non_finite.data(), want.data(), nullptr,
-                            nullptr) == AH4J_OK &&
-          ah4j_adam_step_checked_(H::h(checked.p), H::h(checked.g), H::h(checked.m),
-                                  H::h(checked.v), H::h(checked.x), count, steps.data(),
-                                  hyper.data(), flags.data(), &culprit, got.data()) == AH4J_OK;
-      expect(ran && culprit == -1 &&
-                 std::memcmp(want.data(), got.data(), count * sizeof(double)) == 0 &&
-                 checked.all_bytes(param, state) == plain.all_bytes(param, state),
-             "adam_step_checked, " + what +
-                 ": the Adam step's bytes and the statistics pass's sums of squares");
-      // Poisoned gradients: NaN or an infinity in the last element of the last tensor, the first
-      // of the first, or in both (the first is named); -inf in the middle of the 37.
-      const std::vector<std::vector<std::tuple<int64_t, int64_t, double>>> poisons{
-          {{3, numels[3] - 1, std::numeric_limits<double>::quiet_NaN()}},
-          {{0, 0, std::numeric_limits<double>::infinity()}},
-          {{3, 5, std::numeric_limits<double>::infinity()},
-           {0, numels[0] - 1, std::numeric_limits<double>::quiet_NaN()}},
-          {{1, 18, -std::numeric_limits<double>::infinity()}}};
-      for (const auto& poison : poisons) {
-        AdamTensors bad(param, state, numels);
-        int64_t want_culprit = count;
-        for (const auto& [tensor, element, value] : poison) {
-          set_element(bad.g[tensor], param, element, value);
-          want_culprit = std::min(want_culprit, tensor);
-        }
-        const auto before_bytes = bad.all_bytes(param, state);
-        std::vector<double> untouched(count, -7);
-        culprit = -2;
-        const int status = ah4j_adam_step_checked_(
-            H::h(bad.p), H::h(bad.g), H::h(bad.m), H::h(bad.v), H::h(bad.x), count, steps.data(),
-            hyper.data(), flags.data(), &culprit, untouched.data());
-        expect(status == AH4J_OK && culprit == want_culprit &&
-                   untouched == std::vector<double>(count, -7) &&
-                   bad.all_bytes(param, state) == before_bytes,
-               "adam_step_checked, " + what + ": a non-finite gradient in tensor " +
-                   std::to_string(want_culprit) + " is named and nothing is written");
-      }
-    }
-  }
-  set_threads(before);
-}
-
 }  // namespace
 
 // The memory-limit kernel: x = g - x for the parameter and both states, validated like the Adam
@@ -827,62 +696,6 @@ void step_bytes_only_tests() {
       0);
 }
 
-// The checked Adam step validates what the Adam step does, and its outputs; cpu tensors only.
-void checked_adam_validation_tests() {
-  const auto checked = [](Call& c, int64_t* culprit, double* sums) {
-    return ah4j_adam_step_checked_(c.h(c.p), c.h(c.g), c.h(c.m), c.h(c.v), c.h(c.x), 2,
-                                   c.steps.data(), c.hyper.data(), c.flags.data(), culprit, sums);
-  };
-  check_call(
-      "adam_step_checked on cpu",
-      [&](Call& c) {
-        int64_t culprit = -2;
-        double sums[2] = {-1, -1};
-        const int code = checked(c, &culprit, sums);
-        return culprit == -1 && sums[0] == 4 * 0.25 && sums[1] == 6 * 0.25 ? code : -1;
-      },
-      AH4J_OK, "", -1);
-  check_call(
-      "adam_step_checked with a grad of another shape",
-      [&](Call& c) {
-        std::swap(c.g[0], c.g[1]);
-        int64_t culprit = -2;
-        double sums[2];
-        const int code = checked(c, &culprit, sums);
-        std::swap(c.g[0], c.g[1]);
-        return culprit == -1 ? code : -1;
-      },
-      AH4J_INVALID_ARGUMENT, "grads: expected shape [4]", 0);
-  check_call(
-      "adam_step_checked without first_non_finite",
-      [&](Call& c) {
-        double sums[2];
-        return checked(c, nullptr, sums);
-      },
-      AH4J_INVALID_ARGUMENT, "first_non_finite is null", -1);
-  check_call(
-      "adam_step_checked without grad_sum_sq",
-      [&](Call& c) {
-        int64_t culprit = -2;
-        return checked(c, &culprit, nullptr);
-      },
-      AH4J_INVALID_ARGUMENT, "a list argument is null while count is 2", -1);
-  check_call(
-      "adam_step_checked on cuda tensors",
-      [&](Call& c) {
-        for (auto* list : {&c.p, &c.g, &c.m, &c.v, &c.x}) {
-          fake_cuda.insert(list->begin(), list->end());
-        }
-        int64_t culprit = -2;
-        double sums[2];
-        const int code = checked(c, &culprit, sums);
-        fake_cuda.clear();
-        return code;
-      },
-      AH4J_INVALID_ARGUMENT,
-      ah4j_has_cuda_kernels() ? "the checked Adam step has no CUDA kernel" : "no CUDA kernels", 0);
-}
-
 // The chunk length setting of the C API.
 void chunk_setting_tests() {
   const int64_t initial = ah4j_cuda_chunk_elements(0);
@@ -907,8 +720,6 @@ int main() {
   isa_tests();
   stats_tests();
   stats_order_tests();
-  checked_adam_tests();
-  checked_adam_validation_tests();
   step_bytes_only_tests();
   block_step_tests();
   std::printf("%d passed, %d failed\n", passed, failed);

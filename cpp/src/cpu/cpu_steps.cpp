@@ -234,69 +234,43 @@ struct ChunkStats {
   bool non_finite = false;
 };
 
-// Sums of x^2 and |x| and the max of |x| over float or double elements, in double: 32 lanes, lane
-// j taking the elements i = j (mod 32) of a chunk in order (independent lanes: the loops vectorise
-// without reassociating a sum, so every instruction set gives the same bits), combined in a fixed
-// order, then the chunk's tail in order. kAbs / kMax: whether to compute the sum and the max of
-// |x| (a gradients' pass needs the max for inf-norm clipping only, the sum never); what is skipped
-// stays 0. Skipping them measured no faster with AVX-512 (the pass is memory-bound there); other
-// sets were not measured.
-template <bool kAbs, bool kMax>
-struct LaneStats {
-  static constexpr int kLanes = 32;
-  double sq[kLanes] = {}, ab[kLanes] = {}, mx[kLanes] = {};
-
-  // Adds x[begin, end): consecutive whole runs of kLanes elements from the chunk's start.
-  template <typename P>
-  void add(const P* __restrict x, int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; i += kLanes) {
-      double a[kLanes];
-      for (int j = 0; j < kLanes; ++j) a[j] = std::abs(static_cast<double>(x[i + j]));
-      for (int j = 0; j < kLanes; ++j) sq[j] += a[j] * a[j];
-      if constexpr (kAbs) {
-        for (int j = 0; j < kLanes; ++j) ab[j] += a[j];
-      }
-      if constexpr (kMax) {
-        for (int j = 0; j < kLanes; ++j) mx[j] = mx[j] < a[j] ? a[j] : mx[j];
-      }
-    }
-  }
-
-  // The lanes combined, then the chunk's tail x[begin, end) (fewer than kLanes elements) in order.
-  template <typename P>
-  ChunkStats finish(const P* __restrict x, int64_t begin, int64_t end) const {
-    ChunkStats s;
-    for (int j = 0; j < kLanes; ++j) {
-      s.sum_sq += sq[j];
-      s.sum_abs += ab[j];
-      s.max_abs = s.max_abs < mx[j] ? mx[j] : s.max_abs;
-    }
-    for (int64_t i = begin; i < end; ++i) {
-      const double a = std::abs(static_cast<double>(x[i]));
-      s.sum_sq += a * a;
-      if constexpr (kAbs) s.sum_abs += a;
-      if constexpr (kMax) s.max_abs = s.max_abs < a ? a : s.max_abs;
-    }
-    return s;
-  }
-
-  // Where the whole runs of the chunk [begin, end) end and its tail begins.
-  static int64_t runs_end(int64_t begin, int64_t end) {
-    return begin + (end - begin) / kLanes * kLanes;
-  }
-};
-
-// The statistics of x[begin, end), a chunk (LaneStats). A sum of squares in double is non-finite
-// exactly when some element is NaN or infinite, short of overflow: float inputs cannot overflow it
-// (3.4e38^2 is 1.2e77), so for them it is the non-finite check; for float64 a non-finite sum is
-// confirmed with the exact exponent test.
+// Sums of x^2 and |x| and the max of |x| over x[begin, end), in double: 32 lanes, lane j taking
+// the elements i = j (mod 32) in order (independent lanes: the loops vectorise without
+// reassociating a sum, so every instruction set gives the same bits), combined in a fixed order,
+// then the tail in order. A sum of squares in double is non-finite exactly when some element is
+// NaN or infinite, short of overflow: float inputs cannot overflow it (3.4e38^2 is 1.2e77), so for
+// them it is the non-finite check; for float64 a non-finite sum is confirmed with the exact
+// exponent test. kAbs / kMax: whether to compute the sum and the max of |x| (a gradients' pass
+// needs the max for inf-norm clipping only, the sum never); what is skipped stays 0. Skipping them
+// measured no faster with AVX-512 (the pass is memory-bound there); other sets were not measured.
 template <bool kAbs, bool kMax, typename P>
 ChunkStats stats_range(const P* __restrict x, int64_t begin, int64_t end) {
-  using Lanes = LaneStats<kAbs, kMax>;
-  Lanes lanes;
-  const int64_t runs_end = Lanes::runs_end(begin, end);
-  lanes.add(x, begin, runs_end);
-  ChunkStats s = lanes.finish(x, runs_end, end);
+  constexpr int kLanes = 32;
+  double sq[kLanes] = {}, ab[kLanes] = {}, mx[kLanes] = {};
+  int64_t i = begin;
+  for (; i + kLanes <= end; i += kLanes) {
+    double a[kLanes];
+    for (int j = 0; j < kLanes; ++j) a[j] = std::abs(static_cast<double>(x[i + j]));
+    for (int j = 0; j < kLanes; ++j) sq[j] += a[j] * a[j];
+    if constexpr (kAbs) {
+      for (int j = 0; j < kLanes; ++j) ab[j] += a[j];
+    }
+    if constexpr (kMax) {
+      for (int j = 0; j < kLanes; ++j) mx[j] = mx[j] < a[j] ? a[j] : mx[j];
+    }
+  }
+  ChunkStats s;
+  for (int j = 0; j < kLanes; ++j) {
+    s.sum_sq += sq[j];
+    s.sum_abs += ab[j];
+    s.max_abs = s.max_abs < mx[j] ? mx[j] : s.max_abs;
+  }
+  for (; i < end; ++i) {
+    const double a = std::abs(static_cast<double>(x[i]));
+    s.sum_sq += a * a;
+    if constexpr (kAbs) s.sum_abs += a;
+    if constexpr (kMax) s.max_abs = s.max_abs < a ? a : s.max_abs;
+  }
   s.non_finite = !std::isfinite(s.sum_sq) && (sizeof(P) < 8 || has_non_finite(x, begin, end));
   return s;
 }
@@ -324,35 +298,6 @@ ChunkStats chunk_stats(const P* x, int64_t begin, int64_t end) {
   }
 }
 
-// Elements of a block of the checked Adam step (adam_range_sum_sq): a multiple of the lanes,
-// small enough that the update finds the block's gradients in L1 after their squares were summed.
-constexpr int64_t kCheckedBlock = 1024;
-
-// adam_range over a chunk [begin, end) that also returns the chunk's sum of g^2 with the bits of
-// ah4j_tensor_stats's (chunk_stats): float and double in blocks, the lanes' squares of a block
-// first, then its update, which reads the block's gradients again from L1 (one read of the
-// gradients from memory); float16 and bfloat16 (summed element by element) the whole chunk first.
-template <typename P, typename S>
-double adam_range_sum_sq(P* p, const P* g, S* m, S* v, S* vmax, int64_t begin, int64_t end,
-                         const AdamScalars<S>& s) {
-  if constexpr (std::is_same_v<P, c10::Half> || std::is_same_v<P, c10::BFloat16>) {
-    const double sum_sq = stats_range_half(g, begin, end).sum_sq;
-    adam_range(p, g, m, v, vmax, begin, end, s);
-    return sum_sq;
-  } else {
-    using Lanes = LaneStats<false, false>;
-    Lanes lanes;
-    const int64_t runs_end = Lanes::runs_end(begin, end);
-    for (int64_t b = begin; b < runs_end; b += kCheckedBlock) {
-      const int64_t e = std::min(runs_end, b + kCheckedBlock);
-      lanes.add(g, b, e);
-      adam_range(p, g, m, v, vmax, b, e, s);
-    }
-    adam_range(p, g, m, v, vmax, runs_end, end, s);
-    return lanes.finish(g, runs_end, end).sum_sq;
-  }
-}
-
 // Last chunk first (for_each_chunk_last_first): the step that follows the pass finds the
 // gradients it starts with in cache. The partial sums are combined in chunk order afterwards.
 template <bool kAbs, bool kMax>
@@ -364,51 +309,6 @@ void stats_chunks(const std::vector<TensorView>& tensors, const std::vector<Chun
       using P = typename decltype(p_tag)::type;
       partial[&c - first] =
           chunk_stats<kAbs, kMax>(static_cast<const P*>(tensors[c.tensor].data), c.begin, c.end);
-    });
-  });
-}
-
-// The first of `tensors` (cut into `chunks`) that holds NaN or infinity, or -1. Last chunk first
-// (for_each_chunk_last_first), like the statistics pass: a step that follows finds the gradients
-// it starts with in cache.
-int64_t first_non_finite(const std::vector<TensorView>& tensors, const std::vector<Chunk>& chunks,
-                         int64_t total) {
-  std::vector<unsigned char> bad(chunks.size(), 0);
-  const Chunk* first = chunks.data();
-  for_each_chunk_last_first(chunks, total, [&](const Chunk& c) {
-    dispatch_cpu(tensors[c.tensor].dtype, [&](auto p_tag, auto) {
-      using P = typename decltype(p_tag)::type;
-      const P* x = static_cast<const P*>(tensors[c.tensor].data);
-      bad[&c - first] = has_non_finite(x, c.begin, c.end);
-    });
-  });
-  for (size_t k = 0; k < chunks.size(); ++k) {
-    if (bad[k]) return chunks[k].tensor;
-  }
-  return -1;
-}
-
-// Runs the Adam step of `call` over `chunks` (of its params): range(chunk, p, g, m, v, vmax,
-// scalars) with the chunk's tensors as typed pointers (vmax null without amsgrad).
-template <typename F>
-void adam_chunks(const AdamCall& call, const std::vector<Chunk>& chunks, int64_t total, F&& range) {
-  const auto& p = call.params;
-  const int32_t* flags = call.flags;
-  for_each_chunk(chunks, total, [&](const Chunk& c) {
-    const int64_t i = c.tensor;
-    const double* h = call.hyper + i * AH4J_HP_COUNT;
-    dispatch_cpu(p[i].dtype, [&](auto p_tag, auto s_tag) {
-      using P = typename decltype(p_tag)::type;
-      using S = typename decltype(s_tag)::type;
-      const auto s = adam_scalars<S>(h[AH4J_HP_LR], h[AH4J_HP_BETA1], h[AH4J_HP_BETA2],
-                                     h[AH4J_HP_EPS], h[AH4J_HP_WEIGHT_DECAY], call.steps[i],
-                                     flags[i] & AH4J_ADAM_AMSGRAD, flags[i] & AH4J_ADAM_MAXIMIZE,
-                                     flags[i] & AH4J_ADAM_DECOUPLED_WEIGHT_DECAY);
-      range(c, static_cast<P*>(p[i].data), static_cast<const P*>(call.grads[i].data),
-            static_cast<S*>(call.exp_avgs[i].data), static_cast<S*>(call.exp_avg_sqs[i].data),
-            (flags[i] & AH4J_ADAM_AMSGRAD) ? static_cast<S*>(call.max_exp_avg_sqs[i].data)
-                                           : static_cast<S*>(nullptr),
-            s);
     });
   });
 }
@@ -521,30 +421,30 @@ void adahessian(const AdaHessianCall& call) {
 }
 
 void adam(const AdamCall& call) {
+  const auto& p = call.params;
+  const auto& g = call.grads;
+  const auto& m = call.exp_avgs;
+  const auto& v = call.exp_avg_sqs;
+  const auto& vmax = call.max_exp_avg_sqs;
+  const int32_t* flags = call.flags;
   int64_t total = 0;
-  const auto chunks = chunks_of(call.params, 1, &total);
-  adam_chunks(call, chunks, total,
-              [](const Chunk& c, auto* p, auto* g, auto* m, auto* v, auto* vmax, const auto& s) {
-                adam_range(p, g, m, v, vmax, c.begin, c.end, s);
-              });
-}
-
-int64_t adam_checked(const AdamCall& call, double* grad_sum_sq) {
-  int64_t total = 0;
-  const auto chunks = chunks_of(call.params, 1, &total);
-  const int64_t bad = first_non_finite(call.grads, chunks, total);
-  if (bad >= 0) return bad;
-  std::vector<double> partial(chunks.size());
-  const Chunk* first = chunks.data();
-  adam_chunks(call, chunks, total,
-              [&](const Chunk& c, auto* p, auto* g, auto* m, auto* v, auto* vmax, const auto& s) {
-                partial[&c - first] = adam_range_sum_sq(p, g, m, v, vmax, c.begin, c.end, s);
-              });
-  for (size_t i = 0; i < call.params.size(); ++i) grad_sum_sq[i] = 0;
-  for (size_t k = 0; k < chunks.size(); ++k) {  // chunks of a tensor are consecutive, in order
-    grad_sum_sq[chunks[k].tensor] += partial[k];
-  }
-  return -1;
+  const auto chunks = chunks_of(p, 1, &total);
+  for_each_chunk(chunks, total, [&](const Chunk& c) {
+    const int64_t i = c.tensor;
+    const double* h = call.hyper + i * AH4J_HP_COUNT;
+    dispatch_cpu(p[i].dtype, [&](auto p_tag, auto s_tag) {
+      using P = typename decltype(p_tag)::type;
+      using S = typename decltype(s_tag)::type;
+      const auto s = adam_scalars<S>(h[AH4J_HP_LR], h[AH4J_HP_BETA1], h[AH4J_HP_BETA2],
+                                     h[AH4J_HP_EPS], h[AH4J_HP_WEIGHT_DECAY], call.steps[i],
+                                     flags[i] & AH4J_ADAM_AMSGRAD, flags[i] & AH4J_ADAM_MAXIMIZE,
+                                     flags[i] & AH4J_ADAM_DECOUPLED_WEIGHT_DECAY);
+      adam_range(static_cast<P*>(p[i].data), static_cast<const P*>(g[i].data),
+                 static_cast<S*>(m[i].data), static_cast<S*>(v[i].data),
+                 (flags[i] & AH4J_ADAM_AMSGRAD) ? static_cast<S*>(vmax[i].data) : nullptr, c.begin,
+                 c.end, s);
+    });
+  });
 }
 
 void tensor_stats(const std::vector<TensorView>& tensors, int32_t* non_finite, double* sum_sq,
@@ -579,7 +479,19 @@ void tensor_stats(const std::vector<TensorView>& tensors, int32_t* non_finite, d
 int64_t find_non_finite(const std::vector<TensorView>& tensors) {
   int64_t total = 0;
   const auto chunks = chunks_of(tensors, 1, &total);
-  return first_non_finite(tensors, chunks, total);
+  std::vector<unsigned char> bad(chunks.size(), 0);
+  const Chunk* first = chunks.data();
+  for_each_chunk(chunks, total, [&](const Chunk& c) {
+    dispatch_cpu(tensors[c.tensor].dtype, [&](auto p_tag, auto) {
+      using P = typename decltype(p_tag)::type;
+      const P* x = static_cast<const P*>(tensors[c.tensor].data);
+      bad[&c - first] = has_non_finite(x, c.begin, c.end);
+    });
+  });
+  for (size_t k = 0; k < chunks.size(); ++k) {
+    if (bad[k]) return chunks[k].tensor;
+  }
+  return -1;
 }
 
 void step_bytes_only(const std::vector<TensorView>& p, const std::vector<TensorView>& g,

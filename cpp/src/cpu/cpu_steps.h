@@ -1,6 +1,6 @@
 // The CPU kernel layer: the element loops of every entry point, over chunks of all tensors of a
 // call on libtorch's OpenMP threads (parallel.h), each chunk with the best instruction set the
-// CPU has. The same signatures as the CUDA layer's (../cuda/cuda_steps.h), plus the passes
+// CPU has. The same signatures as the CUDA layer's (../cuda/cuda_steps.h), plus the two passes
 // that only the CPU has. The entry points (../entry_points.cpp) validate all inputs first and
 // call these for cpu tensors; each returns when its tensors are written.
 #pragma once
@@ -17,11 +17,6 @@ void rademacher(const RademacherCall& call);
 void hutchinson(const HutchinsonCall& call);
 void adahessian(const AdaHessianCall& call);
 void adam(const AdamCall& call);
-
-// CPU only. The checked Adam step (ah4j_adam_step_checked_): returns the index of the first
-// gradient that holds NaN or infinity, having written nothing; or -1, having stepped every
-// parameter and set grad_sum_sq[i] to tensor_stats's sum_sq of call.grads[i] (the same bits).
-int64_t adam_checked(const AdamCall& call, double* grad_sum_sq);
 
 // CPU only. Per tensor: non_finite[i] (1 if it holds NaN or infinity), and the sums of x^2 and
 // |x| and the max of |x|, in double, in a fixed order (see ah4j_tensor_stats).

@@ -116,11 +116,7 @@ public abstract sealed class FusedAdam extends FusedOptimizer<AdamOptions> permi
         averageAcrossReplicas(
             active, grads, null); // p.grad() itself, unless unscaled or made contiguous
       }
-      if (active.isEmpty()) {
-        return;
-      }
-      boolean checksInStep = checksInStep(active, grads);
-      if (!checksInStep && !checkGradients(operation(), active, grads, report)) {
+      if (active.isEmpty() || !checkGradients(operation(), active, grads, report)) {
         return;
       }
       Tensor[] newM = new Tensor[n];
@@ -154,33 +150,17 @@ public abstract sealed class FusedAdam extends FusedOptimizer<AdamOptions> permi
                 | (decoupled ? ah4j.AH4J_ADAM_DECOUPLED_WEIGHT_DECAY : 0));
       }
       int status =
-          checksInStep
-              ? ah4j.ah4j_adam_step_checked_(
-                  paramArg.get(),
-                  gradArg.get(),
-                  expAvgArg.get(),
-                  expAvgSqArg.get(),
-                  maxExpAvgSqArg.get(),
-                  count,
-                  stepArg.get(),
-                  hyperArg.get(),
-                  flagArg.get(),
-                  culpritArg.get(),
-                  sumSqArg.get())
-              : ah4j.ah4j_adam_step_(
-                  paramArg.get(),
-                  gradArg.get(),
-                  expAvgArg.get(),
-                  expAvgSqArg.get(),
-                  maxExpAvgSqArg.get(),
-                  count,
-                  stepArg.get(),
-                  hyperArg.get(),
-                  flagArg.get());
+          ah4j.ah4j_adam_step_(
+              paramArg.get(),
+              gradArg.get(),
+              expAvgArg.get(),
+              expAvgSqArg.get(),
+              maxExpAvgSqArg.get(),
+              count,
+              stepArg.get(),
+              hyperArg.get(),
+              flagArg.get());
       NativeCore.check(status, operation(), k -> describe(active.get((int) k)));
-      if (checksInStep && !checkedInStep(operation(), active, report)) {
-        return;
-      }
       for (int i : active) {
         steps[i]++;
         if (newM[i] != null) {

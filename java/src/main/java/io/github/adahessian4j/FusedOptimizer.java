@@ -22,9 +22,8 @@ import org.bytedeco.pytorch.global.torch;
 /**
  * What AdaHessian, Adam and AdamW share: parameter groups, per-parameter step counts and state
  * tensors (declared once by name, for state access and checkpoints alike), the one read pass over
- * the gradients (non-finite check, norm, clipping, statistics) or, where the step's native call
- * checks them itself, what it found, and the native argument arrays that carry one step for all
- * parameters into the core in a single call.
+ * the gradients (non-finite check, norm, clipping, statistics), and the native argument arrays that
+ * carry one step for all parameters into the core in a single call.
  *
  * @param <O> the optimizer's group options
  */
@@ -51,13 +50,7 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
   final NativeArgs.Doubles hyperArg = args.doubles(ah4j.AH4J_HP_COUNT);
   private final NativeArgs.Tensors statsArg = args.tensors();
   private final NativeArgs.Ints nonFiniteArg = args.ints();
-
-  /** Sums of squares: of the read pass, and of the core's checked step. */
-  final NativeArgs.Doubles sumSqArg = args.doubles(1);
-
-  /** The core's checked step's first non-finite gradient (its position in the call), or -1. */
-  final NativeArgs.Longs culpritArg = args.longs();
-
+  private final NativeArgs.Doubles sumSqArg = args.doubles(1);
   private final NativeArgs.Doubles sumAbsArg = args.doubles(1);
   private final NativeArgs.Doubles maxAbsArg = args.doubles(1);
 
@@ -639,39 +632,6 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
         r.clipped = true;
       }
     }
-    return true;
-  }
-
-  /**
-   * Whether the step's native call checks the gradients itself and sums their squares as it reads
-   * them (the core's checked step, with {@link #culpritArg} and {@link #sumSqArg}), in place of
-   * {@link #checkGradients}' read pass: on the CPU, with a policy that checks and without clipping
-   * (whose factor needs the norm before the step).
-   */
-  boolean checksInStep(List<Integer> active, Tensor[] grads) {
-    return nonFinitePolicy != NonFinitePolicy.IGNORE
-        && !clipping()
-        && !torchStatsForTests
-        && !grads[active.get(0)].is_cuda();
-  }
-
-  /**
-   * What {@link #checkGradients} concludes, for a step whose native call checked ({@link
-   * #checksInStep}): {@code active.get(k)} is the parameter at position k of the call. Returns
-   * false when a gradient was not finite (the call wrote nothing) and the step is skipped.
-   */
-  boolean checkedInStep(String operation, List<Integer> active, Report r) {
-    lastStepSkipped = false;
-    long culprit = culpritArg.get(0);
-    if (culprit >= 0) {
-      skip(operation, "gradient", active.get((int) culprit), r);
-      return false;
-    }
-    double sumSq = 0;
-    for (int k = 0; k < active.size(); k++) {
-      sumSq += sumSqArg.get(k);
-    }
-    r.gradNorm = Math.sqrt(sumSq);
     return true;
   }
 

@@ -53,25 +53,21 @@ import org.openjdk.jmh.annotations.TearDown;
  *       element (reads p, g, D, m, v; writes p, m, v);
  *   <li>{@code nativeAdam}: the core's fused Adam step called the same way (no gradient check, no
  *       Java around it), 7 x 4 bytes per element: fusedAdaHessian's counterpart;
- *   <li>{@code nativeCheckedAdam}: the core's checked Adam step (ah4j_adam_step_checked_), what
- *       Adam.step() runs by default: the non-finite check's read of the gradients, then the step,
- *       which sums the gradients' squares as it reads them, 8 x 4 bytes per element; {@code
- *       nativeAdam}'s counterpart with the check;
- *   <li>{@code fusedAdam}: our Adam.step(), 8 x 4 bytes per element: {@code nativeCheckedAdam} with
- *       the Java around it;
+ *   <li>{@code fusedAdam}: our Adam.step(), 8 x 4 bytes per element: its read pass over the
+ *       gradients (non-finite check and the gradient norm together), then the step's 7 x 4;
  *   <li>{@code fusedAdamW}: our AdamW.step() (its defaults: weightDecay 1e-2, as torch's);
  *   <li>{@code uncheckedAdam}: our Adam.step() with {@link NonFinitePolicy#IGNORE}: no check of the
  *       gradients, the same work as torch's fused step (bench/step-vs-torch26.sh compares both);
  *   <li>{@code libtorchAdam}: libtorch's torch::optim::Adam through bytedeco;
  *   <li>{@code opByOpAdaHessian}: the same AdaHessian update written with in-place bytedeco ops,
  *       what a Java user could write without this library;
- *   <li>{@code checkPass}: the core's non-finite check alone (ah4j_find_non_finite), the read of
- *       the gradients that {@code nativeCheckedAdam} makes before it steps;
- *   <li>{@code statsPass}: the read pass AdaHessian makes over its Hessian estimates
- *       (ah4j_tensor_stats: the same check plus the sums behind the step statistics);
- *   <li>{@code gradStatsPass}: the pass over gradients that steps make before they step when {@code
- *       nativeCheckedAdam} does not serve: with 2-norm clipping (whose factor needs the norm
- *       first), and AdaHessian's (sums of squares only: no sum or max of |x|).
+ *   <li>{@code checkPass}: the core's non-finite check alone (ah4j_find_non_finite), the one read
+ *       of the gradients that steps made before they reported statistics;
+ *   <li>{@code statsPass}: the read pass steps make now (ah4j_tensor_stats: the same check plus the
+ *       sums behind the gradient norm, clipping and the step statistics). Its cost over {@code
+ *       checkPass} is what the statistics cost a step;
+ *   <li>{@code gradStatsPass}: the pass over gradients with 2-norm clipping or none (sums of
+ *       squares only: no sum or max of |x|).
  * </ul>
  *
  * bench/run-step-benchmarks.sh runs it and turns times into GB/s and % of the copy's bandwidth.
@@ -306,24 +302,6 @@ public class StepBenchmark {
     nextStep();
     return ah4j.ah4j_adam_step_(
         argParams, argGrads, argM, argV, null, params.size(), argSteps, argAdamHyper, argAdamFlags);
-  }
-
-  @Benchmark
-  public long nativeCheckedAdam() {
-    nextStep();
-    ah4j.ah4j_adam_step_checked_(
-        argParams,
-        argGrads,
-        argM,
-        argV,
-        null,
-        params.size(),
-        argSteps,
-        argAdamHyper,
-        argAdamFlags,
-        argFirst,
-        argSumSq);
-    return argFirst.get();
   }
 
   @Benchmark
