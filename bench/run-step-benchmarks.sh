@@ -8,9 +8,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OPENBLAS_NUM_THREADS=1 # OpenBLAS's own pool fights libtorch's OpenMP threads (README)
-cp_file="$PWD/bench/target/classpath.txt"
-mvn -B -q -pl bench dependency:build-classpath -Dmdep.outputFile="$cp_file" >/dev/null
-java -cp "bench/target/classes:$(cat "$cp_file")" org.openjdk.jmh.Main "${1:-StepBenchmark}" "${@:2}" \
+# this checkout's classes, never the copies of this project in ~/.m2 (another checkout's install)
+# shellcheck source=bench/reactor-classpath.sh
+. bench/reactor-classpath.sh
+java -cp "$classpath" org.openjdk.jmh.Main "${1:-StepBenchmark}" "${@:2}" \
   -f 1 -wi 3 -i 7 -w 1s -r 1s -rf json -rff bench/target/step-benchmarks.json
 case "${1:-StepBenchmark}" in
   StepBenchmark*) python3 bench/step_report.py bench/target/step-benchmarks.json ;;

@@ -20,12 +20,13 @@ export OPENBLAS_NUM_THREADS=1 # OpenBLAS's own pool fights libtorch's OpenMP thr
 out=bench/target/step-vs-torch26
 rm -rf "$out"
 mkdir -p "$out"
-cp_file="$PWD/bench/target/classpath.txt"
-mvn -B -q -pl bench dependency:build-classpath -Dmdep.outputFile="$cp_file" >/dev/null
+# this checkout's classes, never the copies of this project in ~/.m2 (another checkout's install)
+# shellcheck source=bench/reactor-classpath.sh
+. bench/reactor-classpath.sh
 bench/python/torch26.sh install >&2
 for round in $(seq "$rounds"); do
   for threads in 1 2; do
-    java -cp "bench/target/classes:$(cat "$cp_file")" org.openjdk.jmh.Main \
+    java -cp "$classpath" org.openjdk.jmh.Main \
       'StepBenchmark.(stepBytesOnly|fusedAdam|uncheckedAdam|nativeAdam|fusedAdaHessian|fusedAdamW)$' -p threads="$threads" -f 1 "${jmh_opts[@]}" \
       -rf json -rff "$out/java-$round-$threads.json" >&2
     bench/python/torch26.sh run step_bench.py --threads "$threads" --steps "${TORCH_STEPS:-20}" |
