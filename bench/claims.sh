@@ -6,6 +6,7 @@
 # e.g. bench/claims.sh                      (MNIST: docs/claims.md's table; bench/data/setup-data.sh first)
 #      bench/claims.sh --dataset fashion    (Fashion-MNIST)
 #      bench/claims.sh --seeds 3 --out /tmp/claims
+#      bench/claims.sh --model resnet --plan short --estimate   (a named, reduced plan: its time)
 # Output: bench/target/compare-full/ unless --out is given. MAVEN_ARGS adds Maven options (e.g. -o);
 # SKIP_BUILD=1 runs what is already built.
 set -euo pipefail

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.LongFunction;
 
 /**
@@ -98,13 +99,35 @@ final class Claims {
   }
 
   /**
-   * What the full run does. {@code protocol}: the default configuration (its seed is the first
-   * seed); {@code lrFactors} multiply each optimizer's default learning rate; {@code batchSizes}
-   * and {@code labelNoise} are the other grids; {@code timingRounds} x {@code timingSteps}: the
-   * interleaved timing of each seed; {@code earlyFraction}: where row 4 reads the validation
-   * accuracy.
+   * The claims of the table by number (rows 1 to 11), in a few words; {@code --claims} chooses
+   * among them.
+   */
+  static final List<String> CLAIMS =
+      List.of(
+          "fewer steps",
+          "slower per step",
+          "memory",
+          "early steps",
+          "learning-rate sensitivity",
+          "generalization",
+          "batch size",
+          "depth",
+          "label noise",
+          "flatter minima",
+          "cheaper variants");
+
+  /**
+   * What the full run does. {@code name}: the named plan it came from ({@code --plan}); {@code
+   * claims}: the numbers of the claims it measures (1 to {@link #CLAIMS}'s size; the main runs of
+   * Adam and AdaHessian run whatever they are); {@code protocol}: the default configuration (its
+   * seed is the first seed); {@code lrFactors} multiply each optimizer's default learning rate;
+   * {@code batchSizes} and {@code labelNoise} are the other grids; {@code timingRounds} x {@code
+   * timingSteps}: the interleaved timing of each seed; {@code earlyFraction}: where row 4 reads the
+   * validation accuracy.
    */
   record Plan(
+      String name,
+      Set<Integer> claims,
       Protocol protocol,
       int seeds,
       int variantSeeds,
@@ -118,6 +141,27 @@ final class Claims {
       double earlyFraction) {
     long seed(int i) {
       return protocol.seed() + i;
+    }
+
+    /** Whether the plan measures claim {@code claim} (1 to 11). */
+    boolean has(int claim) {
+      return claims.contains(claim);
+    }
+
+    /** The arms it trains: the cheaper variants only with claim 11. */
+    List<Arm> arms() {
+      return Arrays.stream(Arm.values()).filter(a -> a.primary() || has(11)).toList();
+    }
+
+    /** "1 (fewer steps), 2 (slower per step), ..." for the claims measured, or left out. */
+    String claimList(boolean measured) {
+      List<String> list = new ArrayList<>();
+      for (int c = 1; c <= CLAIMS.size(); c++) {
+        if (has(c) == measured) {
+          list.add(c + " (" + CLAIMS.get(c - 1) + ")");
+        }
+      }
+      return list.isEmpty() ? "none" : String.join(", ", list);
     }
 
     /** The main runs' settings at seed index {@code i}, with the early measurement. */
@@ -160,6 +204,8 @@ final class Claims {
       return "{\n  "
           + String.join(
               ",\n  ",
+              "\"plan\": \"" + name + "\"",
+              "\"claims\": " + claims,
               "\"seeds\": " + seeds,
               "\"first_seed\": " + protocol.seed(),
               "\"variant_seeds\": " + variantSeeds,
@@ -169,7 +215,7 @@ final class Claims {
               "\"arms\": ["
                   + String.join(
                       ", ",
-                      Arrays.stream(Arm.values())
+                      arms().stream()
                           .map(
                               a ->
                                   String.format(
@@ -283,7 +329,8 @@ final class Claims {
     Results results = new Results(plan, analysis.available());
     Files.writeString(runsFile, "", StandardCharsets.UTF_8);
     List<Task> tasks = new ArrayList<>();
-    double total = layOut(plan, data, probeArgs, runsFile, analysis, results, tasks, log);
+    layOut(plan, data, probeArgs, runsFile, analysis, results, tasks, log);
+    double total = tasks.stream().mapToDouble(Task::estimateMs).sum();
     try (ProgressDisplay bar =
         ProgressDisplay.of(
             "full run",
@@ -331,18 +378,28 @@ final class Claims {
    * The full run's time without running it: calibrates on {@code data} (a few timed steps of every
    * arm and network), lays out the tasks and logs the calibration and the estimated seconds of work
    * at that speed, as {@link #run} does first.
-   *
-   * @return the estimated seconds
    */
-  static double estimate(
+  static Estimate estimate(
       Plan plan, DataSet data, HessianAnalysis analysis, java.util.function.Consumer<String> log) {
     Results results = new Results(plan, analysis.available());
-    return layOut(plan, data, seed -> List.of(), null, analysis, results, new ArrayList<>(), log)
-        / 1000;
+    List<Task> tasks = new ArrayList<>();
+    ClaimsCalibration cal =
+        layOut(plan, data, seed -> List.of(), null, analysis, results, tasks, log);
+    return new Estimate(cal.seconds(), tasks.stream().mapToDouble(Task::estimateMs).sum() / 1000);
   }
 
-  /** Calibrates, adds every task to {@code tasks}, logs the estimate; returns its milliseconds. */
-  private static double layOut(
+  /**
+   * A plan's estimated time: {@code calibrationSeconds}, what its calibration took (a run
+   * calibrates first too), and {@code workSeconds}, its tasks at the calibrated speed.
+   */
+  record Estimate(double calibrationSeconds, double workSeconds) {
+    double totalSeconds() {
+      return calibrationSeconds + workSeconds;
+    }
+  }
+
+  /** Calibrates, adds every task to {@code tasks}, logs the estimate; returns the calibration. */
+  private static ClaimsCalibration layOut(
       Plan plan,
       DataSet data,
       LongFunction<List<String>> probeArgs,
@@ -360,30 +417,33 @@ final class Claims {
     log.accept(
         String.format(
             Locale.ROOT,
-            "calibration (ms per step, batch %d): %s; depth claim's nets (Adam/AdaHessian) %s; "
-                + "validation pass %.0f ms. %d tasks, about %.0f s of work at that speed.",
+            "calibration (%.0f s; ms per step, batch %d): %s; depth claim's nets (Adam/AdaHessian)"
+                + " %s; validation pass %.0f ms. %d tasks, about %.0f s of work at that speed.",
+            cal.seconds(),
             p.batch(),
             String.join(
                 ", ",
-                Arrays.stream(Arm.values())
+                plan.arms().stream()
                     .map(a -> String.format(Locale.ROOT, "%s %.1f", a.label, cal.ms(a)))
                     .toList()),
-            String.join(
-                ", ",
-                plan.deepModels().stream()
-                    .map(
-                        m ->
-                            String.format(
-                                Locale.ROOT,
-                                "%s %.1f/%.1f",
-                                m.name(),
-                                cal.deepMs(m, ADAM),
-                                cal.deepMs(m, ADAHESSIAN)))
-                    .toList()),
+            plan.has(8)
+                ? String.join(
+                    ", ",
+                    plan.deepModels().stream()
+                        .map(
+                            m ->
+                                String.format(
+                                    Locale.ROOT,
+                                    "%s %.1f/%.1f",
+                                    m.name(),
+                                    cal.deepMs(m, ADAM),
+                                    cal.deepMs(m, ADAHESSIAN)))
+                        .toList())
+                : "not in the plan",
             cal.evalMs(),
             tasks.size(),
             total / 1000));
-    return total;
+    return cal;
   }
 
   /** The bar's message, cut so that the bar keeps its width. */
@@ -422,33 +482,12 @@ final class Claims {
     TrainingRun.Settings grid = plan.gridSettings(i);
     int trainSize = data.train().size();
 
-    List<Arm> arms = Arrays.stream(Arm.values()).filter(a -> variants || a.primary()).toList();
-    // Row 2: time per step of every arm, in turns in this process; a warm-up arm's steps after its
-    // warm-up are its plain arm's, so it is not timed twice.
-    List<Arm> timed = arms.stream().filter(a -> a.hessianWarmup == 0).toList();
-    double timingMs =
-        (plan.timingRounds() + 1) * plan.timingSteps() * timed.stream().mapToDouble(cal::ms).sum();
-    tasks.add(
-        new Task(
-            at + ": time per step, interleaved",
-            timingMs,
-            timingMs / ((plan.timingRounds() + 1) * plan.timingSteps() * timed.size()),
-            progress -> {
-              List<TrainingRun.Spec> specs =
-                  timed.stream().map(a -> a.spec(p.defaultLr(a.kind), p.batch())).toList();
-              double[] ms =
-                  TrainingRun.interleavedMsPerStep(
-                      specs, main, data, plan.timingRounds(), plan.timingSteps(), progress);
-              for (int k = 0; k < timed.size(); k++) {
-                results.msPerStep.get(timed.get(k)).add(ms[k]);
-              }
-              ClaimsJson.append(
-                  runsFile,
-                  ClaimsJson.timing(
-                      seed, p.batch(), plan.timingRounds(), plan.timingSteps(), timed, ms));
-            }));
+    List<Arm> arms = plan.arms().stream().filter(a -> variants || a.primary()).toList();
+    if (plan.has(2) || plan.has(11)) {
+      addTiming(tasks, plan, data, runsFile, results, cal, i, at, arms);
+    }
 
-    // Rows 1, 4, 6, 8 (default model) and 11: the main runs, detailed.
+    // Rows 1, 4, 6, 8c (the default model) and 11: the main runs, detailed.
     for (Arm arm : arms) {
       TrainingRun.Spec spec = arm.spec(p.defaultLr(arm.kind), p.batch());
       int steps = TrainingRun.totalSteps(spec, main, trainSize);
@@ -476,10 +515,15 @@ final class Claims {
     if (!variants) {
       return;
     }
+    // The grids of the claims in the plan; a claim left out has none.
+    int lrPoints = plan.has(5) ? plan.lrFactors().length : 0;
+    int batchPoints = plan.has(7) ? plan.batchSizes().length : 0;
+    int deepNets = plan.has(8) ? plan.deepModels().size() : 0;
+    int noiseLevels = plan.has(9) ? plan.labelNoise().length : 0;
     for (OptimizerKind kind : OptimizerKind.values()) {
       Arm arm = Arm.of(kind);
       // Row 5: the learning-rate grid; the default point is the main run.
-      for (int f = 0; f < plan.lrFactors().length; f++) {
+      for (int f = 0; f < lrPoints; f++) {
         int index = f;
         double lr = plan.lrFactors()[f] * p.defaultLr(kind);
         TrainingRun.Spec spec = arm.spec(lr, p.batch());
@@ -507,7 +551,7 @@ final class Claims {
             r -> results.lr.get(kind).get(index).add(r));
       }
       // Row 7: the batch sizes at the default learning rate.
-      for (int b = 0; b < plan.batchSizes().length; b++) {
+      for (int b = 0; b < batchPoints; b++) {
         int index = b;
         TrainingRun.Spec spec = arm.spec(p.defaultLr(kind), plan.batchSizes()[b]);
         if (b == plan.defaultBatchIndex()) {
@@ -536,7 +580,7 @@ final class Claims {
       }
       // Row 8: the networks of the depth claim.
       TrainingRun.Spec defaultSpec = arm.spec(p.defaultLr(kind), p.batch());
-      for (int d = 0; d < plan.deepModels().size(); d++) {
+      for (int d = 0; d < deepNets; d++) {
         int index = d;
         Model deep = plan.deepModels().get(d);
         addGridRun(
@@ -554,7 +598,7 @@ final class Claims {
             r -> results.deep.get(kind).get(index).add(r));
       }
       // Row 9: label noise.
-      for (int n = 0; n < plan.labelNoise().length; n++) {
+      for (int n = 0; n < noiseLevels; n++) {
         int index = n;
         double noise = plan.labelNoise()[n];
         addGridRun(
@@ -573,7 +617,7 @@ final class Claims {
       }
     }
     // Row 3: memory, each optimizer in a fresh JVM.
-    if (i < plan.memorySeeds()) {
+    if (plan.has(3) && i < plan.memorySeeds()) {
       for (OptimizerKind kind : OptimizerKind.values()) {
         tasks.add(
             new Task(
@@ -587,6 +631,47 @@ final class Claims {
                 }));
       }
     }
+  }
+
+  /**
+   * Row 2 (and row 11's time per step): every arm of seed index {@code i} in turns in this process;
+   * a warm-up arm's steps after its warm-up are its plain arm's, so it is not timed twice.
+   */
+  private static void addTiming(
+      List<Task> tasks,
+      Plan plan,
+      DataSet data,
+      Path runsFile,
+      Results results,
+      ClaimsCalibration cal,
+      int i,
+      String at,
+      List<Arm> arms) {
+    Protocol p = plan.protocol();
+    long seed = plan.seed(i);
+    TrainingRun.Settings main = plan.mainSettings(i);
+    List<Arm> timed = arms.stream().filter(a -> a.hessianWarmup == 0).toList();
+    double timingMs =
+        (plan.timingRounds() + 1) * plan.timingSteps() * timed.stream().mapToDouble(cal::ms).sum();
+    tasks.add(
+        new Task(
+            at + ": time per step, interleaved",
+            timingMs,
+            timingMs / ((plan.timingRounds() + 1) * plan.timingSteps() * timed.size()),
+            progress -> {
+              List<TrainingRun.Spec> specs =
+                  timed.stream().map(a -> a.spec(p.defaultLr(a.kind), p.batch())).toList();
+              double[] ms =
+                  TrainingRun.interleavedMsPerStep(
+                      specs, main, data, plan.timingRounds(), plan.timingSteps(), progress);
+              for (int k = 0; k < timed.size(); k++) {
+                results.msPerStep.get(timed.get(k)).add(ms[k]);
+              }
+              ClaimsJson.append(
+                  runsFile,
+                  ClaimsJson.timing(
+                      seed, p.batch(), plan.timingRounds(), plan.timingSteps(), timed, ms));
+            }));
   }
 
   private static void addGridRun(

@@ -10,7 +10,11 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Measured costs that the progress bar's estimates start from; also warms up every path. */
+/**
+ * Measured costs that the progress bar's estimates start from; also warms up every path of the plan
+ * (its arms, and the depth claim's networks when the plan has claim 8). {@code seconds}: how long
+ * the calibration took.
+ */
 record ClaimsCalibration(
     Model model,
     Map<Arm, Double> msPerStep,
@@ -18,7 +22,8 @@ record ClaimsCalibration(
     double evalMs,
     Map<Model, Double> deepEvalMs,
     double trainEvalMs,
-    double probeMs) {
+    double probeMs,
+    double seconds) {
   double ms(Arm arm) {
     return msPerStep.get(arm);
   }
@@ -33,9 +38,10 @@ record ClaimsCalibration(
   }
 
   static ClaimsCalibration measure(Plan plan, DataSet data) {
+    long began = System.nanoTime();
     Protocol p = plan.protocol();
     TrainingRun.Settings settings = plan.mainSettings(0);
-    List<Arm> arms = List.of(Arm.values());
+    List<Arm> arms = plan.arms();
     double[] ms =
         TrainingRun.interleavedMsPerStep(
             arms.stream().map(a -> a.spec(p.defaultLr(a.kind), p.batch())).toList(),
@@ -50,7 +56,7 @@ record ClaimsCalibration(
     }
     Map<Model, Map<OptimizerKind, Double>> perDeep = new HashMap<>();
     Map<Model, Double> deepEvalMs = new HashMap<>();
-    for (Model model : plan.deepModels()) {
+    for (Model model : plan.has(8) ? plan.deepModels() : List.<Model>of()) {
       double[] deepMs =
           TrainingRun.interleavedMsPerStep(
               List.of(
@@ -72,7 +78,14 @@ record ClaimsCalibration(
     // A memory probe starts a JVM, loads the data and trains 20 steps.
     double probeMs = 4000 + 2 * trainEvalMs + MemoryProbe.STEPS * perArm.get(Arm.ADAHESSIAN_ARM);
     return new ClaimsCalibration(
-        p.model(), perArm, perDeep, evalMs, deepEvalMs, trainEvalMs, probeMs);
+        p.model(),
+        perArm,
+        perDeep,
+        evalMs,
+        deepEvalMs,
+        trainEvalMs,
+        probeMs,
+        (System.nanoTime() - began) / 1e9);
   }
 
   private static double evalMs(Model model, DataSet data) {

@@ -18,17 +18,20 @@ final class ClaimsMarkdown {
     out.append('\n');
     out.append(summary(claims));
     out.append('\n');
-    out.append("Row 11, the cheaper AdaHessian variants (the measures of rows 1, 2 and 6):\n\n");
-    List<List<String>> lines = new ArrayList<>();
-    for (Row row : claims.variantRows()) {
-      List<String> line = new ArrayList<>(List.of(row.id(), row.measure(), row.seeds()));
-      line.addAll(claims.variantCells(row));
-      line.add(row.verdict());
-      line.add(row.robustness());
-      lines.add(line);
+    if (!claims.variantRows().isEmpty()) {
+      out.append("Row 11, the cheaper AdaHessian variants (the measures of rows 1, 2 and 6):\n\n");
+      List<List<String>> lines = new ArrayList<>();
+      for (Row row : claims.variantRows()) {
+        List<String> line = new ArrayList<>(List.of(row.id(), row.measure(), row.seeds()));
+        line.addAll(claims.variantCells(row));
+        line.add(row.verdict());
+        line.add(row.robustness());
+        lines.add(line);
+      }
+      out.append(MarkdownTable.render(ClaimsTable.VARIANT_HEADER, lines));
+      out.append('\n');
     }
-    out.append(MarkdownTable.render(ClaimsTable.VARIANT_HEADER, lines));
-    out.append('\n').append(footer);
+    out.append(footer);
     return out.toString();
   }
 
@@ -48,6 +51,9 @@ final class ClaimsMarkdown {
         + "\n"
         + (claims.rows().stream().anyMatch(x -> x.standing() == Standing.NOT_MEASURED)
             ? "Not measured: " + ids(claims, Standing.NOT_MEASURED) + "\n"
+            : "")
+        + (claims.plan().claims().size() < Claims.CLAIMS.size()
+            ? "Not in this plan (--claims): " + claims.plan().claimList(false) + "\n"
             : "");
   }
 

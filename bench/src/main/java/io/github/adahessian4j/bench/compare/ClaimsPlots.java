@@ -59,7 +59,10 @@ final class ClaimsPlots {
 
   private ClaimsPlots() {}
 
-  /** Writes {@link #CURVES} and {@link #SENSITIVITY} into {@code dir}; returns their paths. */
+  /**
+   * Writes {@link #CURVES} and, when the plan has a grid, {@link #SENSITIVITY} into {@code dir};
+   * returns their paths.
+   */
   static List<Path> write(Claims.Results r, Path dir) throws IOException {
     Protocol p = r.plan.protocol();
     String what = p.model().name() + ", " + p.dataLabel();
@@ -70,14 +73,45 @@ final class ClaimsPlots {
         2,
         curves.toString(),
         BitmapEncoder.BitmapFormat.PNG);
+    List<CategoryChart> panels = new ArrayList<>();
+    for (String panel : sensitivityPanels(r.plan)) {
+      panels.add(
+          switch (panel) {
+            case "learning rate" -> lr(r, what);
+            case "batch size" -> batch(r, what);
+            case "label noise" -> noise(r, what);
+            default -> depth(r, what);
+          });
+    }
+    if (panels.isEmpty()) {
+      return List.of(curves);
+    }
     Path sensitivity = dir.resolve(SENSITIVITY);
     BitmapEncoder.saveBitmap(
-        List.of(lr(r, what), batch(r, what), noise(r, what), depth(r, what)),
-        2,
-        2,
+        panels,
+        (panels.size() + 1) / 2,
+        Math.min(2, panels.size()),
         sensitivity.toString(),
         BitmapEncoder.BitmapFormat.PNG);
     return List.of(curves, sensitivity);
+  }
+
+  /** The panels of {@link #SENSITIVITY}: the grids that the plan has. */
+  static List<String> sensitivityPanels(Claims.Plan plan) {
+    List<String> panels = new ArrayList<>();
+    if (plan.has(5)) {
+      panels.add("learning rate");
+    }
+    if (plan.has(7)) {
+      panels.add("batch size");
+    }
+    if (plan.has(9) && plan.labelNoise().length > 0) {
+      panels.add("label noise");
+    }
+    if (plan.has(8)) {
+      panels.add("depth");
+    }
+    return panels;
   }
 
   /**

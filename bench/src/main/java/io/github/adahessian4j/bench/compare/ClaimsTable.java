@@ -106,6 +106,10 @@ final class ClaimsTable {
     return rows;
   }
 
+  Claims.Plan plan() {
+    return plan;
+  }
+
   List<Row> variantRows() {
     return variantRows;
   }
@@ -153,119 +157,138 @@ final class ClaimsTable {
     List<TrainingRun.Result> adam = main(Claims.Arm.ADAM_ARM);
     List<TrainingRun.Result> ah = main(Claims.Arm.ADAHESSIAN_ARM);
 
-    rows.add(
-        row(
-            "1a",
-            stepsClaim,
-            "steps to "
-                + target
-                + " val accuracy (checked every "
-                + evalEvery
-                + " steps; "
-                + p.stepsPerEpoch()
-                + " steps = 1 epoch)",
-            Unit.STEPS,
-            values(adam, this::stepsToTarget),
-            values(ah, this::stepsToTarget),
-            Expect.LOWER,
-            "fewer steps",
-            "more steps",
-            unreachedNote(adam, ah)));
-    rows.add(
-        row(
-            "1b",
-            "(wall-clock: no claim; the per-step cost counts)",
-            "training seconds to " + target + " val accuracy",
-            Unit.SECONDS,
-            values(adam, this::secondsToTarget),
-            values(ah, this::secondsToTarget),
-            Expect.NONE,
-            "sooner",
-            "later",
-            unreachedNote(adam, ah)));
-    rows.add(timeRow("2", "\"slower per step\"", Claims.Arm.ADAM_ARM, Claims.Arm.ADAHESSIAN_ARM));
-    rows.add(memoryRow());
-    rows.add(
-        row(
-            "4",
-            "\"The early steps of training can feel slower\"",
-            "val accuracy after the first "
-                + Format.number(100 * plan.earlyFraction())
-                + "% of the steps",
-            Unit.ACCURACY,
-            values(adam, TrainingRun.Result::earlyValAccuracy),
-            values(ah, TrainingRun.Result::earlyValAccuracy),
-            Expect.LOWER,
-            "lower",
-            "higher",
-            ""));
+    add(
+        1,
+        () ->
+            row(
+                "1a",
+                stepsClaim,
+                "steps to "
+                    + target
+                    + " val accuracy (checked every "
+                    + evalEvery
+                    + " steps; "
+                    + p.stepsPerEpoch()
+                    + " steps = 1 epoch)",
+                Unit.STEPS,
+                values(adam, this::stepsToTarget),
+                values(ah, this::stepsToTarget),
+                Expect.LOWER,
+                "fewer steps",
+                "more steps",
+                unreachedNote(adam, ah)));
+    add(
+        1,
+        () ->
+            row(
+                "1b",
+                "(wall-clock: no claim; the per-step cost counts)",
+                "training seconds to " + target + " val accuracy",
+                Unit.SECONDS,
+                values(adam, this::secondsToTarget),
+                values(ah, this::secondsToTarget),
+                Expect.NONE,
+                "sooner",
+                "later",
+                unreachedNote(adam, ah)));
+    add(
+        2,
+        () -> timeRow("2", "\"slower per step\"", Claims.Arm.ADAM_ARM, Claims.Arm.ADAHESSIAN_ARM));
+    add(3, () -> memoryRow());
+    add(
+        4,
+        () ->
+            row(
+                "4",
+                "\"The early steps of training can feel slower\"",
+                "val accuracy after the first "
+                    + Format.number(100 * plan.earlyFraction())
+                    + "% of the steps",
+                Unit.ACCURACY,
+                values(adam, TrainingRun.Result::earlyValAccuracy),
+                values(ah, TrainingRun.Result::earlyValAccuracy),
+                Expect.LOWER,
+                "lower",
+                "higher",
+                ""));
     String lrs =
         Arrays.stream(plan.lrFactors())
             .mapToObj(f -> "x" + Format.number(f))
             .collect(Collectors.joining(" "));
-    rows.add(
-        row(
-            "5a",
-            "\"Sensitivity to learning rate: lower\"",
-            "spread (max - min) of final val accuracy over lr " + lrs + " of each default",
-            Unit.POINTS,
-            spread(r.lr.get(ADAM)),
-            spread(r.lr.get(ADAHESSIAN)),
-            Expect.LOWER,
-            "smaller spread",
-            "larger spread",
-            ""));
-    rows.add(
-        countRow(
-            "5b",
-            "\"Sensitivity to learning rate: lower\"",
-            "runs diverged or at chance over that grid",
-            failures(r.lr.get(ADAM)),
-            failures(r.lr.get(ADAHESSIAN)),
-            plan.lrFactors().length));
-    rows.add(
-        row(
-            "6a",
-            "\"Generalization: often better\"",
-            "final val accuracy",
-            Unit.ACCURACY,
-            values(adam, TrainingRun.Result::valAccuracy),
-            values(ah, TrainingRun.Result::valAccuracy),
-            Expect.HIGHER,
-            "lower",
-            "higher",
-            ""));
-    rows.add(
-        row(
-            "6b",
-            "\"Generalization: often better\"",
-            "train - val accuracy gap",
-            Unit.POINTS,
-            values(adam, ClaimsTable::gap),
-            values(ah, ClaimsTable::gap),
-            Expect.LOWER,
-            "smaller gap",
-            "larger gap",
-            ""));
-    rows.add(
-        row(
-            "7",
-            "\"Batch size handling: more stable\"",
-            "spread of final val accuracy over batch "
-                + Arrays.stream(plan.batchSizes())
-                    .mapToObj(Integer::toString)
-                    .collect(Collectors.joining("/"))
-                + " (same lr, same epochs)",
-            Unit.POINTS,
-            spread(r.batch.get(ADAM)),
-            spread(r.batch.get(ADAHESSIAN)),
-            Expect.LOWER,
-            "smaller spread",
-            "larger spread",
-            ""));
+    add(
+        5,
+        () ->
+            row(
+                "5a",
+                "\"Sensitivity to learning rate: lower\"",
+                "spread (max - min) of final val accuracy over lr " + lrs + " of each default",
+                Unit.POINTS,
+                spread(r.lr.get(ADAM)),
+                spread(r.lr.get(ADAHESSIAN)),
+                Expect.LOWER,
+                "smaller spread",
+                "larger spread",
+                ""));
+    add(
+        5,
+        () ->
+            countRow(
+                "5b",
+                "\"Sensitivity to learning rate: lower\"",
+                "runs diverged or at chance over that grid",
+                failures(r.lr.get(ADAM)),
+                failures(r.lr.get(ADAHESSIAN)),
+                plan.lrFactors().length));
+    add(
+        6,
+        () ->
+            row(
+                "6a",
+                "\"Generalization: often better\"",
+                "final val accuracy",
+                Unit.ACCURACY,
+                values(adam, TrainingRun.Result::valAccuracy),
+                values(ah, TrainingRun.Result::valAccuracy),
+                Expect.HIGHER,
+                "lower",
+                "higher",
+                ""));
+    add(
+        6,
+        () ->
+            row(
+                "6b",
+                "\"Generalization: often better\"",
+                "train - val accuracy gap",
+                Unit.POINTS,
+                values(adam, ClaimsTable::gap),
+                values(ah, ClaimsTable::gap),
+                Expect.LOWER,
+                "smaller gap",
+                "larger gap",
+                ""));
+    add(
+        7,
+        () ->
+            row(
+                "7",
+                "\"Batch size handling: more stable\"",
+                "spread of final val accuracy over batch "
+                    + Arrays.stream(plan.batchSizes())
+                        .mapToObj(Integer::toString)
+                        .collect(Collectors.joining("/"))
+                    + " (same lr, same epochs)",
+                Unit.POINTS,
+                spread(r.batch.get(ADAM)),
+                spread(r.batch.get(ADAHESSIAN)),
+                Expect.LOWER,
+                "smaller spread",
+                "larger spread",
+                ""));
     String depthClaim = "\"how well it handles architecture depth\", \"stay more balanced\"";
     // Rows 8a/8b: the first network of the depth claim; 8d/8e, 8f/8g, ...: the others.
-    for (int d = 0; d < plan.deepModels().size(); d++) {
+    int deepNets = plan.has(8) ? plan.deepModels().size() : 0;
+    for (int d = 0; d < deepNets; d++) {
       Model deep = plan.deepModels().get(d);
       String deepName = deep.equals(Model.DEEP) ? "deep plain MLP (10 linear layers)" : deep.name();
       char first = d == 0 ? 'a' : (char) ('d' + 2 * (d - 1));
@@ -303,7 +326,8 @@ final class ClaimsTable {
                 1));
       }
     }
-    for (int n = 0; n < plan.labelNoise().length; n++) {
+    int noiseLevels = plan.has(9) ? plan.labelNoise().length : 0;
+    for (int n = 0; n < noiseLevels; n++) {
       String level = Format.number(100 * plan.labelNoise()[n]) + "%";
       rows.add(
           row(
@@ -319,7 +343,7 @@ final class ClaimsTable {
               ""));
     }
     String flat = "\"flatter regions of the loss surface\"";
-    if (!r.curvatureAvailable) {
+    if (plan.has(10) && !r.curvatureAvailable) {
       rows.add(
           new Row(
               "10",
@@ -333,7 +357,7 @@ final class ClaimsTable {
               Map.of(),
               Unit.PLAIN,
               Map.of()));
-    } else {
+    } else if (plan.has(10)) {
       rows.add(
           row(
               "10a",
@@ -359,10 +383,19 @@ final class ClaimsTable {
               "higher",
               ""));
     }
-    buildVariants(target, evalEvery);
+    if (plan.has(11)) {
+      buildVariants(target);
+    }
   }
 
-  private void buildVariants(String target, int evalEvery) {
+  /** Adds the row of claim {@code claim} if the plan measures it. */
+  private void add(int claim, java.util.function.Supplier<Row> row) {
+    if (plan.has(claim)) {
+      rows.add(row.get());
+    }
+  }
+
+  private void buildVariants(String target) {
     variantRows.add(
         variantRow(
             "11 (1a)",

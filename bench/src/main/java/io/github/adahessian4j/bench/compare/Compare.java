@@ -9,11 +9,17 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.bytedeco.pytorch.global.torch;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -235,8 +241,33 @@ public final class Compare implements Callable<Integer> {
           "The full run: every claim of the article over several seeds (--seeds), "
               + "with the cheaper AdaHessian variants, a learning-rate grid (--lr-factors), the batch sizes, a deeper plain "
               + "network, label noise (--noise), interleaved timing and memory, and Welch's test for each verdict. Writes "
-              + "table.md, table.csv, runs.jsonl and the plots (default folder: the quick run's with -full appended).")
+              + "table.md, table.csv, runs.jsonl and the plots (default folder: the quick run's with -full appended, "
+              + "and with --plan short -full-short-MODEL, e.g. compare-full-short-resnet-20).")
   boolean full;
+
+  @Option(
+      names = "--plan",
+      paramLabel = "NAME",
+      defaultValue = ClaimsPlans.FULL,
+      description =
+          "Full run: a named plan. full: the options' defaults. short: a reduced plan for --model resnet "
+              + "(ResNet-20 on Fashion-MNIST) and --model transformer, about 35 min each on a 2-core machine at "
+              + "1 thread: claims 1-6 and 8 (no batch sizes, label noise, curvature or variants), 3 seeds, 2 "
+              + "epochs of a subset, lr x0.1/1/10; the output and docs/claims.md list its options. Options you "
+              + "give win over the plan's (default: ${DEFAULT-VALUE}).")
+  String planName;
+
+  @Option(
+      names = "--claims",
+      split = ",",
+      paramLabel = "N",
+      defaultValue = "1,2,3,4,5,6,7,8,9,10,11",
+      description =
+          "Full run: the claims (rows) to measure: 1 steps, 2 time per step, 3 memory, 4 early steps, 5 lr "
+              + "sensitivity, 6 generalization, 7 batch size, 8 depth, 9 label noise, 10 curvature, 11 the "
+              + "cheaper variants. The main runs of Adam and AdaHessian (rows 1, 4, 6) always run "
+              + "(default: all).")
+  int[] claims;
 
   @Option(
       names = "--estimate",
@@ -338,11 +369,7 @@ public final class Compare implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    if (batchSizes == null) {
-      batchSizes = (full ? FULL_BATCH_SIZES : QUICK_BATCH_SIZES).clone();
-    }
-    resolveModel();
-    validate();
+    resolve();
     long began = System.nanoTime();
     PrintWriter out = spec.commandLine().getOut();
     String threadLine = NativeThreads.configure(threads) + "; " + allocator();
@@ -404,6 +431,18 @@ public final class Compare implements Callable<Integer> {
   }
 
   /**
+   * Resolves what the options leave to defaults (batch sizes, the model and what depends on it,
+   * --plan's options) and validates them; a problem is a {@link ParameterException} naming it.
+   */
+  void resolve() {
+    if (batchSizes == null) {
+      batchSizes = (full ? FULL_BATCH_SIZES : QUICK_BATCH_SIZES).clone();
+    }
+    resolveModel();
+    validate();
+  }
+
+  /**
    * Applies the allocator setting (NativeMemory.keepFreedMemory() unless --default-allocator) and
    * says which one the run trains with.
    */
@@ -435,6 +474,7 @@ public final class Compare implements Callable<Integer> {
         throw new ParameterException(spec.commandLine(), e.getMessage());
       }
     }
+    applyPlan();
     boolean text = model.languageModel();
     if (dataset == null) {
       dataset = text ? "brown" : "mnist";
@@ -448,10 +488,41 @@ public final class Compare implements Callable<Integer> {
     deep = deepModels();
   }
 
+  /**
+   * Sets the options of --plan that the command line does not give (the plan's options are parsed
+   * as a command line of their own and copied over).
+   */
+  private void applyPlan() {
+    if (planName.equals(ClaimsPlans.FULL)) {
+      return;
+    }
+    if (!full) {
+      throw new ParameterException(spec.commandLine(), "--plan is an option of --full");
+    }
+    List<String> options;
+    try {
+      options = ClaimsPlans.options(planName, model);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(
+          spec.commandLine(), "--plan " + planName + ": " + e.getMessage());
+    }
+    CommandLine.ParseResult given = spec.commandLine().getParseResult();
+    CommandLine.ParseResult plan =
+        new CommandLine(new Compare()).parseArgs(options.toArray(String[]::new));
+    for (OptionSpec option : plan.matchedOptions()) {
+      if (given == null || !given.hasMatchedOption(option.longestName())) {
+        spec.findOption(option.longestName()).setValue(option.getValue());
+      }
+    }
+  }
+
   /** The full run's plan: the protocol, the seeds and the grids of the options. */
-  private Claims.Plan plan(Protocol protocol) {
+  Claims.Plan plan(Protocol protocol) {
     Claims.Plan plan =
         new Claims.Plan(
+            planName,
+            Collections.unmodifiableSortedSet(
+                Arrays.stream(claims).boxed().collect(Collectors.toCollection(TreeSet::new))),
             protocol,
             seeds,
             Math.min(seeds, variantSeeds),
@@ -487,8 +558,11 @@ public final class Compare implements Callable<Integer> {
     if (model.languageModel()) {
       return List.of(Model.TRANSFORMER_8);
     }
+    // The model's own depth is the main runs'.
     return model.name().startsWith("ResNet")
-        ? List.of(Model.DEEP, Model.resnet(8), Model.resnet(20), Model.resnet(32))
+        ? Stream.of(Model.DEEP, Model.resnet(8), Model.resnet(20), Model.resnet(32))
+            .filter(m -> !m.equals(model))
+            .toList()
         : List.of(Model.DEEP);
   }
 
@@ -562,6 +636,10 @@ public final class Compare implements Callable<Integer> {
       if (curvatureImages < 0) {
         problems.add("--curvature-images must not be negative");
       }
+      if (claims.length == 0
+          || Arrays.stream(claims).anyMatch(c -> c < 1 || c > Claims.CLAIMS.size())) {
+        problems.add("--claims are numbers from 1 to " + Claims.CLAIMS.size());
+      }
     }
     if (!problems.isEmpty()) {
       throw new ParameterException(spec.commandLine(), String.join("; ", problems));
@@ -620,12 +698,19 @@ public final class Compare implements Callable<Integer> {
     };
   }
 
-  private Path outputDir() {
+  Path outputDir() {
     if (out != null) {
       return out;
     }
     String property = System.getProperty(OUT_PROPERTY);
     String dir = property != null && !property.isBlank() ? property : "compare-out";
-    return Paths.get(full ? dir + "-full" : dir);
+    if (!full) {
+      return Paths.get(dir);
+    }
+    // A named plan's folder names it and the model, so that the short runs keep each other's.
+    return Paths.get(
+        planName.equals(ClaimsPlans.FULL)
+            ? dir + "-full"
+            : dir + "-full-" + planName + "-" + model.name().toLowerCase(java.util.Locale.ROOT));
   }
 }

@@ -63,9 +63,10 @@ final class CompareFullRun {
         Arrays.toString(plan.batchSizes()),
         Arrays.toString(plan.labelNoise()),
         Format.percent(protocol.target()));
+    out.println(planLines(plan));
     out.println(threadLine);
     out.flush();
-    HessianAnalysis curvature = curvature(curvatureImages, data);
+    HessianAnalysis curvature = curvature(plan, curvatureImages, data);
     Claims.Results results =
         Claims.run(
             plan,
@@ -94,10 +95,14 @@ final class CompareFullRun {
     List<Path> plots = ClaimsPlots.write(results, dir);
     out.println();
     out.println("Plots: " + plots.get(0).toAbsolutePath() + " (curves, mean and sd over seeds)");
-    out.println(
-        "       "
-            + plots.get(1).toAbsolutePath()
-            + " (learning rate, batch size, label noise, depth)");
+    if (plots.size() > 1) {
+      out.println(
+          "       "
+              + plots.get(1).toAbsolutePath()
+              + " (final accuracy over "
+              + String.join(", ", ClaimsPlots.sensitivityPanels(plan))
+              + ")");
+    }
     out.println(
         "Tables (table.md, table.csv), runs (runs.jsonl), protocol: " + dir.toAbsolutePath());
     out.printf(Locale.ROOT, "Total time %.0f s%n", (System.nanoTime() - began) / 1e9);
@@ -113,24 +118,46 @@ final class CompareFullRun {
    */
   static int estimate(
       Claims.Plan plan, DataSet data, PrintWriter out, String threadLine, int curvatureImages) {
+    out.println(planLines(plan));
     out.println(threadLine);
     out.println(
         "Calibrating the full run's plan (a few timed steps of every optimizer and net)...");
     out.flush();
-    double seconds = Claims.estimate(plan, data, curvature(curvatureImages, data), out::println);
+    Claims.Estimate estimate =
+        Claims.estimate(plan, data, curvature(plan, curvatureImages, data), out::println);
     out.printf(
         Locale.ROOT,
-        "Estimated time of this plan: %.0f s (%.1f h) at the calibrated speed, on %d libtorch "
-            + "thread(s); nothing was trained. Run it without --estimate.%n",
-        seconds,
-        seconds / 3600,
+        "Estimated time of this plan: %.0f s (%.0f min, %.1f h): %.0f s of calibration, which a run "
+            + "repeats, and %.0f s of work at the calibrated speed, on %d libtorch thread(s); "
+            + "nothing was trained. On a busy machine the calibration is slow too and the estimate "
+            + "high. Run it without --estimate.%n",
+        estimate.totalSeconds(),
+        estimate.totalSeconds() / 60,
+        estimate.totalSeconds() / 3600,
+        estimate.calibrationSeconds(),
+        estimate.workSeconds(),
         plan.protocol().threads());
     out.flush();
     return 0;
   }
 
-  private static HessianAnalysis curvature(int images, DataSet data) {
-    return images == 0 ? HessianAnalysis.OFF : HessianAnalysis.library(images, data.samples());
+  /** Which plan, which claims it measures and which it leaves out (--plan, --claims). */
+  static String planLines(Claims.Plan plan) {
+    return "plan "
+        + plan.name()
+        + ": claims "
+        + plan.claimList(true)
+        + "\n"
+        + "left out: "
+        + plan.claimList(false)
+        + (plan.name().equals(ClaimsPlans.FULL) ? "" : "\n" + ClaimsPlans.reduced(plan));
+  }
+
+  /** Row 10's analysis: off without claim 10 or with {@code images} 0. */
+  private static HessianAnalysis curvature(Claims.Plan plan, int images, DataSet data) {
+    return images == 0 || !plan.has(10)
+        ? HessianAnalysis.OFF
+        : HessianAnalysis.library(images, data.samples());
   }
 
   /** The language model's metric: each arm's final validation bits per character over seeds. */
@@ -139,13 +166,19 @@ final class CompareFullRun {
         new StringBuilder(
             "\nValidation bits per character at the end of the main runs (mean ± sd over seeds; lower is "
                 + "better):");
-    results.main.forEach(
-        (arm, runs) -> {
-          Stats.Summary bits =
-              Stats.Summary.of(runs.stream().mapToDouble(TrainingRun.Result::valBits).toArray());
-          text.append(
-              String.format(Locale.ROOT, " %s %.3f ± %.3f;", arm.label, bits.mean(), bits.sd()));
-        });
+    results
+        .plan
+        .arms()
+        .forEach(
+            arm -> {
+              List<TrainingRun.Result> runs = results.main.get(arm);
+              Stats.Summary bits =
+                  Stats.Summary.of(
+                      runs.stream().mapToDouble(TrainingRun.Result::valBits).toArray());
+              text.append(
+                  String.format(
+                      Locale.ROOT, " %s %.3f ± %.3f;", arm.label, bits.mean(), bits.sd()));
+            });
     return text.append('\n').toString();
   }
 
@@ -178,6 +211,7 @@ final class CompareFullRun {
             + "label noise %s; depth: %s; time per step: every optimizer in turns in one process, %d rounds of %d steps "
             + "per seed; memory: peak RSS growth over %d steps in a fresh JVM per optimizer and seed (%d seeds); "
             + "%s; %d libtorch thread(s).%n"
+            + "%s%n"
             + "Run: adahessian4j-bench %s (%.0f s wall-clock).%n",
         data.source(),
         p.trainSize(),
@@ -199,6 +233,7 @@ final class CompareFullRun {
         plan.memorySeeds(),
         curvature.description(),
         p.threads(),
+        planLines(plan).replace("\n", "; "),
         String.join(" ", args),
         wallSeconds);
   }

@@ -92,6 +92,8 @@ class CompareTransformerTest {
               1);
       Claims.Plan plan =
           new Claims.Plan(
+              ClaimsPlans.FULL,
+              java.util.Set.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11),
               p,
               2,
               1,

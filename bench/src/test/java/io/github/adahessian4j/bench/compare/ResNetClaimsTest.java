@@ -100,6 +100,49 @@ class ResNetClaimsTest {
   }
 
   @Test
+  void theShortPlanMeasuresItsClaimsOnly() throws IOException {
+    StringWriter printed = new StringWriter();
+    // TINY's options win over the plan's; the plan leaves out claims 7, 9, 10 and 11.
+    int status = run(printed, "--plan", "short", "--out", out.toString());
+    String text = printed.toString();
+    assertEquals(0, status, text);
+    assertTrue(text.contains("plan short: claims 1 (fewer steps), 2 (slower per step), "), text);
+    List<String> ids =
+        Arrays.stream(text.split("\n"))
+            .filter(l -> l.matches("\\| \\d.*"))
+            .map(l -> l.split("\\|")[1].trim())
+            .toList();
+    assertEquals(
+        List.of("1a", "1b", "2", "3", "4", "5a", "5b", "6a", "6b", "8a", "8b", "8c", "8d", "8e"),
+        ids,
+        text);
+    assertFalse(text.contains("Row 11"), "no variants' table: " + text);
+    assertTrue(
+        text.contains(
+            "Not in this plan (--claims): 7 (batch size), 9 (label noise), 10 (flatter minima), "
+                + "11 (cheaper variants)"),
+        text);
+    List<String> runs = Files.readAllLines(out.resolve("runs.jsonl"));
+    List<String> trainings = runs.stream().filter(l -> l.startsWith("{\"kind\": \"run\"")).toList();
+    assertEquals(
+        List.of(),
+        trainings.stream()
+            .filter(
+                l ->
+                    l.contains("\"group\": \"batch\"")
+                        || l.contains("\"group\": \"noise\"")
+                        || !l.contains(
+                            "\"update_each\": 1, \"hessian_warmup\": 0, \"hessian_fraction\": \"1/1\""))
+            .toList(),
+        "no batch-size, label-noise or variant runs");
+    assertEquals(
+        2 * 2 + 2 * 2 + 2,
+        trainings.size(),
+        "2 seeds of Adam and AdaHessian, lr x10 and 2 nets at 1 seed, each optimizer");
+    assertTrue(Files.exists(out.resolve(ClaimsPlots.SENSITIVITY)), "lr and depth panels");
+  }
+
+  @Test
   void estimateCalibratesAndWritesNothing() {
     StringWriter printed = new StringWriter();
     Path dir = out.resolve("never");
