@@ -509,15 +509,11 @@ public final class ProcessGroup implements AutoCloseable {
       Tensor data;
       boolean copied = bucket.pieces().size() > 1;
       if (!copied) {
-        BucketPlan.Piece p = bucket.pieces().get(0);
-        data =
-            p.offset() == 0 && p.length() == p.flat().numel()
-                ? p.flat()
-                : p.flat().narrow(0, p.offset(), p.length());
+        data = bucket.pieces().get(0).part();
       } else {
         data = staging.buffer(bucket).narrow(0, 0, bucket.elements());
         for (BucketPlan.Piece p : bucket.pieces()) {
-          data.narrow(0, p.at(), p.length()).copy_(p.flat().narrow(0, p.offset(), p.length()));
+          data.narrow(0, p.at(), p.length()).copy_(p.part());
         }
         mark = charge(PACK, mark);
       }
@@ -533,7 +529,7 @@ public final class ProcessGroup implements AutoCloseable {
       }
       if (copied && !(op == CollectiveOp.BROADCAST && config.rank() == root)) {
         for (BucketPlan.Piece p : bucket.pieces()) {
-          p.flat().narrow(0, p.offset(), p.length()).copy_(data.narrow(0, p.at(), p.length()));
+          p.part().copy_(data.narrow(0, p.at(), p.length()));
         }
         charge(UNPACK, mark);
       }
