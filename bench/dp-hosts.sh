@@ -3,7 +3,7 @@
 # the demo's CNN at the same global batch, over an unlimited link. As root, from anywhere:
 #
 #   bench/dp-hosts.sh [--rounds 3] [--batch 128] [--warmup 5] [--iterations 30]
-#                     [--optimizers "adahessian:1 adahessian:2 adam:1"]
+#                     [--optimizers "adahessian:1 adahessian:2 adam:1"] [--phases]
 #
 # Makes 2 test hosts (bench/hosts-env.sh) and, per round and optimizer (OPTIMIZER:UPDATE_EACH),
 # runs DataParallelWorker (the worker of bench/dp-bench.sh) twice: one process on host 0 with
@@ -14,7 +14,9 @@
 # core); on a machine with fewer than 2 cores nothing is pinned. Prints each run's DPRESULT line and
 # a table: the medians over the rounds and the ratio 2 hosts / 1 process (the target: at least 1.6x
 # for AdaHessian). GLIBC_TUNABLES (default: bench/tuned.sh's; set it empty for glibc as it comes)
-# and OMP_WAIT_POLICY set here reach every process.
+# and OMP_WAIT_POLICY set here reach every process. With --phases every process also prints its
+# DPPHASES line (DataParallelWorker --phases: the median time per step of each phase, the bytes and
+# tensors averaged, the threads that took CPU), each run's after its DPRESULT line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,8 +25,10 @@ batch=128
 warmup=5
 iterations=30
 optimizers="adahessian:1 adahessian:2 adam:1"
+phases=()
 while [ $# -gt 0 ]; do
   case "$1" in
+    --phases) phases=(--phases); shift; continue ;;
     --rounds) rounds="$2" ;;
     --batch) batch="$2" ;;
     --warmup) warmup="$2" ;;
@@ -63,12 +67,13 @@ for ((round = 1; round <= rounds; round++)); do
   for config in $optimizers; do
     optimizer=${config%:*}
     each=${config#*:}
-    args=("$optimizer" "$each" "$batch" "$warmup" "$iterations")
+    args=("$optimizer" "$each" "$batch" "$warmup" "$iterations" "${phases[@]}")
     # each run in the background: a signal interrupts `wait` at once (not a foreground command)
     on_host 0 0 env -u WORLD_SIZE -u RANK java -cp "$classpath" "$worker" "${args[@]}" > "$host0" 2>&1 &
     wait $! || { cat "$host0" >&2; exit 1; }
     line=$(grep DPRESULT "$host0")
     echo "round $round, 1 process: $line" >&2
+    grep -h DPPHASES "$host0" >&2 || true
     echo "$optimizer $each 1 ${line#*DPRESULT }" >> "$results"
     port=$((port + 1))
     launcher 1 > "$host1" 2>&1 &
@@ -78,6 +83,7 @@ for ((round = 1; round <= rounds; round++)); do
     wait "$peer" || { cat "$host1" >&2; exit 1; }
     line=$(grep DPRESULT "$host0")
     echo "round $round, 2 hosts x 1 process: $line" >&2
+    grep -h DPPHASES "$host0" "$host1" >&2 || true
     echo "$optimizer $each 2 ${line#*DPRESULT }" >> "$results"
   done
 done

@@ -208,12 +208,13 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
   @Override
   public Tensor step(Supplier<Tensor> closure) {
     Objects.requireNonNull(closure, "closure");
-    enter();
+    enterStep();
     try {
       return inStepScope(
           scope -> {
             boolean[] before = gradDefined();
             Tensor loss = anyRefreshDue() ? DoubleBackward.forward(closure) : closure.get();
+            lap(CLOSURE);
             int culprit = firstNewGrad(before);
             if (culprit >= 0) {
               throw backwardInClosure(describe(culprit) + " got a gradient during the closure");
@@ -223,7 +224,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
             return loss;
           });
     } finally {
-      exit();
+      exitStep();
     }
   }
 
@@ -284,11 +285,11 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
               + ")");
     }
     Objects.requireNonNull(microBatchLoss, "microBatchLoss");
-    enter();
+    enterStep();
     try {
       return doAccumulatedStep(microBatches, hessianParts, microBatchLoss);
     } finally {
-      exit();
+      exitStep();
     }
   }
 
@@ -309,12 +310,13 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
   public Tensor step(Supplier<Tensor> lossFunction, Supplier<Tensor> hessianLossFunction) {
     Objects.requireNonNull(lossFunction, "lossFunction");
     Objects.requireNonNull(hessianLossFunction, "hessianLossFunction");
-    enter();
+    enterStep();
     try {
       return inStepScope(
           scope -> {
             boolean[] before = gradDefined();
             Tensor loss = lossFunction.get();
+            lap(CLOSURE);
             int culprit = firstNewGrad(before);
             if (culprit >= 0) {
               throw backwardInClosure(describe(culprit) + " got a gradient during the closure");
@@ -329,6 +331,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
               long draws = 0;
               if (due && !pass.active().isEmpty()) {
                 Tensor hessianLoss = DoubleBackward.forward(hessianLossFunction);
+                lap(CLOSURE);
                 culprit = firstNewGrad(before);
                 if (culprit >= 0) {
                   throw backwardInClosure(
@@ -349,7 +352,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
             return loss;
           });
     } finally {
-      exit();
+      exitStep();
     }
   }
 
@@ -415,6 +418,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
         active.add(i);
       }
     }
+    lap(GRADIENT);
     Estimate fresh =
         active.isEmpty() || !graph ? new Estimate(new Tensor[n], 0) : estimateDiagonals(g, active);
     return new Pass(g, active, fresh);
@@ -459,6 +463,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
               b < hessianParts && anyRefreshDue()
                   ? DoubleBackward.forward(() -> lossOf.apply(index))
                   : lossOf.apply(b);
+          lap(CLOSURE);
           int culprit = firstNewGrad(before);
           if (culprit >= 0) {
             throw backwardInClosure(describe(culprit) + " got a gradient during part " + b);
@@ -671,6 +676,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
         false,
         "AdaHessian",
         this::describe);
+    lap(HESSIAN);
     return new Estimate(fresh, nSamples);
   }
 

@@ -56,13 +56,14 @@ public abstract sealed class FusedAdam extends FusedOptimizer<AdamOptions> permi
   @Override
   public Tensor step(Supplier<Tensor> closure) {
     Objects.requireNonNull(closure, "closure");
-    enter();
+    enterStep();
     try {
       return inStepScope(
           scope -> {
             resetGrads();
             boolean[] none = new boolean[params.length];
             Tensor loss = closure.get();
+            lap(CLOSURE);
             int culprit = firstNewGrad(none);
             if (culprit >= 0) {
               resetGrads();
@@ -76,11 +77,12 @@ public abstract sealed class FusedAdam extends FusedOptimizer<AdamOptions> permi
             }
             checkLoss(loss);
             loss.backward();
+            lap(GRADIENT);
             doStep(loss.item_double());
             return loss;
           });
     } finally {
-      exit();
+      exitStep();
     }
   }
 
@@ -90,11 +92,11 @@ public abstract sealed class FusedAdam extends FusedOptimizer<AdamOptions> permi
    * OptimizerBuilder#replicaMean(ReplicaMean)}), clipping and the non-finite check.
    */
   public void step() {
-    enter();
+    enterStep();
     try {
       doStep(Double.NaN);
     } finally {
-      exit();
+      exitStep();
     }
   }
 

@@ -67,6 +67,19 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
   private boolean lastStepSkipped;
   private long stepCalls;
   private volatile StepStats lastStats = StepStats.NONE;
+
+  /** The phases of {@link StepTimes}, indexes into {@link #phaseNanos}. */
+  static final int CLOSURE = 0;
+
+  static final int GRADIENT = 1;
+  static final int HESSIAN = 2;
+  static final int REPLICA_MEAN = 3;
+  static final int UPDATE = 4;
+
+  private final long[] phaseNanos = new long[5];
+  private long clockStart;
+  private long clockMark;
+  private volatile StepTimes lastTimes = StepTimes.NONE;
   private volatile boolean closed;
 
   FusedOptimizer(OptimizerBuilder<O, ?, ?> settings) {
@@ -432,6 +445,19 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
     return lastStats;
   }
 
+  @Override
+  public StepTimes lastStepTimes() {
+    ensureOpen();
+    return lastTimes;
+  }
+
+  /** Charges the time since the previous lap (or the step's start) to {@code phase}. */
+  final void lap(int phase) {
+    long now = System.nanoTime();
+    phaseNanos[phase] += now - clockMark;
+    clockMark = now;
+  }
+
   /** Divides {@code t} by the loss scale (a new tensor), or returns it as it is at scale 1. */
   Tensor unscale(Tensor t) {
     return lossScale == 1.0 ? t : t.mul(new Scalar(1.0 / lossScale));
@@ -475,6 +501,7 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
    * still takes part in the collective (whose check then reports the mismatch).
    */
   void averageAcrossReplicas(List<Integer> active, Tensor[] grads, Tensor[] diags) {
+    lap(UPDATE);
     List<Tensor> shared = new ArrayList<>();
     for (int i : active) {
       grads[i] = grads[i].detach();
@@ -488,6 +515,7 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
       }
     }
     replicaMean.averageInPlace(Collections.unmodifiableList(shared));
+    lap(REPLICA_MEAN);
   }
 
   /**
@@ -728,6 +756,28 @@ abstract sealed class FusedOptimizer<O extends GroupOptions<O>> implements Optim
 
   void exit() {
     busy.set(false);
+  }
+
+  /** Enters a step ({@link #enter()}) and starts its clock: the phases of {@link StepTimes}. */
+  final void enterStep() {
+    enter();
+    Arrays.fill(phaseNanos, 0);
+    clockStart = System.nanoTime();
+    clockMark = clockStart;
+  }
+
+  /** Ends a step: what is left goes to the update; publishes the times, then {@link #exit()}. */
+  final void exitStep() {
+    lap(UPDATE);
+    lastTimes =
+        new StepTimes(
+            phaseNanos[CLOSURE],
+            phaseNanos[GRADIENT],
+            phaseNanos[HESSIAN],
+            phaseNanos[REPLICA_MEAN],
+            phaseNanos[UPDATE],
+            clockMark - clockStart);
+    exit();
   }
 
   void ensureOpen() {

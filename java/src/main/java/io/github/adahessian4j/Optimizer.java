@@ -93,6 +93,15 @@ public sealed interface Optimizer extends AutoCloseable permits FusedOptimizer {
   StepStats lastStepStats();
 
   /**
+   * Where the most recent step spent its time: the closure, the gradient, AdaHessian's
+   * Hessian-vector products, the replica mean and the update, in nanoseconds (all 0 before the
+   * first step; a step that threw leaves its own).
+   *
+   * @return the step's times
+   */
+  StepTimes lastStepTimes();
+
+  /**
    * The largest gradient norm the steps allow ({@code Double.POSITIVE_INFINITY}: no clipping).
    *
    * @return the clipping threshold

@@ -18,7 +18,12 @@ final class BucketPlan {
    * A piece of a bucket: elements [offset, offset + length) of a flat tensor, at {@code at} in the
    * bucket.
    */
-  record Piece(Tensor flat, long offset, long length, long at) {}
+  record Piece(Tensor flat, long offset, long length, long at) {
+    /** The piece's elements: {@code flat} itself when the piece is all of it (no new view). */
+    Tensor part() {
+      return offset == 0 && length == flat.numel() ? flat : flat.narrow(0, offset, length);
+    }
+  }
 
   record Bucket(String key, Tensor like, List<Piece> pieces, long elements) {}
 

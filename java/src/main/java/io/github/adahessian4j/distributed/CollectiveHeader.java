@@ -224,7 +224,13 @@ final class CollectiveHeader {
     return out.toString();
   }
 
+  /**
+   * The device's name ({@code "cpu"}, {@code "cuda:0"}): for a CPU tensor without a native object.
+   */
   static String deviceOf(Tensor t) {
+    if (t.is_cpu()) {
+      return "cpu";
+    }
     try (org.bytedeco.pytorch.Device d = t.device()) {
       return d.str().getString();
     }

@@ -62,6 +62,16 @@ public final class ProcessGroup implements AutoCloseable {
   /** The default bucket size, 25 MiB (DistributedDataParallel's {@code bucket_cap_mb}). */
   public static final long DEFAULT_BUCKET_BYTES = 25L << 20;
 
+  /** The phases of {@link CollectiveTimes}: indexes into {@link #nanos}. */
+  private static final int CHECK = 0;
+
+  private static final int PACK = 1;
+  private static final int TRANSFER = 2;
+  private static final int DIVIDE = 3;
+  private static final int UNPACK = 4;
+  private static final int TOTAL = 5;
+  private static final int PHASES = 6;
+
   /** The default collective and rendezvous timeout, 10 minutes. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(10);
 
@@ -88,6 +98,8 @@ public final class ProcessGroup implements AutoCloseable {
   private long sequence;
   private long bytesAllReduced;
   private long bytesBroadcast;
+  private long timedCalls;
+  private final long[] nanos = new long[PHASES];
   private volatile CollectiveException broken;
   private volatile boolean closed;
 
@@ -348,6 +360,31 @@ public final class ProcessGroup implements AutoCloseable {
   }
 
   /**
+   * Where this rank's collectives spent their time since the group was formed: the check (which
+   * holds the wait for the slowest rank), copies into and out of the buckets, the backend's
+   * transfers and the division of a mean.
+   *
+   * @return the cumulative times
+   */
+  public synchronized CollectiveTimes collectiveTimes() {
+    return new CollectiveTimes(
+        timedCalls,
+        nanos[CHECK],
+        nanos[PACK],
+        nanos[TRANSFER],
+        nanos[DIVIDE],
+        nanos[UNPACK],
+        nanos[TOTAL]);
+  }
+
+  /** Adds the time since {@code since} to {@code phase}; returns the clock's reading. */
+  private long charge(int phase, long since) {
+    long now = System.nanoTime();
+    nanos[phase] += now - since;
+    return now;
+  }
+
+  /**
    * Whether a collective failed or timed out: the group then refuses every call.
    *
    * @return true once broken
@@ -411,12 +448,15 @@ public final class ProcessGroup implements AutoCloseable {
           false,
           earlier);
     }
+    long start = System.nanoTime();
+    timedCalls++;
     try (PointerScope scope = new PointerScope()) {
       String problem = header.validate(op, tensors, root);
       if (config.verify() || op == CollectiveOp.BARRIER) {
         long[][] rows =
             channel.exchange(name, header.encode(op, seq, tensors, root, problem != null), tensors);
         header.check(name, rows, problem);
+        charge(CHECK, start);
       } else if (problem != null) {
         throw new CollectiveException(
             name
@@ -444,6 +484,8 @@ public final class ProcessGroup implements AutoCloseable {
         broken = e; // the backend failed or timed out: the group is unusable
       }
       throw e;
+    } finally {
+      charge(TOTAL, start);
     }
   }
 
@@ -463,32 +505,33 @@ public final class ProcessGroup implements AutoCloseable {
               + " "
               + bucket.like().scalar_type()
               + " elements";
+      long mark = System.nanoTime();
       Tensor data;
       boolean copied = bucket.pieces().size() > 1;
       if (!copied) {
-        BucketPlan.Piece p = bucket.pieces().get(0);
-        data =
-            p.offset() == 0 && p.length() == p.flat().numel()
-                ? p.flat()
-                : p.flat().narrow(0, p.offset(), p.length());
+        data = bucket.pieces().get(0).part();
       } else {
         data = staging.buffer(bucket).narrow(0, 0, bucket.elements());
         for (BucketPlan.Piece p : bucket.pieces()) {
-          data.narrow(0, p.at(), p.length()).copy_(p.flat().narrow(0, p.offset(), p.length()));
+          data.narrow(0, p.at(), p.length()).copy_(p.part());
         }
+        mark = charge(PACK, mark);
       }
       channel.run(op, data, root, what);
+      mark = charge(TRANSFER, mark);
       long bytes = bucket.elements() * torch.elementSize(bucket.like().scalar_type());
       if (op == CollectiveOp.ALLREDUCE_MEAN) {
         data.div_(world);
+        mark = charge(DIVIDE, mark);
         bytesAllReduced += bytes;
       } else {
         bytesBroadcast += bytes;
       }
       if (copied && !(op == CollectiveOp.BROADCAST && config.rank() == root)) {
         for (BucketPlan.Piece p : bucket.pieces()) {
-          p.flat().narrow(0, p.offset(), p.length()).copy_(data.narrow(0, p.at(), p.length()));
+          p.part().copy_(data.narrow(0, p.at(), p.length()));
         }
+        charge(UNPACK, mark);
       }
     }
   }

@@ -50,6 +50,25 @@ class BucketPlanTest {
   }
 
   @Test
+  void aPiecesPartIsItsElements() {
+    Tensor whole = AbstractTensor.create(new double[] {0, 1, 2, 3, 4, 5}, 2, 3);
+    double[] values = new double[300];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = i;
+    }
+    Tensor spanning = AbstractTensor.create(values, 300);
+    List<BucketPlan.Bucket> plan = BucketPlan.plan(List.of(whole, spanning), BUCKET_BYTES);
+    // 306 float64 elements: 6 + 122 | 128 | 50
+    BucketPlan.Piece first = plan.get(0).pieces().get(0);
+    assertTrue(first.part().equal(whole.view(-1)), "a whole tensor's piece is all of it");
+    assertEquals(whole.data_ptr().address(), first.part().data_ptr().address(), "not copied");
+    BucketPlan.Piece middle = plan.get(1).pieces().get(0);
+    assertEquals(128, middle.part().numel());
+    assertEquals(122, middle.part().get(0).item_double(), "from element 122 of the second tensor");
+    assertEquals(249, middle.part().get(127).item_double(), "to element 249");
+  }
+
+  @Test
   void tensorsSpanBuckets() {
     List<BucketPlan.Bucket> plan =
         BucketPlan.plan(

@@ -4,10 +4,13 @@ import io.github.adahessian4j.AdaHessian;
 import io.github.adahessian4j.Adam;
 import io.github.adahessian4j.Optimizer;
 import io.github.adahessian4j.OptimizerBuilder;
+import io.github.adahessian4j.ReplicaMean;
+import io.github.adahessian4j.distributed.CollectiveTimes;
 import io.github.adahessian4j.distributed.ProcessGroup;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -19,7 +22,16 @@ import org.bytedeco.pytorch.global.torch;
  * rank. Rank 0 prints one line: {@code DPRESULT key=value ...} with the median iteration time, the
  * images per second of the whole group, and the bytes all-reduced per step.
  *
- * <pre>DataParallelWorker OPTIMIZER UPDATE_EACH GLOBAL_BATCH WARMUP ITERATIONS</pre>
+ * <pre>
+ * DataParallelWorker OPTIMIZER UPDATE_EACH GLOBAL_BATCH WARMUP ITERATIONS [--phases] [--no-mean] [--no-check]
+ * </pre>
+ *
+ * <p>{@code --phases}: every rank also prints a {@code DPPHASES} line ({@link StepPhases}): where
+ * its timed steps spent their time, the tensors, bytes and collectives of its replica means, and
+ * the threads of the process that took CPU during them ({@link ThreadCpu}). {@code --no-mean}: the
+ * ranks form the group (a barrier before and after the timed steps) but do not average: each trains
+ * alone, beside the others, which measures what running side by side costs. {@code --no-check}: the
+ * group's collectives skip their check ({@code verifyCollectives(false)}).
  */
 public final class DataParallelWorker {
   private DataParallelWorker() {}
@@ -30,13 +42,28 @@ public final class DataParallelWorker {
     int globalBatch = Integer.parseInt(args[2]);
     int warmup = Integer.parseInt(args[3]);
     int iterations = Integer.parseInt(args[4]);
+    List<String> flags = Arrays.asList(args).subList(5, args.length);
+    for (String f : flags) {
+      if (!List.of("--phases", "--no-mean", "--no-check").contains(f)) {
+        throw new IllegalArgumentException(
+            "unknown option " + f + " (--phases, --no-mean, --no-check)");
+      }
+    }
+    boolean phases = flags.contains("--phases");
+    boolean mean = !flags.contains("--no-mean");
     int world = Integer.parseInt(System.getenv().getOrDefault("WORLD_SIZE", "1"));
     int rank = Integer.parseInt(System.getenv().getOrDefault("RANK", "0"));
     String omp = System.getenv("OMP_NUM_THREADS");
     if (omp != null) {
       torch.set_num_threads(Integer.parseInt(omp));
     }
-    ProcessGroup group = world > 1 ? ProcessGroup.fromEnvironment() : null;
+    ProcessGroup group =
+        world > 1
+            ? ProcessGroup.builder()
+                .fromEnvironment()
+                .verifyCollectives(!flags.contains("--no-check"))
+                .connect()
+            : null;
     try (PointerScope outer = new PointerScope()) {
       torch.manual_seed(0);
       Model.Net net = Model.CNN.create();
@@ -52,34 +79,88 @@ public final class DataParallelWorker {
           optimizer.equals("adam")
               ? Adam.builder().lr(1e-3)
               : AdaHessian.builder().updateEach(updateEach);
-      if (group != null) {
-        b.replicaMean(group.replicaMean());
+      long[] tensorsAveraged = new long[1];
+      if (group != null && mean) {
+        ReplicaMean groupMean = group.replicaMean();
+        b.replicaMean(
+            tensors -> {
+              tensorsAveraged[0] += tensors.size();
+              groupMean.averageInPlace(tensors);
+            });
       }
       try (Optimizer opt = b.build(params)) {
         double[] times = new double[iterations];
         long bytesBefore = 0;
         long callsBefore = 0;
+        long meansBefore = 0;
+        long tensorsBefore = 0;
+        StepPhases steps = new StepPhases();
+        Map<String, Long> threadsBefore = Map.of();
+        long timedStart = 0;
         for (int i = 0; i < warmup + iterations; i++) {
-          if (i == warmup && group != null) {
-            group.barrier();
-            bytesBefore = group.bytesAllReduced();
-            callsBefore = group.collectiveCalls();
+          if (i == warmup) {
+            if (group != null) {
+              group.barrier();
+              bytesBefore = group.bytesAllReduced();
+              callsBefore = group.collectiveCalls();
+              meansBefore = group.collectiveTimes().calls();
+              tensorsBefore = tensorsAveraged[0];
+            }
+            threadsBefore = ThreadCpu.snapshot();
+            timedStart = System.nanoTime();
           }
+          CollectiveTimes before = phases && group != null ? group.collectiveTimes() : null;
           long start = System.nanoTime();
           try (PointerScope scope = new PointerScope()) {
             opt.step(() -> torch.cross_entropy_loss(net.forward(x), y));
           }
+          long end = System.nanoTime();
           if (i >= warmup) {
-            times[i - warmup] = (System.nanoTime() - start) / 1e6;
+            times[i - warmup] = (end - start) / 1e6;
+            if (phases) {
+              steps.add(
+                  end - start,
+                  opt.lastStepTimes(),
+                  before,
+                  before != null ? group.collectiveTimes() : null);
+            }
           }
+        }
+        double timedMs = (System.nanoTime() - timedStart) / 1e6;
+        Map<String, Long> threadsAfter = ThreadCpu.snapshot();
+        double perStep = 1.0 / iterations;
+        double bytes = group == null ? 0 : (group.bytesAllReduced() - bytesBefore) * perStep;
+        double calls = group == null ? 0 : (group.collectiveCalls() - callsBefore) * perStep;
+        if (phases) {
+          System.out.println(
+              steps.line(
+                  String.format(
+                      Locale.ROOT,
+                      "optimizer=%s updateEach=%d world=%d rank=%d mean=%b check=%b batch=%d",
+                      optimizer,
+                      updateEach,
+                      world,
+                      rank,
+                      group != null && mean,
+                      !flags.contains("--no-check"),
+                      globalBatch / world),
+                  String.format(
+                      Locale.ROOT,
+                      "means_per_step=%.2f tensors_per_step=%.1f backend_calls_per_step=%.2f "
+                          + "bytes_per_step=%.0f threads_total=%d threads_busy=%s",
+                      group == null ? 0 : (group.collectiveTimes().calls() - meansBefore) * perStep,
+                      (tensorsAveraged[0] - tensorsBefore) * perStep,
+                      calls,
+                      bytes,
+                      threadsAfter.size(),
+                      ThreadCpu.busy(threadsBefore, threadsAfter, timedMs))));
+        }
+        if (group != null) {
+          group.barrier(); // with --no-mean, no rank finishes while the others still train
         }
         Arrays.sort(times);
         double median = times[iterations / 2];
         if (rank == 0) {
-          double bytes =
-              group == null ? 0 : (double) (group.bytesAllReduced() - bytesBefore) / iterations;
-          double calls =
-              group == null ? 0 : (double) (group.collectiveCalls() - callsBefore) / iterations;
           System.out.printf(
               Locale.ROOT,
               "DPRESULT optimizer=%s updateEach=%d world=%d threads=%d batch=%d "
