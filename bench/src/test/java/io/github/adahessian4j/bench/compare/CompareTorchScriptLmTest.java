@@ -3,7 +3,6 @@ package io.github.adahessian4j.bench.compare;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -133,16 +132,7 @@ class CompareTorchScriptLmTest {
         double lr = kind == OptimizerKind.ADAM ? 1e-2 : TransformerRecipe.ADAHESSIAN_LR;
         results.add(TrainingRun.run(new TrainingRun.Spec(kind, lr, 32), settings, data, true));
       }
-      TrainingRun.Point adamStart = results.get(0).curve().get(0);
-      assertEquals(
-          adamStart.valLoss(), results.get(1).curve().get(0).valLoss(), "the same initial weights");
-      for (TrainingRun.Result r : results) {
-        String what = r.spec().label() + ": " + r.curve();
-        assertEquals(4, r.steps(), what);
-        TrainingRun.Point end = r.curve().get(r.curve().size() - 1);
-        assertTrue(Double.isFinite(end.valLoss()), what);
-        assertNotEquals(adamStart.valLoss(), end.valLoss(), "the steps reach the module: " + what);
-      }
+      TrainingRun.Point adamStart = CompareTorchScriptTest.assertEachStepped(results, 4);
       TrainingRun.Point adamEnd = results.get(0).curve().get(results.get(0).curve().size() - 1);
       assertTrue(adamEnd.valLoss() < adamStart.valLoss(), "AdamW lowered the loss: " + adamEnd);
     }

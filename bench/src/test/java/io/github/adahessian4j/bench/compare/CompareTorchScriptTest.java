@@ -104,16 +104,7 @@ class CompareTorchScriptTest {
             TrainingRun.run(
                 new TrainingRun.Spec(kind, kind.defaultLr(), 64), settings, data, true));
       }
-      TrainingRun.Point adamStart = results.get(0).curve().get(0);
-      TrainingRun.Point adaHessianStart = results.get(1).curve().get(0);
-      assertEquals(adamStart.valLoss(), adaHessianStart.valLoss(), "the same initial weights");
-      for (TrainingRun.Result r : results) {
-        String what = r.spec().label() + ": " + r.curve();
-        assertEquals(8, r.steps(), what);
-        TrainingRun.Point end = r.curve().get(r.curve().size() - 1);
-        assertTrue(Double.isFinite(end.valLoss()), what);
-        assertNotEquals(adamStart.valLoss(), end.valLoss(), "the steps reach the module: " + what);
-      }
+      TrainingRun.Point adamStart = assertEachStepped(results, 8);
       // At lr 0.15 AdaHessian's first steps overshoot on this small net (its loss rises, then
       // falls); Adam's fall from the start.
       TrainingRun.Point adamEnd = results.get(0).curve().get(results.get(0).curve().size() - 1);
@@ -172,6 +163,24 @@ class CompareTorchScriptTest {
         }) {
       assertRefused("synthetic", out, c[0], c[1], c[2]);
     }
+  }
+
+  /**
+   * Every run (Adam first, then AdaHessian) started from the same weights, took {@code steps} steps
+   * and ended at a finite validation loss other than the start's; returns Adam's first point.
+   */
+  static TrainingRun.Point assertEachStepped(List<TrainingRun.Result> results, int steps) {
+    TrainingRun.Point adamStart = results.get(0).curve().get(0);
+    assertEquals(
+        adamStart.valLoss(), results.get(1).curve().get(0).valLoss(), "the same initial weights");
+    for (TrainingRun.Result r : results) {
+      String what = r.spec().label() + ": " + r.curve();
+      assertEquals(steps, r.steps(), what);
+      TrainingRun.Point end = r.curve().get(r.curve().size() - 1);
+      assertTrue(Double.isFinite(end.valLoss()), what);
+      assertNotEquals(adamStart.valLoss(), end.valLoss(), "the steps reach the module: " + what);
+    }
+    return adamStart;
   }
 
   /**
