@@ -4,7 +4,7 @@
 # An optional argument selects benchmarks by regular expression (e.g. 'StepBenchmark.fused', or
 # 'OverheadBenchmark' for the per-call overhead; only StepBenchmark runs get the GB/s table); JMH
 # options may follow it, e.g. -p threads=1 -p isa=baseline,best (the CPU loops' instruction sets).
-# Build first: mvn -B install -DskipTests
+# Builds this checkout's classes itself (bench/reactor-classpath.sh, offline).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OPENBLAS_NUM_THREADS=1 # OpenBLAS's own pool fights libtorch's OpenMP threads (README)

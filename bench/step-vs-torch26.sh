@@ -11,7 +11,8 @@
 # of the memory limit of the same round.
 #   bench/step-vs-torch26.sh [ROUNDS]     (default 3)
 # JMH_OPTS (default "-wi 3 -i 7 -w 1s -r 1s") and TORCH_STEPS (default 20) shorten a trial run.
-# Build first: mvn -B install -DskipTests. Needs root (bench/python/torch26.sh).
+# Builds this checkout's classes itself (bench/reactor-classpath.sh, offline). Needs root
+# (bench/python/torch26.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds="${1:-3}"
