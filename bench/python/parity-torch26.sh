@@ -6,7 +6,8 @@
 # PythonParityTest, ScheduleParityTest, HessianParityTest and TorchScriptParityTest replay them at
 # their usual tolerances; TorchScriptModelTest checks torch 2.6's exports of its bad input, and
 # TorchScriptRoundTripTest loads the modules it trains and saves in torch 2.6
-# (torchscript_forward.py through torch26.sh). Needs root (torch26.sh), the reactor installed (mvn
+# (torchscript_forward.py through torch26.sh); TorchScriptExecutorTest runs Hessian-vector products
+# through its exports in evaluation mode. Needs root (torch26.sh), the reactor installed (mvn
 # install), and torch 1.13 on the host (install-reference.sh), since the java module's build
 # writes its fixtures as well.
 set -euo pipefail
@@ -21,7 +22,7 @@ bench/python/torch26.sh run schedule_parity.py --out "$t/schedule-parity-torch26
 bench/python/torch26.sh run hessian_parity.py --out "$t/hessian-parity-torch26"
 bench/python/torch26.sh run torchscript_parity.py --out "$t/torchscript-parity-torch26"
 tests=PythonParityTest,ScheduleParityTest,HessianParityTest
-tests+=,TorchScriptParityTest,TorchScriptModelTest,TorchScriptRoundTripTest
+tests+=,TorchScriptParityTest,TorchScriptModelTest,TorchScriptRoundTripTest,TorchScriptExecutorTest
 mvn -B -q -pl java test -Dtest="$tests" -Dsurefire.failIfNoSpecifiedTests=false \
   -Dadahessian4j.parity.dir="$t/parity-torch26" -Dadahessian4j.parity.fused=true \
   -Dadahessian4j.scheduleParity.dir="$t/schedule-parity-torch26" \

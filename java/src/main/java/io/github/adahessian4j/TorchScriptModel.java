@@ -20,6 +20,7 @@ import java.util.Set;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Argument;
 import org.bytedeco.pytorch.FunctionSchema;
+import org.bytedeco.pytorch.GradMode;
 import org.bytedeco.pytorch.IValue;
 import org.bytedeco.pytorch.IValueVector;
 import org.bytedeco.pytorch.JitModule;
@@ -59,7 +60,8 @@ import org.bytedeco.pytorch.named_parameter_list;
  * before it runs, so a forward that returns a dict, or a tuple without an element named, is refused
  * and nothing runs (BatchNorm's running statistics do not move).
  *
- * <p><b>The graph executor.</b> In training mode the forward runs with libtorch's graph-executor
+ * <p><b>The graph executor.</b> In training mode, and in evaluation mode while gradients are on (a
+ * Hessian analysis of a trained module), the forward runs with libtorch's graph-executor
  * optimisation off on the calling thread ({@code torch.setGraphExecutorOptimize(false)}, a
  * thread-local setting, restored after the call), so every call runs the same plan. With it on, the
  * profiling executor runs a fresh module's first call unoptimised and later calls through optimised
@@ -67,7 +69,8 @@ import org.bytedeco.pytorch.named_parameter_list;
  * and checkpoint would then not equal uninterrupted training bit for bit ({@code
  * TorchScriptRoundTripTest} shows it), and double backward through those subgraphs (AdaHessian's
  * Hessian-vector product) has failed or been wrong in some libtorch versions (pytorch#49764,
- * #108670). In evaluation mode the forward runs with the thread's setting.
+ * #108670). In evaluation mode under {@code NoGradGuard} (inference) the forward runs with the
+ * thread's setting.
  *
  * <p>Not thread-safe. {@link #close()} frees the module; the parameter tensors handed out stay
  * valid (they hold their own references).
@@ -339,7 +342,8 @@ public final class TorchScriptModel implements AutoCloseable {
         args.push_back(new IValue(x));
       }
       IValue result;
-      torch.setGraphExecutorOptimize(optimize && !module.is_training());
+      // Off while training or while gradients are on (a Hessian analysis in evaluation mode).
+      torch.setGraphExecutorOptimize(optimize && !module.is_training() && !GradMode.is_enabled());
       try {
         result = module.forward(args);
       } finally {

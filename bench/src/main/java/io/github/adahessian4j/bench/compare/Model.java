@@ -14,7 +14,6 @@ import org.bytedeco.pytorch.BatchNorm2dImpl;
 import org.bytedeco.pytorch.BatchNormOptions;
 import org.bytedeco.pytorch.Conv2dImpl;
 import org.bytedeco.pytorch.Conv2dOptions;
-import org.bytedeco.pytorch.GradMode;
 import org.bytedeco.pytorch.IValue;
 import org.bytedeco.pytorch.JitModule;
 import org.bytedeco.pytorch.LinearImpl;
@@ -617,20 +616,13 @@ public final class Model {
     }
 
     /**
-     * What the module returns (a tuple's first element), as it returns it. While gradients are on,
-     * libtorch's graph-executor optimisation is off in evaluation mode too (TorchScriptModel turns
-     * it off in training mode only), so that the full run's Hessian analysis, in evaluation mode,
-     * differentiates twice through the same plan as the training steps, not through the optimised
-     * subgraphs whose double backward some libtorch versions got wrong (docs/torchscript.md).
+     * What the module returns (a tuple's first element), as it returns it. TorchScriptModel runs it
+     * with libtorch's graph-executor optimisation off while training or while gradients are on, so
+     * the full run's Hessian analysis, in evaluation mode, differentiates twice through the same
+     * plan as the training steps (docs/torchscript.md).
      */
     Tensor module(Tensor input) {
-      boolean optimize = torch.getGraphExecutorOptimize();
-      torch.setGraphExecutorOptimize(optimize && !GradMode.is_enabled());
-      try {
-        return tuple ? model.forward(0, input) : model.forward(input);
-      } finally {
-        torch.setGraphExecutorOptimize(optimize);
-      }
+      return tuple ? model.forward(0, input) : model.forward(input);
     }
 
     /** The module's mode (its train() or eval()), and this net's, which reports it. */
