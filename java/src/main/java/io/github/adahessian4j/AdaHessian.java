@@ -41,8 +41,18 @@ import org.bytedeco.pytorch.global.torch;
  * hessianWarmup(W)} it is refreshed at each of a parameter's first W steps as well, so the moments
  * start from fresh estimates (see {@link Builder#hessianWarmup(int)}).
  *
- * <p>Parameters whose gradient is undefined (not used by the loss) are skipped: their state and
- * step count do not change. A step that throws changes nothing.
+ * <p>Parameters whose gradient is undefined (not used by the loss) are skipped: their moments,
+ * estimate and step count do not change. Such a parameter is dormant (it got no gradient at the
+ * last step that gave any parameter one), and only the others decide whether a step builds the
+ * double-backward graph, so a parameter the loss does not use (an unused head, a branch switched
+ * off) leaves the schedule to {@code updateEach}. A dormant parameter that gets a gradient again
+ * when its estimate is due (its first step, a warm-up step, every {@code updateEach}-th), at a step
+ * that builds no graph, is held back: that step leaves it and its state untouched (its gradient is
+ * not used), and the next step builds the graph, so it steps with its fresh estimate as a fresh
+ * optimizer would, never with a missing or zero one. It waits (every step builds the graph) until
+ * it gets a gradient again. The first step builds the graph whenever an estimate is due; with
+ * {@code updateEach 1} every step does, and nothing is ever held back. Checkpoints save which
+ * parameters are dormant or waiting. A step that throws, or is skipped, changes nothing.
  *
  * <p>A closure whose graph is differentiated twice runs with libtorch's math attention: its flash,
  * memory-efficient and cuDNN {@code scaled_dot_product_attention} kernels have no double backward.
@@ -79,6 +89,18 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
   private double[] diagSumAbs = new double[0];
   private double[] diagMaxAbs = new double[0];
   private boolean[] diagKnown = new boolean[0];
+
+  /** Got a gradient at the last step (or no step yet): counts for the graph when due. */
+  private static final byte AWAKE = 0;
+
+  /** Got no gradient at the last step: does not count for the graph (see anyRefreshDue). */
+  private static final byte DORMANT = 1;
+
+  /** Held back for want of its estimate: counts for the graph until it gets one. */
+  private static final byte WAITING = 2;
+
+  /** Per parameter: AWAKE, DORMANT or WAITING. */
+  private byte[] activity = new byte[0];
 
   private AdaHessian(Builder b, List<GroupSpec<AdaHessianOptions>> groups) {
     super(b);
@@ -121,6 +143,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
     diagSumAbs = java.util.Arrays.copyOf(diagSumAbs, to);
     diagMaxAbs = java.util.Arrays.copyOf(diagMaxAbs, to);
     diagKnown = java.util.Arrays.copyOf(diagKnown, to);
+    activity = java.util.Arrays.copyOf(activity, to); // AWAKE
     for (int i = from; i < to; i++) {
       blockSizes[i] = blockAveraging.blockSize(shapes[i]);
     }
@@ -424,14 +447,39 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
     return new Pass(g, active, fresh);
   }
 
-  /** Whether any parameter's estimate is due at this step (a parameter not stepped yet is). */
+  /**
+   * Whether this step builds the double-backward graph: whether an estimate is due for a parameter
+   * that is not dormant. A parameter is dormant when it got no gradient at the last step that gave
+   * any parameter one (and it is not waiting): without that rule a parameter the loss never uses,
+   * due at its step 0 forever, would make every step build the graph. A dormant parameter that gets
+   * a gradient when its estimate is due, at a step that built no graph, is held back (see {@link
+   * #apply}) and waits: it counts here until it gets its estimate.
+   */
   private boolean anyRefreshDue() {
     for (int i = 0; i < params.length; i++) {
-      if (!isEmpty(i) && refreshes(i)) {
+      if (!isEmpty(i) && activity[i] != DORMANT && refreshes(i)) {
         return true;
       }
     }
     return false;
+  }
+
+  /**
+   * After a step that gave {@code withGradient} a gradient and held back {@code heldBack}: those
+   * are awake or waiting, the others dormant (a waiting one stays waiting).
+   */
+  private void noteActivity(List<Integer> withGradient, List<Integer> heldBack) {
+    for (int i = 0; i < params.length; i++) {
+      if (activity[i] != WAITING) {
+        activity[i] = DORMANT;
+      }
+    }
+    for (int i : withGradient) {
+      activity[i] = AWAKE;
+    }
+    for (int i : heldBack) {
+      activity[i] = WAITING;
+    }
   }
 
   /**
@@ -449,6 +497,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
 
   private double doAccumulatedStep(int parts, int hessianParts, IntFunction<Tensor> lossOf) {
     final int n = params.length;
+    final boolean due = anyRefreshDue();
     Report report = new Report();
     try (PointerScope scope = new PointerScope()) {
       Tensor[] gradSum = new Tensor[n];
@@ -460,7 +509,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
           boolean[] before = gradDefined();
           int index = b;
           Tensor loss =
-              b < hessianParts && anyRefreshDue()
+              b < hessianParts && due
                   ? DoubleBackward.forward(() -> lossOf.apply(index))
                   : lossOf.apply(b);
           lap(CLOSURE);
@@ -498,7 +547,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
           }
         }
       }
-      if (hessianParts < parts) {
+      if (due && hessianParts < parts) {
         zerosWhereDue(active, diagSum, null, scope);
       }
       apply(scope, active, gradSum, diagSum, draws, report);
@@ -517,22 +566,32 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
   }
 
   /**
-   * The rest of a step, from the gradients {@code g} and fresh estimates of the active parameters:
-   * loss scale, replica mean, the checks and clipping (one read each of the gradients and the
-   * estimates), the native step, then the commit.
+   * The rest of a step, from the gradients {@code g} and fresh estimates of the parameters {@code
+   * withGradient}: loss scale, replica mean, the checks and clipping (one read each of the
+   * gradients and the estimates), the native step, then the commit. A parameter whose estimate is
+   * due but was not computed (a dormant one that got a gradient at a step that built no graph) is
+   * held back: not stepped, its state untouched, waiting for its estimate at the next step.
    */
   private void apply(
       PointerScope scope,
-      List<Integer> active,
+      List<Integer> withGradient,
       Tensor[] g,
       Tensor[] freshDiags,
       long draws,
       Report report) {
     final int n = params.length;
+    List<Integer> active = new ArrayList<>();
+    List<Integer> heldBack = new ArrayList<>();
+    for (int i : withGradient) {
+      (refreshes(i) && freshDiags[i] == null ? heldBack : active).add(i);
+    }
     if (active.isEmpty()) {
       if (replicaMean != null) {
         averageAcrossReplicas(
             active, null, null); // take part: a replica with gradients waits for it
+      }
+      if (!heldBack.isEmpty()) {
+        noteActivity(withGradient, heldBack);
       }
       return;
     }
@@ -593,6 +652,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
     NativeCore.check(status, STEP, k -> describe(active.get((int) k)));
 
     // Commit: only now does the optimizer's state change.
+    noteActivity(withGradient, heldBack);
     for (int i : active) {
       steps[i]++;
       if (newM[i] != null) {
@@ -719,6 +779,7 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
         for (int i = 0; i < params.length; i++) {
           out.writeLong(blockSizes[i]);
         }
+        out.write(activity);
       }
 
       @Override
@@ -762,7 +823,9 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
             in.readLong(); // the Hessian refresh counter of format 1: always the step count
           }
         }
+        byte[] savedActivity = version >= 4 ? readActivity(in) : null;
         return () -> {
+          activity = savedActivity != null ? savedActivity : activityBeforeFormat4();
           seed = savedSeed;
           probeCounter = savedCounter;
           hessianMean = Double.NaN;
@@ -772,6 +835,39 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
         };
       }
     };
+  }
+
+  private byte[] readActivity(DataInputStream in) throws IOException {
+    byte[] saved = new byte[params.length];
+    in.readFully(saved);
+    for (int i = 0; i < saved.length; i++) {
+      if (saved[i] != AWAKE && saved[i] != DORMANT && saved[i] != WAITING) {
+        throw new CheckpointException(
+            "the checkpoint has an unknown activity code "
+                + saved[i]
+                + " for "
+                + describe(i)
+                + "; nothing was loaded");
+      }
+    }
+    return saved;
+  }
+
+  /**
+   * The activity of a format 1-3 checkpoint, which did not save it, from the step counts (already
+   * loaded): after a step, a parameter never stepped got no gradient at the last step (dormant);
+   * the others are taken as awake, which can cost one graph but never skips an estimate.
+   */
+  private byte[] activityBeforeFormat4() {
+    boolean anyStep = false;
+    for (long s : steps) {
+      anyStep |= s > 0;
+    }
+    byte[] derived = new byte[params.length];
+    for (int i = 0; i < derived.length; i++) {
+      derived[i] = anyStep && steps[i] == 0 ? DORMANT : AWAKE;
+    }
+    return derived;
   }
 
   /**
@@ -838,7 +934,9 @@ public final class AdaHessian extends FusedOptimizer<AdaHessianOptions> {
     }
 
     /**
-     * Refresh the Hessian estimate every this many steps (default 1: every step).
+     * Refresh the Hessian estimate every this many steps of a parameter (default 1: every step).
+     * Parameters the loss does not use do not count (see the class documentation: a parameter that
+     * starts getting gradients when its estimate is due is held back for one step).
      *
      * @param updateEach the refresh period
      * @return this builder

@@ -29,16 +29,18 @@ import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * The optimizer checkpoint format. Version 3, all integers big-endian, tensor data raw
+ * The optimizer checkpoint format. Version 4, all integers big-endian, tensor data raw
  * little-endian (version 1, which still loads, also stored AdaHessian's Hessian refresh counters,
  * which always equal the step counts; versions 1 and 2, which still load, had no AdaHessian Hessian
- * warm-up: they load as warm-up 0):
+ * warm-up: they load as warm-up 0; versions 1 to 3, which still load, had no AdaHessian activity: a
+ * parameter never stepped loads as dormant once any parameter was stepped, the others as awake):
  *
  * <pre>
  *   "AH4JCKPT" | int version | UTF kind
  *   int groups | per group: int params, options (kind-specific)
  *   int params | per param: int rank, long[rank] shape, int dtype, long step
- *   extra (kind-specific: AdaHessian's probe generator, refresh schedule and block sizes)
+ *   extra (kind-specific: AdaHessian's probe generator, refresh schedule, block sizes and
+ *          per param a byte: awake 0, dormant 1, waiting 2)
  *   per state name, per param: byte present | int dtype, long bytes, data
  *   long CRC-32 of everything before it
  * </pre>
@@ -48,7 +50,7 @@ import org.bytedeco.pytorch.global.torch;
  * (checksum, kind, shapes, dtypes) into new tensors before it replaces any state.
  */
 final class Checkpoint {
-  static final int VERSION = 3;
+  static final int VERSION = 4;
   private static final byte[] MAGIC =
       "AH4JCKPT".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
   private static final int CHUNK = 1 << 16;

@@ -19,20 +19,21 @@ import org.bytedeco.pytorch.Tensor;
  *       are {@code p.grad()} itself (detached handles sharing its storage), so {@code p.grad()}
  *       holds the mean afterwards as under DistributedDataParallel, unless a loss scale other than
  *       1 or a non-contiguous gradient made the step work on a copy.
- *   <li>AdaHessian: the gradients of the parameters that have one, in parameter order, followed by
- *       the fresh Hessian-diagonal estimates of the parameters due for one, in parameter order.
- *       AdaHessian computes its gradients with {@code torch.grad}, which no DistributedDataParallel
- *       hook sees, so it averages them itself. Every replica draws the same probes (same seed, same
- *       counter, same parameter indices), so the mean of the replicas' estimates is the Hutchinson
- *       estimate of the mean Hessian.
+ *   <li>AdaHessian: the gradients of the parameters that have one and step (not those held back for
+ *       want of an estimate, see {@link AdaHessian}), in parameter order, followed by the fresh
+ *       Hessian-diagonal estimates of the parameters due for one, in parameter order. AdaHessian
+ *       computes its gradients with {@code torch.grad}, which no DistributedDataParallel hook sees,
+ *       so it averages them itself. Every replica draws the same probes (same seed, same counter,
+ *       same parameter indices), so the mean of the replicas' estimates is the Hutchinson estimate
+ *       of the mean Hessian.
  * </ul>
  *
  * The replicas then take the same step. The list is the same on every replica as long as the same
  * parameters receive gradients on each (true for any model without data-dependent branches); a step
- * with no gradient at all still calls it, with an empty list, so that the other replicas are not
- * left waiting. {@code ProcessGroup} checks that the lists agree before it moves any data and
- * throws a {@link io.github.adahessian4j.distributed.CollectiveException} on every rank when they
- * do not.
+ * with no gradient at all (or AdaHessian's held-back ones only) still calls it, with an empty list,
+ * so that the other replicas are not left waiting. {@code ProcessGroup} checks that the lists agree
+ * before it moves any data and throws a {@link
+ * io.github.adahessian4j.distributed.CollectiveException} on every rank when they do not.
  *
  * <p>The tensors are the optimizer's own (detached, contiguous, on the parameters' devices); write
  * the means into them. On CUDA, the writes must be complete, or queued on the current CUDA stream,

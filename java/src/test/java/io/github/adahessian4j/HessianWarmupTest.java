@@ -123,24 +123,35 @@ class HessianWarmupTest {
   }
 
   /**
-   * {@code checkpoint} (format 3) rewritten as format 2, which had no warm-up field: the int after
-   * nSamples in the extra section is dropped and the CRC-32 recomputed.
+   * Where the activity codes start in {@code checkpoint}, of an AdaHessian with {@code seed} over
+   * {@code params} parameters: after its seed, probe counter, updateEach, nSamples, hessianWarmup
+   * and block sizes.
    */
-  private static byte[] asFormat2(byte[] checkpoint) {
-    byte[] seed = ByteBuffer.allocate(Long.BYTES).putLong(SEED).array();
-    int at = -1;
-    for (int i = 0; i + seed.length <= checkpoint.length && at < 0; i++) {
-      if (Arrays.equals(checkpoint, i, i + seed.length, seed, 0, seed.length)) {
-        at = i;
+  static int activityAt(byte[] checkpoint, long seed, int params) {
+    byte[] s = ByteBuffer.allocate(Long.BYTES).putLong(seed).array();
+    for (int i = 0; i + s.length <= checkpoint.length; i++) {
+      if (Arrays.equals(checkpoint, i, i + s.length, s, 0, s.length)) {
+        return i + 2 * Long.BYTES + 3 * Integer.BYTES + params * Long.BYTES;
       }
     }
-    int warmupAt =
-        at + 2 * Long.BYTES + 2 * Integer.BYTES; // seed, probe counter, updateEach, nSamples
+    throw new AssertionError("seed not found");
+  }
+
+  /**
+   * {@code checkpoint} (format 4, of {@code params} parameters) rewritten as format 2, which had no
+   * warm-up field and no activity: the int after nSamples in the extra section and the activity
+   * bytes after the block sizes are dropped and the CRC-32 recomputed.
+   */
+  private static byte[] asFormat2(byte[] checkpoint, int params) {
+    int activityAt = activityAt(checkpoint, SEED, params);
+    int warmupAt = activityAt - params * Long.BYTES - Integer.BYTES;
+    int statesAt = activityAt + params;
     int body = checkpoint.length - Long.BYTES;
-    ByteBuffer out = ByteBuffer.allocate(checkpoint.length - Integer.BYTES);
+    ByteBuffer out = ByteBuffer.allocate(checkpoint.length - Integer.BYTES - params);
     out.put(checkpoint, 0, 8).putInt(2);
     out.put(checkpoint, 12, warmupAt - 12);
-    out.put(checkpoint, warmupAt + Integer.BYTES, body - warmupAt - Integer.BYTES);
+    out.put(checkpoint, warmupAt + Integer.BYTES, activityAt - warmupAt - Integer.BYTES);
+    out.put(checkpoint, statesAt, body - statesAt);
     CRC32 crc = new CRC32();
     crc.update(out.array(), 0, out.position());
     out.putLong(crc.getValue());
@@ -156,7 +167,7 @@ class HessianWarmupTest {
         opt.step(model::loss);
         current = saved(opt);
       }
-      byte[] old = asFormat2(current);
+      byte[] old = asFormat2(current, model.params.size());
       try (AdaHessian noWarmup = optimizer(model, 0);
           AdaHessian withWarmup = optimizer(model, 3)) {
         noWarmup.load(new ByteArrayInputStream(old));
