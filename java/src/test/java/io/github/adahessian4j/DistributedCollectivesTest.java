@@ -238,6 +238,94 @@ class DistributedCollectivesTest {
     }
   }
 
+  /** The shapes of each call of the test below: a float64, a float64 and a float32 tensor. */
+  private static final long[][][] CALLS = {
+    {{5, 4}, {300}, {7}},
+    {{5, 4}, {300}, {7}}, // new tensors of the same shapes (leaves that require grad)
+    {{4, 5}, {300}, {7}}, // another shape, the same element count
+    {{4, 5}, {400}, {300}}, // more elements: the staging buffers grow
+    {{5, 4}, {300}, {7}}, // the first shapes again
+  };
+
+  /** Tensor {@code k} of call {@code c} on {@code rank}. */
+  private static Tensor input(int c, int k, int rank) {
+    torch.ScalarType dtype = k == 2 ? torch.ScalarType.Float : F64;
+    long seed = 1000L * c + 10L * k + rank;
+    return c == 1 ? T.randomParam(seed, dtype, CALLS[c][k]) : random(seed, dtype, CALLS[c][k]);
+  }
+
+  /**
+   * A group keeps each list's buckets between calls (its plan and staging views, for lists of the
+   * same dtypes and shapes): new tensors, another shape, a larger list and the first shapes again
+   * are each averaged exactly (two ranks: (x0 + x1) / 2 in the tensor's dtype, what Gloo's sum and
+   * the division give), across buckets of 1024 bytes; a tensor that stops being contiguous is still
+   * refused by name, and the group works after it.
+   */
+  @Test
+  void aListWhoseTensorsChangeBetweenCallsIsAveragedExactly() throws Exception {
+    List<Object> results =
+        onRanks(
+            2,
+            Duration.ofSeconds(20),
+            1024,
+            g -> {
+              List<Object> out = new ArrayList<>();
+              for (int c = 0; c < CALLS.length; c++) {
+                List<Tensor> list = new ArrayList<>();
+                for (int k = 0; k < 3; k++) {
+                  list.add(input(c, k, g.rank()));
+                }
+                g.allReduceMean(list);
+                for (Tensor t : list) {
+                  out.add(T.values(t));
+                }
+              }
+              Tensor transposed = random(7, F64, 20, 15).t();
+              List<Tensor> bad =
+                  List.of(
+                      input(0, 0, g.rank()),
+                      g.rank() == 0 ? transposed : input(0, 1, g.rank()),
+                      input(0, 2, g.rank()));
+              CollectiveException e =
+                  assertThrows(CollectiveException.class, () -> g.allReduceMean(bad));
+              out.add(e.getMessage());
+              List<Tensor> after = List.of(input(0, 0, g.rank()), input(0, 1, g.rank()));
+              g.allReduceMean(after);
+              out.add(T.values(after.get(1)));
+              return out;
+            });
+    for (int r = 0; r < 2; r++) {
+      assertInstanceOf(List.class, results.get(r), () -> "a rank failed: " + results);
+      List<?> got = (List<?>) results.get(r);
+      for (int c = 0; c < CALLS.length; c++) {
+        for (int k = 0; k < 3; k++) {
+          assertArrayEquals(
+              meanOfTwo(c, k),
+              (double[]) got.get(3 * c + k),
+              "rank " + r + ", call " + c + ", tensor " + k);
+        }
+      }
+      String m = (String) got.get(3 * CALLS.length);
+      assertTrue(
+          m.contains("rank 0 could not take part (" + (r == 0 ? "here: " : "see its own message")),
+          m);
+      assertTrue(r != 0 || m.contains("(here: tensor 1 is not contiguous)"), m);
+      assertArrayEquals(
+          meanOfTwo(0, 1), (double[]) got.get(3 * CALLS.length + 1), "after the refusal");
+    }
+  }
+
+  /** The exact mean of two ranks' tensor {@code k} of call {@code c}, in its dtype. */
+  private static double[] meanOfTwo(int c, int k) {
+    double[] x0 = T.values(input(c, k, 0));
+    double[] x1 = T.values(input(c, k, 1));
+    double[] mean = new double[x0.length];
+    for (int i = 0; i < mean.length; i++) {
+      mean[i] = k == 2 ? (float) (x0[i] + x1[i]) / 2f : (x0[i] + x1[i]) / 2;
+    }
+    return mean;
+  }
+
   @Test
   void aParameterWithAGradientOnOneRankOnlyFailsTheStepOnEveryRank() throws Exception {
     List<Object> results =

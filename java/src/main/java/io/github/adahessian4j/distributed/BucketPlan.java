@@ -4,62 +4,60 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
  * How a collective's tensors go into buckets: flattened per dtype and device, in order, into
- * buckets of at most {@code bucketBytes} bytes (a tensor may span several). No backend call.
+ * buckets of at most {@code bucketBytes} bytes (a tensor may span several). It depends on the
+ * tensors' {@link TensorShapes} only: no tensor is read, no native object made.
  */
 final class BucketPlan {
   private BucketPlan() {}
 
   /**
-   * A piece of a bucket: elements [offset, offset + length) of a flat tensor, at {@code at} in the
-   * bucket.
+   * A piece of a bucket: elements [offset, offset + length) of tensor {@code tensor} of the list
+   * (flattened), at {@code at} in the bucket; {@code whole} when that is all of the tensor.
    */
-  record Piece(Tensor flat, long offset, long length, long at) {
-    /** The piece's elements: {@code flat} itself when the piece is all of it (no new view). */
-    Tensor part() {
-      return offset == 0 && length == flat.numel() ? flat : flat.narrow(0, offset, length);
-    }
-  }
+  record Piece(int tensor, long offset, long length, long at, boolean whole) {}
 
-  record Bucket(String key, Tensor like, List<Piece> pieces, long elements) {}
+  /**
+   * A bucket: its dtype and device ({@code key}, {@code "Float@cpu"}), the tensor whose dtype and
+   * device it has ({@code like}), its pieces in order and its element count.
+   */
+  record Bucket(String key, int like, List<Piece> pieces, long elements) {}
 
-  static List<Bucket> plan(List<Tensor> tensors, long bucketBytes) {
-    Map<String, List<Tensor>> groups = new LinkedHashMap<>();
-    for (Tensor t : tensors) {
-      if (t.numel() > 0) {
+  static List<Bucket> plan(TensorShapes shapes, long bucketBytes) {
+    Map<String, List<Integer>> groups = new LinkedHashMap<>();
+    for (int k = 0; k < shapes.count(); k++) {
+      if (shapes.numel(k) > 0) {
         groups
-            .computeIfAbsent(
-                t.scalar_type() + "@" + CollectiveHeader.deviceOf(t), k -> new ArrayList<>())
-            .add(t.detach().view(-1));
+            .computeIfAbsent(shapes.dtype(k) + "@" + shapes.device(k), g -> new ArrayList<>())
+            .add(k);
       }
     }
     List<Bucket> plan = new ArrayList<>();
-    for (Map.Entry<String, List<Tensor>> g : groups.entrySet()) {
-      List<Tensor> flats = g.getValue();
-      long capacity = Math.max(1, bucketBytes / torch.elementSize(flats.get(0).scalar_type()));
+    for (Map.Entry<String, List<Integer>> g : groups.entrySet()) {
+      List<Integer> members = g.getValue();
+      long capacity = Math.max(1, bucketBytes / torch.elementSize(shapes.dtype(members.get(0))));
       List<Piece> pieces = new ArrayList<>();
       long filled = 0;
-      for (Tensor flat : flats) {
+      for (int k : members) {
         long offset = 0;
-        long numel = flat.numel();
+        long numel = shapes.numel(k);
         while (offset < numel) {
           long take = Math.min(numel - offset, capacity - filled);
-          pieces.add(new Piece(flat, offset, take, filled));
+          pieces.add(new Piece(k, offset, take, filled, take == numel));
           filled += take;
           offset += take;
           if (filled == capacity) {
-            plan.add(new Bucket(g.getKey(), flat, pieces, filled));
+            plan.add(new Bucket(g.getKey(), k, pieces, filled));
             pieces = new ArrayList<>();
             filled = 0;
           }
         }
       }
       if (filled > 0) {
-        plan.add(new Bucket(g.getKey(), flats.get(0), pieces, filled));
+        plan.add(new Bucket(g.getKey(), members.get(0), pieces, filled));
       }
     }
     return plan;

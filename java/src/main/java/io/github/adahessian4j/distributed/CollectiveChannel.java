@@ -2,6 +2,7 @@ package io.github.adahessian4j.distributed;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Supplier;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.javacpp.chrono.Milliseconds;
@@ -25,6 +26,9 @@ final class CollectiveChannel {
   private final Duration timeout;
   final String backendName;
   private final AllreduceOptions sumOptions;
+  private final Tensor table;
+  private final LongPointer cells;
+  private final TensorVector tableVector;
   long collectiveCalls;
 
   CollectiveChannel(
@@ -47,40 +51,44 @@ final class CollectiveChannel {
     o.reduceOp(new ReduceOp(ReduceOp.RedOpType.SUM));
     o.timeout(new Milliseconds(timeout.toMillis()));
     this.sumOptions = C10d.keep(o);
+    this.table = C10d.keep(AbstractTensor.create(new long[worldSize * H], worldSize, H).clone());
+    this.cells = new LongPointer(table.data_ptr()).capacity((long) worldSize * H);
+    this.tableVector = C10d.keep(new TensorVector(table));
   }
 
   /**
    * One SUM all-reduce of a {@code worldSize x H} int64 tensor holding each rank's header in its
-   * row.
+   * row (the group's own table, rewritten every call).
    */
   long[][] exchange(String name, long[] mine, List<Tensor> tensors) {
     long[] all = new long[worldSize * H];
     System.arraycopy(mine, 0, all, rank * H, H);
-    Tensor table = AbstractTensor.create(all, worldSize, H).clone();
+    cells.put(all);
+    Supplier<String> what = () -> name + ", header";
     if (backendName.equals("nccl")) {
       org.bytedeco.pytorch.Device cuda =
           tensors.isEmpty() || !tensors.get(0).is_cuda()
               ? new org.bytedeco.pytorch.Device("cuda:" + Math.max(localRank, 0))
               : tensors.get(0).device();
-      table = table.to(cuda, torch.ScalarType.Long);
+      Tensor onDevice = table.to(cuda, torch.ScalarType.Long);
+      run(CollectiveOp.ALLREDUCE_MEAN, new TensorVector(onDevice), 0, what);
+      table.copy_(onDevice);
+    } else {
+      run(CollectiveOp.ALLREDUCE_MEAN, tableVector, 0, what);
     }
-    run(CollectiveOp.ALLREDUCE_MEAN, table, 0, name + ", header");
-    Tensor host = table.cpu().contiguous();
-    LongPointer data = new LongPointer(host.data_ptr()).capacity((long) worldSize * H);
+    cells.get(all);
     long[][] rows = new long[worldSize][H];
     for (int r = 0; r < worldSize; r++) {
-      for (int f = 0; f < H; f++) {
-        rows[r][f] = data.get((long) r * H + f);
-      }
+      System.arraycopy(all, r * H, rows[r], 0, H);
     }
     return rows;
   }
 
   /**
    * One backend collective on one tensor, waited for; a failure throws, naming a timeout or a
-   * broken connection.
+   * broken connection and {@code what} failed (described only then).
    */
-  void run(CollectiveOp op, Tensor data, int root, String what) {
+  void run(CollectiveOp op, TensorVector data, int root, Supplier<String> what) {
     long start = System.nanoTime();
     try {
       Work work;
@@ -88,9 +96,9 @@ final class CollectiveChannel {
         BroadcastOptions o = new BroadcastOptions();
         o.rootRank(root);
         o.timeout(new Milliseconds(timeout.toMillis()));
-        work = backend.broadcast(new TensorVector(data), o);
+        work = backend.broadcast(data, o);
       } else {
-        work = backend.allreduce(new TensorVector(data), sumOptions);
+        work = backend.allreduce(data, sumOptions);
       }
       collectiveCalls++;
       work._wait();
@@ -100,9 +108,10 @@ final class CollectiveChannel {
       boolean timedOut =
           cause.toLowerCase(java.util.Locale.ROOT).contains("timed out")
               || cause.toLowerCase(java.util.Locale.ROOT).contains("timeout");
+      String described = what.get();
       CollectiveException failure =
           new CollectiveException(
-              what
+              described
                   + " failed on rank "
                   + rank
                   + " of "
@@ -121,7 +130,7 @@ final class CollectiveChannel {
                   + cause
                   + "]. The process group is unusable now: end this "
                   + "process and restart the job (from a checkpoint)",
-              what,
+              described,
               rank,
               worldSize,
               timeout,
@@ -132,6 +141,8 @@ final class CollectiveChannel {
   }
 
   void close() {
+    tableVector.close();
+    table.close();
     sumOptions.close();
   }
 }

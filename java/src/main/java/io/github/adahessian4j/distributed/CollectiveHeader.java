@@ -71,20 +71,24 @@ final class CollectiveHeader {
     return null;
   }
 
-  long[] encode(CollectiveOp op, long seq, List<Tensor> tensors, int root, boolean invalid) {
+  /**
+   * This rank's row: {@code count} tensors of {@code shapes}, or (null) tensors that {@link
+   * #validate} refused, which carry no tensor fields.
+   */
+  long[] encode(CollectiveOp op, long seq, int count, TensorShapes shapes, int root) {
     long[] h = new long[H];
     h[OP] = op.code;
     h[SEQ] = seq;
-    h[COUNT] = tensors.size();
+    h[COUNT] = count;
     h[ROOT] = root;
     h[BUCKET] = bucketBytes;
-    h[INVALID] = invalid ? 1 : 0;
+    h[INVALID] = shapes == null ? 1 : 0;
     long signature = 0xcbf29ce484222325L;
-    if (!invalid) {
-      for (Tensor t : tensors) {
-        long numel = t.numel();
+    if (shapes != null) {
+      for (int k = 0; k < shapes.count(); k++) {
+        long numel = shapes.numel(k);
         h[NUMEL] += numel;
-        int dtype = t.scalar_type().value;
+        int dtype = shapes.dtype(k).value;
         h[
                 dtype == torch.ScalarType.Double.value
                     ? F64
@@ -95,10 +99,11 @@ final class CollectiveHeader {
                             ? HALF
                             : OTHER] +=
             numel;
+        long[] sizes = shapes.sizes(k);
         signature = mix(signature, dtype);
-        signature = mix(signature, t.dim());
-        for (int d = 0; d < t.dim(); d++) {
-          signature = mix(signature, t.size(d));
+        signature = mix(signature, sizes.length);
+        for (long size : sizes) {
+          signature = mix(signature, size);
         }
       }
     }

@@ -16,7 +16,9 @@ package io.github.adahessian4j.distributed;
  *     for)
  * @param divide dividing the all-reduced sums by the world size
  * @param unpack copying the buckets back into the tensors
- * @param total the whole calls: the phases, and planning the buckets
+ * @param total the whole calls: the phases, and the rest: validating the tensors and reading their
+ *     shapes, and planning and staging the buckets of a list whose dtypes and shapes the group has
+ *     not kept (see {@link ProcessGroup})
  */
 public record CollectiveTimes(
     long calls, long check, long pack, long transfer, long divide, long unpack, long total) {}

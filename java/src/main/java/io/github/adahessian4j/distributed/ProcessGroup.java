@@ -15,6 +15,7 @@ import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.StringVector;
 import org.bytedeco.pytorch.TCPStore;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
 /**
@@ -50,10 +51,13 @@ import org.bytedeco.pytorch.global.torch;
  * buckets: the tensors are flattened per dtype into buffers of at most {@link
  * Builder#bucketBytes(long)} bytes (a tensor that fills a bucket alone is reduced in place, without
  * a copy), one collective per bucket; a mean is Gloo's SUM (Gloo has no AVG) divided by the world
- * size, so every rank gets the same bits. A collective that fails or times out (a rank died,
- * stalled or stopped calling collectives) throws a {@link CollectiveException} naming the
- * collective, this rank and the timeout, within the timeout; the group is then broken and every
- * later call throws at once: end the process and restart the job from a checkpoint.
+ * size, so every rank gets the same bits. The group keeps the buckets of the last 4 tensor lists of
+ * different dtypes, shapes or devices it was handed (their plan, staging views and native handles),
+ * so an optimizer's tensors, new every step but of the same shapes, move without new native objects
+ * but the backend's work handles. A collective that fails or times out (a rank died, stalled or
+ * stopped calling collectives) throws a {@link CollectiveException} naming the collective, this
+ * rank and the timeout, within the timeout; the group is then broken and every later call throws at
+ * once: end the process and restart the job from a checkpoint.
  *
  * <p>The methods are synchronized: one collective at a time per group. {@link #close()} frees the
  * backend and the store (rank 0's store serves the rendezvous: close it last, or at the end).
@@ -92,7 +96,8 @@ public final class ProcessGroup implements AutoCloseable {
   private final GroupConfig config;
   private final CollectiveHeader header;
   private final CollectiveChannel channel;
-  private final StagingBuffers staging = new StagingBuffers();
+  private final BucketCache buckets;
+  private final Scalar world;
   private final ReplicaMean replicaMean =
       tensors -> allReduceMean(tensors, "replica mean of an optimizer step");
   private long sequence;
@@ -115,6 +120,8 @@ public final class ProcessGroup implements AutoCloseable {
     this.channel =
         new CollectiveChannel(
             backend, config.rank(), config.worldSize(), config.localRank(), config.timeout());
+    this.buckets = new BucketCache(config.bucketBytes());
+    this.world = C10d.keep(new Scalar((double) config.worldSize()));
   }
 
   /**
@@ -393,14 +400,18 @@ public final class ProcessGroup implements AutoCloseable {
     return broken != null;
   }
 
-  /** Frees the buffers, the backend (unless {@link #wrap wrapped}) and the store. Idempotent. */
+  /**
+   * Frees the kept buckets and buffers, the backend (unless {@link #wrap wrapped}) and the store.
+   * Idempotent.
+   */
   @Override
   public synchronized void close() {
     if (closed) {
       return;
     }
     closed = true;
-    staging.close();
+    buckets.close();
+    world.close();
     channel.close();
     if (owned) {
       backend.close();
@@ -452,9 +463,10 @@ public final class ProcessGroup implements AutoCloseable {
     timedCalls++;
     try (PointerScope scope = new PointerScope()) {
       String problem = header.validate(op, tensors, root);
+      TensorShapes shapes = problem == null ? TensorShapes.of(tensors) : null;
       if (config.verify() || op == CollectiveOp.BARRIER) {
         long[][] rows =
-            channel.exchange(name, header.encode(op, seq, tensors, root, problem != null), tensors);
+            channel.exchange(name, header.encode(op, seq, tensors.size(), shapes, root), tensors);
         header.check(name, rows, problem);
         charge(CHECK, start);
       } else if (problem != null) {
@@ -477,7 +489,7 @@ public final class ProcessGroup implements AutoCloseable {
             null);
       }
       if (op != CollectiveOp.BARRIER) {
-        payload(op, name, tensors, root);
+        payload(op, name, tensors, shapes, root);
       }
     } catch (CollectiveException e) {
       if (!e.isMismatch()) {
@@ -489,51 +501,77 @@ public final class ProcessGroup implements AutoCloseable {
     }
   }
 
-  private void payload(CollectiveOp op, String name, List<Tensor> tensors, int root) {
-    List<BucketPlan.Bucket> plan = BucketPlan.plan(tensors, config.bucketBytes());
-    Scalar world = new Scalar((double) config.worldSize());
-    for (int b = 0; b < plan.size(); b++) {
-      BucketPlan.Bucket bucket = plan.get(b);
-      String what =
-          name
-              + ", bucket "
-              + (b + 1)
-              + " of "
-              + plan.size()
-              + ": "
-              + String.format("%,d", bucket.elements())
-              + " "
-              + bucket.like().scalar_type()
-              + " elements";
+  /**
+   * Moves the tensors' buckets: the buckets of a list of these shapes come from {@link
+   * BucketCache}, so a call makes no native object but a backend's work handle per bucket (and a
+   * view per piece of a tensor that spans buckets, a detached handle per tensor that requires
+   * grad).
+   */
+  private void payload(
+      CollectiveOp op, String name, List<Tensor> tensors, TensorShapes shapes, int root) {
+    List<BucketCache.Staged> staged = buckets.buckets(shapes, tensors);
+    Tensor[] writable = new Tensor[tensors.size()];
+    for (int b = 0; b < staged.size(); b++) {
+      BucketCache.Staged s = staged.get(b);
+      List<BucketPlan.Piece> pieces = s.bucket().pieces();
       long mark = System.nanoTime();
-      Tensor data;
-      boolean copied = bucket.pieces().size() > 1;
-      if (!copied) {
-        data = bucket.pieces().get(0).part();
+      Tensor data = s.data();
+      TensorVector vector = s.vector();
+      if (data == null) {
+        data = part(tensors, writable, pieces.get(0));
+        vector = new TensorVector(data);
       } else {
-        data = staging.buffer(bucket).narrow(0, 0, bucket.elements());
-        for (BucketPlan.Piece p : bucket.pieces()) {
-          data.narrow(0, p.at(), p.length()).copy_(p.part());
+        for (int i = 0; i < pieces.size(); i++) {
+          s.views()[i].copy_(part(tensors, writable, pieces.get(i)));
         }
         mark = charge(PACK, mark);
       }
-      channel.run(op, data, root, what);
+      int index = b;
+      channel.run(
+          op,
+          vector,
+          root,
+          () ->
+              name
+                  + ", bucket "
+                  + (index + 1)
+                  + " of "
+                  + staged.size()
+                  + ": "
+                  + String.format("%,d", s.bucket().elements())
+                  + " "
+                  + s.dtype()
+                  + " elements");
       mark = charge(TRANSFER, mark);
-      long bytes = bucket.elements() * torch.elementSize(bucket.like().scalar_type());
       if (op == CollectiveOp.ALLREDUCE_MEAN) {
         data.div_(world);
         mark = charge(DIVIDE, mark);
-        bytesAllReduced += bytes;
+        bytesAllReduced += s.bytes();
       } else {
-        bytesBroadcast += bytes;
+        bytesBroadcast += s.bytes();
       }
-      if (copied && !(op == CollectiveOp.BROADCAST && config.rank() == root)) {
-        for (BucketPlan.Piece p : bucket.pieces()) {
-          p.part().copy_(data.narrow(0, p.at(), p.length()));
+      if (s.data() != null && !(op == CollectiveOp.BROADCAST && config.rank() == root)) {
+        for (int i = 0; i < pieces.size(); i++) {
+          part(tensors, writable, pieces.get(i)).copy_(s.views()[i]);
         }
         charge(UNPACK, mark);
       }
     }
+  }
+
+  /**
+   * The elements of {@code piece}, written through: its tensor itself when the piece is all of it
+   * (detached, once per call, if it requires grad), else a flat view of them.
+   */
+  private static Tensor part(List<Tensor> tensors, Tensor[] writable, BucketPlan.Piece piece) {
+    int k = piece.tensor();
+    if (writable[k] == null) {
+      Tensor t = tensors.get(k);
+      writable[k] = t.requires_grad() ? t.detach() : t;
+    }
+    return piece.whole()
+        ? writable[k]
+        : writable[k].view(-1).narrow(0, piece.offset(), piece.length());
   }
 
   /**

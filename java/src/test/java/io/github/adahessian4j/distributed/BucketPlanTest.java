@@ -27,113 +27,88 @@ class BucketPlanTest {
     return AbstractTensor.create(new double[(int) n], shape).to(dtype);
   }
 
-  /** One expected piece: the tensor's element count (they differ per test), offset, length, at. */
+  private static List<BucketPlan.Bucket> plan(Tensor... tensors) {
+    return BucketPlan.plan(TensorShapes.of(List.of(tensors)), BUCKET_BYTES);
+  }
+
+  /** One expected piece: its tensor's index in the list, offset, length, at, all of the tensor. */
   private static void assertPiece(
-      BucketPlan.Piece p, long tensorNumel, long offset, long length, long at) {
-    assertEquals(tensorNumel, p.flat().numel(), "the piece's tensor");
-    assertEquals(1, p.flat().dim(), "pieces hold flat views");
+      BucketPlan.Piece p, int tensor, long offset, long length, long at, boolean whole) {
+    assertEquals(tensor, p.tensor(), "the piece's tensor");
     assertEquals(offset, p.offset(), "offset");
     assertEquals(length, p.length(), "length");
     assertEquals(at, p.at(), "position in the bucket");
+    assertEquals(whole, p.whole(), "all of its tensor");
   }
 
   @Test
   void aTensorThatExactlyFillsABucketIsOneBucketOfOnePiece() {
-    List<BucketPlan.Bucket> plan =
-        BucketPlan.plan(List.of(tensor(torch.ScalarType.Double, 8, 16)), BUCKET_BYTES);
+    List<BucketPlan.Bucket> plan = plan(tensor(torch.ScalarType.Double, 8, 16));
     assertEquals(1, plan.size());
     BucketPlan.Bucket b = plan.get(0);
     assertEquals("Double@cpu", b.key());
     assertEquals(128, b.elements());
     assertEquals(1, b.pieces().size());
-    assertPiece(b.pieces().get(0), 128, 0, 128, 0);
-  }
-
-  @Test
-  void aPiecesPartIsItsElements() {
-    Tensor whole = AbstractTensor.create(new double[] {0, 1, 2, 3, 4, 5}, 2, 3);
-    double[] values = new double[300];
-    for (int i = 0; i < values.length; i++) {
-      values[i] = i;
-    }
-    Tensor spanning = AbstractTensor.create(values, 300);
-    List<BucketPlan.Bucket> plan = BucketPlan.plan(List.of(whole, spanning), BUCKET_BYTES);
-    // 306 float64 elements: 6 + 122 | 128 | 50
-    BucketPlan.Piece first = plan.get(0).pieces().get(0);
-    assertTrue(first.part().equal(whole.view(-1)), "a whole tensor's piece is all of it");
-    assertEquals(whole.data_ptr().address(), first.part().data_ptr().address(), "not copied");
-    BucketPlan.Piece middle = plan.get(1).pieces().get(0);
-    assertEquals(128, middle.part().numel());
-    assertEquals(122, middle.part().get(0).item_double(), "from element 122 of the second tensor");
-    assertEquals(249, middle.part().get(127).item_double(), "to element 249");
+    assertPiece(b.pieces().get(0), 0, 0, 128, 0, true);
   }
 
   @Test
   void tensorsSpanBuckets() {
     List<BucketPlan.Bucket> plan =
-        BucketPlan.plan(
-            List.of(
-                tensor(torch.ScalarType.Double, 100),
-                tensor(torch.ScalarType.Double, 300),
-                tensor(torch.ScalarType.Double, 7)),
-            BUCKET_BYTES);
+        plan(
+            tensor(torch.ScalarType.Double, 100),
+            tensor(torch.ScalarType.Double, 300),
+            tensor(torch.ScalarType.Double, 7));
     // 407 elements: 100 + 28 | 128 | 128 | 16 + 7
     assertEquals(4, plan.size());
     assertEquals(List.of(128L, 128L, 128L, 23L), plan.stream().map(b -> b.elements()).toList());
     List<BucketPlan.Piece> first = plan.get(0).pieces();
     assertEquals(2, first.size());
-    assertPiece(first.get(0), 100, 0, 100, 0);
-    assertPiece(first.get(1), 300, 0, 28, 100);
+    assertPiece(first.get(0), 0, 0, 100, 0, true);
+    assertPiece(first.get(1), 1, 0, 28, 100, false);
     assertEquals(1, plan.get(1).pieces().size());
-    assertPiece(plan.get(1).pieces().get(0), 300, 28, 128, 0);
-    assertPiece(plan.get(2).pieces().get(0), 300, 156, 128, 0);
+    assertPiece(plan.get(1).pieces().get(0), 1, 28, 128, 0, false);
+    assertPiece(plan.get(2).pieces().get(0), 1, 156, 128, 0, false);
     List<BucketPlan.Piece> last = plan.get(3).pieces();
     assertEquals(2, last.size());
-    assertPiece(last.get(0), 300, 284, 16, 0);
-    assertPiece(last.get(1), 7, 0, 7, 16);
+    assertPiece(last.get(0), 1, 284, 16, 0, false);
+    assertPiece(last.get(1), 2, 0, 7, 16, true);
   }
 
   @Test
   void eachDtypeAndDeviceHasItsOwnBucketsInTheOrderFirstSeen() {
     List<BucketPlan.Bucket> plan =
-        BucketPlan.plan(
-            List.of(
-                tensor(torch.ScalarType.Float, 200),
-                tensor(torch.ScalarType.Double, 10),
-                tensor(torch.ScalarType.Float, 100),
-                tensor(torch.ScalarType.Double, 5)),
-            BUCKET_BYTES);
+        plan(
+            tensor(torch.ScalarType.Float, 200),
+            tensor(torch.ScalarType.Double, 10),
+            tensor(torch.ScalarType.Float, 100),
+            tensor(torch.ScalarType.Double, 5));
     // float32: 256 per bucket, 300 elements: 200 + 56 | 44; float64: 10 + 5
     assertEquals(
         List.of("Float@cpu", "Float@cpu", "Double@cpu"), plan.stream().map(b -> b.key()).toList());
     assertEquals(List.of(256L, 44L, 15L), plan.stream().map(b -> b.elements()).toList());
-    assertPiece(plan.get(0).pieces().get(1), 100, 0, 56, 200);
-    assertPiece(plan.get(1).pieces().get(0), 100, 56, 44, 0);
-    assertPiece(plan.get(2).pieces().get(0), 10, 0, 10, 0);
-    assertPiece(plan.get(2).pieces().get(1), 5, 0, 5, 10);
-    for (BucketPlan.Bucket b : plan) {
-      assertEquals(
-          (b.key().startsWith("Float") ? torch.ScalarType.Float : torch.ScalarType.Double).value,
-          b.like().scalar_type().value,
-          "a bucket's template has its dtype");
-    }
+    assertPiece(plan.get(0).pieces().get(1), 2, 0, 56, 200, false);
+    assertPiece(plan.get(1).pieces().get(0), 2, 56, 44, 0, false);
+    assertPiece(plan.get(2).pieces().get(0), 1, 0, 10, 0, true);
+    assertPiece(plan.get(2).pieces().get(1), 3, 0, 5, 10, true);
+    assertEquals(
+        List.of(2, 0, 1),
+        plan.stream().map(b -> b.like()).toList(),
+        "each bucket's template is a tensor of its dtype");
   }
 
   @Test
   void emptyTensorsTakeNoPlace() {
     List<BucketPlan.Bucket> plan =
-        BucketPlan.plan(
-            List.of(
-                tensor(torch.ScalarType.Double, 0),
-                tensor(torch.ScalarType.Double, 3),
-                tensor(torch.ScalarType.Float, 2, 0)),
-            BUCKET_BYTES);
+        plan(
+            tensor(torch.ScalarType.Double, 0),
+            tensor(torch.ScalarType.Double, 3),
+            tensor(torch.ScalarType.Float, 2, 0));
     assertEquals(1, plan.size());
     assertEquals(1, plan.get(0).pieces().size());
-    assertPiece(plan.get(0).pieces().get(0), 3, 0, 3, 0);
+    assertPiece(plan.get(0).pieces().get(0), 1, 0, 3, 0, true);
     assertTrue(
-        BucketPlan.plan(List.of(tensor(torch.ScalarType.Double, 0)), BUCKET_BYTES).isEmpty(),
-        "only empty tensors: nothing to send");
-    assertTrue(BucketPlan.plan(List.of(), BUCKET_BYTES).isEmpty(), "no tensors");
+        plan(tensor(torch.ScalarType.Double, 0)).isEmpty(), "only empty tensors: nothing to send");
+    assertTrue(plan().isEmpty(), "no tensors");
   }
 }

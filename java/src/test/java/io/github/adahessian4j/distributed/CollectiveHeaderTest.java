@@ -54,7 +54,7 @@ class CollectiveHeaderTest {
 
   @Test
   void encodesOperationSequenceCountsPerDtypeAndChecksum() {
-    long[] h = on(1, 3).encode(CollectiveOp.BROADCAST, 42, mixed(), 2, false);
+    long[] h = encode(on(1, 3), CollectiveOp.BROADCAST, 42, mixed(), 2);
     assertEquals(CollectiveHeader.H, h.length);
     assertEquals(CollectiveOp.BROADCAST.code, h[CollectiveHeader.OP]);
     assertEquals(42, h[CollectiveHeader.SEQ]);
@@ -81,26 +81,30 @@ class CollectiveHeaderTest {
     Tensor a = tensor(torch.ScalarType.Double, 2);
     Tensor b = tensor(torch.ScalarType.Double, 3);
     assertNotEquals(
-        header
-            .encode(CollectiveOp.ALLREDUCE_MEAN, 1, List.of(a, b), 0, false)[
+        encode(header, CollectiveOp.ALLREDUCE_MEAN, 1, List.of(a, b), 0)[
             CollectiveHeader.SIGNATURE],
-        header
-            .encode(CollectiveOp.ALLREDUCE_MEAN, 1, List.of(b, a), 0, false)[
+        encode(header, CollectiveOp.ALLREDUCE_MEAN, 1, List.of(b, a), 0)[
             CollectiveHeader.SIGNATURE],
         "order");
   }
 
   private static long signature(CollectiveHeader header, Tensor t) {
-    return header
-        .encode(CollectiveOp.ALLREDUCE_MEAN, 1, List.of(t), 0, false)[CollectiveHeader.SIGNATURE];
+    return encode(header, CollectiveOp.ALLREDUCE_MEAN, 1, List.of(t), 0)[
+        CollectiveHeader.SIGNATURE];
+  }
+
+  /** The header of valid {@code tensors}, as a rank encodes it. */
+  private static long[] encode(
+      CollectiveHeader header, CollectiveOp op, long seq, List<Tensor> tensors, int root) {
+    return header.encode(op, seq, tensors.size(), TensorShapes.of(tensors), root);
   }
 
   @Test
   void anInvalidHeaderCarriesNoTensorFields() {
-    long[] h = on(0, 2).encode(CollectiveOp.ALLREDUCE_MEAN, 3, mixed(), 0, true);
+    long[] h = on(0, 2).encode(CollectiveOp.ALLREDUCE_MEAN, 3, mixed().size(), null, 0);
     assertEquals(1, h[CollectiveHeader.INVALID]);
     assertEquals(0, h[CollectiveHeader.NUMEL]);
-    long[] empty = on(0, 2).encode(CollectiveOp.ALLREDUCE_MEAN, 3, List.of(), 0, true);
+    long[] empty = on(0, 2).encode(CollectiveOp.ALLREDUCE_MEAN, 3, 0, null, 0);
     assertEquals(empty[CollectiveHeader.SIGNATURE], h[CollectiveHeader.SIGNATURE]);
   }
 
@@ -144,7 +148,7 @@ class CollectiveHeaderTest {
   }
 
   private static long[] row(CollectiveOp op, long seq, List<Tensor> tensors, int root) {
-    return on(0, 3).encode(op, seq, tensors, root, false);
+    return encode(on(0, 3), op, seq, tensors, root);
   }
 
   @Test
@@ -218,8 +222,7 @@ class CollectiveHeaderTest {
     List<Tensor> t = List.of(tensor(torch.ScalarType.Double, 2));
     long[] a = row(CollectiveOp.ALLREDUCE_MEAN, 4, t, 0);
     long[] b =
-        new CollectiveHeader(1, 2, 2048, TIMEOUT)
-            .encode(CollectiveOp.ALLREDUCE_MEAN, 4, t, 0, false);
+        encode(new CollectiveHeader(1, 2, 2048, TIMEOUT), CollectiveOp.ALLREDUCE_MEAN, 4, t, 0);
     String m = check(0, new long[][] {a, b}, null).getMessage();
     assertTrue(m.contains(", buckets of 2048 bytes"), "rank 1's differing size is shown: " + m);
     assertTrue(!m.contains("buckets of 4096"), "this rank's own size is not: " + m);
@@ -230,7 +233,7 @@ class CollectiveHeaderTest {
   void aRankThatCouldNotTakePartIsNamedOnEveryRank() {
     List<Tensor> t = List.of(tensor(torch.ScalarType.Double, 2));
     long[] ok = row(CollectiveOp.ALLREDUCE_MEAN, 4, t, 0);
-    long[] bad = on(1, 3).encode(CollectiveOp.ALLREDUCE_MEAN, 4, t, 0, true);
+    long[] bad = on(1, 3).encode(CollectiveOp.ALLREDUCE_MEAN, 4, t.size(), null, 0);
     long[][] rows = {ok, bad, ok.clone()};
     String here = check(1, rows, "tensor 0 is not contiguous").getMessage();
     assertTrue(
