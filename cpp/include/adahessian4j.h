@@ -126,16 +126,17 @@ int ah4j_find_non_finite(void* const* tensors, int64_t count, int64_t* first_non
 /*
  * The one read of `count` floating tensors that a step makes before it writes anything, for both
  * the non-finite check and the step's statistics (gradient norms for clipping, the Hessian
- * estimate's mean and max). Per tensor i, in double:
- *   non_finite[i] = 1 if it holds NaN or infinity, else 0 (exact: the sum of squares is
- *                   non-finite exactly then, short of float64 overflow, which an exponent test
- *                   settles);
+ * estimate's mean and max). Per tensor i:
+ *   non_finite[i] = 1 if it holds NaN or infinity, else 0 (exact, also where a sum overflows);
  *   sum_sq[i] = sum of x^2,  sum_abs[i] = sum of |x|,  max_abs[i] = max of |x| (0 when empty).
  * The sums are accumulated in a fixed order (per chunk, in 32 lanes; chunks in order), so they
- * are the same for any thread count and instruction set. Where non_finite[i] is 1 the other three
- * are meaningless. sum_abs and max_abs may each be NULL: that statistic is then not computed and
- * its output not written (a gradients' pass for 2-norm clipping needs neither). CPU tensors only
- * in this version.
+ * are the same for any thread count and instruction set. float64, float16 and bfloat16 tensors
+ * are summed in double; float32 ones in float within blocks of 16 elements per lane, the blocks'
+ * sums in double (a block whose float sums overflow is summed in double instead): each sum is
+ * within 1e-6 of exact, relative (torch.nn.utils.clip_grad_norm_ sums float32 in float32).
+ * max_abs is exact. Where non_finite[i] is 1 the other three are meaningless. sum_abs and max_abs
+ * may each be NULL: that statistic is then not computed and its output not written (a gradients'
+ * pass for 2-norm clipping needs neither). CPU tensors only in this version.
  */
 int ah4j_tensor_stats(void* const* tensors, int64_t count, int32_t* non_finite, double* sum_sq,
                       double* sum_abs, double* max_abs);

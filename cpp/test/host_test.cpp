@@ -14,6 +14,7 @@
 #include <torch/csrc/inductor/aoti_torch/c/shim.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -612,51 +613,204 @@ void stats_tests() {
   for (AtenTensorHandle t : list) aoti_torch_delete_tensor_object(t);
 }
 
-// The sum of squares of x in the order ah4j_tensor_stats documents: chunks of the core's
-// kChunkSize (2^15) elements in order, each in 32 lanes (lane j: the elements j mod 32, in
-// order), its lanes added in order, then its tail.
-double ordered_sum_sq(const std::vector<float>& x) {
-  const int64_t n = static_cast<int64_t>(x.size()), chunk = 1 << 15;
-  double total = 0;
+struct Sums {
+  double sq = 0, abs = 0;
+};
+
+// The sums of x^2 and |x| of a float32 tensor in the order ah4j_tensor_stats documents: chunks of
+// the core's kChunkSize (2^15) elements in order; in each, blocks of 16 rows of 32 elements (the
+// last one shorter), lane j (element j of each row) summed in float and added to double lane j,
+// or, where a block's float lane sums of squares are not all finite, the block's elements added
+// to the double lanes one by one; the lanes added in order, then the chunk's tail in double.
+Sums ordered_sums(const std::vector<float>& x) {
+  const int64_t n = static_cast<int64_t>(x.size()), chunk = 1 << 15, row = 32, block = 16 * row;
+  Sums total;
   for (int64_t b = 0; b < n; b += chunk) {
-    const int64_t e = std::min(n, b + chunk);
-    double lanes[32] = {};
-    int64_t i = b;
-    for (; i + 32 <= e; i += 32) {
-      for (int j = 0; j < 32; ++j) lanes[j] += double(x[i + j]) * double(x[i + j]);
+    const int64_t e = std::min(n, b + chunk), tail = b + (e - b) / row * row;
+    double sq[32] = {}, ab[32] = {};
+    for (int64_t k = b; k < tail; k += block) {
+      const int64_t k_end = std::min(tail, k + block);
+      float fsq[32] = {}, fab[32] = {};
+      for (int64_t i = k; i < k_end; ++i) {
+        fsq[(i - k) % row] += x[i] * x[i];
+        fab[(i - k) % row] += std::abs(x[i]);
+      }
+      if (std::all_of(fsq, fsq + row, [](float f) { return std::isfinite(f); })) {
+        for (int j = 0; j < row; ++j) {
+          sq[j] += fsq[j];
+          ab[j] += fab[j];
+        }
+      } else {
+        for (int64_t i = k; i < k_end; ++i) {
+          const double a = std::abs(double(x[i]));
+          sq[(i - k) % row] += a * a;
+          ab[(i - k) % row] += a;
+        }
+      }
     }
-    double sum = 0;
-    for (double lane : lanes) sum += lane;
-    for (; i < e; ++i) sum += double(x[i]) * double(x[i]);
-    total += sum;
+    Sums sums;
+    for (int j = 0; j < row; ++j) {
+      sums.sq += sq[j];
+      sums.abs += ab[j];
+    }
+    for (int64_t i = tail; i < e; ++i) {
+      sums.sq += double(x[i]) * double(x[i]);
+      sums.abs += std::abs(double(x[i]));
+    }
+    total.sq += sums.sq;
+    total.abs += sums.abs;
   }
   return total;
 }
 
-// Rounded sums (random values) over chunks that 1 and 2 OpenMP threads read in different orders:
-// the same bits as the documented order, whichever thread read which chunk when.
+// One float32 tensor's statistics (all four outputs).
+struct Stats {
+  int32_t non_finite = -1;
+  double sq = -1, abs = -1, max = -1;
+  bool operator==(const Stats& o) const {  // bitwise: NaN sums compare too
+    return non_finite == o.non_finite && std::memcmp(&sq, &o.sq, sizeof sq) == 0 &&
+           std::memcmp(&abs, &o.abs, sizeof abs) == 0 && std::memcmp(&max, &o.max, sizeof max) == 0;
+  }
+};
+
+Stats stats_of(AtenTensorHandle t) {
+  Stats s;
+  const int status =
+      ah4j_tensor_stats(reinterpret_cast<void**>(&t), 1, &s.non_finite, &s.sq, &s.abs, &s.max);
+  if (status != AH4J_OK) s.non_finite = -2;
+  return s;
+}
+
+// Rounded sums over chunks that 1, 2 and 3 OpenMP threads read in different orders, with every
+// instruction set: the same bits as the documented order, whichever thread read which chunk when.
+// Two tensors: random values (float's roundings show in the bits), and the same with every 37th
+// block of 16 rows of 32 scaled by 1e19 (float's sums of those overflow: summed in double).
 void stats_order_tests() {
   const auto set_threads =
       reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
   const auto max_threads = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "omp_get_max_threads"));
   expect(set_threads && max_threads, "libgomp's thread setting is reachable");
   if (!set_threads || !max_threads) return;
-  const int before = max_threads();
+  const int before = max_threads(), best = ah4j_cpu_isa(-1);
   const int64_t n = 7 * (1 << 15) + 5;  // 8 chunks: threads get unequal shares
-  AtenTensorHandle a = make_random({aoti_torch_dtype_float32(), 4}, n, 91, -3, 3);
-  const double want = ordered_sum_sq(values(a));
-  bool same = true;
-  for (int threads : {1, 2, 3}) {
-    set_threads(threads);
-    int32_t bad = -1;
-    double sq = -1;
-    same &= ah4j_tensor_stats(reinterpret_cast<void**>(&a), 1, &bad, &sq, nullptr, nullptr) ==
-                AH4J_OK &&
-            sq == want && bad == 0;
+  for (const double large : {1.0, 1e19}) {
+    std::mt19937_64 rng(91);
+    std::uniform_real_distribution<double> uniform(-3, 3);
+    int64_t e = 0;
+    AtenTensorHandle a = make_typed(aoti_torch_dtype_float32(), n, [&] {
+      return uniform(rng) * ((e++ / 512) % 37 == 5 ? large : 1.0);
+    });
+    const Sums want = ordered_sums(values(a));
+    bool same = true;
+    for (int isa = 0; isa <= best; ++isa) {
+      ah4j_cpu_isa(isa);
+      for (int threads : {1, 2, 3}) {
+        set_threads(threads);
+        const Stats s = stats_of(a);
+        same &= s.sq == want.sq && s.abs == want.abs && s.non_finite == 0;
+      }
+    }
+    ah4j_cpu_isa(best);
+    set_threads(before);
+    expect(same, std::string("tensor_stats: with 1, 2 and 3 threads and every instruction set, ") +
+                     "the bits of the documented order (" +
+                     (large == 1.0 ? "random values" : "blocks over float's range") + ")");
+    aoti_torch_delete_tensor_object(a);
   }
-  set_threads(before);
-  expect(same, "tensor_stats: with 1, 2 and 3 threads, the bits of the documented order");
-  aoti_torch_delete_tensor_object(a);
+}
+
+// Within a block, each of a float32 tensor's 32 lanes sums 16 squares (and |x|) in float: within
+// gamma_16 = 16 u / (1 - 16 u), u = 2^-24, of exact, relative; the double sums over blocks and
+// lanes add little (2^-53 per addition, here under 1e-13 in all).
+constexpr double kFloat32StatsBound = 16 * 0x1p-24 / (1 - 16 * 0x1p-24) + 1e-13;
+
+// The float32 sums against exact ones (each float's square is exact in long double and the sum of
+// up to 2^20 of them rounds within 2^20 * 2^-64 < 1e-13): within kFloat32StatsBound. Constant
+// values make float's roundings add up in one direction (0.1: about 1.4e-5 with 1,024 rows per
+// block instead of 16); random ones of mixed signs and magnitudes; a tensor that is one tail. The
+// max is exact.
+void stats_float32_accuracy_tests() {
+  std::mt19937_64 rng(17);
+  std::uniform_real_distribution<double> uniform(-1, 1), exponent(-20, 20);
+  const std::vector<std::pair<const char*, std::function<double()>>> cases{
+      {"0.1 everywhere", [] { return 0.1; }},
+      {"1.3 everywhere", [] { return 1.3; }},
+      {"uniform in (-1, 1)", [&] { return uniform(rng); }},
+      {"+-10^(-20..20)",
+       [&] { return std::pow(10.0, exponent(rng)) * (uniform(rng) < 0 ? -1 : 1); }}};
+  for (const auto& [name, next] : cases) {
+    for (int64_t n : {int64_t{3} * (1 << 15) + 4321, int64_t{29}}) {
+      AtenTensorHandle t = make_typed(aoti_torch_dtype_float32(), n, next);
+      long double sq = 0, ab = 0;
+      double mx = 0;
+      for (float x : values(t)) {
+        sq += static_cast<long double>(x) * x;
+        ab += std::abs(static_cast<long double>(x));
+        mx = std::max(mx, std::abs(double(x)));
+      }
+      const Stats s = stats_of(t);
+      const double err_sq = double(std::abs((s.sq - sq) / sq));
+      const double err_abs = double(std::abs((s.abs - ab) / ab));
+      char what[200];
+      std::snprintf(what, sizeof what,
+                    "tensor_stats on float32, %s, %lld elements: sums within %.3g of exact (x^2 "
+                    "%.3g, |x| %.3g), the max exact",
+                    name, static_cast<long long>(n), kFloat32StatsBound, err_sq, err_abs);
+      expect(s.non_finite == 0 && err_sq <= kFloat32StatsBound && err_abs <= kFloat32StatsBound &&
+                 s.max == mx,
+             what);
+      aoti_torch_delete_tensor_object(t);
+    }
+  }
+}
+
+// Float32 sums past float's range: a block whose float sums overflow is summed in double. Elements
+// of 1e20 (their squares overflow float), and of 1.5e19 (their squares do not, two of them in a
+// lane do) give finite sums, within the bound, and no flag; +-inf and NaN are flagged, also among
+// such large values; every instruction set gives the same bits.
+void stats_float32_overflow_tests() {
+  const int64_t n = 2 * (1 << 15) + 700;
+  const int best = ah4j_cpu_isa(-1);
+  const float inf = std::numeric_limits<float>::infinity();
+  const std::vector<std::tuple<const char*, float, int64_t, float, int32_t>> cases{
+      // name, large value, where the large values start, what element 1000 becomes, flag
+      {"1e20 in one block", 1e20f, 1024, 0.5f, 0},
+      {"1.5e19 in one block", 1.5e19f, 1024, 0.5f, 0},
+      {"1e20 in the last chunk's last block and tail", 1e20f, n - 200, 0.5f, 0},
+      {"+inf among finite values", 1.0f, n, inf, 1},
+      {"-inf among 1e20s", 1e20f, 512, -inf, 1},
+      {"NaN among 1e20s", 1e20f, 512, std::numeric_limits<float>::quiet_NaN(), 1}};
+  for (const auto& [name, large_value, large_from, at1000, flag] : cases) {
+    const double large = large_value;
+    const int64_t from = large_from;
+    int64_t e = 0;
+    AtenTensorHandle t = make_typed(aoti_torch_dtype_float32(), n, [&] {
+      const int64_t i = e++;
+      return i >= from && i < from + 512 ? large : std::sin(double(i));
+    });
+    void* data = nullptr;
+    aoti_torch_get_data_ptr(t, &data);
+    static_cast<float*>(data)[1000] = at1000;
+    long double sq = 0;
+    for (float x : values(t)) sq += static_cast<long double>(x) * x;
+    ah4j_cpu_isa(0);
+    const Stats baseline = stats_of(t);
+    bool same = true;
+    for (int isa = 1; isa <= best; ++isa) {
+      ah4j_cpu_isa(isa);
+      same &= stats_of(t) == baseline;
+    }
+    ah4j_cpu_isa(best);
+    const bool sums_ok =
+        flag == 1 || (std::isfinite(baseline.sq) &&
+                      double(std::abs((baseline.sq - sq) / sq)) <= kFloat32StatsBound &&
+                      baseline.sq == ordered_sums(values(t)).sq);
+    expect(baseline.non_finite == flag && sums_ok && same,
+           std::string("tensor_stats on float32, ") + name + ": flag " + std::to_string(flag) +
+               (flag ? "" : ", the sum of squares finite, in the documented order") +
+               ", the same bits with every instruction set");
+    aoti_torch_delete_tensor_object(t);
+  }
 }
 
 }  // namespace
@@ -720,6 +874,8 @@ int main() {
   isa_tests();
   stats_tests();
   stats_order_tests();
+  stats_float32_accuracy_tests();
+  stats_float32_overflow_tests();
   step_bytes_only_tests();
   block_step_tests();
   std::printf("%d passed, %d failed\n", passed, failed);

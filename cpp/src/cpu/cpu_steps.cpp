@@ -234,21 +234,16 @@ struct ChunkStats {
   bool non_finite = false;
 };
 
-// Sums of x^2 and |x| and the max of |x| over x[begin, end), in double: 32 lanes, lane j taking
-// the elements i = j (mod 32) in order (independent lanes: the loops vectorise without
-// reassociating a sum, so every instruction set gives the same bits), combined in a fixed order,
-// then the tail in order. A sum of squares in double is non-finite exactly when some element is
-// NaN or infinite, short of overflow: float inputs cannot overflow it (3.4e38^2 is 1.2e77), so for
-// them it is the non-finite check; for float64 a non-finite sum is confirmed with the exact
-// exponent test. kAbs / kMax: whether to compute the sum and the max of |x| (a gradients' pass
-// needs the max for inf-norm clipping only, the sum never); what is skipped stays 0. Skipping them
-// measured no faster with AVX-512 (the pass is memory-bound there); other sets were not measured.
+constexpr int kLanes = 32;
+
+// Rows of 32 elements in x[begin, end) (whole rows) into lanes of double: lane j adds |x|^2, and
+// (kAbs) |x| and (kMax) the max of |x|, of each row's element j, in order. Independent lanes:
+// the loops vectorise without reassociating a sum, so every instruction set gives the same bits.
 template <bool kAbs, bool kMax, typename P>
-ChunkStats stats_range(const P* __restrict x, int64_t begin, int64_t end) {
-  constexpr int kLanes = 32;
-  double sq[kLanes] = {}, ab[kLanes] = {}, mx[kLanes] = {};
-  int64_t i = begin;
-  for (; i + kLanes <= end; i += kLanes) {
+inline void add_rows_in_double(const P* __restrict x, int64_t begin, int64_t end,
+                               double* __restrict sq, double* __restrict ab,
+                               double* __restrict mx) {
+  for (int64_t i = begin; i < end; i += kLanes) {
     double a[kLanes];
     for (int j = 0; j < kLanes; ++j) a[j] = std::abs(static_cast<double>(x[i + j]));
     for (int j = 0; j < kLanes; ++j) sq[j] += a[j] * a[j];
@@ -259,19 +254,91 @@ ChunkStats stats_range(const P* __restrict x, int64_t begin, int64_t end) {
       for (int j = 0; j < kLanes; ++j) mx[j] = mx[j] < a[j] ? a[j] : mx[j];
     }
   }
+}
+
+// A chunk's statistics from its lanes, combined in lane order, then the elements of its tail
+// x[tail, end) (fewer than 32) in order, in double. The max lanes (M: float or double) convert
+// exactly. What kAbs / kMax skip stays 0.
+template <bool kAbs, bool kMax, typename P, typename M>
+ChunkStats combine_lanes(const double* sq, const double* ab, const M* mx, const P* x, int64_t tail,
+                         int64_t end) {
   ChunkStats s;
   for (int j = 0; j < kLanes; ++j) {
     s.sum_sq += sq[j];
     s.sum_abs += ab[j];
-    s.max_abs = s.max_abs < mx[j] ? mx[j] : s.max_abs;
+    const double m = mx[j];
+    s.max_abs = s.max_abs < m ? m : s.max_abs;
   }
-  for (; i < end; ++i) {
+  for (int64_t i = tail; i < end; ++i) {
     const double a = std::abs(static_cast<double>(x[i]));
     s.sum_sq += a * a;
     if constexpr (kAbs) s.sum_abs += a;
     if constexpr (kMax) s.max_abs = s.max_abs < a ? a : s.max_abs;
   }
-  s.non_finite = !std::isfinite(s.sum_sq) && (sizeof(P) < 8 || has_non_finite(x, begin, end));
+  return s;
+}
+
+// Sums of x^2 and |x| and the max of |x| over x[begin, end) of float64: the chunk's whole rows
+// in double lanes (add_rows_in_double), then its tail. A sum of squares in double is non-finite
+// when some element is NaN or infinite, or when it overflowed; an exponent test settles which.
+// kAbs / kMax: whether to compute the sum and the max of |x| (a gradients' pass needs the max for
+// inf-norm clipping only, the sum never); what is skipped stays 0.
+template <bool kAbs, bool kMax>
+ChunkStats stats_range(const double* __restrict x, int64_t begin, int64_t end) {
+  double sq[kLanes] = {}, ab[kLanes] = {}, mx[kLanes] = {};
+  const int64_t tail = begin + (end - begin) / kLanes * kLanes;
+  add_rows_in_double<kAbs, kMax>(x, begin, tail, sq, ab, mx);
+  ChunkStats s = combine_lanes<kAbs, kMax>(sq, ab, mx, x, tail, end);
+  s.non_finite = !std::isfinite(s.sum_sq) && has_non_finite(x, begin, end);
+  return s;
+}
+
+// Rows of 32 float32 elements per block of the float32 pass. Within a block each lane sums at
+// most kBlockRows squares (and |x|) in float; x^2 rounds with relative error at most u = 2^-24,
+// and each of the sum's additions of non-negative terms adds at most u, so a lane's block sum is
+// within gamma_K = K u / (1 - K u) of its exact value (Higham, Accuracy and Stability of Numerical
+// Algorithms, 4.2): for K = 16, 9.54e-7. The block sums then go into double lanes, whose roundings
+// (2^-53 per addition) add about 1e-16 per block, chunk and lane: negligible, so every sum of a
+// float32 tensor is within about 9.6e-7 of exact, relative (cpp/test/host_test.cpp checks it).
+constexpr int kBlockRows = 16;
+
+// Sums of x^2 and |x| and the max of |x| over x[begin, end) of float32 (ah4j_tensor_stats): blocks
+// of kBlockRows rows of 32 (the last one shorter) summed in 32 float lanes, lane j taking the row's
+// element j in order, each block's lane sums then added to lane j of 32 double lanes; the max of
+// |x| in float lanes (exact); then combine_lanes. A float sum of finite elements overflows once
+// it passes 3.4e38 (an element from 1.8e19): a block whose float sums are not all finite is summed
+// again, in double (add_rows_in_double), where float elements cannot overflow (3.4e38^2 is
+// 1.2e77), so the chunk's sum of squares is non-finite exactly when an element is NaN or infinite.
+// The float lanes take about a third of the double lanes' instructions (no conversions to double).
+// kAbs / kMax as for float64.
+template <bool kAbs, bool kMax>
+ChunkStats stats_range(const float* __restrict x, int64_t begin, int64_t end) {
+  double sq[kLanes] = {}, ab[kLanes] = {};
+  float mx[kLanes] = {};
+  const int64_t tail = begin + (end - begin) / kLanes * kLanes;
+  for (int64_t i = begin; i < tail; i += kBlockRows * kLanes) {
+    const int64_t block_end = std::min<int64_t>(tail, i + kBlockRows * kLanes);
+    float bsq[kLanes] = {}, bab[kLanes] = {};
+    for (int64_t r = i; r < block_end; r += kLanes) {
+      for (int j = 0; j < kLanes; ++j) {
+        const float v = x[r + j], a = std::abs(v);
+        bsq[j] += v * v;
+        if constexpr (kAbs) bab[j] += a;
+        if constexpr (kMax) mx[j] = mx[j] < a ? a : mx[j];
+      }
+    }
+    // bsq's finiteness is also bab's: an element below 1.8e19 keeps 16 of them below 3e20.
+    if (has_non_finite(bsq, 0, kLanes)) {
+      add_rows_in_double<kAbs, false>(x, i, block_end, sq, ab, nullptr);
+    } else {
+      for (int j = 0; j < kLanes; ++j) sq[j] += bsq[j];
+      if constexpr (kAbs) {
+        for (int j = 0; j < kLanes; ++j) ab[j] += bab[j];
+      }
+    }
+  }
+  ChunkStats s = combine_lanes<kAbs, kMax>(sq, ab, mx, x, tail, end);
+  s.non_finite = !std::isfinite(s.sum_sq);
   return s;
 }
 

@@ -19,7 +19,7 @@ void adahessian(const AdaHessianCall& call);
 void adam(const AdamCall& call);
 
 // CPU only. Per tensor: non_finite[i] (1 if it holds NaN or infinity), and the sums of x^2 and
-// |x| and the max of |x|, in double, in a fixed order (see ah4j_tensor_stats).
+// |x| and the max of |x|, as doubles, in a fixed order (see ah4j_tensor_stats).
 void tensor_stats(const std::vector<TensorView>& tensors, int32_t* non_finite, double* sum_sq,
                   double* sum_abs, double* max_abs);
 
