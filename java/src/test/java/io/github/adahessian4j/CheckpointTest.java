@@ -244,10 +244,25 @@ class CheckpointTest {
   }
 
   /** The checkpoint of {@code opt} as bytes. */
-  private static byte[] saved(Optimizer opt) throws IOException {
+  /** {@code opt}'s checkpoint, as {@link Optimizer#save(java.io.OutputStream)} writes it. */
+  static byte[] saved(Optimizer opt) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     opt.save(out);
     return out.toByteArray();
+  }
+
+  /**
+   * Loading {@code checkpoint} into {@code opt} throws a {@link CheckpointException} with exactly
+   * {@code message} and leaves {@code opt}'s own checkpoint as it was.
+   */
+  static void assertLoadRefused(Optimizer opt, byte[] checkpoint, String message)
+      throws IOException {
+    byte[] before = saved(opt);
+    CheckpointException e =
+        assertThrows(
+            CheckpointException.class, () -> opt.load(new ByteArrayInputStream(checkpoint)));
+    assertEquals(message, e.getMessage());
+    assertArrayEquals(before, saved(opt), "the refused load changed the optimizer");
   }
 
   /**
