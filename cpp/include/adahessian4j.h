@@ -28,7 +28,7 @@ extern "C" {
 #define AH4J_CUDA_ERROR 3
 
 /* Bumped whenever a signature or the meaning of an argument changes. */
-#define AH4J_ABI_VERSION 3
+#define AH4J_ABI_VERSION 4
 
 /* Columns of the per-parameter hyperparameter table: a row-major double[count * AH4J_HP_COUNT]. */
 #define AH4J_HP_LR 0
@@ -77,6 +77,17 @@ int32_t ah4j_dtype_float32(void);
  * changed).
  */
 int ah4j_malloc_keep_freed(int64_t mmap_threshold, int64_t trim_threshold, int64_t top_pad);
+
+/*
+ * Linux's scheduling policy of the calling thread, and so of the threads it starts afterwards
+ * (they inherit it): batch = 1 sets SCHED_BATCH, batch = 0 the default SCHED_OTHER, both at nice
+ * value unchanged; batch < 0 only reads. A SCHED_BATCH thread that wakes up does not preempt the
+ * thread running on its core: the process group sets it on the thread that creates Gloo's threads,
+ * whose network loop otherwise preempts the worker that holds a connection's lock and spins until
+ * its time slice ends. Returns 1 if the thread's policy is SCHED_BATCH afterwards, 0 if it is
+ * another one, -1 if the call failed or this is not Linux (nothing changed).
+ */
+int ah4j_thread_batch_scheduling(int batch);
 
 /*
  * 1 if this build of the core has the CUDA kernels, else 0. Every entry point below dispatches on

@@ -11,6 +11,9 @@
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
+#if defined(__linux__)
+#include <sched.h>
+#endif
 
 namespace ah4j {
 
@@ -202,6 +205,23 @@ int ah4j_malloc_keep_freed(int64_t mmap_threshold, int64_t trim_threshold, int64
   (void)trim_threshold;
   (void)top_pad;
   return 0;
+#endif
+}
+
+int ah4j_thread_batch_scheduling(int batch) {
+#if defined(__linux__)
+  if (batch >= 0) {
+    struct sched_param param {};
+    // 0: the calling thread (Linux applies the policy to the thread, not the process)
+    if (sched_setscheduler(0, batch > 0 ? SCHED_BATCH : SCHED_OTHER, &param) != 0) {
+      return -1;
+    }
+  }
+  int policy = sched_getscheduler(0);
+  return policy < 0 ? -1 : policy == SCHED_BATCH ? 1 : 0;
+#else
+  (void)batch;
+  return -1;
 #endif
 }
 

@@ -23,6 +23,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -865,6 +866,30 @@ void chunk_setting_tests() {
   ah4j_cuda_chunk_elements(initial);
 }
 
+// The calling thread's policy, read back by the kernel's own call (not the function under test).
+int kernel_policy() { return sched_getscheduler(0); }
+
+void thread_scheduling_tests() {
+  int before = kernel_policy();
+  expect(before == SCHED_OTHER, "the test starts on a SCHED_OTHER thread");
+  expect(ah4j_thread_batch_scheduling(-1) == 0, "reading reports SCHED_OTHER as 0");
+  expect(ah4j_thread_batch_scheduling(1) == 1 && kernel_policy() == SCHED_BATCH,
+         "batch = 1 sets SCHED_BATCH on the calling thread");
+  int inherited = -2, read = -2;
+  std::thread child([&] {
+    inherited = kernel_policy();
+    read = ah4j_thread_batch_scheduling(-1);
+  });
+  child.join();
+  expect(inherited == SCHED_BATCH && read == 1, "a thread started afterwards inherits SCHED_BATCH");
+  expect(ah4j_thread_batch_scheduling(0) == 0 && kernel_policy() == SCHED_OTHER,
+         "batch = 0 restores SCHED_OTHER");
+  int other = -2;
+  std::thread later([&] { other = kernel_policy(); });
+  later.join();
+  expect(other == SCHED_OTHER, "a thread started after the restore is SCHED_OTHER");
+}
+
 int main() {
   chunk_setting_tests();
   for (int64_t chunk : {kMinChunkElements, kDefaultChunkElements, kMaxChunkElements}) {
@@ -878,6 +903,7 @@ int main() {
   stats_float32_overflow_tests();
   step_bytes_only_tests();
   block_step_tests();
+  thread_scheduling_tests();
   std::printf("%d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

@@ -93,12 +93,18 @@ final class Backends {
       GlooChoice choice,
       Map<Integer, String> peers,
       long deadline,
-      Duration rdv) {
+      Duration rdv,
+      boolean batchScheduling) {
     CompletableFuture<org.bytedeco.pytorch.Backend> formed = new CompletableFuture<>();
     Thread connecting =
         new Thread(
             () -> {
               try (PointerScope scope = new PointerScope()) {
+                if (batchScheduling) {
+                  // Gloo's threads (its network loop, the group's workers) start on this thread
+                  // and inherit its policy; this thread ends once the group is formed.
+                  ThreadScheduling.batch();
+                }
                 GlooDeviceVector devices;
                 try {
                   devices = choice.devices();

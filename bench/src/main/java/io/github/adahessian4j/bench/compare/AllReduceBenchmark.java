@@ -22,7 +22,8 @@ import org.bytedeco.pytorch.global.torch;
  * the same calls (no rank decides alone how many, which would leave the others waiting). Rank 0
  * prints one JSON line per size: the link's label, the world size, the bytes, the median and
  * quartiles of the call times in seconds, and the backend collectives per call (1 when the model
- * holds).
+ * holds). {@code BENCH_GLOO_POLICY=default} in the environment forms the group with {@code
+ * glooBatchScheduling(false)} (for comparisons; see {@link DataParallelWorker}).
  *
  * <pre>AllReduceBenchmark LINK MIN_BYTES MAX_BYTES REPETITIONS WARMUP_BYTES</pre>
  */
@@ -58,6 +59,7 @@ public final class AllReduceBenchmark {
                 .bucketBytes(Math.max(1024, maxBytes))
                 .rendezvousTimeout(Duration.ofSeconds(60))
                 .timeout(Duration.ofSeconds(120))
+                .glooBatchScheduling(DataParallelWorker.glooBatchScheduling())
                 .connect();
         PointerScope scope = new PointerScope()) {
       for (long bytes = minBytes; bytes <= maxBytes; bytes *= 4) {

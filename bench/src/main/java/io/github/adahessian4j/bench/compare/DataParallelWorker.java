@@ -31,10 +31,25 @@ import org.bytedeco.pytorch.global.torch;
  * the threads of the process that took CPU during them ({@link ThreadCpu}). {@code --no-mean}: the
  * ranks form the group (a barrier before and after the timed steps) but do not average: each trains
  * alone, beside the others, which measures what running side by side costs. {@code --no-check}: the
- * group's collectives skip their check ({@code verifyCollectives(false)}).
+ * group's collectives skip their check ({@code verifyCollectives(false)}). {@code
+ * BENCH_GLOO_POLICY=default} in the environment: Gloo's threads keep the default scheduling policy
+ * ({@code glooBatchScheduling(false)}), for comparisons with the library's default.
  */
 public final class DataParallelWorker {
   private DataParallelWorker() {}
+
+  /**
+   * The {@code glooBatchScheduling} setting of the benchmarks' groups: the library's default (true)
+   * unless the environment has {@code BENCH_GLOO_POLICY=default}.
+   */
+  static boolean glooBatchScheduling() {
+    String policy = System.getenv().getOrDefault("BENCH_GLOO_POLICY", "batch");
+    if (!List.of("batch", "default").contains(policy)) {
+      throw new IllegalArgumentException(
+          "BENCH_GLOO_POLICY must be batch or default, got " + policy);
+    }
+    return policy.equals("batch");
+  }
 
   public static void main(String[] args) throws Exception {
     String optimizer = args[0];
@@ -62,6 +77,7 @@ public final class DataParallelWorker {
             ? ProcessGroup.builder()
                 .fromEnvironment()
                 .verifyCollectives(!flags.contains("--no-check"))
+                .glooBatchScheduling(glooBatchScheduling())
                 .connect()
             : null;
     try (PointerScope outer = new PointerScope()) {
