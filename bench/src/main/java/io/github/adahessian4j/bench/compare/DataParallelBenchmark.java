@@ -318,7 +318,7 @@ public final class DataParallelBenchmark implements Callable<Integer> {
           Map.entry("allreduce", "- Gloo all-reduce"),
           Map.entry("divide", "- division by the world size"),
           Map.entry("unpack", "- copies out of the bucket"),
-          Map.entry("mean_other", "- the rest (planning)"),
+          Map.entry("mean_other", "- the rest (checks, finding the kept buckets)"),
           Map.entry("update", "update (checks, native step, freeing)"),
           Map.entry("outside", "outside the optimizer (the worker's scope)"));
 
