@@ -13,7 +13,8 @@
 # single process and host 0's rank to core 0, host 1's rank to core 1 (a launcher shares its rank's
 # core); on a machine with fewer than 2 cores nothing is pinned. Prints each run's DPRESULT line and
 # a table: the medians over the rounds and the ratio 2 hosts / 1 process (the target: at least 1.6x
-# for AdaHessian). GLIBC_TUNABLES (default: bench/tuned.sh's; set it empty for glibc as it comes)
+# for AdaHessian), then each round's ratio of its two runs, which ran back to back, and the median
+# of those (on a shared machine that steals time from either core, the steadier figure). GLIBC_TUNABLES (default: bench/tuned.sh's; set it empty for glibc as it comes)
 # and OMP_WAIT_POLICY set here reach every process. With --phases every process also prints its
 # DPPHASES line (DataParallelWorker --phases: the median time per step of each phase, the bytes and
 # tensors averaged, the threads that took CPU), each run's after its DPRESULT line.
@@ -93,8 +94,8 @@ echo "CNN of the demo, global batch $batch, $warmup warm-up + $iterations timed 
 echo "$rounds rounds; every process 1 thread on its own core; GLIBC_TUNABLES=${GLIBC_TUNABLES:-unset}," \
   "OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-unset}"
 echo
-echo "| optimizer | 1 process x 1 thread | 2 hosts x 1 process x 1 thread | 2 hosts / 1 process |"
-echo "|---|---|---|---|"
+echo "| optimizer | 1 process x 1 thread | 2 hosts x 1 process x 1 thread | 2 hosts / 1 process | per round (median) |"
+echo "|---|---|---|---|---|"
 awk '
   function value(key,   i, kv) {
     for (i = 4; i <= NF; i++) { split($i, kv, "="); if (kv[1] == key) return kv[2] }
@@ -111,7 +112,14 @@ awk '
       split(order[i], o, " ")
       label = o[1] == "adam" ? "Adam" : "AdaHessian, updateEach " o[2]
       one = median(order[i] " 1", r); two = median(order[i] " 2", r)
-      printf "| %s | %.0f images/s (%.1f ms) | %.0f images/s (%.1f ms) | %.2fx |\n", label, one,
-        median(order[i] " 1", m), two, median(order[i] " 2", m), two / one
+      # each round'"'"'s two runs ran back to back: their ratio, then the median of those ratios
+      c = order[i] " 1"; rounds = ""; count[order[i] " q"] = count[c]
+      for (j = 1; j <= count[c]; j++) {
+        q[order[i] " q", j] = r[order[i] " 2", j] / r[c, j]
+        rounds = rounds (j > 1 ? ", " : "") sprintf("%.2f", q[order[i] " q", j])
+      }
+      printf "| %s | %.0f images/s (%.1f ms) | %.0f images/s (%.1f ms) | %.2fx | %s (%.2fx) |\n",
+        label, one, median(order[i] " 1", m), two, median(order[i] " 2", m), two / one, rounds,
+        median(order[i] " q", q)
     }
   }' "$results"

@@ -32,7 +32,8 @@ import org.junit.jupiter.api.condition.OS;
  * (its network loop and the group's workers) run under SCHED_BATCH by default and under the
  * caller's policy when it is off, read from the kernel's own account of every thread ({@code
  * /proc/self/task/TID/stat}), not from the call that set it; the rank's own thread keeps its
- * policy, and the group's all-reduce gives the mean either way.
+ * policy, as does every other thread started meanwhile (the store's, the ranks'), and the group's
+ * all-reduce gives the mean either way.
  */
 @EnabledOnOs(OS.LINUX)
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -51,6 +52,13 @@ class GlooSchedulingTest {
     for (long tid : gloo) {
       assertEquals(SCHED_BATCH, f.policies().get(tid), "thread " + tid + " of " + f.names());
     }
+    f.policies()
+        .forEach(
+            (tid, policy) -> {
+              if (!gloo.contains(tid)) {
+                assertEquals(SCHED_OTHER, policy, "thread " + tid + " of " + f.names());
+              }
+            });
     assertEquals(List.of(SCHED_OTHER, SCHED_OTHER), f.ranks().subList(0, 2), "the ranks' threads");
     assertEquals(List.of(1.5, 1.5), f.ranks().subList(2, 4), "the mean of 1 and 2 on both ranks");
   }
