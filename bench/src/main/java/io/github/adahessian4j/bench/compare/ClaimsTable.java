@@ -290,7 +290,7 @@ final class ClaimsTable {
     int deepNets = plan.has(8) ? plan.deepModels().size() : 0;
     for (int d = 0; d < deepNets; d++) {
       Model deep = plan.deepModels().get(d);
-      String deepName = deep.equals(Model.DEEP) ? "deep plain MLP (10 linear layers)" : deep.name();
+      String deepName = depthLabel(deep);
       char first = d == 0 ? 'a' : (char) ('d' + 2 * (d - 1));
       List<TrainingRun.Result> adamDeep = r.deep.get(ADAM).get(d);
       List<TrainingRun.Result> ahDeep = r.deep.get(ADAHESSIAN).get(d);
@@ -757,5 +757,18 @@ final class ClaimsTable {
     long na = Arrays.stream(a).filter(Double::isFinite).count();
     long nb = Arrays.stream(b).filter(Double::isFinite).count();
     return na == nb ? Long.toString(na) : na + " / " + nb;
+  }
+
+  /** How rows 8a, 8b, 8d, ... name a network of the depth claim. */
+  static String depthLabel(Model deep) {
+    if (deep.equals(Model.DEEP)) {
+      return "deep plain MLP (10 linear layers)";
+    }
+    for (int blocks : Model.TRANSFORMER_BLOCKS) {
+      if (deep.equals(Model.transformer(blocks))) {
+        return "transformer LM, " + blocks + " blocks";
+      }
+    }
+    return deep.name();
   }
 }

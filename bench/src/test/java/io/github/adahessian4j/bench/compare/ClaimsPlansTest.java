@@ -177,4 +177,12 @@ class ClaimsPlansTest {
           e.getMessage().contains("--claims are numbers from 1 to 11"), claims + e.getMessage());
     }
   }
+
+  @Test
+  void depthRowsNameTheirNetworksInWords() {
+    assertEquals("deep plain MLP (10 linear layers)", ClaimsTable.depthLabel(Model.DEEP));
+    assertEquals("transformer LM, 4 blocks", ClaimsTable.depthLabel(Model.TRANSFORMER_4));
+    assertEquals("transformer LM, 8 blocks", ClaimsTable.depthLabel(Model.TRANSFORMER_8));
+    assertEquals("ResNet-14", ClaimsTable.depthLabel(Model.resnet(14)));
+  }
 }
