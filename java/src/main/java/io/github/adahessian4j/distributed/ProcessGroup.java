@@ -773,8 +773,9 @@ public final class ProcessGroup implements AutoCloseable {
      * lock and polls until its time slice ends. On two test hosts with one core each
      * (docs/multi-host.md), a 1 KiB all-reduce took 0.47-0.63 ms at the median and 3.5-3.8 ms at
      * the 75th percentile without the policy, and 0.20-0.21 ms and 0.22-0.24 ms with it. Off,
-     * Gloo's threads keep the policy of the thread that calls {@link #connect()}. Gloo only;
-     * elsewhere than Linux it does nothing.
+     * Gloo's threads keep the policy of the thread that calls {@link #connect()}, as they do where
+     * Linux refuses the call (a seccomp profile that forbids it, say). Gloo only; elsewhere than
+     * Linux it does nothing.
      *
      * @param batch whether to set it
      * @return this builder
