@@ -14,8 +14,9 @@
 # core); on a machine with fewer than 2 cores nothing is pinned. Prints each run's DPRESULT line and
 # a table: the medians over the rounds and the ratio 2 hosts / 1 process (the target: at least 1.6x
 # for AdaHessian), then each round's ratio of its two runs, which ran back to back, and the median
-# of those (on a shared machine that steals time from either core, the steadier figure). GLIBC_TUNABLES (default: bench/tuned.sh's; set it empty for glibc as it comes)
-# and OMP_WAIT_POLICY set here reach every process. With --phases every process also prints its
+# of those (on a shared machine that steals time from either core, the steadier figure).
+# GLIBC_TUNABLES (default: bench/tuned.sh's; set it empty for glibc as it comes) and
+# OMP_WAIT_POLICY set here reach every process. With --phases every process also prints its
 # DPPHASES line (DataParallelWorker --phases: the median time per step of each phase, the bytes and
 # tensors averaged, the threads that took CPU), each run's after its DPRESULT line.
 set -euo pipefail

@@ -47,11 +47,7 @@ class GlooSchedulingTest {
   @Test
   void glooThreadsRunUnderBatchSchedulingByDefault() throws Exception {
     Formed f = form(null);
-    List<Long> gloo = glooThreads(f);
-    assertTrue(gloo.size() >= 2, "the network loop and a worker at least: " + f.names());
-    for (long tid : gloo) {
-      assertEquals(SCHED_BATCH, f.policies().get(tid), "thread " + tid + " of " + f.names());
-    }
+    List<Long> gloo = assertGlooThreadsUnder(SCHED_BATCH, f);
     f.policies()
         .forEach(
             (tid, policy) -> {
@@ -66,25 +62,28 @@ class GlooSchedulingTest {
   @Test
   void offTheyKeepTheCallersPolicy() throws Exception {
     Formed f = form(false);
-    List<Long> gloo = glooThreads(f);
-    assertTrue(gloo.size() >= 2, "the network loop and a worker at least: " + f.names());
-    for (long tid : gloo) {
-      assertEquals(SCHED_OTHER, f.policies().get(tid), "thread " + tid + " of " + f.names());
-    }
+    assertGlooThreadsUnder(SCHED_OTHER, f);
     assertEquals(List.of(1.5, 1.5), f.ranks().subList(2, 4), "the mean of 1 and 2 on both ranks");
   }
 
-  /** The new threads named after the thread that connects Gloo ("adahessian4j Gloo ..."). */
-  private static List<Long> glooThreads(Formed f) {
-    List<Long> out = new ArrayList<>();
+  /**
+   * The new threads named after the thread that connects Gloo ("adahessian4j Gloo ..."), checked:
+   * at least the network loop and a worker, each under {@code policy}.
+   */
+  private static List<Long> assertGlooThreadsUnder(int policy, Formed f) {
+    List<Long> gloo = new ArrayList<>();
     f.names()
         .forEach(
             (tid, name) -> {
               if (name.startsWith("adahessian4j Gl")) {
-                out.add(tid);
+                gloo.add(tid);
               }
             });
-    return out;
+    assertTrue(gloo.size() >= 2, "the network loop and a worker at least: " + f.names());
+    for (long tid : gloo) {
+      assertEquals(policy, f.policies().get(tid), "thread " + tid + " of " + f.names());
+    }
+    return gloo;
   }
 
   /**
